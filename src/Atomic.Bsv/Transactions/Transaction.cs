@@ -1,0 +1,166 @@
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Scripts;
+
+namespace Atomic.Bsv.Transactions;
+
+/// <summary>A reference to an output of a previous transaction.</summary>
+public readonly record struct OutPoint(Hash256 TxId, uint Index)
+{
+    public bool IsNull => TxId.IsZero && Index == uint.MaxValue;
+
+    public override string ToString() => $"{TxId}:{Index}";
+}
+
+/// <summary>A transaction input: the outpoint it spends, its unlocking script and its sequence number.</summary>
+public sealed record TxInput(OutPoint PrevOut, Script UnlockingScript, uint Sequence = TxInput.FinalSequence)
+{
+    public const uint FinalSequence = 0xffff_ffff;
+}
+
+/// <summary>A transaction output: an amount in satoshis locked by a script.</summary>
+public sealed record TxOutput(ulong Satoshis, Script LockingScript);
+
+/// <summary>An immutable Bitcoin transaction in the node's wire format, with its txid computed once.</summary>
+public sealed class Transaction
+{
+    /// <summary>Upper bound on inputs and outputs per transaction read from the wire (far above any real block).</summary>
+    public const int MaxItems = 10_000_000;
+
+    private const int MinInputSize = 32 + 4 + 1 + 4;
+    private const int MinOutputSize = 8 + 1;
+
+    private readonly TxInput[] _inputs;
+    private readonly TxOutput[] _outputs;
+    private Hash256? _id;
+    private byte[]? _bytes;
+
+    public Transaction(int version, IEnumerable<TxInput> inputs, IEnumerable<TxOutput> outputs, uint lockTime)
+    {
+        Version = version;
+        _inputs = [.. inputs];
+        _outputs = [.. outputs];
+        LockTime = lockTime;
+    }
+
+    public int Version { get; }
+
+    public IReadOnlyList<TxInput> Inputs => _inputs;
+
+    public IReadOnlyList<TxOutput> Outputs => _outputs;
+
+    public uint LockTime { get; }
+
+    /// <summary>The txid: double SHA-256 of the serialization.</summary>
+    public Hash256 Id => _id ??= new Hash256(Hashes.Hash256(ToBytesCached()));
+
+    public bool IsCoinbase => _inputs.Length == 1 && _inputs[0].PrevOut.IsNull;
+
+    public int Size => ToBytesCached().Length;
+
+    public static Transaction FromHex(string hex) => FromBytes(Hex.Decode(hex));
+
+    /// <summary>Parses exactly one transaction; trailing bytes are an error.</summary>
+    public static Transaction FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        var reader = new BsvReader(bytes);
+        Transaction tx = Read(ref reader);
+        if (!reader.IsAtEnd)
+        {
+            reader.ThrowFormat(ReasonCodes.TxMalformed, $"{reader.Remaining} trailing bytes after the transaction");
+        }
+
+        return tx;
+    }
+
+    /// <summary>Reads one transaction; every count and length is checked against the bytes left before allocating.</summary>
+    public static Transaction Read(ref BsvReader reader)
+    {
+        int start = reader.Offset;
+        int version = reader.ReadInt32LE();
+        int inputCount = reader.ReadCount(MinInputSize, MaxItems, "input");
+        var inputs = new TxInput[inputCount];
+        for (int i = 0; i < inputCount; i++)
+        {
+            var txid = new Hash256(reader.ReadBytes(32));
+            uint index = reader.ReadUInt32LE();
+            var script = new Script(reader.ReadVarBytes("unlocking script").ToArray());
+            uint sequence = reader.ReadUInt32LE();
+            inputs[i] = new TxInput(new OutPoint(txid, index), script, sequence);
+        }
+
+        int outputCount = reader.ReadCount(MinOutputSize, MaxItems, "output");
+        var outputs = new TxOutput[outputCount];
+        for (int i = 0; i < outputCount; i++)
+        {
+            ulong satoshis = reader.ReadUInt64LE();
+            var script = new Script(reader.ReadVarBytes("locking script").ToArray());
+            outputs[i] = new TxOutput(satoshis, script);
+        }
+
+        uint lockTime = reader.ReadUInt32LE();
+        var tx = new Transaction(version, inputs, outputs, lockTime)
+        {
+            _bytes = reader.Buffer[start..reader.Offset].ToArray(),
+        };
+        return tx;
+    }
+
+    public void Write(BsvWriter writer)
+    {
+        if (_bytes is not null)
+        {
+            writer.WriteBytes(_bytes);
+            return;
+        }
+
+        writer.WriteInt32LE(Version);
+        writer.WriteVarInt((ulong)_inputs.Length);
+        Span<byte> txid = stackalloc byte[32];
+        foreach (TxInput input in _inputs)
+        {
+            input.PrevOut.TxId.CopyTo(txid);
+            writer.WriteBytes(txid).WriteUInt32LE(input.PrevOut.Index).WriteVarBytes(input.UnlockingScript.Span).WriteUInt32LE(input.Sequence);
+        }
+
+        writer.WriteVarInt((ulong)_outputs.Length);
+        foreach (TxOutput output in _outputs)
+        {
+            writer.WriteUInt64LE(output.Satoshis).WriteVarBytes(output.LockingScript.Span);
+        }
+
+        writer.WriteUInt32LE(LockTime);
+    }
+
+    public byte[] ToBytes() => (byte[])ToBytesCached().Clone();
+
+    public string ToHex() => Hex.Encode(ToBytesCached());
+
+    /// <summary>The serialization, without copying (callers must not change it).</summary>
+    public ReadOnlySpan<byte> AsSpan() => ToBytesCached();
+
+    /// <summary>Sum of output amounts; throws <see cref="OverflowException"/> past ulong.</summary>
+    public ulong TotalOutputSatoshis()
+    {
+        ulong total = 0;
+        foreach (TxOutput o in _outputs)
+        {
+            total = checked(total + o.Satoshis);
+        }
+
+        return total;
+    }
+
+    private byte[] ToBytesCached()
+    {
+        if (_bytes is null)
+        {
+            var w = new BsvWriter(256);
+            Write(w);
+            _bytes = w.ToArray();
+        }
+
+        return _bytes;
+    }
+
+    public override string ToString() => Id.ToDisplayHex();
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine: installs what the tests need (libsecp256k1, Node.js and
+# the pinned npm reference peers), builds everything with warnings as errors, checks formatting, runs every test
+# project, and ends with the totals alone on a line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+
+log() { printf '\n== %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+log "system packages"
+missing=()
+ldconfig -p 2>/dev/null | grep -q 'libsecp256k1\.so\.1' || missing+=(libsecp256k1-1)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || { echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
+else
+  echo "present: libsecp256k1-1, node $(node --version)"
+fi
+
+log "npm reference peers (tests/interop)"
+if ! npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error; then
+  echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1
+fi
+
+log "build"
+if ! dotnet build Atomic.Dapr.sln -c Release -nologo -v quiet; then
+  echo "build failed"; echo "0 passed, 1 failed"; exit 1
+fi
+
+failed_extra=0
+log "format"
+if dotnet format Atomic.Dapr.sln --verify-no-changes --no-restore -v quiet; then
+  echo "dotnet format: clean"
+else
+  echo "dotnet format: changes needed (run 'dotnet format Atomic.Dapr.sln')"
+  failed_extra=1
+fi
+
+log "tests"
+results=$(mktemp -d)
+dotnet test Atomic.Dapr.sln -c Release --no-build -nologo --logger "trx" --results-directory "$results" 2>&1 | tee "$results/out.txt"
+status=${PIPESTATUS[0]}
+
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # the runner failed without reporting a failing test (a crash or a build problem)
+fi
+failed=$((failed + failed_extra))
+rm -rf "$results"
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

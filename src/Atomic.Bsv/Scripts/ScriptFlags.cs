@@ -23,12 +23,26 @@ public enum ScriptFlags : uint
     UtxoAfterGenesis = 1u << 15,
     UtxoAfterChronicle = 1u << 16,
 
+    /// <summary>Genesis and Chronicle script rules with strict encodings and FORKID signatures, as the network applies today.</summary>
+    PostChronicle = StrictEnc | DerSig | SighashForkId | Genesis | UtxoAfterGenesis | UtxoAfterChronicle,
+
+    /// <summary>The malleability rules Chronicle keeps for version-1 transactions only.</summary>
+    Malleability = MinimalData | LowS | NullDummy | SigPushOnly | CleanStack,
+
+    /// <summary>The standard rules for a version-1 transaction (see <see cref="StandardScriptFlags.For"/>).</summary>
+    StandardPostGenesis = PostChronicle | Malleability,
+}
+
+/// <summary>The rule set SPV verification applies, as <c>@bsv/sdk</c> does for a spend without explicit flags.</summary>
+public static class StandardScriptFlags
+{
     /// <summary>
-    /// What <c>@bsv/sdk</c> applies to a post-Genesis spend and what SPV verification uses: Genesis and Chronicle rules,
-    /// FORKID signatures, strict encodings, and the malleability rules it enforces for version-1 transactions.
+    /// Post-Chronicle rules, plus the malleability rules when <paramref name="txVersion"/> is 1 or less (Chronicle
+    /// relaxes them for later versions). Stricter than @bsv/sdk in one respect: signatures must use FORKID, as the node
+    /// requires after Genesis.
     /// </summary>
-    StandardPostGenesis = P2SH | StrictEnc | DerSig | LowS | NullDummy | SigPushOnly | MinimalData | CleanStack
-        | NullFail | SighashForkId | Genesis | UtxoAfterGenesis | UtxoAfterChronicle,
+    public static ScriptFlags For(int txVersion) =>
+        (uint)txVersion > 1 ? ScriptFlags.PostChronicle : ScriptFlags.PostChronicle | ScriptFlags.Malleability;
 }
 
 /// <summary>Reads the comma-separated flag names used by the node's vectors ("P2SH,STRICTENC").</summary>

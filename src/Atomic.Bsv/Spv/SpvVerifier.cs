@@ -1,0 +1,290 @@
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Primitives.Secp256k1;
+using Atomic.Bsv.Scripts;
+using Atomic.Bsv.Spv.ChainTrackers;
+using Atomic.Bsv.Transactions;
+
+namespace Atomic.Bsv.Spv;
+
+/// <summary>How strictly <see cref="SpvVerifier"/> judges a BEEF.</summary>
+public sealed record SpvOptions
+{
+    public static SpvOptions Default { get; } = new();
+
+    /// <summary>Script flags for every unproven transaction; null applies <see cref="StandardScriptFlags.For"/> its version.</summary>
+    public ScriptFlags? Flags { get; init; }
+
+    /// <summary>Minimum fee rate of unproven transactions in satoshis per 1000 bytes; null checks no fee.</summary>
+    public ulong? MinFeeRatePerKb { get; init; }
+
+    /// <summary>Confirmations a coinbase output needs before it may be spent (the node's COINBASE_MATURITY).</summary>
+    public int CoinbaseMaturity { get; init; } = 100;
+
+    /// <summary>Inputs of one BEEF validated at once; 1 when the caller already parallelizes across BEEFs.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    public ISecp256k1? Secp256k1 { get; init; }
+
+    public ScriptLimits? ScriptLimits { get; init; }
+
+    public BeefLimits? BeefLimits { get; init; }
+}
+
+/// <summary>The verdict on one BEEF: valid, or the reason code with the failing transaction and input.</summary>
+public sealed record SpvResult(
+    bool IsValid, Hash256? TxId, string? Code, string? Reason, Hash256? FailingTxId = null, int? FailingInput = null, ScriptResult? Script = null)
+{
+    public static SpvResult Valid(Hash256 txid) => new(true, txid, null, null);
+
+    /// <summary>"CODE: reason" for failures, null when valid.</summary>
+    public string? Error => IsValid ? null : $"{Code}: {Reason}";
+
+    public override string ToString() => IsValid ? $"valid {TxId}" : $"invalid {TxId}: {Error}";
+}
+
+/// <summary>
+/// Decides, without a node, whether a BEEF's subject transaction is valid: well-formed, every needed ancestor
+/// present, every merkle root confirmed by the chain tracker (all roots of one BEEF in one batch), coinbase outputs
+/// mature, no overspend, an optional fee rate, and every input of every unproven ancestor valid under the script
+/// rules (inputs in parallel).
+/// </summary>
+public sealed class SpvVerifier
+{
+    private readonly IChainTracker _chainTracker;
+    private readonly SpvOptions _options;
+
+    public SpvVerifier(IChainTracker chainTracker, SpvOptions? options = null)
+    {
+        _chainTracker = chainTracker ?? throw new ArgumentNullException(nameof(chainTracker));
+        _options = options ?? SpvOptions.Default;
+    }
+
+    /// <summary>Parses and verifies; malformed input yields a result with its reason code, never an exception.</summary>
+    public async Task<SpvResult> VerifyAsync(ReadOnlyMemory<byte> beefBytes, CancellationToken cancellationToken = default)
+    {
+        Beef beef;
+        try
+        {
+            beef = Beef.FromBytes(beefBytes.Span, _options.BeefLimits);
+        }
+        catch (BsvFormatException e)
+        {
+            return new SpvResult(false, null, e.Code, e.Message);
+        }
+
+        return await VerifyAsync(beef, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Verifies the BEEF's subject (the declared one for Atomic BEEF, otherwise the last transaction).</summary>
+    public async Task<SpvResult> VerifyAsync(Beef beef, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(beef);
+        Hash256? subjectId = beef.SubjectTxId;
+        if (subjectId is null)
+        {
+            return new SpvResult(false, null, ReasonCodes.BeefMalformed, "the BEEF holds no transaction");
+        }
+
+        Hash256 subject = subjectId.Value;
+        try
+        {
+            beef.Validate();
+        }
+        catch (BsvFormatException e)
+        {
+            return new SpvResult(false, subject, e.Code, e.Reason);
+        }
+
+        var byId = new Dictionary<Hash256, BeefTx>(beef.Transactions.Count);
+        foreach (BeefTx tx in beef.Transactions)
+        {
+            byId[tx.TxId] = tx;
+        }
+
+        List<BeefTx> ancestry = Ancestry(byId, subject);
+        var unproven = new List<Transaction>();
+        var roots = new List<(MerkleRootQuery Query, Hash256 TxId)>();
+        foreach (BeefTx entry in ancestry)
+        {
+            if (entry.BumpIndex is int b)
+            {
+                MerklePath bump = beef.Bumps[b];
+                var query = new MerkleRootQuery(bump.ComputeRoot(entry.TxId), bump.BlockHeight);
+                if (!roots.Exists(r => r.Query == query))
+                {
+                    roots.Add((query, entry.TxId));
+                }
+            }
+            else
+            {
+                unproven.Add(entry.Transaction!);
+            }
+        }
+
+        // Cheap, local checks first: structure, amounts, fees.
+        foreach (Transaction tx in unproven)
+        {
+            SpvResult? failure = CheckAmounts(tx, byId, subject);
+            if (failure is not null)
+            {
+                return failure;
+            }
+        }
+
+        Task<SpvResult?> chain = CheckChainAsync(roots, unproven, byId, subject, cancellationToken);
+        SpvResult? scripts = CheckScripts(unproven, byId, subject, cancellationToken);
+        SpvResult? chainFailure = await chain.ConfigureAwait(false);
+        return chainFailure ?? scripts ?? SpvResult.Valid(subject);
+    }
+
+    private static List<BeefTx> Ancestry(Dictionary<Hash256, BeefTx> byId, Hash256 subject)
+    {
+        var result = new List<BeefTx>();
+        var seen = new HashSet<Hash256> { subject };
+        var queue = new Queue<Hash256>();
+        queue.Enqueue(subject);
+        while (queue.Count > 0)
+        {
+            BeefTx tx = byId[queue.Dequeue()];
+            result.Add(tx);
+            if (tx.IsProven)
+            {
+                continue;
+            }
+
+            foreach (TxInput input in tx.Transaction!.Inputs)
+            {
+                if (seen.Add(input.PrevOut.TxId))
+                {
+                    queue.Enqueue(input.PrevOut.TxId);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private SpvResult? CheckAmounts(Transaction tx, Dictionary<Hash256, BeefTx> byId, Hash256 subject)
+    {
+        string? structure = TransactionChecks.CheckStructure(tx);
+        if (structure is not null)
+        {
+            return new SpvResult(false, subject, ReasonCodes.BeefMalformed, $"transaction {tx.Id} is invalid: {structure}", tx.Id);
+        }
+
+        ulong inputs = 0;
+        foreach (TxInput input in tx.Inputs)
+        {
+            inputs += SourceOf(byId, input.PrevOut).Satoshis; // each is at most MaxMoney, so no overflow for any real count
+        }
+
+        ulong outputs = tx.TotalOutputSatoshis();
+        if (outputs > inputs)
+        {
+            return new SpvResult(false, subject, ReasonCodes.Overspend, $"transaction {tx.Id} spends {outputs} satoshis from inputs of {inputs}", tx.Id);
+        }
+
+        if (_options.MinFeeRatePerKb is ulong rate)
+        {
+            ulong required = (((ulong)tx.Size * rate) + 999) / 1000;
+            if (inputs - outputs < required)
+            {
+                return new SpvResult(false, subject, ReasonCodes.FeeTooLow,
+                    $"transaction {tx.Id} pays {inputs - outputs} satoshis, {required} needed at {rate} sat/kB for {tx.Size} bytes", tx.Id);
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<SpvResult?> CheckChainAsync(
+        List<(MerkleRootQuery Query, Hash256 TxId)> roots, List<Transaction> unproven, Dictionary<Hash256, BeefTx> byId, Hash256 subject, CancellationToken ct)
+    {
+        if (roots.Count > 0)
+        {
+            IReadOnlyList<bool> answers = await _chainTracker.AreValidRootsAsync(roots.ConvertAll(r => r.Query), ct).ConfigureAwait(false);
+            for (int i = 0; i < roots.Count; i++)
+            {
+                if (!answers[i])
+                {
+                    (MerkleRootQuery q, Hash256 txid) = roots[i];
+                    return new SpvResult(false, subject, ReasonCodes.SpvRootUnknown,
+                        $"merkle root {q.Root} of transaction {txid} is not the root of block {q.Height}", txid);
+                }
+            }
+        }
+
+        // A coinbase output may be spent only once the coinbase has CoinbaseMaturity confirmations. The spend would be
+        // mined at the next height at the earliest.
+        uint? tip = null;
+        foreach (Transaction tx in unproven)
+        {
+            foreach (TxInput input in tx.Inputs)
+            {
+                BeefTx parent = byId[input.PrevOut.TxId];
+                if (parent.Transaction is { IsCoinbase: true } && parent.BumpIndex is not null)
+                {
+                    tip ??= await _chainTracker.CurrentHeightAsync(ct).ConfigureAwait(false);
+                    uint minedAt = roots.Find(r => r.TxId == parent.TxId).Query.Height;
+                    long confirmations = (long)tip.Value + 1 - minedAt;
+                    if (confirmations < _options.CoinbaseMaturity)
+                    {
+                        return new SpvResult(false, subject, ReasonCodes.SpvCoinbaseImmature,
+                            $"transaction {tx.Id} spends coinbase {parent.TxId} mined at {minedAt}, {confirmations} of {_options.CoinbaseMaturity} confirmations at tip {tip}", tx.Id);
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private SpvResult? CheckScripts(List<Transaction> unproven, Dictionary<Hash256, BeefTx> byId, Hash256 subject, CancellationToken ct)
+    {
+        var work = new List<(Transaction Tx, int Input, SigHashCache Cache)>();
+        foreach (Transaction tx in unproven)
+        {
+            var cache = new SigHashCache(tx);
+            for (int i = 0; i < tx.Inputs.Count; i++)
+            {
+                work.Add((tx, i, cache));
+            }
+        }
+
+        var results = new ScriptResult[work.Count];
+        ISecp256k1 secp = _options.Secp256k1 ?? Secp256k1Backends.Default;
+        void Run(int k)
+        {
+            (Transaction tx, int input, SigHashCache cache) = work[k];
+            TxOutput source = SourceOf(byId, tx.Inputs[input].PrevOut);
+            results[k] = Spend.Validate(tx, input, source, _options.Flags ?? StandardScriptFlags.For(tx.Version), cache, secp, _options.ScriptLimits);
+        }
+
+        if (_options.MaxDegreeOfParallelism <= 1 || work.Count < 4)
+        {
+            for (int k = 0; k < work.Count; k++)
+            {
+                Run(k);
+            }
+        }
+        else
+        {
+            Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = ct }, Run);
+        }
+
+        for (int k = 0; k < work.Count; k++)
+        {
+            if (!results[k].IsSuccess)
+            {
+                (Transaction tx, int input, _) = work[k];
+                return new SpvResult(false, subject, ReasonCodes.ScriptFailed,
+                    $"transaction {tx.Id} input {input}: {results[k]}", tx.Id, input, results[k]);
+            }
+        }
+
+        return null;
+    }
+
+    private static TxOutput SourceOf(Dictionary<Hash256, BeefTx> byId, OutPoint prev) =>
+        byId[prev.TxId].Transaction!.Outputs[(int)prev.Index];
+}

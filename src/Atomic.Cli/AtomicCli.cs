@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Atomic.Cli.Commands;
+
+namespace Atomic.Cli;
+
+/// <summary>The <c>atomic</c> command line: builds the command tree and maps every failure to an exit code.</summary>
+public static class AtomicCli
+{
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
+    {
+        var root = new RootCommand("Atomic.Dapr tools for BSV transactions: verify BEEF by SPV, inspect and convert it.");
+        var beef = new Command("beef", "BEEF (BRC-62/96/95) tools.")
+        {
+            BeefVerifyCommand.Create(console),
+            BeefInspectCommand.Create(console),
+            BeefConvertCommand.Create(console),
+            BeefEfCommand.Create(console),
+        };
+        root.Add(beef);
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+            {
+                await console.Error.WriteLineAsync($"atomic: {error.Message}");
+            }
+
+            await console.Error.WriteLineAsync("run 'atomic --help' for usage");
+            return ExitCodes.UsageOrIo;
+        }
+
+        try
+        {
+            return await parsed.InvokeAsync(
+                new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false },
+                cancellationToken);
+        }
+        catch (CliUsageException e)
+        {
+            await console.Error.WriteLineAsync($"atomic: {e.Message}");
+            return ExitCodes.UsageOrIo;
+        }
+        catch (IOException e)
+        {
+            await console.Error.WriteLineAsync($"atomic: {e.Message}");
+            return ExitCodes.UsageOrIo;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            await console.Error.WriteLineAsync($"atomic: {e.Message}");
+            return ExitCodes.UsageOrIo;
+        }
+    }
+}

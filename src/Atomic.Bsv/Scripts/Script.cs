@@ -10,11 +10,14 @@ public sealed class Script : IEquatable<Script>
 {
     public static readonly Script Empty = new([]);
 
-    private readonly byte[] _bytes;
+    private readonly ReadOnlyMemory<byte> _bytes;
 
     public Script(byte[] bytes) => _bytes = bytes ?? throw new ArgumentNullException(nameof(bytes));
 
-    public ReadOnlySpan<byte> Span => _bytes;
+    /// <summary>A script over a slice of a larger buffer (a parsed transaction's bytes) without copying it.</summary>
+    public Script(ReadOnlyMemory<byte> bytes) => _bytes = bytes;
+
+    public ReadOnlySpan<byte> Span => _bytes.Span;
 
     public ReadOnlyMemory<byte> Memory => _bytes;
 
@@ -24,9 +27,9 @@ public sealed class Script : IEquatable<Script>
 
     public static Script FromBytes(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
 
-    public byte[] ToBytes() => (byte[])_bytes.Clone();
+    public byte[] ToBytes() => _bytes.ToArray();
 
-    public string ToHex() => Hex.Encode(_bytes);
+    public string ToHex() => Hex.Encode(_bytes.Span);
 
     /// <summary>True when every operation is a push (opcodes up to OP_16, as the node counts them) and none is malformed.</summary>
     public static bool IsPushOnly(ReadOnlySpan<byte> script)
@@ -43,7 +46,7 @@ public sealed class Script : IEquatable<Script>
         return true;
     }
 
-    public bool IsPushOnly() => IsPushOnly(_bytes);
+    public bool IsPushOnly() => IsPushOnly(_bytes.Span);
 
     /// <summary>The exact BIP16 template: OP_HASH160 0x14 &lt;20 bytes&gt; OP_EQUAL.</summary>
     public static bool IsPayToScriptHash(ReadOnlySpan<byte> script) =>
@@ -289,7 +292,7 @@ public sealed class Script : IEquatable<Script>
     public string ToAsm()
     {
         var sb = new StringBuilder();
-        var reader = new ScriptReader(_bytes);
+        var reader = new ScriptReader(_bytes.Span);
         while (reader.TryRead(out byte op, out ReadOnlySpan<byte> data, out bool malformed))
         {
             if (sb.Length > 0)
@@ -318,14 +321,14 @@ public sealed class Script : IEquatable<Script>
 
     public override string ToString() => ToAsm();
 
-    public bool Equals(Script? other) => other is not null && _bytes.AsSpan().SequenceEqual(other._bytes);
+    public bool Equals(Script? other) => other is not null && _bytes.Span.SequenceEqual(other._bytes.Span);
 
     public override bool Equals(object? obj) => Equals(obj as Script);
 
     public override int GetHashCode()
     {
         var h = new HashCode();
-        h.AddBytes(_bytes);
+        h.AddBytes(_bytes.Span);
         return h.ToHashCode();
     }
 }

@@ -79,30 +79,42 @@ public sealed class Transaction
         int version = reader.ReadInt32LE();
         int inputCount = reader.ReadCount(MinInputSize, MaxItems, "input");
         var inputs = new TxInput[inputCount];
+        // Scripts are first recorded as ranges, then sliced from one copy of the transaction's bytes.
+        var ranges = new (int Start, int Length)[inputCount];
+        var prevouts = new (Hash256 TxId, uint Index, uint Sequence)[inputCount];
         for (int i = 0; i < inputCount; i++)
         {
             var txid = new Hash256(reader.ReadBytes(32));
             uint index = reader.ReadUInt32LE();
-            var script = new Script(reader.ReadVarBytes("unlocking script").ToArray());
-            uint sequence = reader.ReadUInt32LE();
-            inputs[i] = new TxInput(new OutPoint(txid, index), script, sequence);
+            int length = reader.ReadVarBytes("unlocking script").Length;
+            ranges[i] = (reader.Offset - length - start, length);
+            prevouts[i] = (txid, index, reader.ReadUInt32LE());
         }
 
         int outputCount = reader.ReadCount(MinOutputSize, MaxItems, "output");
-        var outputs = new TxOutput[outputCount];
+        var outputRanges = new (ulong Satoshis, int Start, int Length)[outputCount];
         for (int i = 0; i < outputCount; i++)
         {
             ulong satoshis = reader.ReadUInt64LE();
-            var script = new Script(reader.ReadVarBytes("locking script").ToArray());
-            outputs[i] = new TxOutput(satoshis, script);
+            int length = reader.ReadVarBytes("locking script").Length;
+            outputRanges[i] = (satoshis, reader.Offset - length - start, length);
         }
 
         uint lockTime = reader.ReadUInt32LE();
-        var tx = new Transaction(version, inputs, outputs, lockTime)
+        byte[] bytes = reader.Buffer[start..reader.Offset].ToArray();
+        var memory = new ReadOnlyMemory<byte>(bytes);
+        for (int i = 0; i < inputCount; i++)
         {
-            _bytes = reader.Buffer[start..reader.Offset].ToArray(),
-        };
-        return tx;
+            inputs[i] = new TxInput(new OutPoint(prevouts[i].TxId, prevouts[i].Index), new Script(memory.Slice(ranges[i].Start, ranges[i].Length)), prevouts[i].Sequence);
+        }
+
+        var outputs = new TxOutput[outputCount];
+        for (int i = 0; i < outputCount; i++)
+        {
+            outputs[i] = new TxOutput(outputRanges[i].Satoshis, new Script(memory.Slice(outputRanges[i].Start, outputRanges[i].Length)));
+        }
+
+        return new Transaction(version, inputs, outputs, lockTime) { _bytes = bytes };
     }
 
     public void Write(BsvWriter writer)

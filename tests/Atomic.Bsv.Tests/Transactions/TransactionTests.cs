@@ -52,14 +52,14 @@ public class TransactionTests
         Transaction signed = Sign(unsigned, key, source, SigHashType.All | SigHashType.ForkId);
         Spend.Validate(signed, 0, source).IsSuccess.Should().BeTrue();
 
-        // Paying one satoshi more changes the digest, so the signature no longer verifies.
+        // Paying one satoshi more changes the digest, so the signature no longer verifies: OP_CHECKSIG leaves false.
         var tampered = new Transaction(1, signed.Inputs, [new TxOutput(9_001, locking)], 0);
-        ScriptResult result = Spend.Validate(tampered, 0, source);
-        result.ErrorName.Should().Be("NULLFAIL");
+        Spend.Validate(tampered, 0, source).ErrorName.Should().Be("EVAL_FALSE");
+        Spend.Validate(tampered, 0, source, ScriptFlags.StandardPostGenesis | ScriptFlags.NullFail).ErrorName.Should().Be("NULLFAIL");
 
         FluentActions.Invoking(() => Spend.EnsureValid(tampered, 0, source))
             .Should().Throw<ScriptVerificationException>()
-            .Where(e => e.InputIndex == 0 && e.TxId == tampered.Id.ToDisplayHex() && e.Message.Contains("NULLFAIL", StringComparison.Ordinal));
+            .Where(e => e.InputIndex == 0 && e.TxId == tampered.Id.ToDisplayHex() && e.Message.Contains("EVAL_FALSE", StringComparison.Ordinal));
     }
 
     [Fact]

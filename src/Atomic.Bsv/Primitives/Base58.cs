@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 
 namespace Atomic.Bsv.Primitives;
 
@@ -129,11 +128,9 @@ public static class Base58
 
     private static void Checksum(ReadOnlySpan<byte> payload, Span<byte> destination4)
     {
-        Span<byte> first = stackalloc byte[32];
-        Span<byte> second = stackalloc byte[32];
-        SHA256.HashData(payload, first);
-        SHA256.HashData(first, second);
-        second[..4].CopyTo(destination4);
+        Span<byte> digest = stackalloc byte[32];
+        Hashes.Hash256(payload, digest);
+        digest[..4].CopyTo(destination4);
     }
 
     private static sbyte[] BuildDigits()

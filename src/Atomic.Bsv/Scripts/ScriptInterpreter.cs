@@ -65,9 +65,10 @@ public static class ScriptInterpreter
         private readonly bool _afterChronicle;
         private readonly bool _requireMinimal;
         private readonly int _maxNumLength;
-        private readonly List<byte[]> _alt = new(4);
-        private readonly List<bool> _exec = new(4);
-        private readonly List<bool> _elseSeen = new(4);
+        // Most scripts never branch or use the alt stack: these lists allocate their arrays on first use only.
+        private readonly List<byte[]> _alt = [];
+        private readonly List<bool> _exec = [];
+        private readonly List<bool> _elseSeen = [];
         private long _memory;
         private ScriptPhase _phase;
         private int _opIndex;

@@ -59,13 +59,16 @@ public sealed class SpvVerifier
         _options = options ?? SpvOptions.Default;
     }
 
-    /// <summary>Parses and verifies; malformed input yields a result with its reason code, never an exception.</summary>
+    /// <summary>
+    /// Parses and verifies; malformed input yields a result with its reason code, never an exception. The bytes are
+    /// referenced, not copied, so they must not change until the call completes.
+    /// </summary>
     public async Task<SpvResult> VerifyAsync(ReadOnlyMemory<byte> beefBytes, CancellationToken cancellationToken = default)
     {
         Beef beef;
         try
         {
-            beef = Beef.FromBytes(beefBytes.Span, _options.BeefLimits);
+            beef = Beef.FromMemory(beefBytes, _options.BeefLimits);
         }
         catch (BsvFormatException e)
         {
@@ -241,44 +244,69 @@ public sealed class SpvVerifier
 
     private SpvResult? CheckScripts(List<Transaction> unproven, Dictionary<Hash256, BeefTx> byId, Hash256 subject, CancellationToken ct)
     {
-        var work = new List<(Transaction Tx, int Input, SigHashCache Cache)>();
-        foreach (Transaction tx in unproven)
-        {
-            var cache = new SigHashCache(tx);
-            for (int i = 0; i < tx.Inputs.Count; i++)
-            {
-                work.Add((tx, i, cache));
-            }
-        }
-
-        var results = new ScriptResult[work.Count];
         ISecp256k1 secp = _options.Secp256k1 ?? Secp256k1Backends.Default;
-        void Run(int k)
+        int degree = Math.Max(1, _options.MaxDegreeOfParallelism);
+        var failures = new SpvResult?[unproven.Count];
+
+        // One transaction's inputs share its SigHashCache, which lives only while that transaction is checked.
+        SpvResult? CheckInput(Transaction tx, int input, SigHashCache cache)
         {
-            (Transaction tx, int input, SigHashCache cache) = work[k];
             TxOutput source = SourceOf(byId, tx.Inputs[input].PrevOut);
-            results[k] = Spend.Validate(tx, input, source, _options.Flags ?? StandardScriptFlags.For(tx.Version), cache, secp, _options.ScriptLimits);
+            ScriptResult result = Spend.Validate(tx, input, source, _options.Flags ?? StandardScriptFlags.For(tx.Version), cache, secp, _options.ScriptLimits);
+            return result.IsSuccess
+                ? null
+                : new SpvResult(false, subject, ReasonCodes.ScriptFailed, $"transaction {tx.Id} input {input}: {result}", tx.Id, input, result);
         }
 
-        if (_options.MaxDegreeOfParallelism <= 1 || work.Count < 4)
+        void CheckTransaction(int t)
         {
-            for (int k = 0; k < work.Count; k++)
+            Transaction tx = unproven[t];
+            var cache = new SigHashCache(tx);
+            for (int i = 0; i < tx.Inputs.Count && failures[t] is null; i++)
             {
-                Run(k);
+                failures[t] = CheckInput(tx, i, cache);
             }
+        }
+
+        if (degree == 1 || (unproven.Count == 1 && unproven[0].Inputs.Count < 4))
+        {
+            for (int t = 0; t < unproven.Count; t++)
+            {
+                CheckTransaction(t);
+            }
+        }
+        else if (unproven.Count >= degree * 4)
+        {
+            Parallel.For(0, unproven.Count, new ParallelOptions { MaxDegreeOfParallelism = degree, CancellationToken = ct }, CheckTransaction);
         }
         else
         {
-            Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = ct }, Run);
+            // Few transactions, possibly with many inputs each: spread the inputs instead.
+            var work = new List<(int Tx, int Input)>();
+            var caches = new SigHashCache[unproven.Count];
+            for (int t = 0; t < unproven.Count; t++)
+            {
+                caches[t] = new SigHashCache(unproven[t]);
+                for (int i = 0; i < unproven[t].Inputs.Count; i++)
+                {
+                    work.Add((t, i));
+                }
+            }
+
+            var inputFailures = new SpvResult?[work.Count];
+            Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = degree, CancellationToken = ct }, k =>
+                inputFailures[k] = CheckInput(unproven[work[k].Tx], work[k].Input, caches[work[k].Tx]));
+            for (int k = 0; k < work.Count; k++)
+            {
+                failures[work[k].Tx] ??= inputFailures[k];
+            }
         }
 
-        for (int k = 0; k < work.Count; k++)
+        foreach (SpvResult? failure in failures)
         {
-            if (!results[k].IsSuccess)
+            if (failure is not null)
             {
-                (Transaction tx, int input, _) = work[k];
-                return new SpvResult(false, subject, ReasonCodes.ScriptFailed,
-                    $"transaction {tx.Id} input {input}: {results[k]}", tx.Id, input, results[k]);
+                return failure;
             }
         }
 

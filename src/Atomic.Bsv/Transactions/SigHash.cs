@@ -197,38 +197,67 @@ public sealed class SigHashCache
 
     public ReadOnlySpan<byte> HashOutputs => _outputs ??= ComputeOutputs(_tx);
 
+    // Each hash is written into a pooled buffer and hashed in place: no intermediate writer or copy.
     private static byte[] ComputePrevouts(Transaction tx)
     {
-        var w = new BsvWriter(tx.Inputs.Count * 36);
-        Span<byte> txid = stackalloc byte[32];
-        foreach (TxInput input in tx.Inputs)
+        int size = tx.Inputs.Count * 36;
+        return HashPooled(size, tx, static (t, buffer) =>
         {
-            input.PrevOut.TxId.CopyTo(txid);
-            w.WriteBytes(txid).WriteUInt32LE(input.PrevOut.Index);
-        }
-
-        return Hashes.Hash256(w.WrittenSpan);
+            int p = 0;
+            foreach (TxInput input in t.Inputs)
+            {
+                input.PrevOut.TxId.CopyTo(buffer[p..]);
+                BinaryPrimitives.WriteUInt32LittleEndian(buffer[(p + 32)..], input.PrevOut.Index);
+                p += 36;
+            }
+        });
     }
 
-    private static byte[] ComputeSequence(Transaction tx)
-    {
-        var w = new BsvWriter(tx.Inputs.Count * 4);
-        foreach (TxInput input in tx.Inputs)
+    private static byte[] ComputeSequence(Transaction tx) =>
+        HashPooled(tx.Inputs.Count * 4, tx, static (t, buffer) =>
         {
-            w.WriteUInt32LE(input.Sequence);
-        }
-
-        return Hashes.Hash256(w.WrittenSpan);
-    }
+            for (int i = 0; i < t.Inputs.Count; i++)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(buffer[(i * 4)..], t.Inputs[i].Sequence);
+            }
+        });
 
     private static byte[] ComputeOutputs(Transaction tx)
     {
-        var w = new BsvWriter(tx.Outputs.Count * 34);
+        int size = 0;
         foreach (TxOutput o in tx.Outputs)
         {
-            w.WriteUInt64LE(o.Satoshis).WriteVarBytes(o.LockingScript.Span);
+            size += 8 + VarInt.SizeOf((ulong)o.LockingScript.Length) + o.LockingScript.Length;
         }
 
-        return Hashes.Hash256(w.WrittenSpan);
+        return HashPooled(size, tx, static (t, buffer) =>
+        {
+            int p = 0;
+            foreach (TxOutput o in t.Outputs)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(buffer[p..], o.Satoshis);
+                p += 8;
+                p += VarInt.Write((ulong)o.LockingScript.Length, buffer[p..]);
+                o.LockingScript.Span.CopyTo(buffer[p..]);
+                p += o.LockingScript.Length;
+            }
+        });
+    }
+
+    private delegate void Fill(Transaction tx, Span<byte> buffer);
+
+    private static byte[] HashPooled(int size, Transaction tx, Fill fill)
+    {
+        byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        try
+        {
+            Span<byte> buffer = rented.AsSpan(0, size);
+            fill(tx, buffer);
+            return Hashes.Hash256(buffer);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }

@@ -32,7 +32,7 @@ public sealed class Transaction
     private readonly TxInput[] _inputs;
     private readonly TxOutput[] _outputs;
     private Hash256? _id;
-    private byte[]? _bytes;
+    private ReadOnlyMemory<byte>? _bytes;
 
     public Transaction(int version, IEnumerable<TxInput> inputs, IEnumerable<TxOutput> outputs, uint lockTime)
     {
@@ -51,7 +51,7 @@ public sealed class Transaction
     public uint LockTime { get; }
 
     /// <summary>The txid: double SHA-256 of the serialization.</summary>
-    public Hash256 Id => _id ??= new Hash256(Hashes.Hash256(ToBytesCached()));
+    public Hash256 Id => _id ??= new Hash256(Hashes.Hash256(ToBytesCached().Span));
 
     public bool IsCoinbase => _inputs.Length == 1 && _inputs[0].PrevOut.IsNull;
 
@@ -73,7 +73,12 @@ public sealed class Transaction
     }
 
     /// <summary>Reads one transaction; every count and length is checked against the bytes left before allocating.</summary>
-    public static Transaction Read(ref BsvReader reader)
+    /// <param name="reader">The reader, positioned at the transaction.</param>
+    /// <param name="source">
+    /// The memory <paramref name="reader"/> reads, when the caller can promise it will not change: the transaction
+    /// and its scripts then slice it instead of copying their bytes.
+    /// </param>
+    public static Transaction Read(ref BsvReader reader, ReadOnlyMemory<byte> source = default)
     {
         int start = reader.Offset;
         int version = reader.ReadInt32LE();
@@ -101,8 +106,9 @@ public sealed class Transaction
         }
 
         uint lockTime = reader.ReadUInt32LE();
-        byte[] bytes = reader.Buffer[start..reader.Offset].ToArray();
-        var memory = new ReadOnlyMemory<byte>(bytes);
+        ReadOnlyMemory<byte> memory = source.IsEmpty
+            ? reader.Buffer[start..reader.Offset].ToArray()
+            : source[start..reader.Offset];
         for (int i = 0; i < inputCount; i++)
         {
             inputs[i] = new TxInput(new OutPoint(prevouts[i].TxId, prevouts[i].Index), new Script(memory.Slice(ranges[i].Start, ranges[i].Length)), prevouts[i].Sequence);
@@ -114,14 +120,14 @@ public sealed class Transaction
             outputs[i] = new TxOutput(outputRanges[i].Satoshis, new Script(memory.Slice(outputRanges[i].Start, outputRanges[i].Length)));
         }
 
-        return new Transaction(version, inputs, outputs, lockTime) { _bytes = bytes };
+        return new Transaction(version, inputs, outputs, lockTime) { _bytes = memory };
     }
 
     public void Write(BsvWriter writer)
     {
-        if (_bytes is not null)
+        if (_bytes is ReadOnlyMemory<byte> bytes)
         {
-            writer.WriteBytes(_bytes);
+            writer.WriteBytes(bytes.Span);
             return;
         }
 
@@ -143,12 +149,12 @@ public sealed class Transaction
         writer.WriteUInt32LE(LockTime);
     }
 
-    public byte[] ToBytes() => (byte[])ToBytesCached().Clone();
+    public byte[] ToBytes() => ToBytesCached().ToArray();
 
-    public string ToHex() => Hex.Encode(ToBytesCached());
+    public string ToHex() => Hex.Encode(ToBytesCached().Span);
 
-    /// <summary>The serialization, without copying (callers must not change it).</summary>
-    public ReadOnlySpan<byte> AsSpan() => ToBytesCached();
+    /// <summary>The serialization, without copying.</summary>
+    public ReadOnlySpan<byte> AsSpan() => ToBytesCached().Span;
 
     /// <summary>Sum of output amounts; throws <see cref="OverflowException"/> past ulong.</summary>
     public ulong TotalOutputSatoshis()
@@ -162,7 +168,7 @@ public sealed class Transaction
         return total;
     }
 
-    private byte[] ToBytesCached()
+    private ReadOnlyMemory<byte> ToBytesCached()
     {
         if (_bytes is null)
         {
@@ -171,7 +177,7 @@ public sealed class Transaction
             _bytes = w.ToArray();
         }
 
-        return _bytes;
+        return _bytes.Value;
     }
 
     public override string ToString() => Id.ToDisplayHex();

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Atomic.Bsv.Primitives.Secp256k1;
-using Org.BouncyCastle.Crypto.Digests;
 
 namespace Atomic.Bsv.Primitives.Keys;
 
@@ -84,17 +83,7 @@ public sealed class PublicKey : IEquatable<PublicKey>
     }
 
     /// <summary>RIPEMD160(SHA256(SEC1 bytes)), the key hash inside P2PKH scripts and addresses.</summary>
-    public byte[] ToHash160(bool compressed = true)
-    {
-        Span<byte> sha = stackalloc byte[32];
-        SHA256.HashData(compressed ? _compressed : ToBytes(compressed: false), sha);
-
-        var ripemd = new RipeMD160Digest();
-        ripemd.BlockUpdate(sha.ToArray(), 0, sha.Length);
-        var hash160 = new byte[20];
-        ripemd.DoFinal(hash160, 0);
-        return hash160;
-    }
+    public byte[] ToHash160(bool compressed = true) => Hashes.Hash160(compressed ? _compressed : ToBytes(compressed: false));
 
     /// <summary>The Base58Check P2PKH address (version 0x00 mainnet, 0x6f testnet).</summary>
     public string ToAddress(bool compressed = true, bool testnet = false)

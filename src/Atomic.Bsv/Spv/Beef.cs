@@ -16,30 +16,53 @@ public enum BeefVersion : uint
 /// <summary>One entry of a BEEF: a transaction (with the index of the BUMP proving it, if any) or, in V2, a bare txid.</summary>
 public sealed class BeefTx
 {
-    private BeefTx(Hash256 txId, Transaction? transaction, int? bumpIndex)
+    private readonly Transaction? _transaction;
+    private readonly ReadOnlyMemory<byte>? _raw;
+
+    private BeefTx(Hash256 txId, Transaction? transaction, ReadOnlyMemory<byte>? raw, int? bumpIndex)
     {
         TxId = txId;
-        Transaction = transaction;
+        _transaction = transaction;
+        _raw = raw;
         BumpIndex = bumpIndex;
     }
 
     public Hash256 TxId { get; }
 
-    /// <summary>Null for a txid-only entry (BRC-96 format 2): the sender asserts the recipient already knows it.</summary>
-    public Transaction? Transaction { get; }
+    /// <summary>
+    /// The transaction; null for a txid-only entry (BRC-96 format 2: the sender asserts the recipient knows it).
+    /// An entry of a large BEEF read with <see cref="Beef.FromMemory"/> keeps only its bytes and parses them on each
+    /// access, so that a BEEF of many transactions never holds all of them parsed at once.
+    /// </summary>
+    public Transaction? Transaction => _transaction ?? (_raw is ReadOnlyMemory<byte> raw ? Transaction.FromMemory(raw) : null);
 
     /// <summary>Index into <see cref="Beef.Bumps"/> of the merkle path proving this transaction, or null when unproven.</summary>
     public int? BumpIndex { get; }
 
-    public bool IsTxIdOnly => Transaction is null;
+    public bool IsTxIdOnly => _transaction is null && _raw is null;
 
     public bool IsProven => BumpIndex is not null;
 
-    public static BeefTx FromTransaction(Transaction tx, int? bumpIndex = null) => new(tx.Id, tx, bumpIndex);
+    public static BeefTx FromTransaction(Transaction tx, int? bumpIndex = null) => new(tx.Id, tx, null, bumpIndex);
 
-    public static BeefTx FromTxId(Hash256 txId) => new(txId, null, null);
+    public static BeefTx FromTxId(Hash256 txId) => new(txId, null, null, null);
 
-    public BeefTx WithBumpIndex(int? bumpIndex) => new(TxId, Transaction, bumpIndex);
+    /// <summary>An entry that keeps only the transaction's serialization (already parsed once and known well-formed).</summary>
+    internal static BeefTx FromSerialized(Hash256 txId, ReadOnlyMemory<byte> raw, int? bumpIndex) => new(txId, null, raw, bumpIndex);
+
+    public BeefTx WithBumpIndex(int? bumpIndex) => new(TxId, _transaction, _raw, bumpIndex);
+
+    internal void WriteTransaction(BsvWriter writer)
+    {
+        if (_raw is ReadOnlyMemory<byte> raw)
+        {
+            writer.WriteBytes(raw.Span);
+        }
+        else
+        {
+            _transaction!.Write(writer);
+        }
+    }
 
     public override string ToString() => $"{TxId}{(IsTxIdOnly ? " (txid only)" : IsProven ? $" (bump {BumpIndex})" : string.Empty)}";
 }
@@ -52,6 +75,12 @@ public sealed record BeefLimits
     public int MaxBumps { get; init; } = 100_000;
 
     public int MaxTransactions { get; init; } = 1_000_000;
+
+    /// <summary>
+    /// From this many bytes on, <see cref="Beef.FromMemory"/> keeps transactions as slices of the input and parses them
+    /// on demand (see <see cref="BeefTx.Transaction"/>): memory stays near the BEEF's size, at some repeated parsing.
+    /// </summary>
+    public int SerializedTransactionsFrom { get; init; } = 8 * 1024 * 1024;
 }
 
 /// <summary>
@@ -70,6 +99,8 @@ public sealed class Beef
 
     private readonly List<MerklePath> _bumps;
     private readonly List<BeefTx> _txs;
+    private Dictionary<Hash256, int>? _index;
+    private Hash256? _duplicate;
 
     public Beef(BeefVersion version = BeefVersion.V2, IEnumerable<MerklePath>? bumps = null, IEnumerable<BeefTx>? txs = null, Hash256? atomicTxId = null)
     {
@@ -153,6 +184,9 @@ public sealed class Beef
         }
 
         var version = (BeefVersion)prefix;
+        bool keepSerialized = !source.IsEmpty && source.Length >= limits.SerializedTransactionsFrom;
+        BeefTx Entry(Transaction tx, int? bump) =>
+            keepSerialized ? BeefTx.FromSerialized(tx.Id, tx.SerializedMemory, bump) : BeefTx.FromTransaction(tx, bump);
         // A BUMP is at least 4 bytes (height, tree height, one leaf); a V1 transaction at least 10, a V2 entry 33.
         int bumpCount = reader.ReadCount(4, limits.MaxBumps, "BUMP");
         var bumps = new List<MerklePath>(bumpCount);
@@ -175,11 +209,11 @@ public sealed class Beef
                         txs.Add(BeefTx.FromTxId(new Hash256(reader.ReadBytes(32))));
                         break;
                     case FormatRawTx:
-                        txs.Add(BeefTx.FromTransaction(Transaction.Read(ref reader, source)));
+                        txs.Add(Entry(Transaction.Read(ref reader, source), null));
                         break;
                     case FormatRawTxAndBump:
                         int bump = ReadBumpIndex(ref reader);
-                        txs.Add(BeefTx.FromTransaction(Transaction.Read(ref reader, source), bump));
+                        txs.Add(Entry(Transaction.Read(ref reader, source), bump));
                         break;
                     default:
                         BsvFormatException.Throw(ReasonCodes.BeefMalformed, reader.BaseOffset + at, $"unknown BEEF V2 entry format {format}");
@@ -196,7 +230,7 @@ public sealed class Beef
                     BsvFormatException.Throw(ReasonCodes.BeefMalformed, reader.BaseOffset + at, $"BUMP flag {hasBump} is neither 0 nor 1");
                 }
 
-                txs.Add(BeefTx.FromTransaction(tx, hasBump == 1 ? ReadBumpIndex(ref reader) : null));
+                txs.Add(Entry(tx, hasBump == 1 ? ReadBumpIndex(ref reader) : null));
             }
         }
 
@@ -258,17 +292,17 @@ public sealed class Beef
                 else if (tx.BumpIndex is int b)
                 {
                     writer.WriteByte(FormatRawTxAndBump).WriteVarInt((ulong)b);
-                    tx.Transaction!.Write(writer);
+                    tx.WriteTransaction(writer);
                 }
                 else
                 {
                     writer.WriteByte(FormatRawTx);
-                    tx.Transaction!.Write(writer);
+                    tx.WriteTransaction(writer);
                 }
             }
             else
             {
-                tx.Transaction!.Write(writer);
+                tx.WriteTransaction(writer);
                 if (tx.BumpIndex is int b)
                 {
                     writer.WriteByte(1).WriteVarInt((ulong)b);
@@ -297,17 +331,65 @@ public sealed class Beef
     public byte[] ToAtomicBytes(Hash256 subject, BeefVersion version = BeefVersion.V2) =>
         AncestryOf(subject).WithSubject(subject).ToBytes(version, atomic: true);
 
-    public BeefTx? Find(Hash256 txid)
+    public BeefTx? Find(Hash256 txid) => Index.TryGetValue(txid, out int i) ? _txs[i] : null;
+
+    /// <summary>
+    /// The position of each txid (its first occurrence), built on first use and dropped whenever the list of
+    /// transactions changes. One index serves structure checks, ancestry and verification.
+    /// </summary>
+    internal Dictionary<Hash256, int> Index
     {
-        foreach (BeefTx tx in _txs)
+        get
         {
-            if (tx.TxId == txid)
+            if (_index is null)
             {
-                return tx;
+                var index = new Dictionary<Hash256, int>(_txs.Count);
+                _duplicate = null;
+                for (int i = 0; i < _txs.Count; i++)
+                {
+                    if (!index.TryAdd(_txs[i].TxId, i))
+                    {
+                        _duplicate ??= _txs[i].TxId;
+                    }
+                }
+
+                _index = index;
+            }
+
+            return _index;
+        }
+    }
+
+    /// <summary>
+    /// Marks the transaction at <paramref name="subject"/> and every ancestor it needs: the parents of unproven
+    /// transactions that the BEEF holds, transitively.
+    /// </summary>
+    internal bool[] AncestryMask(int subject)
+    {
+        Dictionary<Hash256, int> index = Index;
+        bool[] marks = new bool[_txs.Count];
+        marks[subject] = true;
+        var queue = new Queue<int>();
+        queue.Enqueue(subject);
+        while (queue.Count > 0)
+        {
+            BeefTx tx = _txs[queue.Dequeue()];
+            if (tx.IsProven || tx.IsTxIdOnly)
+            {
+                continue; // a proven transaction needs no ancestors
+            }
+
+            foreach (TxInput input in tx.Transaction!.Inputs)
+            {
+                if (index.TryGetValue(input.PrevOut.TxId, out int parent) && !marks[parent])
+                {
+                    marks[parent] = true;
+                    queue.Enqueue(parent);
+                }
             }
         }
 
-        return null;
+        return marks;
     }
 
     /// <summary>
@@ -318,14 +400,14 @@ public sealed class Beef
     /// </summary>
     public void Validate(bool allowTxIdOnly = false)
     {
-        var byId = new Dictionary<Hash256, BeefTx>(_txs.Count);
+        Dictionary<Hash256, int> index = Index;
+        if (_duplicate is Hash256 duplicate)
+        {
+            Fail(ReasonCodes.BeefMalformed, $"transaction {duplicate} appears twice");
+        }
+
         foreach (BeefTx tx in _txs)
         {
-            if (!byId.TryAdd(tx.TxId, tx))
-            {
-                Fail(ReasonCodes.BeefMalformed, $"transaction {tx.TxId} appears twice");
-            }
-
             if (tx.BumpIndex is int b)
             {
                 if (b >= _bumps.Count)
@@ -353,12 +435,12 @@ public sealed class Beef
 
             foreach (TxInput input in tx.Transaction!.Inputs)
             {
-                if (!byId.TryGetValue(input.PrevOut.TxId, out BeefTx? parent))
+                if (!index.TryGetValue(input.PrevOut.TxId, out int parent))
                 {
                     Fail(ReasonCodes.BeefMissingInput, $"transaction {tx.TxId} spends {input.PrevOut}, which is not in the BEEF");
                 }
 
-                if (parent!.Transaction is Transaction p && input.PrevOut.Index >= p.Outputs.Count)
+                if (_txs[parent].Transaction is Transaction p && input.PrevOut.Index >= p.Outputs.Count)
                 {
                     Fail(ReasonCodes.BeefMissingInput, $"transaction {tx.TxId} spends {input.PrevOut}, which has {p.Outputs.Count} outputs");
                 }
@@ -367,17 +449,17 @@ public sealed class Beef
 
         if (AtomicTxId is Hash256 subject)
         {
-            if (!byId.ContainsKey(subject))
+            if (!index.TryGetValue(subject, out int at))
             {
                 Fail(ReasonCodes.BeefNotAtomic, $"the subject {subject} is not in the BEEF");
             }
 
-            HashSet<Hash256> ancestry = AncestryIds(subject, byId);
-            foreach (BeefTx tx in _txs)
+            bool[] ancestry = AncestryMask(at);
+            for (int i = 0; i < _txs.Count; i++)
             {
-                if (!ancestry.Contains(tx.TxId))
+                if (!ancestry[i])
                 {
-                    Fail(ReasonCodes.BeefNotAtomic, $"transaction {tx.TxId} is not an ancestor of the subject {subject}");
+                    Fail(ReasonCodes.BeefNotAtomic, $"transaction {_txs[i].TxId} is not an ancestor of the subject {subject}");
                 }
             }
         }
@@ -409,6 +491,7 @@ public sealed class Beef
         List<BeefTx> sorted = TopologicalOrder();
         _txs.Clear();
         _txs.AddRange(sorted);
+        _index = null;
     }
 
     private List<BeefTx> TopologicalOrder()
@@ -489,9 +572,9 @@ public sealed class Beef
         foreach (BeefTx tx in other._txs)
         {
             BeefTx incoming = tx.BumpIndex is int b ? tx.WithBumpIndex(remap[b]) : tx;
-            int existing = _txs.FindIndex(t => t.TxId == incoming.TxId);
-            if (existing < 0)
+            if (!Index.TryGetValue(incoming.TxId, out int existing))
             {
+                Index[incoming.TxId] = _txs.Count;
                 _txs.Add(incoming);
             }
             else if ((_txs[existing].IsTxIdOnly && !incoming.IsTxIdOnly) || (!_txs[existing].IsProven && incoming.IsProven))
@@ -541,18 +624,18 @@ public sealed class Beef
     /// <summary>A new BEEF with only <paramref name="subject"/> and its ancestry (the BUMPs they use, reindexed).</summary>
     public Beef AncestryOf(Hash256 subject)
     {
-        var byId = _txs.GroupBy(t => t.TxId).ToDictionary(g => g.Key, g => g.First());
-        if (!byId.ContainsKey(subject))
+        if (!Index.TryGetValue(subject, out int at))
         {
             throw new BsvFormatException(ReasonCodes.BeefNotAtomic, 0, $"the subject {subject} is not in the BEEF");
         }
 
-        HashSet<Hash256> keep = AncestryIds(subject, byId);
+        bool[] keep = AncestryMask(at);
         var result = new Beef(Version);
-        foreach (BeefTx tx in _txs)
+        for (int i = 0; i < _txs.Count; i++)
         {
-            if (keep.Contains(tx.TxId))
+            if (keep[i] && _index![_txs[i].TxId] == i)
             {
+                BeefTx tx = _txs[i];
                 result._txs.Add(tx.BumpIndex is int b ? tx.WithBumpIndex(result.MergeBump(_bumps[b])) : tx);
             }
         }
@@ -578,31 +661,6 @@ public sealed class Beef
                 _txs[i] = tx.WithBumpIndex(found >= 0 ? found : null);
             }
         }
-    }
-
-    private static HashSet<Hash256> AncestryIds(Hash256 subject, IReadOnlyDictionary<Hash256, BeefTx> byId)
-    {
-        var seen = new HashSet<Hash256> { subject };
-        var queue = new Queue<Hash256>();
-        queue.Enqueue(subject);
-        while (queue.Count > 0)
-        {
-            BeefTx tx = byId[queue.Dequeue()];
-            if (tx.IsProven || tx.IsTxIdOnly)
-            {
-                continue; // a proven transaction needs no ancestors
-            }
-
-            foreach (TxInput input in tx.Transaction!.Inputs)
-            {
-                if (byId.ContainsKey(input.PrevOut.TxId) && seen.Add(input.PrevOut.TxId))
-                {
-                    queue.Enqueue(input.PrevOut.TxId);
-                }
-            }
-        }
-
-        return seen;
     }
 
     private static void Fail(string code, string message) => throw new BsvFormatException(code, 0, message);

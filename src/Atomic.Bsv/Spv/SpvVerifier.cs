@@ -98,17 +98,18 @@ public sealed class SpvVerifier
             return new SpvResult(false, subject, e.Code, e.Reason);
         }
 
-        var byId = new Dictionary<Hash256, BeefTx>(beef.Transactions.Count);
-        foreach (BeefTx tx in beef.Transactions)
-        {
-            byId[tx.TxId] = tx;
-        }
-
-        List<BeefTx> ancestry = Ancestry(byId, subject);
-        var unproven = new List<Transaction>();
+        var byId = new Lookup(beef);
+        bool[] ancestry = beef.AncestryMask(beef.Index[subject]);
+        var unproven = new List<BeefTx>();
         var roots = new List<(MerkleRootQuery Query, Hash256 TxId)>();
-        foreach (BeefTx entry in ancestry)
+        for (int i = 0; i < ancestry.Length; i++)
         {
+            if (!ancestry[i])
+            {
+                continue;
+            }
+
+            BeefTx entry = beef.Transactions[i];
             if (entry.BumpIndex is int b)
             {
                 MerklePath bump = beef.Bumps[b];
@@ -120,14 +121,14 @@ public sealed class SpvVerifier
             }
             else
             {
-                unproven.Add(entry.Transaction!);
+                unproven.Add(entry);
             }
         }
 
         // Cheap, local checks first: structure, amounts, fees.
-        foreach (Transaction tx in unproven)
+        foreach (BeefTx entry in unproven)
         {
-            SpvResult? failure = CheckAmounts(tx, byId, subject);
+            SpvResult? failure = CheckAmounts(entry.Transaction!, entry.TxId, byId, subject);
             if (failure is not null)
             {
                 return failure;
@@ -140,39 +141,12 @@ public sealed class SpvVerifier
         return chainFailure ?? scripts ?? SpvResult.Valid(subject);
     }
 
-    private static List<BeefTx> Ancestry(Dictionary<Hash256, BeefTx> byId, Hash256 subject)
-    {
-        var result = new List<BeefTx>();
-        var seen = new HashSet<Hash256> { subject };
-        var queue = new Queue<Hash256>();
-        queue.Enqueue(subject);
-        while (queue.Count > 0)
-        {
-            BeefTx tx = byId[queue.Dequeue()];
-            result.Add(tx);
-            if (tx.IsProven)
-            {
-                continue;
-            }
-
-            foreach (TxInput input in tx.Transaction!.Inputs)
-            {
-                if (seen.Add(input.PrevOut.TxId))
-                {
-                    queue.Enqueue(input.PrevOut.TxId);
-                }
-            }
-        }
-
-        return result;
-    }
-
-    private SpvResult? CheckAmounts(Transaction tx, Dictionary<Hash256, BeefTx> byId, Hash256 subject)
+    private SpvResult? CheckAmounts(Transaction tx, Hash256 txid, Lookup byId, Hash256 subject)
     {
         string? structure = TransactionChecks.CheckStructure(tx);
         if (structure is not null)
         {
-            return new SpvResult(false, subject, ReasonCodes.BeefMalformed, $"transaction {tx.Id} is invalid: {structure}", tx.Id);
+            return new SpvResult(false, subject, ReasonCodes.BeefMalformed, $"transaction {txid} is invalid: {structure}", txid);
         }
 
         ulong inputs = 0;
@@ -184,7 +158,7 @@ public sealed class SpvVerifier
         ulong outputs = tx.TotalOutputSatoshis();
         if (outputs > inputs)
         {
-            return new SpvResult(false, subject, ReasonCodes.Overspend, $"transaction {tx.Id} spends {outputs} satoshis from inputs of {inputs}", tx.Id);
+            return new SpvResult(false, subject, ReasonCodes.Overspend, $"transaction {txid} spends {outputs} satoshis from inputs of {inputs}", txid);
         }
 
         if (_options.MinFeeRatePerKb is ulong rate)
@@ -193,7 +167,7 @@ public sealed class SpvVerifier
             if (inputs - outputs < required)
             {
                 return new SpvResult(false, subject, ReasonCodes.FeeTooLow,
-                    $"transaction {tx.Id} pays {inputs - outputs} satoshis, {required} needed at {rate} sat/kB for {tx.Size} bytes", tx.Id);
+                    $"transaction {txid} pays {inputs - outputs} satoshis, {required} needed at {rate} sat/kB for {tx.Size} bytes", txid);
             }
         }
 
@@ -201,7 +175,7 @@ public sealed class SpvVerifier
     }
 
     private async Task<SpvResult?> CheckChainAsync(
-        List<(MerkleRootQuery Query, Hash256 TxId)> roots, List<Transaction> unproven, Dictionary<Hash256, BeefTx> byId, Hash256 subject, CancellationToken ct)
+        List<(MerkleRootQuery Query, Hash256 TxId)> roots, List<BeefTx> unproven, Lookup byId, Hash256 subject, CancellationToken ct)
     {
         if (roots.Count > 0)
         {
@@ -220,12 +194,13 @@ public sealed class SpvVerifier
         // A coinbase output may be spent only once the coinbase has CoinbaseMaturity confirmations. The spend would be
         // mined at the next height at the earliest.
         uint? tip = null;
-        foreach (Transaction tx in unproven)
+        var coinbases = new Dictionary<Hash256, bool>();
+        foreach (BeefTx entry in unproven)
         {
-            foreach (TxInput input in tx.Inputs)
+            foreach (TxInput input in entry.Transaction!.Inputs)
             {
                 BeefTx parent = byId[input.PrevOut.TxId];
-                if (parent.Transaction is { IsCoinbase: true } && parent.BumpIndex is not null)
+                if (parent.IsProven && IsCoinbase(parent, coinbases))
                 {
                     tip ??= await _chainTracker.CurrentHeightAsync(ct).ConfigureAwait(false);
                     uint minedAt = roots.Find(r => r.TxId == parent.TxId).Query.Height;
@@ -233,7 +208,7 @@ public sealed class SpvVerifier
                     if (confirmations < _options.CoinbaseMaturity)
                     {
                         return new SpvResult(false, subject, ReasonCodes.SpvCoinbaseImmature,
-                            $"transaction {tx.Id} spends coinbase {parent.TxId} mined at {minedAt}, {confirmations} of {_options.CoinbaseMaturity} confirmations at tip {tip}", tx.Id);
+                            $"transaction {entry.TxId} spends coinbase {parent.TxId} mined at {minedAt}, {confirmations} of {_options.CoinbaseMaturity} confirmations at tip {tip}", entry.TxId);
                     }
                 }
             }
@@ -242,52 +217,68 @@ public sealed class SpvVerifier
         return null;
     }
 
-    private SpvResult? CheckScripts(List<Transaction> unproven, Dictionary<Hash256, BeefTx> byId, Hash256 subject, CancellationToken ct)
+    private static bool IsCoinbase(BeefTx proven, Dictionary<Hash256, bool> known)
+    {
+        if (!known.TryGetValue(proven.TxId, out bool coinbase))
+        {
+            coinbase = proven.Transaction is { IsCoinbase: true };
+            known[proven.TxId] = coinbase;
+        }
+
+        return coinbase;
+    }
+
+    private SpvResult? CheckScripts(List<BeefTx> unproven, Lookup byId, Hash256 subject, CancellationToken ct)
     {
         ISecp256k1 secp = _options.Secp256k1 ?? Secp256k1Backends.Default;
         int degree = Math.Max(1, _options.MaxDegreeOfParallelism);
         var failures = new SpvResult?[unproven.Count];
 
         // One transaction's inputs share its SigHashCache, which lives only while that transaction is checked.
-        SpvResult? CheckInput(Transaction tx, int input, SigHashCache cache)
+        SpvResult? CheckInput(Transaction tx, Hash256 txid, int input, SigHashCache cache)
         {
             TxOutput source = SourceOf(byId, tx.Inputs[input].PrevOut);
             ScriptResult result = Spend.Validate(tx, input, source, _options.Flags ?? StandardScriptFlags.For(tx.Version), cache, secp, _options.ScriptLimits);
             return result.IsSuccess
                 ? null
-                : new SpvResult(false, subject, ReasonCodes.ScriptFailed, $"transaction {tx.Id} input {input}: {result}", tx.Id, input, result);
+                : new SpvResult(false, subject, ReasonCodes.ScriptFailed, $"transaction {txid} input {input}: {result}", txid, input, result);
         }
 
         void CheckTransaction(int t)
         {
-            Transaction tx = unproven[t];
+            Transaction tx = unproven[t].Transaction!;
             var cache = new SigHashCache(tx);
             for (int i = 0; i < tx.Inputs.Count && failures[t] is null; i++)
             {
-                failures[t] = CheckInput(tx, i, cache);
+                failures[t] = CheckInput(tx, unproven[t].TxId, i, cache);
             }
         }
 
-        if (degree == 1 || (unproven.Count == 1 && unproven[0].Inputs.Count < 4))
+        if (degree == 1 || unproven.Count >= degree * 4)
         {
-            for (int t = 0; t < unproven.Count; t++)
+            if (degree == 1)
             {
-                CheckTransaction(t);
+                for (int t = 0; t < unproven.Count; t++)
+                {
+                    CheckTransaction(t);
+                }
             }
-        }
-        else if (unproven.Count >= degree * 4)
-        {
-            Parallel.For(0, unproven.Count, new ParallelOptions { MaxDegreeOfParallelism = degree, CancellationToken = ct }, CheckTransaction);
+            else
+            {
+                Parallel.For(0, unproven.Count, new ParallelOptions { MaxDegreeOfParallelism = degree, CancellationToken = ct }, CheckTransaction);
+            }
         }
         else
         {
             // Few transactions, possibly with many inputs each: spread the inputs instead.
             var work = new List<(int Tx, int Input)>();
+            var txs = new Transaction[unproven.Count];
             var caches = new SigHashCache[unproven.Count];
             for (int t = 0; t < unproven.Count; t++)
             {
-                caches[t] = new SigHashCache(unproven[t]);
-                for (int i = 0; i < unproven[t].Inputs.Count; i++)
+                txs[t] = unproven[t].Transaction!;
+                caches[t] = new SigHashCache(txs[t]);
+                for (int i = 0; i < txs[t].Inputs.Count; i++)
                 {
                     work.Add((t, i));
                 }
@@ -295,7 +286,7 @@ public sealed class SpvVerifier
 
             var inputFailures = new SpvResult?[work.Count];
             Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = degree, CancellationToken = ct }, k =>
-                inputFailures[k] = CheckInput(unproven[work[k].Tx], work[k].Input, caches[work[k].Tx]));
+                inputFailures[k] = CheckInput(txs[work[k].Tx], unproven[work[k].Tx].TxId, work[k].Input, caches[work[k].Tx]));
             for (int k = 0; k < work.Count; k++)
             {
                 failures[work[k].Tx] ??= inputFailures[k];
@@ -313,6 +304,12 @@ public sealed class SpvVerifier
         return null;
     }
 
-    private static TxOutput SourceOf(Dictionary<Hash256, BeefTx> byId, OutPoint prev) =>
+    private static TxOutput SourceOf(Lookup byId, OutPoint prev) =>
         byId[prev.TxId].Transaction!.Outputs[(int)prev.Index];
+
+    /// <summary>Entries by txid through the BEEF's own index (structure is validated before any lookup).</summary>
+    private readonly struct Lookup(Beef beef)
+    {
+        public BeefTx this[Hash256 txid] => beef.Transactions[beef.Index[txid]];
+    }
 }

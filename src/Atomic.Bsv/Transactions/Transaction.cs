@@ -72,6 +72,19 @@ public sealed class Transaction
         return tx;
     }
 
+    /// <summary>Parses exactly one transaction that references <paramref name="bytes"/> instead of copying it.</summary>
+    public static Transaction FromMemory(ReadOnlyMemory<byte> bytes)
+    {
+        var reader = new BsvReader(bytes.Span);
+        Transaction tx = Read(ref reader, bytes);
+        if (!reader.IsAtEnd)
+        {
+            reader.ThrowFormat(ReasonCodes.TxMalformed, $"{reader.Remaining} trailing bytes after the transaction");
+        }
+
+        return tx;
+    }
+
     /// <summary>Reads one transaction; every count and length is checked against the bytes left before allocating.</summary>
     /// <param name="reader">The reader, positioned at the transaction.</param>
     /// <param name="source">
@@ -155,6 +168,8 @@ public sealed class Transaction
 
     /// <summary>The serialization, without copying.</summary>
     public ReadOnlySpan<byte> AsSpan() => ToBytesCached().Span;
+
+    internal ReadOnlyMemory<byte> SerializedMemory => ToBytesCached();
 
     /// <summary>Sum of output amounts; throws <see cref="OverflowException"/> past ulong.</summary>
     public ulong TotalOutputSatoshis()

@@ -33,6 +33,20 @@ public class BeefTests
     }
 
     [Fact]
+    public void A_large_BEEF_read_from_memory_keeps_serialized_entries_that_parse_and_write_back_identically()
+    {
+        (_, Beef beef, _, Transaction a, Transaction b) = Chain();
+        byte[] bytes = beef.ToBytes();
+        Beef lean = Beef.FromMemory(bytes, new BeefLimits { SerializedTransactionsFrom = 0 });
+        lean.Transactions.Select(t => t.TxId).Should().Equal(beef.Transactions.Select(t => t.TxId));
+        lean.Find(b.Id)!.Transaction!.Id.Should().Be(b.Id);
+        lean.Find(a.Id)!.Transaction!.Outputs.Should().Equal(a.Outputs);
+        lean.IsValid().Should().BeTrue();
+        lean.ToBytes().Should().Equal(bytes);
+        Beef.FromBytes(lean.ToAtomicBytes(a.Id)).Transactions.Should().HaveCount(2);
+    }
+
+    [Fact]
     public void Atomic_BEEF_stores_the_subject_txid_in_internal_byte_order()
     {
         (_, Beef beef, _, Transaction a, _) = Chain();

@@ -125,6 +125,15 @@ public ref struct BsvReader
     private readonly void ThrowTruncated(int wanted) =>
         BsvFormatException.Throw(TruncatedCode, BaseOffset + _offset, $"needed {wanted} bytes, {Remaining} remain");
 
+    /// <summary>Throws <paramref name="code"/> when bytes follow the <paramref name="what"/> just read (parsers take exactly one).</summary>
+    public readonly void EnsureAtEnd(string code, string what)
+    {
+        if (!IsAtEnd)
+        {
+            ThrowFormat(code, $"{Remaining} trailing bytes after the {what}");
+        }
+    }
+
     [DoesNotReturn]
     public readonly void ThrowFormat(string code, string message) => BsvFormatException.Throw(code, BaseOffset + _offset, message);
 }

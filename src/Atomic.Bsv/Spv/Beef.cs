@@ -139,10 +139,7 @@ public sealed class Beef
     {
         var reader = new BsvReader(bytes, ReasonCodes.BeefTruncated);
         Beef beef = Read(ref reader, limits);
-        if (!reader.IsAtEnd)
-        {
-            reader.ThrowFormat(ReasonCodes.BeefMalformed, $"{reader.Remaining} trailing bytes after the BEEF");
-        }
+        reader.EnsureAtEnd(ReasonCodes.BeefMalformed, "BEEF");
 
         return beef;
     }
@@ -155,10 +152,7 @@ public sealed class Beef
     {
         var reader = new BsvReader(bytes.Span, ReasonCodes.BeefTruncated);
         Beef beef = Read(ref reader, limits, bytes);
-        if (!reader.IsAtEnd)
-        {
-            reader.ThrowFormat(ReasonCodes.BeefMalformed, $"{reader.Remaining} trailing bytes after the BEEF");
-        }
+        reader.EnsureAtEnd(ReasonCodes.BeefMalformed, "BEEF");
 
         return beef;
     }

@@ -39,10 +39,7 @@ public sealed class ExtendedTransaction
     {
         var reader = new BsvReader(bytes);
         ExtendedTransaction ef = Read(ref reader);
-        if (!reader.IsAtEnd)
-        {
-            reader.ThrowFormat(ReasonCodes.TxMalformed, $"{reader.Remaining} trailing bytes after the transaction");
-        }
+        reader.EnsureAtEnd(ReasonCodes.TxMalformed, "transaction");
 
         return ef;
     }

@@ -140,10 +140,7 @@ public sealed class MerklePath
     {
         var reader = new BsvReader(bytes, ReasonCodes.BeefTruncated);
         MerklePath path = Read(ref reader);
-        if (!reader.IsAtEnd)
-        {
-            reader.ThrowFormat(ReasonCodes.BeefMalformed, $"{reader.Remaining} trailing bytes after the merkle path");
-        }
+        reader.EnsureAtEnd(ReasonCodes.BeefMalformed, "merkle path");
 
         return path;
     }

@@ -64,10 +64,7 @@ public sealed class Transaction
     {
         var reader = new BsvReader(bytes);
         Transaction tx = Read(ref reader);
-        if (!reader.IsAtEnd)
-        {
-            reader.ThrowFormat(ReasonCodes.TxMalformed, $"{reader.Remaining} trailing bytes after the transaction");
-        }
+        reader.EnsureAtEnd(ReasonCodes.TxMalformed, "transaction");
 
         return tx;
     }
@@ -77,10 +74,7 @@ public sealed class Transaction
     {
         var reader = new BsvReader(bytes.Span);
         Transaction tx = Read(ref reader, bytes);
-        if (!reader.IsAtEnd)
-        {
-            reader.ThrowFormat(ReasonCodes.TxMalformed, $"{reader.Remaining} trailing bytes after the transaction");
-        }
+        reader.EnsureAtEnd(ReasonCodes.TxMalformed, "transaction");
 
         return tx;
     }

@@ -159,36 +159,8 @@ public sealed class BlockHeadersServiceChainTracker : IChainTracker
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
         }
 
-        string what = $"Block Headers Service {request.Method} {request.RequestUri}";
-        try
-        {
-            using HttpResponseMessage response = await _httpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new ChainTrackerException($"{what}: HTTP {(int)response.StatusCode} ({response.ReasonPhrase ?? response.StatusCode.ToString()})");
-            }
-
-            byte[] bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return JsonDocument.Parse(bytes);
-            }
-            catch (JsonException e)
-            {
-                throw new ChainTrackerException($"{what}: HTTP {(int)response.StatusCode} with a body that is not JSON ({bytes.Length} bytes)", e);
-            }
-        }
-        catch (HttpRequestException e)
-        {
-            throw new ChainTrackerException($"{what}: request failed{StatusSuffix(e.StatusCode)}: {e.Message}", e);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ChainTrackerException($"{what}: timed out", e);
-        }
+        return (await HttpJson.SendAsync(_httpClient, request, "Block Headers Service", notFoundIsNull: false, cancellationToken).ConfigureAwait(false))!;
     }
-
-    private static string StatusSuffix(HttpStatusCode? status) => status is { } s ? $" (HTTP {(int)s})" : "";
 
     /// <inheritdoc />
     public override string ToString() => $"BlockHeadersServiceChainTracker({_verifyUrl.GetLeftPart(UriPartial.Authority)})";

@@ -135,39 +135,7 @@ public sealed class WhatsOnChainChainTracker : IChainTracker
             request.Headers.TryAddWithoutValidation("Authorization", _apiKey);
         }
 
-        string what = $"WhatsOnChain GET {url}";
-        try
-        {
-            using HttpResponseMessage response = await _httpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return null;
-            }
-
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new ChainTrackerException($"{what}: HTTP {(int)response.StatusCode} ({response.ReasonPhrase ?? response.StatusCode.ToString()})");
-            }
-
-            byte[] bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return JsonDocument.Parse(bytes);
-            }
-            catch (JsonException e)
-            {
-                throw new ChainTrackerException($"{what}: HTTP {(int)response.StatusCode} with a body that is not JSON ({bytes.Length} bytes)", e);
-            }
-        }
-        catch (HttpRequestException e)
-        {
-            string status = e.StatusCode is { } s ? $" (HTTP {(int)s})" : "";
-            throw new ChainTrackerException($"{what}: request failed{status}: {e.Message}", e);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ChainTrackerException($"{what}: timed out", e);
-        }
+        return await HttpJson.SendAsync(_httpClient, request, "WhatsOnChain", notFoundIsNull: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -27,15 +27,35 @@ internal static class BeefInput
     public static byte[] Decode(byte[] input)
     {
         ReadOnlySpan<byte> trimmed = input.AsSpan().Trim(" \t\r\n"u8);
-        if (trimmed.Length > 0 && (trimmed.Length & 1) == 0 && IsAsciiHex(trimmed))
+        if (trimmed.Length == 0 || (trimmed.Length & 1) != 0)
         {
-            byte[] bytes = new byte[trimmed.Length / 2];
-            Convert.FromHexString(System.Text.Encoding.ASCII.GetString(trimmed), bytes, out _, out _);
-            return bytes;
+            return input;
         }
 
-        return input;
+        // Decoded straight from the ASCII bytes: no intermediate string twice the input's size.
+        byte[] bytes = new byte[trimmed.Length / 2];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            int high = HexValue(trimmed[2 * i]);
+            int low = HexValue(trimmed[(2 * i) + 1]);
+            if ((high | low) < 0)
+            {
+                return input; // not hex: raw bytes
+            }
+
+            bytes[i] = (byte)((high << 4) | low);
+        }
+
+        return bytes;
     }
+
+    private static int HexValue(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
 
     /// <summary>Parses the BEEF or throws a usage error naming the reason code (inspect, convert and ef need a readable BEEF).</summary>
     public static Beef Parse(byte[] input)
@@ -48,18 +68,5 @@ internal static class BeefInput
         {
             throw new CliUsageException($"not a readable BEEF: {e.Message}", e);
         }
-    }
-
-    private static bool IsAsciiHex(ReadOnlySpan<byte> bytes)
-    {
-        foreach (byte b in bytes)
-        {
-            if (!char.IsAsciiHexDigit((char)b))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

@@ -1,0 +1,210 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using Atomic.Runtime.State;
+using Microsoft.Data.Sqlite;
+
+namespace Atomic.Runtime.Embedded.State;
+
+/// <summary>
+/// <c>state.sqlite</c>, the embedded default: one table (key, value, etag, expiry) in a WAL-mode SQLite file. Every
+/// write that checks an ETag runs inside <c>BEGIN IMMEDIATE</c>, so the check and the write are one atomic step;
+/// a transaction's operations share one such SQL transaction. Expired items are invisible and removed lazily.
+/// </summary>
+public sealed partial class SqliteStateStore : IStateStore
+{
+    private readonly string _connectionString;
+    private readonly string _table;
+    private readonly int _busyTimeoutMs;
+    private readonly TimeProvider _time;
+
+    /// <param name="name">The component name.</param>
+    /// <param name="connectionString">A Microsoft.Data.Sqlite connection string, e.g. <c>Data Source=data/state.db</c>.</param>
+    /// <param name="tableName">The table, a plain identifier (default <c>state</c>).</param>
+    /// <param name="busyTimeout">How long a writer waits for the file lock before failing.</param>
+    /// <param name="timeProvider">The clock TTLs are measured by.</param>
+    public SqliteStateStore(string name, string connectionString, string tableName = "state", TimeSpan? busyTimeout = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        if (!Identifier().IsMatch(tableName))
+        {
+            throw new ArgumentException($"table name '{tableName}' must be a plain identifier (letters, digits, _)", nameof(tableName));
+        }
+
+        Name = name;
+        _connectionString = connectionString;
+        _table = tableName;
+        _busyTimeoutMs = (int)(busyTimeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
+        _time = timeProvider ?? TimeProvider.System;
+        using SqliteConnection connection = Open();
+        Execute(connection, null, "PRAGMA journal_mode=WAL;");
+        Execute(connection, null, $"CREATE TABLE IF NOT EXISTS {_table} (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, etag TEXT NOT NULL, expires_at INTEGER NULL) WITHOUT ROWID;");
+    }
+
+    public string Name { get; }
+
+    public Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        using SqliteConnection connection = Open();
+        return Task.FromResult(Read(connection, null, key));
+    }
+
+    public Task<IReadOnlyList<(string Key, StateItem? Item)>> GetBulkAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        using SqliteConnection connection = Open();
+        using SqliteTransaction snapshot = connection.BeginTransaction(deferred: true); // one consistent read
+        var result = new (string, StateItem?)[keys.Count];
+        for (int i = 0; i < keys.Count; i++)
+        {
+            result[i] = (keys[i], Read(connection, snapshot, keys[i]));
+        }
+
+        return Task.FromResult<IReadOnlyList<(string Key, StateItem? Item)>>(result);
+    }
+
+    public Task<string> SaveAsync(StateWrite write, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        using SqliteConnection connection = Open();
+        using SqliteTransaction transaction = BeginImmediate(connection);
+        string etag = Upsert(connection, transaction, write);
+        transaction.Commit();
+        return Task.FromResult(etag);
+    }
+
+    public async Task SaveBulkAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (StateWrite write in writes)
+        {
+            await SaveAsync(write, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task DeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        using SqliteConnection connection = Open();
+        using SqliteTransaction transaction = BeginImmediate(connection);
+        Remove(connection, transaction, key, etag, StateConcurrency.LastWrite);
+        transaction.Commit();
+        return Task.CompletedTask;
+    }
+
+    public Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        using SqliteConnection connection = Open();
+        using SqliteTransaction transaction = BeginImmediate(connection);
+        foreach (StateOperation operation in operations)
+        {
+            switch (operation)
+            {
+                case StateOperation.Upsert upsert:
+                    Upsert(connection, transaction, upsert.Write);
+                    break;
+                case StateOperation.Delete delete:
+                    Remove(connection, transaction, delete.Key, delete.ETag, delete.Concurrency);
+                    break;
+                default:
+                    throw new ArgumentException($"unknown state operation {operation.GetType().Name}", nameof(operations));
+            }
+        }
+
+        // A conflict above throws before this line, and disposing the transaction rolls every operation back.
+        transaction.Commit();
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<(string Key, StateItem Item)> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        using SqliteConnection connection = Open();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = $"SELECT key, value, etag FROM {_table} WHERE substr(key, 1, length(@prefix)) = @prefix AND (expires_at IS NULL OR expires_at > @now) ORDER BY key;";
+        command.Parameters.AddWithValue("@prefix", prefix);
+        command.Parameters.AddWithValue("@now", Now());
+        using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return (reader.GetString(0), new StateItem((byte[])reader.GetValue(1), reader.GetString(2)));
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs};");
+        return connection;
+    }
+
+    // BEGIN IMMEDIATE takes the write lock up front, so the ETag read and the write cannot interleave with another writer.
+    private static SqliteTransaction BeginImmediate(SqliteConnection connection) => connection.BeginTransaction(deferred: false);
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private StateItem? Read(SqliteConnection connection, SqliteTransaction? transaction, string key)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT value, etag FROM {_table} WHERE key = @key AND (expires_at IS NULL OR expires_at > @now);";
+        command.Parameters.AddWithValue("@key", key);
+        command.Parameters.AddWithValue("@now", Now());
+        using SqliteDataReader reader = command.ExecuteReader();
+        return reader.Read() ? new StateItem((byte[])reader.GetValue(0), reader.GetString(1)) : null;
+    }
+
+    private string Upsert(SqliteConnection connection, SqliteTransaction transaction, StateWrite write)
+    {
+        Check(write.Key, write.ETag, write.Concurrency, Read(connection, transaction, write.Key), isDelete: false);
+        string etag = Guid.NewGuid().ToString("n");
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"INSERT INTO {_table} (key, value, etag, expires_at) VALUES (@key, @value, @etag, @expires) ON CONFLICT(key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at;";
+        command.Parameters.AddWithValue("@key", write.Key);
+        command.Parameters.AddWithValue("@value", write.Value.ToArray());
+        command.Parameters.AddWithValue("@etag", etag);
+        command.Parameters.AddWithValue("@expires", write.Ttl is TimeSpan ttl ? (_time.GetUtcNow() + ttl).ToUnixTimeMilliseconds() : DBNull.Value);
+        command.ExecuteNonQuery();
+        return etag;
+    }
+
+    private void Remove(SqliteConnection connection, SqliteTransaction transaction, string key, string? etag, StateConcurrency concurrency)
+    {
+        Check(key, etag, concurrency, Read(connection, transaction, key), isDelete: true);
+        Execute(connection, transaction, $"DELETE FROM {_table} WHERE key = @key;", ("@key", key));
+    }
+
+    private void Check(string key, string? etag, StateConcurrency concurrency, StateItem? current, bool isDelete)
+    {
+        if (etag is not null)
+        {
+            if (current is null || current.ETag != etag)
+            {
+                throw new StateConcurrencyException(Name, key, current is null ? $"ETag {etag} given for an absent key" : $"ETag {etag} does not match {current.ETag}");
+            }
+        }
+        else if (concurrency == StateConcurrency.FirstWrite && current is not null)
+        {
+            throw new StateConcurrencyException(Name, key, $"first-write concurrency: {(isDelete ? "deleting" : "updating")} an existing item needs its ETag");
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach ((string n, object v) in parameters)
+        {
+            command.Parameters.AddWithValue(n, v);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex Identifier();
+}

@@ -239,7 +239,8 @@ public sealed class Script : IEquatable<Script>
             }
             else if (token[0] == '\'')
             {
-                WriteMinimalPushForString(w, Encoding.UTF8.GetBytes(token[1..^1]));
+                // The node's test parser pushes strings with a plain length prefix, never as OP_n.
+                WritePushData(w, Encoding.UTF8.GetBytes(token[1..^1]));
             }
             else if (IsDecimal(token))
             {
@@ -265,9 +266,6 @@ public sealed class Script : IEquatable<Script>
 
         return new Script(w.ToArray());
     }
-
-    // The node's test parser pushes strings with a plain length prefix, never as OP_n.
-    private static void WriteMinimalPushForString(BsvWriter w, ReadOnlySpan<byte> data) => WritePushData(w, data);
 
     private static bool IsDecimal(string token)
     {

@@ -11,8 +11,6 @@ namespace Atomic.Bsv.Scripts;
 /// </summary>
 public static class ScriptInterpreter
 {
-    private const uint LockTimeThreshold = 500_000_000;
-
     /// <summary>
     /// Verifies a spend as the node's <c>VerifyScript</c>: unlocking script, then locking script over the same stack,
     /// then the P2SH redeem script (pre-Genesis outputs only), then the clean-stack rule.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh Debian machine: installs what the tests need (libsecp256k1, Node.js and
-# the pinned npm reference peers), builds everything with warnings as errors, checks formatting, runs every test
+# Runs the whole test suite on a fresh Debian machine: installs what the tests need (libsecp256k1, Node.js, the
+# pinned npm reference peers, and a PostgreSQL server it starts itself), builds everything with warnings as errors, checks formatting, runs every test
 # project once per secp256k1 backend, and ends with the totals alone on a line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -13,13 +13,29 @@ missing=()
 ldconfig -p 2>/dev/null | grep -q 'libsecp256k1\.so\.1' || missing+=(libsecp256k1-1)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
     || { echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
 else
-  echo "present: libsecp256k1-1, node $(node --version)"
+  echo "present: libsecp256k1-1, node $(node --version), postgresql"
 fi
+
+log "PostgreSQL server (state-store conformance)"
+# Debian's package creates the cluster; start it, and create the test role and database once.
+pg_version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+pg_as() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
+if ! { as_root sh -c "pg_lsclusters -h | grep -q . || pg_createcluster $pg_version main >/dev/null" \
+    && { as_root pg_ctlcluster "$pg_version" main start 2>/dev/null || as_root pg_ctlcluster "$pg_version" main status >/dev/null; } \
+    && { pg_as "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='atomic'\"" | grep -q 1 \
+         || pg_as "psql -qc \"CREATE ROLE atomic LOGIN PASSWORD 'atomic'\""; } \
+    && { pg_as "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='atomic_test'\"" | grep -q 1 \
+         || pg_as "createdb -O atomic atomic_test"; }; }; then
+  echo "could not start PostgreSQL"; echo "0 passed, 1 failed"; exit 1
+fi
+export ATOMIC_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=atomic;Password=atomic;Database=atomic_test"
+echo "PostgreSQL $pg_version on 127.0.0.1:5432"
 
 log "npm reference peers (tests/interop)"
 if ! npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error; then

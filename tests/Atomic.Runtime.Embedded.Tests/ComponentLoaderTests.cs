@@ -104,6 +104,26 @@ public sealed class ComponentLoaderTests : IDisposable
         store.Should().BeOfType<InMemoryStateStore>().Which.Name.Should().Be("cache");
     }
 
+    [Fact]
+    public async Task A_postgresql_component_builds_a_store_on_the_server_it_names()
+    {
+        string connection = Environment.GetEnvironmentVariable("ATOMIC_TEST_POSTGRES")
+            ?? "Host=127.0.0.1;Port=5432;Username=atomic;Password=atomic;Database=atomic_test";
+        string table = $"state_{Guid.NewGuid():n}";
+        Write("pg.yaml", $"apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.postgresql\n  version: v1\n  metadata:\n  - name: connectionString\n    value: \"{connection}\"\n  - name: tableName\n    value: {table}\n");
+        var store = (PostgresStateStore)StateStoreFactory.Create(ComponentLoader.LoadDirectory(_directory).Single(), _directory);
+        await using (store)
+        {
+            await store.SaveAsync(new StateWrite("k", new byte[] { 1 }));
+            (await store.GetAsync("k"))!.Value.ToArray().Should().Equal(1);
+            await store.ExecuteTransactionAsync([new StateOperation.Delete("k")]);
+        }
+
+        await using var cleanup = Npgsql.NpgsqlDataSource.Create(connection);
+        await using var drop = cleanup.CreateCommand($"DROP TABLE {table}");
+        await drop.ExecuteNonQueryAsync();
+    }
+
     [Theory]
     [InlineData("data/state.db", "Data Source=")]
     [InlineData("file:state.db?cache=shared", "Data Source=")]

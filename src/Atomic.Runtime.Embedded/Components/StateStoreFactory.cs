@@ -4,7 +4,7 @@ using Atomic.Runtime.State;
 
 namespace Atomic.Runtime.Embedded.Components;
 
-/// <summary>Builds the embedded state store a component declares (<c>state.sqlite</c>, <c>state.in-memory</c>).</summary>
+/// <summary>Builds the embedded state store a component declares (<c>state.sqlite</c>, <c>state.postgresql</c>, <c>state.in-memory</c>).</summary>
 public static class StateStoreFactory
 {
     public static bool IsStateStore(ComponentDefinition component) => component.Type.StartsWith("state.", StringComparison.Ordinal);
@@ -34,8 +34,22 @@ public static class StateStoreFactory
                     }
                 }
 
+            case "state.postgresql":
+                try
+                {
+                    return new PostgresStateStore(component.Name, component.Require("connectionString"), component.Get("tableName", "state")!, timeProvider);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ComponentException(component.File, "spec.metadata", e.Message);
+                }
+                catch (Npgsql.NpgsqlException e)
+                {
+                    throw new ComponentException(component.File, "spec.metadata.connectionString", $"cannot reach PostgreSQL: {e.Message}");
+                }
+
             default:
-                throw new ComponentException(component.File, "spec.type", $"'{component.Type}' is not a state store the embedded runtime provides (state.sqlite, state.in-memory)");
+                throw new ComponentException(component.File, "spec.type", $"'{component.Type}' is not a state store the embedded runtime provides (state.sqlite, state.postgresql, state.in-memory)");
         }
     }
 

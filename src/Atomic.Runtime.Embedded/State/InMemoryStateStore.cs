@@ -46,17 +46,8 @@ public sealed class InMemoryStateStore(string name, TimeProvider? timeProvider =
         ArgumentNullException.ThrowIfNull(write);
         lock (_lock)
         {
-            CheckWrite(write.Key, write.ETag, write.Concurrency, Live(write.Key), isDelete: false);
+            StateRules.Check(Name, write.Key, write.ETag, write.Concurrency, Live(write.Key)?.Item.ETag, isDelete: false);
             return Task.FromResult(Apply(write));
-        }
-    }
-
-    public async Task SaveBulkAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(writes);
-        foreach (StateWrite write in writes)
-        {
-            await SaveAsync(write, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -65,7 +56,7 @@ public sealed class InMemoryStateStore(string name, TimeProvider? timeProvider =
         ArgumentNullException.ThrowIfNull(key);
         lock (_lock)
         {
-            CheckWrite(key, etag, StateConcurrency.LastWrite, Live(key), isDelete: true);
+            StateRules.Check(Name, key, etag, StateConcurrency.LastWrite, Live(key)?.Item.ETag, isDelete: true);
             _items.Remove(key);
             return Task.CompletedTask;
         }
@@ -84,11 +75,11 @@ public sealed class InMemoryStateStore(string name, TimeProvider? timeProvider =
                 switch (operation)
                 {
                     case StateOperation.Upsert upsert:
-                        CheckWrite(upsert.Key, upsert.Write.ETag, upsert.Write.Concurrency, current, isDelete: false);
+                        StateRules.Check(Name, upsert.Key, upsert.Write.ETag, upsert.Write.Concurrency, current?.Item.ETag, isDelete: false);
                         pending[upsert.Key] = new Entry(new StateItem(upsert.Write.Value, "pending"), null);
                         break;
                     case StateOperation.Delete delete:
-                        CheckWrite(delete.Key, delete.ETag, delete.Concurrency, current, isDelete: true);
+                        StateRules.Check(Name, delete.Key, delete.ETag, delete.Concurrency, current?.Item.ETag, isDelete: true);
                         pending[delete.Key] = null;
                         break;
                     default:
@@ -151,21 +142,6 @@ public sealed class InMemoryStateStore(string name, TimeProvider? timeProvider =
         }
 
         return entry;
-    }
-
-    private void CheckWrite(string key, string? etag, StateConcurrency concurrency, Entry? current, bool isDelete)
-    {
-        if (etag is not null)
-        {
-            if (current is null || current.Item.ETag != etag)
-            {
-                throw new StateConcurrencyException(Name, key, current is null ? $"ETag {etag} given for an absent key" : $"ETag {etag} does not match {current.Item.ETag}");
-            }
-        }
-        else if (concurrency == StateConcurrency.FirstWrite && current is not null)
-        {
-            throw new StateConcurrencyException(Name, key, $"first-write concurrency: {(isDelete ? "deleting" : "updating")} an existing item needs its ETag");
-        }
     }
 
     private string Apply(StateWrite write)

@@ -68,15 +68,6 @@ public sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
         return await UpsertAsync(connection, null, write, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task SaveBulkAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(writes);
-        foreach (StateWrite write in writes)
-        {
-            await SaveAsync(write, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     public async Task DeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);

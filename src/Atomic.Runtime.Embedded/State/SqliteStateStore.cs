@@ -73,15 +73,6 @@ public sealed partial class SqliteStateStore : IStateStore
         return Task.FromResult(etag);
     }
 
-    public async Task SaveBulkAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(writes);
-        foreach (StateWrite write in writes)
-        {
-            await SaveAsync(write, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     public Task DeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -158,7 +149,7 @@ public sealed partial class SqliteStateStore : IStateStore
 
     private string Upsert(SqliteConnection connection, SqliteTransaction transaction, StateWrite write)
     {
-        Check(write.Key, write.ETag, write.Concurrency, Read(connection, transaction, write.Key), isDelete: false);
+        StateRules.Check(Name, write.Key, write.ETag, write.Concurrency, Read(connection, transaction, write.Key)?.ETag, isDelete: false);
         string etag = Guid.NewGuid().ToString("n");
         using SqliteCommand command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -173,23 +164,8 @@ public sealed partial class SqliteStateStore : IStateStore
 
     private void Remove(SqliteConnection connection, SqliteTransaction transaction, string key, string? etag, StateConcurrency concurrency)
     {
-        Check(key, etag, concurrency, Read(connection, transaction, key), isDelete: true);
+        StateRules.Check(Name, key, etag, concurrency, Read(connection, transaction, key)?.ETag, isDelete: true);
         Execute(connection, transaction, $"DELETE FROM {_table} WHERE key = @key;", ("@key", key));
-    }
-
-    private void Check(string key, string? etag, StateConcurrency concurrency, StateItem? current, bool isDelete)
-    {
-        if (etag is not null)
-        {
-            if (current is null || current.ETag != etag)
-            {
-                throw new StateConcurrencyException(Name, key, current is null ? $"ETag {etag} given for an absent key" : $"ETag {etag} does not match {current.ETag}");
-            }
-        }
-        else if (concurrency == StateConcurrency.FirstWrite && current is not null)
-        {
-            throw new StateConcurrencyException(Name, key, $"first-write concurrency: {(isDelete ? "deleting" : "updating")} an existing item needs its ETag");
-        }
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)

@@ -20,7 +20,14 @@ public interface IStateStore
     Task<string> SaveAsync(StateWrite write, CancellationToken cancellationToken = default);
 
     /// <summary>Writes several values, each on its own (as Dapr's bulk save: not a transaction).</summary>
-    Task SaveBulkAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default);
+    async Task SaveBulkAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (StateWrite write in writes)
+        {
+            await SaveAsync(write, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Deletes a key; with an ETag only if it still matches (else <see cref="StateConcurrencyException"/>). Deleting an absent key without an ETag is not an error.</summary>
     Task DeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default);

@@ -10,7 +10,7 @@ namespace Atomic.Bsv.Tests.Spv;
 /// </summary>
 public class BeefPropertyTests
 {
-    private const int Mutations = 20_000;
+    private const int Cases = 20_000;
 
     [Fact]
     public async Task Mutated_BEEFs_parse_or_fail_with_BsvFormatException_and_always_get_a_verdict()
@@ -26,9 +26,9 @@ public class BeefPropertyTests
 
         var random = new Random(314);
         int valid = 0, parsed = 0;
-        for (int i = 0; i < Mutations; i++)
+        for (int i = 0; i < Cases; i++)
         {
-            byte[] input = Mutate(seeds[i % seeds.Length], random);
+            byte[] input = Mutations.Mutate(seeds[i % seeds.Length], random);
             try
             {
                 Beef.FromBytes(input).IsValid();
@@ -51,7 +51,7 @@ public class BeefPropertyTests
             }
         }
 
-        parsed.Should().BeGreaterThan(Mutations / 20, "some mutations must leave a parsable BEEF");
+        parsed.Should().BeGreaterThan(Cases / 20, "some mutations must leave a parsable BEEF");
         valid.Should().BeLessThan(parsed);
     }
 
@@ -66,10 +66,10 @@ public class BeefPropertyTests
         byte[] ef = ExtendedTransaction.FromBeef(new Beef(BeefVersion.V2, [proof], [BeefTx.FromTransaction(funding, 0), BeefTx.FromTransaction(a)])).ToBytes();
 
         var random = new Random(2718);
-        for (int i = 0; i < Mutations; i++)
+        for (int i = 0; i < Cases; i++)
         {
             bool isBump = i % 2 == 0;
-            byte[] input = Mutate(isBump ? bump : ef, random);
+            byte[] input = Mutations.Mutate(isBump ? bump : ef, random);
             try
             {
                 if (isBump)
@@ -86,26 +86,5 @@ public class BeefPropertyTests
                 e.Offset.Should().BeInRange(0, input.Length);
             }
         }
-    }
-
-    private static byte[] Mutate(byte[] seed, Random random)
-    {
-        var bytes = new List<byte>(seed);
-        int edits = random.Next(1, 4);
-        for (int e = 0; e < edits && bytes.Count > 0; e++)
-        {
-            int at = random.Next(bytes.Count);
-            switch (random.Next(6))
-            {
-                case 0: bytes[at] ^= (byte)(1 << random.Next(8)); break;
-                case 1: bytes[at] = (byte)random.Next(256); break;
-                case 2: bytes.RemoveRange(at, bytes.Count - at); break;
-                case 3: bytes.Insert(at, (byte)random.Next(256)); break;
-                case 4: bytes.RemoveAt(at); break;
-                default: bytes[at] = random.Next(2) == 0 ? (byte)0xfd : (byte)0xff; break;
-            }
-        }
-
-        return [.. bytes];
     }
 }

@@ -22,9 +22,7 @@ public class P2pkhValidationBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _secp = Backend == "native"
-            ? Secp256k1Backends.Native ?? throw new InvalidOperationException("libsecp256k1 is not installed.")
-            : Secp256k1Backends.Managed;
+        _secp = Secp256k1Backends.Get(Backend);
         _fixture = P2pkhFixture.Create(TxCount, InputsPerTx, seed: 1, check: _secp);
     }
 

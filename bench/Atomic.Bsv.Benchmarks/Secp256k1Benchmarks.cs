@@ -22,9 +22,7 @@ public class Secp256k1Benchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _secp = Backend == "native"
-            ? Secp256k1Backends.Native ?? throw new InvalidOperationException("libsecp256k1 is not installed.")
-            : Secp256k1Backends.Managed;
+        _secp = Secp256k1Backends.Get(Backend);
         _secp.CreatePublicKey(_privateKey, true, _publicKey);
         _secp.Sign(_hash, _privateKey, _signature);
     }

@@ -1,3 +1,4 @@
+using Atomic.Bsv.Primitives.Secp256k1;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Scripts;
 using Atomic.Bsv.Transactions;
@@ -57,6 +58,6 @@ public class ScriptVectorTests
             0);
 
         ScriptFlags flags = ScriptFlagNames.Parse(v.Flags);
-        return Spend.Validate(spend, 0, credit.Outputs[0], flags, secp256k1: Backends.Get(backend));
+        return Spend.Validate(spend, 0, credit.Outputs[0], flags, secp256k1: Secp256k1Backends.Get(backend));
     }
 }

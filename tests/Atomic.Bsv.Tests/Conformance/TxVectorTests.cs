@@ -1,3 +1,4 @@
+using Atomic.Bsv.Primitives.Secp256k1;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Scripts;
 using Atomic.Bsv.Transactions;
@@ -109,6 +110,6 @@ public class TxVectorTests
         NodeVectors.Prevout prevout = Find(v, tx.Inputs[input].PrevOut)
             ?? throw new InvalidOperationException($"no prevout for input {input}");
         var source = new TxOutput(prevout.Amount, Script.FromNodeAsm(prevout.ScriptPubKeyAsm));
-        return Spend.Validate(tx, input, source, ScriptFlagNames.Parse(flagSet), secp256k1: Backends.Get(backend));
+        return Spend.Validate(tx, input, source, ScriptFlagNames.Parse(flagSet), secp256k1: Secp256k1Backends.Get(backend));
     }
 }

@@ -1,3 +1,4 @@
+using Atomic.Bsv.Primitives.Secp256k1;
 using System.Security.Cryptography;
 using System.Text;
 using Atomic.Bsv.Primitives;
@@ -65,7 +66,7 @@ public class KeysTests
     [MemberData(nameof(Backends))]
     public void Wif_round_trips_for_key_one(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var key = PrivateKey.FromHex(One, secp);
 
         key.ToWif().Should().Be("KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn");
@@ -86,7 +87,7 @@ public class KeysTests
     [MemberData(nameof(Backends))]
     public void Addresses_of_key_one_match_the_well_known_values(string backend)
     {
-        var publicKey = PrivateKey.FromHex(One, TestBackends.Get(backend)).PublicKey;
+        var publicKey = PrivateKey.FromHex(One, Secp256k1Backends.Get(backend)).PublicKey;
 
         publicKey.ToAddress().Should().Be("1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH");
         publicKey.ToAddress(compressed: false).Should().Be("1EHNa6Q4Jz2uvNExL497mE43ikXhwF6kZm");
@@ -98,7 +99,7 @@ public class KeysTests
     [MemberData(nameof(Backends))]
     public void Sign_produces_DER_that_Verify_accepts(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var key = PrivateKey.FromHex(One, secp);
         var hash = TestBackends.Sha256("Satoshi Nakamoto");
 
@@ -117,7 +118,7 @@ public class KeysTests
     [MemberData(nameof(Backends))]
     public void Invalid_private_keys_throw_ArgumentException(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
 
         foreach (var create in new Func<PrivateKey>[]
         {
@@ -138,7 +139,7 @@ public class KeysTests
     [MemberData(nameof(Backends))]
     public void Invalid_public_keys_throw_ArgumentException(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
 
         foreach (var create in new Func<PublicKey>[]
         {
@@ -156,7 +157,7 @@ public class KeysTests
     [MemberData(nameof(Backends))]
     public void Public_keys_compare_by_point_not_encoding(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var key = PrivateKey.FromHex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721", secp);
         var compressed = key.PublicKey;
         var uncompressed = PublicKey.FromBytes(compressed.ToBytes(compressed: false), secp);
@@ -172,7 +173,7 @@ public class KeysTests
     [MemberData(nameof(Backends))]
     public void Random_keys_are_valid_and_distinct(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
 
         var a = PrivateKey.Random(secp);
         var b = PrivateKey.Random(secp);
@@ -185,7 +186,7 @@ public class KeysTests
     [MemberData(nameof(Backends))]
     public void Shared_points_agree_between_parties(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var alice = PrivateKey.FromHex("6a1751169c111b4667a6539ee1be6b7cd9f6e9c8fe011a5f2fe31e03a15e0ede", secp);
         var bob = PrivateKey.FromHex("cab2500e206f31bc18a8af9d6f44f0b9a208c32d5cca2b22acfe9d1a213b2f36", secp);
 
@@ -199,7 +200,7 @@ public class KeysTests
     [MemberData(nameof(Brc42PrivateVectors))]
     public void Brc42_child_private_keys_match_the_specification(string backend, string senderPublic, string recipientPrivate, string invoice, string expected)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var recipient = PrivateKey.FromHex(recipientPrivate, secp);
         var shared = recipient.DeriveSharedPoint(PublicKey.FromHex(senderPublic, secp));
         var tweak = HMACSHA256.HashData(shared, Encoding.UTF8.GetBytes(invoice));
@@ -214,7 +215,7 @@ public class KeysTests
     [MemberData(nameof(Brc42PublicVectors))]
     public void Brc42_child_public_keys_match_the_specification(string backend, string senderPrivate, string recipientPublic, string invoice, string expected)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var recipient = PublicKey.FromHex(recipientPublic, secp);
         var shared = PrivateKey.FromHex(senderPrivate, secp).DeriveSharedPoint(recipient);
         var tweak = HMACSHA256.HashData(shared, Encoding.UTF8.GetBytes(invoice));

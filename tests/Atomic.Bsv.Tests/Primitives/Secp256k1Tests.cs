@@ -11,15 +11,6 @@ internal static class TestBackends
 
     public static IEnumerable<object[]> Both => [["native"], ["managed"]];
 
-    // libsecp256k1 is installed on every machine this suite runs on, so a missing native backend must fail, not skip.
-    public static ISecp256k1 Get(string name) => name switch
-    {
-        "native" => Secp256k1Backends.Native
-            ?? throw new InvalidOperationException("libsecp256k1 could not be loaded; the native backend tests need it installed."),
-        "managed" => Secp256k1Backends.Managed,
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown backend."),
-    };
-
     public static byte[] Hex(string hex) => Convert.FromHexString(hex);
 
     public static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(bytes);
@@ -30,6 +21,14 @@ internal static class TestBackends
 /// <summary>Tests of both <see cref="ISecp256k1"/> backends against known answers and against each other.</summary>
 public class Secp256k1Tests
 {
+    [Fact]
+    public void Backends_are_found_by_name_in_any_case_and_unknown_names_are_refused()
+    {
+        Secp256k1Backends.Get("managed").Should().BeSameAs(Secp256k1Backends.Managed);
+        Secp256k1Backends.Get("Native").Should().BeSameAs(Secp256k1Backends.Native);
+        FluentActions.Invoking(() => Secp256k1Backends.Get("openssl")).Should().Throw<ArgumentException>().WithMessage("*'managed' or 'native'*");
+    }
+
     private const string GCompressed = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
     private const string GUncompressed =
         "0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8";
@@ -106,7 +105,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Rfc6979Vectors))]
     public void Sign_matches_RFC_6979_known_answers(string backend, string keyHex, string message, string expectedCompact)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var signature = new byte[64];
 
         secp.Sign(TestBackends.Sha256(message), TestBackends.Hex(keyHex), signature);
@@ -118,7 +117,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void CreatePublicKey_of_one_is_the_generator(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var one = TestBackends.Hex("0000000000000000000000000000000000000000000000000000000000000001");
         var compressed = new byte[33];
         var uncompressed = new byte[65];
@@ -134,7 +133,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void SerializePublicKey_converts_between_forms_including_hybrid(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var output = new byte[65];
 
         secp.SerializePublicKey(TestBackends.Hex(GCompressed), false, output).Should().Be(65);
@@ -149,7 +148,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void Sign_then_Verify_round_trips_and_rejects_tampering(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var key = TestBackends.Hex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721");
         var hash = TestBackends.Sha256("round trip");
         var signature = new byte[64];
@@ -178,7 +177,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void Verify_accepts_high_S_after_normalization(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var hash = TestBackends.Sha256("Satoshi Nakamoto");
         // The Satoshi Nakamoto vector for key 1 with s replaced by n - s.
         var highS = TestBackends.Hex(
@@ -193,7 +192,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void Verify_rejects_r_or_s_of_zero_or_not_below_n(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var hash = TestBackends.Sha256("Satoshi Nakamoto");
         var publicKey = TestBackends.Hex(GCompressed);
         const string R = "934b1ea10a4b3c1757e2b0c017d0b6143ce3c9a7e6a4a49860d7a6ab210ee3d8";
@@ -212,7 +211,7 @@ public class Secp256k1Tests
     [MemberData(nameof(InvalidPublicKeys))]
     public void Invalid_public_keys_are_rejected_everywhere(string backend, string keyHex)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var key = TestBackends.Hex(keyHex);
         var hash = TestBackends.Sha256("x");
         var signature = new byte[64];
@@ -233,7 +232,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void Hybrid_keys_with_matching_parity_are_accepted(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         // -G = (n-1)G has the odd y (G's is even), so its hybrid form is 07.
         var minusOne = TestBackends.Hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140");
         var uncompressed = new byte[65];
@@ -255,7 +254,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void IsValidPrivateKey_accepts_only_1_to_n_minus_1(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
 
         secp.IsValidPrivateKey(TestBackends.Hex(new string('0', 63) + "1")).Should().BeTrue();
         secp.IsValidPrivateKey(TestBackends.Hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140")).Should().BeTrue();
@@ -270,7 +269,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void Sign_and_CreatePublicKey_throw_for_invalid_private_keys(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var hash = TestBackends.Sha256("x");
         var output = new byte[65];
 
@@ -290,7 +289,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void Tweaked_private_and_public_keys_stay_consistent(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var key = TestBackends.Hex("6a1751169c111b4667a6539ee1be6b7cd9f6e9c8fe011a5f2fe31e03a15e0ede");
         var tweak = TestBackends.Sha256("tweak");
         var publicKey = new byte[33];
@@ -314,7 +313,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void Tweaks_fail_at_zero_infinity_or_out_of_range(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var one = TestBackends.Hex(new string('0', 63) + "1");
         var nMinusOne = TestBackends.Hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140");
         var order = TestBackends.Hex(TestBackends.Order);
@@ -340,7 +339,7 @@ public class Secp256k1Tests
     [MemberData(nameof(Backends))]
     public void Ecdh_points_are_symmetric(string backend)
     {
-        var secp = TestBackends.Get(backend);
+        var secp = Secp256k1Backends.Get(backend);
         var a = TestBackends.Sha256("alice");
         var b = TestBackends.Sha256("bob");
         var publicA = new byte[33];
@@ -368,8 +367,8 @@ public class Secp256k1Tests
     [Fact]
     public void Backends_agree_on_random_keys_and_messages()
     {
-        var native = TestBackends.Get("native");
-        var managed = TestBackends.Get("managed");
+        var native = Secp256k1Backends.Get("native");
+        var managed = Secp256k1Backends.Get("managed");
         var random = new Random(20240601);
         Span<byte> key = stackalloc byte[32];
         Span<byte> other = stackalloc byte[32];

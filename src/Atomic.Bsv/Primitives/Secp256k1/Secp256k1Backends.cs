@@ -28,6 +28,27 @@ public static class Secp256k1Backends
     /// <exception cref="InvalidOperationException">Native was forced but libsecp256k1 could not be loaded, or the variable holds an unknown value.</exception>
     public static ISecp256k1 Default => LazyDefault.Value;
 
+    /// <summary>A backend by name: <c>native</c> or <c>managed</c> (case-insensitive).</summary>
+    /// <exception cref="InvalidOperationException"><c>native</c> was asked for but libsecp256k1 could not be loaded.</exception>
+    /// <exception cref="ArgumentException">The name is neither.</exception>
+    public static ISecp256k1 Get(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Equals("managed", StringComparison.OrdinalIgnoreCase))
+        {
+            return Managed;
+        }
+
+        if (name.Equals("native", StringComparison.OrdinalIgnoreCase))
+        {
+            return Native ?? throw new InvalidOperationException(
+                $"the native secp256k1 backend was asked for, but libsecp256k1 could not be loaded (tried {string.Join(", ", NativeSecp256k1.LibraryNames)}). " +
+                $"Install libsecp256k1 (e.g. Debian's libsecp256k1-1; ./test.sh does) or unset {EnvironmentVariable} to fall back to the managed backend.");
+        }
+
+        throw new ArgumentException($"a secp256k1 backend is 'managed' or 'native', not '{name}'", nameof(name));
+    }
+
     private static ISecp256k1 SelectDefault()
     {
         string? choice = Environment.GetEnvironmentVariable(EnvironmentVariable)?.Trim();
@@ -36,20 +57,14 @@ public static class Secp256k1Backends
             return Native ?? Managed;
         }
 
-        if (choice.Equals("managed", StringComparison.OrdinalIgnoreCase))
+        try
         {
-            return Managed;
+            return Get(choice);
         }
-
-        if (choice.Equals("native", StringComparison.OrdinalIgnoreCase))
+        catch (ArgumentException)
         {
-            return Native ?? throw new InvalidOperationException(
-                $"{EnvironmentVariable}=native, but libsecp256k1 could not be loaded (tried {string.Join(", ", NativeSecp256k1.LibraryNames)}). " +
-                "Install libsecp256k1 (e.g. Debian's libsecp256k1-1) or unset the variable to fall back to the managed backend.");
+            throw new InvalidOperationException($"{EnvironmentVariable} must be 'managed' or 'native' (or unset), not '{choice}'.");
         }
-
-        throw new InvalidOperationException(
-            $"{EnvironmentVariable} must be 'managed' or 'native' (or unset), not '{choice}'.");
     }
 }
 

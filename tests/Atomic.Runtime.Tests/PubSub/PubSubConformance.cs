@@ -17,6 +17,18 @@ public abstract class PubSubConformance
 
     protected abstract IPubSub CreatePubSub();
 
+    /// <summary>Subscribes to <paramref name="topic"/> and completes with the first event delivered there.</summary>
+    private static (IAsyncDisposable Subscription, Task<CloudEvent> First) CollectFirst(IPubSub pubsub, string topic)
+    {
+        var first = new TaskCompletionSource<CloudEvent>();
+        IAsyncDisposable subscription = pubsub.Subscribe(new Subscription("pubsub", topic, (e, _) =>
+        {
+            first.TrySetResult(e);
+            return Task.FromResult(DeliveryResult.Success);
+        }));
+        return (subscription, first.Task);
+    }
+
     private static CloudEvent Event(string topic, string data, string? subject = null) =>
         CloudEvent.Create("pubsub", topic, Encoding.UTF8.GetBytes(data), subject);
 
@@ -101,12 +113,8 @@ public abstract class PubSubConformance
     {
         IPubSub pubsub = CreatePubSub();
         int attempts = 0;
-        var dead = new TaskCompletionSource<CloudEvent>();
-        await using IAsyncDisposable deadLetters = pubsub.Subscribe(new Subscription("pubsub", "t.dead", (e, _) =>
-        {
-            dead.TrySetResult(e);
-            return Task.FromResult(DeliveryResult.Success);
-        }));
+        (IAsyncDisposable deadLetters, Task<CloudEvent> dead) = CollectFirst(pubsub, "t.dead");
+        await using IAsyncDisposable _d = deadLetters;
         await using IAsyncDisposable _ = pubsub.Subscribe(new Subscription("pubsub", "t", (_, _) =>
         {
             Interlocked.Increment(ref attempts);
@@ -115,7 +123,7 @@ public abstract class PubSubConformance
 
         CloudEvent sent = Event("t", "poison");
         await pubsub.PublishAsync(sent);
-        CloudEvent got = await dead.Task.WaitAsync(Patience);
+        CloudEvent got = await dead.WaitAsync(Patience);
         got.Id.Should().Be(sent.Id);
         got.Type.Should().Be("t", "the dead letter keeps the original type");
         attempts.Should().Be(1);
@@ -126,12 +134,8 @@ public abstract class PubSubConformance
     {
         IPubSub pubsub = CreatePubSub();
         int attempts = 0;
-        var dead = new TaskCompletionSource<CloudEvent>();
-        await using IAsyncDisposable deadLetters = pubsub.Subscribe(new Subscription("pubsub", "t.dead", (e, _) =>
-        {
-            dead.TrySetResult(e);
-            return Task.FromResult(DeliveryResult.Success);
-        }));
+        (IAsyncDisposable deadLetters, Task<CloudEvent> dead) = CollectFirst(pubsub, "t.dead");
+        await using IAsyncDisposable _d = deadLetters;
         await using IAsyncDisposable _ = pubsub.Subscribe(new Subscription("pubsub", "t", (_, _) =>
         {
             Interlocked.Increment(ref attempts);
@@ -139,7 +143,7 @@ public abstract class PubSubConformance
         }, DeadLetterTopic: "t.dead", Retry: Quick));
 
         await pubsub.PublishAsync(Event("t", "never"));
-        await dead.Task.WaitAsync(Patience);
+        await dead.WaitAsync(Patience);
         attempts.Should().Be(Quick.MaxAttempts);
     }
 

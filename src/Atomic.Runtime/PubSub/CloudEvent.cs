@@ -49,13 +49,21 @@ public sealed record RetryPolicy(int MaxAttempts = 5, TimeSpan? InitialDelay = n
     }
 }
 
-/// <summary>One subscription: its handler, and where events go that are dropped or exhaust their retries.</summary>
+/// <summary>
+/// One subscription: its handler, where events go that are dropped or exhaust their retries, and how it shares the
+/// topic. Subscriptions with the same <paramref name="Consumer"/> (Dapr's consumer group, normally the app id) share
+/// one copy of each event; each distinct consumer receives every event. Without a consumer name, each subscription
+/// is its own consumer, named by the order in which the process subscribes to the topic (stable across restarts
+/// when start-up subscribes in a fixed order). <paramref name="MaxConcurrency"/> bounds the handler calls in flight.
+/// </summary>
 public sealed record Subscription(
     string PubSubName,
     string Topic,
     Func<CloudEvent, CancellationToken, Task<DeliveryResult>> Handler,
     string? DeadLetterTopic = null,
-    RetryPolicy? Retry = null);
+    RetryPolicy? Retry = null,
+    string? Consumer = null,
+    int MaxConcurrency = 1);
 
 /// <summary>
 /// The pub/sub building block: at-least-once delivery of CloudEvents to every subscription of a topic. Handlers must

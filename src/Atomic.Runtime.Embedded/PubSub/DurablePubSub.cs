@@ -28,7 +28,7 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly GroupCommitter _committer;
     private readonly ConcurrentDictionary<string, string[]> _consumers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Worker[]> _workers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Group> _groups = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _anonymous = new(StringComparer.Ordinal);
     private readonly object _registryLock = new();
     private long _sequence;
@@ -132,12 +132,25 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
             ?? $"#{_anonymous.AddOrUpdate(subscription.Topic, 0, (_, n) => n + 1).ToString(CultureInfo.InvariantCulture)}";
         CheckName(consumer, "consumer");
 
-        var worker = new Worker(this, subscription, consumer);
+        Worker worker;
         lock (_registryLock)
         {
             // In memory first, so that a publish right after Subscribe returns already fans out to this consumer.
             AddConsumer(subscription.Topic, consumer);
-            _workers.AddOrUpdate(Worker.Group(subscription.Topic, consumer), [worker], (_, existing) => [.. existing, worker]);
+            string key = Group.Key(subscription.Topic, consumer);
+            bool created = false;
+            if (!_groups.TryGetValue(key, out Group? group))
+            {
+                group = _groups[key] = new Group(this, subscription.Topic, consumer);
+                created = true;
+            }
+
+            worker = new Worker(this, group, subscription);
+            group.Workers = [.. group.Workers, worker];
+            if (created)
+            {
+                group.Start(); // one backlog read per consumer, however many subscriptions share it
+            }
         }
 
         worker.Start();
@@ -146,9 +159,9 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (Worker[] workers in _workers.Values)
+        foreach (Group group in _groups.Values)
         {
-            foreach (Worker worker in workers)
+            foreach (Worker worker in group.Workers)
             {
                 await worker.DisposeAsync().ConfigureAwait(false);
             }
@@ -178,12 +191,12 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
     private void AddConsumer(string topic, string consumer) =>
         _consumers.AddOrUpdate(topic, [consumer], (_, existing) => Array.IndexOf(existing, consumer) >= 0 ? existing : [.. existing, consumer]);
 
-    /// <summary>Gives a committed delivery to one live subscription of its consumer (round robin); with none, it waits in the store.</summary>
+    /// <summary>Gives a committed delivery to its consumer in this process, if subscribed; otherwise it waits in the store.</summary>
     private void Hand(string topic, string consumer, Pending pending)
     {
-        if (_workers.TryGetValue(Worker.Group(topic, consumer), out Worker[]? workers) && workers.Length > 0)
+        if (_groups.TryGetValue(Group.Key(topic, consumer), out Group? group))
         {
-            workers[(int)((ulong)pending.Key.GetHashCode(StringComparison.Ordinal) % (ulong)workers.Length)].Enqueue(pending);
+            group.Enqueue(pending);
         }
     }
 
@@ -191,10 +204,12 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
     {
         lock (_registryLock)
         {
-            string group = Worker.Group(worker.Subscription.Topic, worker.Consumer);
-            if (_workers.TryGetValue(group, out Worker[]? workers))
+            Group group = worker.Group;
+            group.Workers = Array.FindAll(group.Workers, w => w != worker);
+            if (group.Workers.Length == 0)
             {
-                _workers[group] = Array.FindAll(workers, w => w != worker);
+                // A later subscription of this consumer starts afresh from the store, where everything unsettled still is.
+                _groups.TryRemove(KeyValuePair.Create(Group.Key(group.Topic, group.Consumer), group));
             }
         }
     }
@@ -204,40 +219,93 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
 
     private sealed record Pending(string Key, CloudEvent Event, int Attempt);
 
+    /// <summary>
+    /// One consumer of a topic in this process: the subscriptions sharing its events, and the deliveries handed to
+    /// them and not yet settled (so that an event read from the backlog and handed over at publish time runs once).
+    /// </summary>
+    private sealed class Group(DurablePubSub owner, string topic, string consumer)
+    {
+        private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+        private int _next;
+
+        public string Topic { get; } = topic;
+
+        public string Consumer { get; } = consumer;
+
+        /// <summary>Copy-on-write under the owner's registry lock.</summary>
+        public Worker[] Workers { get; set; } = [];
+
+        /// <summary>Completes when the consumer is registered and its backlog handed out.</summary>
+        public Task Loaded { get; private set; } = Task.CompletedTask;
+
+        public static string Key(string topic, string consumer) => string.Concat(topic, Separator, consumer);
+
+        public void Start() => Loaded = Task.Run(LoadAsync);
+
+        public void Enqueue(Pending pending)
+        {
+            if (!_inFlight.TryAdd(pending.Key, 0))
+            {
+                return;
+            }
+
+            Worker[] workers = Workers;
+            if (workers.Length == 0)
+            {
+                _inFlight.TryRemove(pending.Key, out _); // nobody here: it stays in the store for the next subscription
+                return;
+            }
+
+            workers[(int)((uint)Interlocked.Increment(ref _next) % (uint)workers.Length)].Write(pending);
+        }
+
+        public void Settled(string key) => _inFlight.TryRemove(key, out _);
+
+        private async Task LoadAsync()
+        {
+            await owner._store.SaveAsync(new StateWrite(owner.ConsumerKey(Topic, Consumer), "1"u8.ToArray())).ConfigureAwait(false);
+            await foreach ((string key, StateItem item) in owner._store.ListAsync(owner.MessagePrefix(Topic, Consumer)).ConfigureAwait(false))
+            {
+                CloudEvent cloudEvent;
+                try
+                {
+                    cloudEvent = CloudEventJson.Parse(item.Value.Span);
+                }
+                catch (FormatException)
+                {
+                    await owner._committer.CommitAsync([new StateOperation.Delete(key)], CancellationToken.None).ConfigureAwait(false); // never deliverable
+                    continue;
+                }
+
+                Enqueue(new Pending(key, cloudEvent, 1));
+            }
+        }
+    }
+
     /// <summary>The delivery loop of one subscription.</summary>
     private sealed class Worker : IAsyncDisposable
     {
         private readonly DurablePubSub _owner;
         private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
-        private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
         private readonly CancellationTokenSource _stop = new();
         private readonly SemaphoreSlim _slots;
         private Task _loop = Task.CompletedTask;
 
-        public Worker(DurablePubSub owner, Subscription subscription, string consumer)
+        public Worker(DurablePubSub owner, Group group, Subscription subscription)
         {
             _owner = owner;
+            Group = group;
             Subscription = subscription;
-            Consumer = consumer;
             _slots = new SemaphoreSlim(subscription.MaxConcurrency, subscription.MaxConcurrency);
         }
 
+        public Group Group { get; }
+
         public Subscription Subscription { get; }
-
-        public string Consumer { get; }
-
-        public static string Group(string topic, string consumer) => string.Concat(topic, Separator, consumer);
 
         public void Start() => _loop = Task.Run(RunAsync);
 
-        public void Enqueue(Pending pending)
-        {
-            // A delivery handed over at publish time may also be read from the backlog: run it once.
-            if (pending.Attempt > 1 || _inFlight.TryAdd(pending.Key, 0))
-            {
-                _queue.Writer.TryWrite(pending);
-            }
-        }
+        public void Write(Pending pending) => _queue.Writer.TryWrite(pending);
 
         public async ValueTask DisposeAsync()
         {
@@ -265,23 +333,7 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
         private async Task RunAsync()
         {
             CancellationToken stop = _stop.Token;
-            await _owner._store.SaveAsync(new StateWrite(_owner.ConsumerKey(Subscription.Topic, Consumer), "1"u8.ToArray()), stop).ConfigureAwait(false);
-            await foreach ((string key, StateItem item) in _owner._store.ListAsync(_owner.MessagePrefix(Subscription.Topic, Consumer), stop).ConfigureAwait(false))
-            {
-                CloudEvent cloudEvent;
-                try
-                {
-                    cloudEvent = CloudEventJson.Parse(item.Value.Span);
-                }
-                catch (FormatException)
-                {
-                    await _owner._committer.CommitAsync([new StateOperation.Delete(key)], stop).ConfigureAwait(false); // unreadable: never deliverable
-                    continue;
-                }
-
-                Enqueue(new Pending(key, cloudEvent, 1));
-            }
-
+            await Group.Loaded.WaitAsync(stop).ConfigureAwait(false);
             await foreach (Pending pending in _queue.Reader.ReadAllAsync(stop).ConfigureAwait(false))
             {
                 await _slots.WaitAsync(stop).ConfigureAwait(false);
@@ -321,7 +373,7 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
                 }
 
                 await _owner._committer.CommitAsync(operations, CancellationToken.None).ConfigureAwait(false);
-                _inFlight.TryRemove(pending.Key, out _);
+                Group.Settled(pending.Key);
                 deadLetter?.Dispatch();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

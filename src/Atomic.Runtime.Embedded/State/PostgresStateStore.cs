@@ -29,7 +29,7 @@ public sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _dataSource = NpgsqlDataSource.Create(connectionString);
         using NpgsqlCommand create = _dataSource.CreateCommand(
-            $"CREATE TABLE IF NOT EXISTS {_table} (key TEXT PRIMARY KEY, value BYTEA NOT NULL, etag TEXT NOT NULL, expires_at BIGINT NULL)");
+            $"CREATE TABLE IF NOT EXISTS {_table} (key TEXT COLLATE \"C\" PRIMARY KEY, value BYTEA NOT NULL, etag TEXT NOT NULL, expires_at BIGINT NULL)");
         create.ExecuteNonQuery();
     }
 
@@ -102,10 +102,16 @@ public sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
     public async IAsyncEnumerable<(string Key, StateItem Item)> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
+        string? upper = StateRules.PrefixUpperBound(prefix);
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = new(
-            $"SELECT key, value, etag FROM {_table} WHERE left(key, length(@prefix)) = @prefix AND {Live} ORDER BY key COLLATE \"C\"", connection);
+            $"SELECT key, value, etag FROM {_table} WHERE key >= @prefix {(upper is null ? "" : "AND key < @upper")} AND left(key, length(@prefix)) = @prefix AND {Live} ORDER BY key COLLATE \"C\"", connection);
         command.Parameters.AddWithValue("prefix", prefix);
+        if (upper is not null)
+        {
+            command.Parameters.AddWithValue("upper", upper);
+        }
+
         command.Parameters.AddWithValue("now", Now());
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

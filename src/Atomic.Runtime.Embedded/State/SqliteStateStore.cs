@@ -111,10 +111,16 @@ public sealed partial class SqliteStateStore : IStateStore
     public async IAsyncEnumerable<(string Key, StateItem Item)> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
+        string? upper = StateRules.PrefixUpperBound(prefix);
         using SqliteConnection connection = Open();
         using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = $"SELECT key, value, etag FROM {_table} WHERE substr(key, 1, length(@prefix)) = @prefix AND (expires_at IS NULL OR expires_at > @now) ORDER BY key;";
+        command.CommandText = $"SELECT key, value, etag FROM {_table} WHERE key >= @prefix {(upper is null ? "" : "AND key < @upper")} AND substr(key, 1, length(@prefix)) = @prefix AND (expires_at IS NULL OR expires_at > @now) ORDER BY key;";
         command.Parameters.AddWithValue("@prefix", prefix);
+        if (upper is not null)
+        {
+            command.Parameters.AddWithValue("@upper", upper);
+        }
+
         command.Parameters.AddWithValue("@now", Now());
         using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

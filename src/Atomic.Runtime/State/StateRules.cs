@@ -27,4 +27,17 @@ public static class StateRules
             throw new StateConcurrencyException(store, key, $"first-write concurrency: {(isDelete ? "deleting" : "updating")} an existing item needs its ETag");
         }
     }
+
+    /// <summary>
+    /// A string above every key that starts with <paramref name="prefix"/> in byte order, so a store can list a prefix
+    /// as an index range (<c>key &gt;= prefix AND key &lt; bound</c>), or null when the prefix does not end in an ASCII
+    /// character below DEL (then only <c>key &gt;= prefix</c> bounds the range, and the prefix test does the rest).
+    /// </summary>
+    public static string? PrefixUpperBound(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        return prefix.Length > 0 && prefix[^1] < '\u007f'
+            ? string.Concat(prefix.AsSpan(0, prefix.Length - 1), [(char)(prefix[^1] + 1)])
+            : null;
+    }
 }

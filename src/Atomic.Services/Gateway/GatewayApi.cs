@@ -1,0 +1,227 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Spv;
+using Atomic.Overlay.Baskets;
+using Atomic.Runtime.State;
+using Atomic.Services.Transactions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Atomic.Services.Gateway;
+
+/// <summary>The gateway's routes: take a BEEF durably, and tell where a transaction is.</summary>
+public static class GatewayApi
+{
+    public static RouteGroupBuilder MapGatewayApi(this IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder v1 = app.MapGroup("/v1");
+        v1.MapPost("/beef", SubmitBeefAsync);
+        v1.MapGet("/tx/{txid}", GetTxAsync);
+        return v1;
+    }
+
+    /// <summary>The response to a submission: the transaction id and its status now.</summary>
+    public sealed record Submitted(string TxId, string Status);
+
+    /// <summary>Where a transaction is; <c>error</c> is set once it was rejected or failed.</summary>
+    public sealed record TxView(string TxId, string Status, TxError? Error, IReadOnlyList<string> Topics, string? MerklePath);
+
+    public sealed record TxError(string Code, string Reason);
+
+    internal static async Task<Results<Accepted<Submitted>, ProblemHttpResult>> SubmitBeefAsync(HttpRequest request, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
+    {
+        GatewayOptions options = services.Options.Value;
+        string? mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        bool hex = mediaType == "text/plain";
+        if (!hex && mediaType is not (null or "application/octet-stream"))
+        {
+            return Problems.Of(StatusCodes.Status415UnsupportedMediaType, Problems.RequestInvalid, $"send the BEEF as application/octet-stream bytes or text/plain hex, not {mediaType}");
+        }
+
+        int limit = hex ? (options.MaxBeefBytes * 2) + 2 : options.MaxBeefBytes;
+        byte[]? body = await ReadBoundedAsync(request.BodyReader, limit, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return Problems.Of(StatusCodes.Status413PayloadTooLarge, ReasonCodes.LimitExceeded, $"the BEEF exceeds {options.MaxBeefBytes} bytes");
+        }
+
+        if (hex)
+        {
+            string text = System.Text.Encoding.ASCII.GetString(body).Trim();
+            if (!Hex.TryDecode(text, out byte[] decoded))
+            {
+                return Problems.Of(StatusCodes.Status400BadRequest, ReasonCodes.BeefMalformed, "the text/plain body is not hex");
+            }
+
+            body = decoded;
+        }
+
+        var topics = ReadTargets(request, "X-Topics", options.MaxTargets, NormalizeTopic);
+        if (topics.Error is not null)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, topics.Error);
+        }
+
+        if (topics.Values.FirstOrDefault(t => !services.Topics.Contains(t)) is string unknown)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.TopicUnknown, $"no topic manager serves '{unknown}' (served: {string.Join(", ", services.Topics)})");
+        }
+
+        var baskets = ReadTargets(request, "X-Baskets", options.MaxTargets, BasketNames.Normalize);
+        if (baskets.Error is not null)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, baskets.Error);
+        }
+
+        Beef beef;
+        try
+        {
+            beef = Beef.FromMemory(body);
+            beef.Validate();
+        }
+        catch (BsvFormatException e)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, e.Code, e.Message);
+        }
+
+        if (beef.SubjectTxId is not Hash256 subject || beef.Find(subject)?.Transaction is null)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, ReasonCodes.BeefMalformed, "the BEEF has no transaction to submit");
+        }
+
+        string txid = subject.ToDisplayHex();
+        string beefBase64 = Convert.ToBase64String(body);
+        TxRecord record = services.Records.New(txid, beefBase64, topics.Values, baskets.Values);
+        byte[] submitted = JsonSerializer.SerializeToUtf8Bytes(new BeefSubmitted(txid, beefBase64, topics.Values, baskets.Values, record.UpdatedAt), TxRecords.Json);
+        try
+        {
+            // One transaction on the outbox store: the record and its beef.submitted event commit together, or neither.
+            await services.Records.Store.ExecuteTransactionAsync(
+            [
+                new StateOperation.Upsert(new StateWrite(Names.TxKey(txid), record.ToJson(), Concurrency: StateConcurrency.FirstWrite)),
+                new StateOperation.Upsert(new StateWrite(Names.TxKey(txid), submitted, Metadata: new Dictionary<string, string>
+                {
+                    [StateMetadata.OutboxProjection] = "true",
+                    ["cloudevent.type"] = Names.Topics.BeefSubmitted,
+                    ["cloudevent.subject"] = txid,
+                })),
+            ], cancellationToken).ConfigureAwait(false);
+        }
+        catch (StateConcurrencyException)
+        {
+            // Submitted before: nothing changes; answer where it is now.
+            if (await services.Records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is var (existing, _))
+            {
+                return TypedResults.Accepted($"/v1/tx/{txid}", new Submitted(txid, Status(existing.Status)));
+            }
+
+            throw;
+        }
+
+        return TypedResults.Accepted($"/v1/tx/{txid}", new Submitted(txid, Status(TxStatus.Received)));
+    }
+
+    internal static async Task<Results<Ok<TxView>, ProblemHttpResult>> GetTxAsync(string txid, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
+    {
+        if (!Hash256.TryFromDisplayHex(txid, out _) || txid.Length != 64)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, "a txid is 64 hex characters");
+        }
+
+        if (await services.Records.GetAsync(txid.ToLowerInvariant(), cancellationToken).ConfigureAwait(false) is not var (record, _))
+        {
+            return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"no transaction {txid} was submitted here");
+        }
+
+        TxError? error = record.Status is TxStatus.Rejected or TxStatus.Failed ? new TxError(record.Code ?? "UNKNOWN", record.Reason ?? string.Empty) : null;
+        return TypedResults.Ok(new TxView(record.TxId, Status(record.Status), error, record.Topics, record.MerklePath));
+    }
+
+    internal static string Status(TxStatus status) => JsonSerializer.Serialize(status, TxRecords.Json).Trim('"');
+
+    private static string NormalizeTopic(string topic)
+    {
+        string t = topic.Trim();
+        return t.StartsWith("tm_", StringComparison.Ordinal) && t.Length <= 64 && !t.Contains("||", StringComparison.Ordinal)
+            ? t
+            : throw new ArgumentException($"'{topic}' is not a topic name (tm_ followed by the protocol's name)");
+    }
+
+    /// <summary>A header holding a JSON array of names, normalized and deduplicated.</summary>
+    private static (IReadOnlyList<string> Values, string? Error) ReadTargets(HttpRequest request, string header, int max, Func<string, string> normalize)
+    {
+        string? raw = request.Headers[header];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return ([], null);
+        }
+
+        try
+        {
+            string[]? names = JsonSerializer.Deserialize<string[]>(raw);
+            if (names is null || names.Length > max)
+            {
+                return ([], $"{header} must be a JSON array of at most {max} names");
+            }
+
+            var result = new List<string>(names.Length);
+            foreach (string name in names)
+            {
+                string normalized = normalize(name ?? throw new ArgumentException("a name cannot be null"));
+                if (!result.Contains(normalized))
+                {
+                    result.Add(normalized);
+                }
+            }
+
+            return (result, null);
+        }
+        catch (JsonException)
+        {
+            return ([], $"{header} must be a JSON array of strings, such as [\"tm_tokens\"]");
+        }
+        catch (ArgumentException e)
+        {
+            return ([], $"{header}: {e.Message}");
+        }
+    }
+
+    /// <summary>The whole body, or null once it passes <paramref name="limit"/> bytes (read no further).</summary>
+    private static async Task<byte[]?> ReadBoundedAsync(PipeReader reader, int limit, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            if (buffer.Length > limit)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                return null;
+            }
+
+            if (result.IsCompleted)
+            {
+                byte[] body = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return body;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+}
+
+/// <summary>What the gateway's handlers need.</summary>
+public sealed class GatewayServices(TxRecords records, IOptions<GatewayOptions> options, TopicCatalog topics)
+{
+    public TxRecords Records { get; } = records;
+
+    public IOptions<GatewayOptions> Options { get; } = options;
+
+    public TopicCatalog Topics { get; } = topics;
+}

@@ -1,0 +1,215 @@
+using System.Text.Json;
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Spv;
+using Atomic.Runtime.PubSub;
+using Atomic.Runtime.State;
+using Atomic.Services.Transactions;
+using Microsoft.Extensions.Logging;
+
+namespace Atomic.Services.Broadcaster;
+
+/// <summary>
+/// Subscribes to <c>beef.verified</c>: converts the transaction to Extended Format and posts it to every configured ARC
+/// endpoint at once. One acceptance is enough (record → broadcast, <c>tx.broadcast</c>); refusals by all of them fail
+/// it (<c>tx.failed</c>, DOUBLE_SPEND or BROADCAST_REJECTED); a pending or unreachable network is retried later. Once
+/// broadcast, the transaction is watched (<c>watch||{txid}</c>) until a callback or the poller reports it MINED.
+/// </summary>
+public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options, TxRecords records, IPubSub pubsub, TimeProvider time, ILogger<BroadcasterService> logger)
+{
+    public const string WatchPrefix = "watch||";
+
+    public Subscription Subscription(int maxConcurrency) =>
+        new(Names.PubSub, Names.Topics.BeefVerified, HandleAsync, DeadLetterTopic: Names.Topics.BeefVerified + ".dead", Consumer: Names.Apps.Broadcaster, MaxConcurrency: maxConcurrency,
+            Retry: new RetryPolicy(MaxAttempts: 8, InitialDelay: TimeSpan.FromMilliseconds(500), MaxDelay: TimeSpan.FromSeconds(30)));
+
+    /// <summary>Retries exhausted: the network could not be reached; the record fails with BROADCAST_UNREACHABLE.</summary>
+    public Subscription DeadLetterSubscription() =>
+        new(Names.PubSub, Names.Topics.BeefVerified + ".dead", HandleUnreachableAsync, Consumer: Names.Apps.Broadcaster);
+
+    internal async Task<DeliveryResult> HandleAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
+    {
+        if (Read<BeefVerified>(cloudEvent) is not { } verified)
+        {
+            return DeliveryResult.Drop;
+        }
+
+        if (await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _))
+        {
+            return DeliveryResult.Success; // already broadcast, mined or failed: a duplicate delivery
+        }
+
+        string ef;
+        try
+        {
+            Beef beef = Beef.FromMemory(Convert.FromBase64String(verified.Beef));
+            ef = ExtendedTransaction.FromBeef(beef, Hash256.FromDisplayHex(verified.TxId)).ToHex();
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            await FailAsync(verified.TxId, ReasonCodes.BeefMalformed, $"cannot convert to Extended Format: {e.Message}", cancellationToken).ConfigureAwait(false);
+            return DeliveryResult.Success;
+        }
+
+        if (options.Endpoints.Count == 0)
+        {
+            logger.LogWarning("no ARC endpoint configured: {TxId} stays verified", verified.TxId);
+            return DeliveryResult.Retry;
+        }
+
+        var calls = new Task<ArcOutcome>[options.Endpoints.Count];
+        for (int i = 0; i < calls.Length; i++)
+        {
+            calls[i] = arc.SubmitAsync(options.Endpoints[i], ef, cancellationToken);
+        }
+
+        ArcOutcome[] outcomes = await Task.WhenAll(calls).ConfigureAwait(false);
+        ArcOutcome? accepted = Array.Find(outcomes, o => o.Verdict == ArcVerdict.Accepted);
+        if (accepted is not null)
+        {
+            string arcStatus = accepted.Response?.TxStatus ?? "ACCEPTED";
+            await records.Store.SaveAsync(new StateWrite(WatchPrefix + verified.TxId, JsonSerializer.SerializeToUtf8Bytes(accepted.Endpoint)), cancellationToken).ConfigureAwait(false);
+            if (await records.MoveAsync(verified.TxId, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false) is not null
+                || await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Broadcast }, _))
+            {
+                await PublishAsync(Names.Topics.TxBroadcast, verified.TxId, new TxBroadcast(verified.TxId, accepted.Endpoint, arcStatus), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (accepted.Response is { TxStatus: "MINED", MerklePath: { Length: > 0 } path, BlockHash: var hash, BlockHeight: var height })
+            {
+                await MarkMinedAsync(verified.TxId, path, hash ?? string.Empty, height ?? 0, cancellationToken).ConfigureAwait(false);
+            }
+
+            return DeliveryResult.Success;
+        }
+
+        if (Array.Exists(outcomes, o => o.Verdict is ArcVerdict.Pending or ArcVerdict.Unreachable))
+        {
+            logger.LogInformation("broadcast of {TxId} not settled yet, retrying: {Detail}", verified.TxId, ArcClient.ReasonFor(outcomes));
+            return DeliveryResult.Retry;
+        }
+
+        string code = Array.Exists(outcomes, o => o.Verdict == ArcVerdict.DoubleSpend) ? ReasonCodes.DoubleSpend : ReasonCodes.BroadcastRejected;
+        await FailAsync(verified.TxId, code, ArcClient.ReasonFor(outcomes), cancellationToken).ConfigureAwait(false);
+        return DeliveryResult.Success;
+    }
+
+    internal async Task<DeliveryResult> HandleUnreachableAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
+    {
+        if (Read<BeefVerified>(cloudEvent) is { } verified)
+        {
+            await FailAsync(verified.TxId, ReasonCodes.BroadcastUnreachable, "no ARC endpoint accepted the transaction after every retry", cancellationToken).ConfigureAwait(false);
+        }
+
+        return DeliveryResult.Success;
+    }
+
+    /// <summary>
+    /// Records a MINED report (from a callback, the poller, or ARC's answer): the BEEF is upgraded with the merkle path,
+    /// the record moves to mined, <c>tx.mined</c> is published and the watch ends. Repeats change nothing.
+    /// </summary>
+    public async Task MarkMinedAsync(string txid, string merklePathHex, string blockHash, long blockHeight, CancellationToken cancellationToken)
+    {
+        MerklePath path;
+        try
+        {
+            path = MerklePath.FromHex(merklePathHex);
+            Hash256 id = Hash256.FromDisplayHex(txid);
+            _ = path.ComputeRoot(id); // the path must prove this transaction
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            logger.LogWarning("ignoring a MINED report for {TxId} with an unusable merkle path: {Message}", txid, e.Message);
+            return;
+        }
+
+        TxRecord? moved = await records.MoveAsync(txid, TxStatus.Mined, record => record with
+        {
+            MerklePath = merklePathHex,
+            Beef = Upgrade(record.Beef, txid, path),
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (moved is not null || await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Mined }, _))
+        {
+            await PublishAsync(Names.Topics.TxMined, txid, new TxMined(txid, blockHeight, blockHash, merklePathHex), cancellationToken).ConfigureAwait(false);
+            await records.Store.DeleteAsync(WatchPrefix + txid, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the endpoints about every watched transaction once; MINED ones are recorded.</summary>
+    public async Task PollOnceAsync(CancellationToken cancellationToken)
+    {
+        var watched = new List<string>();
+        await foreach ((string key, StateItem _) in records.Store.ListAsync(WatchPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            watched.Add(key[WatchPrefix.Length..]);
+        }
+
+        foreach (string txid in watched)
+        {
+            foreach (ArcEndpoint endpoint in options.Endpoints)
+            {
+                ArcOutcome outcome = await arc.StatusAsync(endpoint, txid, cancellationToken).ConfigureAwait(false);
+                if (outcome.Response is { TxStatus: "MINED", MerklePath: { Length: > 0 } path } response)
+                {
+                    await MarkMinedAsync(txid, path, response.BlockHash ?? string.Empty, response.BlockHeight ?? 0, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Polls every <see cref="BroadcasterOptions.PollInterval"/> until stopped.</summary>
+    public async Task RunPollerAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.PollInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await PollOnceAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "polling ARC for mined transactions failed; trying again next tick");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    private static string Upgrade(string beefBase64, string txid, MerklePath path)
+    {
+        Beef beef = Beef.FromMemory(Convert.FromBase64String(beefBase64));
+        beef.MergeBump(path);
+        return Convert.ToBase64String(beef.ToBytes());
+    }
+
+    private async Task FailAsync(string txid, string code, string reason, CancellationToken cancellationToken)
+    {
+        if (await records.MoveAsync(txid, TxStatus.Failed, r => r with { Reason = reason }, code, cancellationToken).ConfigureAwait(false) is not null
+            || await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Failed }, _))
+        {
+            await PublishAsync(Names.Topics.TxFailed, txid, new TxProblem(txid, code, reason), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static T? Read<T>(CloudEvent cloudEvent)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(cloudEvent.Data.Span, TxRecords.Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private Task PublishAsync<T>(string topic, string txid, T data, CancellationToken cancellationToken) =>
+        pubsub.PublishAsync(CloudEvent.Create(Names.PubSub, topic, JsonSerializer.SerializeToUtf8Bytes(data, TxRecords.Json), txid, source: Names.Apps.Broadcaster), cancellationToken);
+}

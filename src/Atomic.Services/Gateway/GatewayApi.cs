@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
 using Atomic.Overlay.Baskets;
@@ -26,10 +27,10 @@ public static class GatewayApi
     }
 
     /// <summary>The response to a submission: the transaction id and its status now.</summary>
-    public sealed record Submitted(string TxId, string Status);
+    public sealed record Submitted([property: JsonPropertyName("txid")] string TxId, string Status);
 
     /// <summary>Where a transaction is; <c>error</c> is set once it was rejected or failed.</summary>
-    public sealed record TxView(string TxId, string Status, TxError? Error, IReadOnlyList<string> Topics, string? MerklePath);
+    public sealed record TxView([property: JsonPropertyName("txid")] string TxId, string Status, TxError? Error, IReadOnlyList<string> Topics, string? MerklePath);
 
     public sealed record TxError(string Code, string Reason);
 

@@ -1,0 +1,108 @@
+using Atomic.Bsv.Spv;
+using Atomic.Bsv.Spv.ChainTrackers;
+using Atomic.Overlay;
+using Atomic.Overlay.Revocation;
+using Atomic.Overlay.Tokens;
+using Atomic.Runtime;
+using Atomic.Services.Broadcaster;
+using Atomic.Services.Gateway;
+using Atomic.Services.Transactions;
+using Atomic.Services.Verifier;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Atomic.Services;
+
+/// <summary>Registers the pipeline's services; the host registers <see cref="BuildingBlocks"/> and an <see cref="IChainTracker"/>.</summary>
+public static class Extensions
+{
+    public static IServiceCollection AddAtomicPipeline(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Atomic:Gateway"));
+        services.AddOptions<PipelineOptions>().Bind(configuration.GetSection("Atomic:Pipeline"));
+        var broadcaster = new BroadcasterOptions();
+        configuration.GetSection("Atomic:Broadcaster").Bind(broadcaster);
+        services.AddSingleton(broadcaster);
+
+        services.TryAddTimeProvider();
+        services.AddSingleton<ITopicManager, TokenTopicManager>();
+        services.AddSingleton<ITopicManager, RevocationTopicManager>();
+        services.AddSingleton<ILookupService, TokenLookupService>();
+        services.AddSingleton<ILookupService, RevocationLookupService>();
+        services.AddSingleton<TopicCatalog>();
+
+        services.AddSingleton(sp => new TxRecords(sp.GetRequiredService<BuildingBlocks>().StateStore(Names.TxStore), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<GatewayServices>();
+        services.AddSingleton(sp => new SpvVerifier(sp.GetRequiredService<IChainTracker>()));
+        services.AddSingleton(sp => new VerifierService(
+            sp.GetRequiredService<SpvVerifier>(), sp.GetRequiredService<TxRecords>(),
+            sp.GetRequiredService<BuildingBlocks>().PubSub(Names.PubSub), sp.GetRequiredService<ILogger<VerifierService>>()));
+        services.AddHttpClient(nameof(ArcClient));
+        services.AddSingleton(sp => new ArcClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(ArcClient)), broadcaster, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new BroadcasterService(
+            sp.GetRequiredService<ArcClient>(), broadcaster, sp.GetRequiredService<TxRecords>(),
+            sp.GetRequiredService<BuildingBlocks>().PubSub(Names.PubSub), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BroadcasterService>>()));
+        services.AddHostedService<PipelineHost>();
+        return services;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}
+
+/// <summary>Which stages this process runs and how wide (section <c>Atomic:Pipeline</c>): all of them in the all-in-one server.</summary>
+public sealed class PipelineOptions
+{
+    public bool Verifier { get; set; } = true;
+
+    public bool Broadcaster { get; set; } = true;
+
+    /// <summary>Deliveries handled at once by each stage.</summary>
+    public int Concurrency { get; set; } = Math.Max(4, Environment.ProcessorCount * 4);
+}
+
+/// <summary>Subscribes the enabled stages at start-up, runs the MINED poller, and unsubscribes at shutdown.</summary>
+internal sealed class PipelineHost(
+    BuildingBlocks blocks,
+    Microsoft.Extensions.Options.IOptions<PipelineOptions> options,
+    IServiceProvider services) : BackgroundService
+{
+    private readonly List<IAsyncDisposable> _subscriptions = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Runtime.PubSub.IPubSub pubsub = blocks.PubSub(Names.PubSub);
+        PipelineOptions o = options.Value;
+        Task poller = Task.CompletedTask;
+        if (o.Verifier)
+        {
+            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<VerifierService>().Subscription(o.Concurrency)));
+        }
+
+        if (o.Broadcaster)
+        {
+            BroadcasterService broadcaster = services.GetRequiredService<BroadcasterService>();
+            _subscriptions.Add(pubsub.Subscribe(broadcaster.Subscription(o.Concurrency)));
+            _subscriptions.Add(pubsub.Subscribe(broadcaster.DeadLetterSubscription()));
+            poller = broadcaster.RunPollerAsync(stoppingToken);
+        }
+
+        await poller.ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        foreach (IAsyncDisposable subscription in _subscriptions)
+        {
+            await subscription.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

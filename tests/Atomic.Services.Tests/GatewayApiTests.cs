@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Atomic.Bsv.Spv;
+using Atomic.Bsv.Spv.ChainTrackers;
+
+namespace Atomic.Services.Tests;
+
+public sealed class GatewayApiTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private static readonly byte[] SampleBeef = File.ReadAllBytes(PipelineFixture.Samples("chain.beef"));
+    private static readonly string SampleTxId = Beef.FromBytes(SampleBeef).SubjectTxId!.Value.ToDisplayHex();
+
+    private static ByteArrayContent Octets(byte[] body, params (string Name, string Value)[] headers)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        foreach ((string name, string value) in headers)
+        {
+            content.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return content;
+    }
+
+    private static async Task<JsonElement> WaitForStatusAsync(HttpClient client, string txid, string status)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        while (true)
+        {
+            JsonElement view = await client.GetFromJsonAsync<JsonElement>($"/v1/tx/{txid}", timeout.Token);
+            if (view.GetProperty("status").GetString() == status)
+            {
+                return view;
+            }
+
+            await Task.Delay(10, timeout.Token);
+        }
+    }
+
+    [Fact]
+    public async Task A_submitted_beef_is_accepted_then_verified_with_its_events_published()
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/beef") { Content = Octets(SampleBeef) };
+        request.Headers.TryAddWithoutValidation("X-Topics", "[\"tm_tokens\"]");
+        request.Headers.TryAddWithoutValidation("X-Baskets", "[\" Invoices \"]");
+        HttpResponseMessage response = await pipeline.Client.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        JsonElement accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        accepted.GetProperty("txid").GetString().Should().Be(SampleTxId);
+        accepted.GetProperty("status").GetString().Should().Be("received");
+        response.Headers.Location!.ToString().Should().Be($"/v1/tx/{SampleTxId}");
+
+        JsonElement view = await WaitForStatusAsync(pipeline.Client, SampleTxId, "verified");
+        view.GetProperty("topics").EnumerateArray().Select(t => t.GetString()).Should().Equal("tm_tokens");
+        view.GetProperty("error").ValueKind.Should().Be(JsonValueKind.Null);
+
+        await WaitUntil(() => pipeline.Events.TryGetValue("beef.verified", out var v) && !v.IsEmpty);
+        var submitted = pipeline.Events["beef.submitted"].Should().ContainSingle().Subject;
+        submitted.Subject.Should().Be(SampleTxId);
+        JsonElement data = JsonDocument.Parse(submitted.Data).RootElement;
+        data.GetProperty("baskets").EnumerateArray().Select(b => b.GetString()).Should().Equal("invoices");
+        Convert.FromBase64String(data.GetProperty("beef").GetString()!).Should().Equal(SampleBeef);
+    }
+
+    [Fact]
+    public async Task Hex_bodies_are_accepted_and_a_resubmission_changes_nothing()
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync();
+        var hex = new StringContent(Convert.ToHexString(SampleBeef).ToLowerInvariant() + "\n", System.Text.Encoding.ASCII, "text/plain");
+        (await pipeline.Client.PostAsync("/v1/beef", hex)).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        await WaitForStatusAsync(pipeline.Client, SampleTxId, "verified");
+
+        HttpResponseMessage again = await pipeline.Client.PostAsync("/v1/beef", Octets(SampleBeef));
+        again.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString().Should().Be("verified");
+        await WaitUntil(() => pipeline.Events.TryGetValue("beef.verified", out var v) && !v.IsEmpty);
+        pipeline.Events["beef.submitted"].Should().ContainSingle("a resubmission publishes nothing");
+    }
+
+    [Fact]
+    public async Task A_beef_whose_block_is_unknown_is_rejected_with_its_reason_code()
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(new StaticChainTracker([]));
+        (await pipeline.Client.PostAsync("/v1/beef", Octets(SampleBeef))).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        JsonElement view = await WaitForStatusAsync(pipeline.Client, SampleTxId, "rejected");
+        view.GetProperty("error").GetProperty("code").GetString().Should().Be("SPV_ROOT_UNKNOWN");
+        await WaitUntil(() => pipeline.Events.TryGetValue("beef.rejected", out var v) && !v.IsEmpty);
+    }
+
+    public static TheoryData<string, Func<HttpContent>, string?, string?, int, string> BadSubmissions => new()
+    {
+        { "an unsupported media type", () => new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), null, null, 415, "REQUEST_INVALID" },
+        { "a body over the limit", () => Octets(new byte[100_001]), null, null, 413, "LIMIT_EXCEEDED" },
+        { "hex that is not hex", () => new StringContent("zz", System.Text.Encoding.ASCII, "text/plain"), null, null, 400, "BEEF_MALFORMED" },
+        { "bytes that are not BEEF", () => Octets([1, 2, 3, 4, 5]), null, null, 400, "BEEF_MALFORMED" },
+        { "a truncated BEEF", () => Octets(SampleBeef[..^7]), null, null, 400, "BEEF_TRUNCATED" },
+        { "X-Topics that is not JSON", () => Octets(SampleBeef), "tm_tokens", null, 400, "REQUEST_INVALID" },
+        { "a topic without the tm_ prefix", () => Octets(SampleBeef), "[\"tokens\"]", null, 400, "REQUEST_INVALID" },
+        { "a topic nobody serves", () => Octets(SampleBeef), "[\"tm_nobody\"]", null, 400, "TOPIC_UNKNOWN" },
+        { "a reserved basket", () => Octets(SampleBeef), null, "[\"default\"]", 400, "REQUEST_INVALID" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSubmissions))]
+    public async Task Bad_submissions_get_a_problem_with_a_reason_code_and_change_nothing(string what, Func<HttpContent> body, string? topics, string? baskets, int status, string code)
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(verifier: false);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/beef") { Content = body() };
+        if (topics is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Topics", topics);
+        }
+
+        if (baskets is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Baskets", baskets);
+        }
+
+        HttpResponseMessage response = await pipeline.Client.SendAsync(request);
+        ((int)response.StatusCode).Should().Be(status, what);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be(code, what);
+        (await pipeline.Client.GetAsync($"/v1/tx/{SampleTxId}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("nothex", 400)]
+    [InlineData("00", 400)]
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000000", 404)]
+    public async Task Looking_up_a_bad_or_unknown_txid_is_a_problem(string txid, int status)
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(verifier: false);
+        HttpResponseMessage response = await pipeline.Client.GetAsync($"/v1/tx/{txid}");
+        ((int)response.StatusCode).Should().Be(status);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        while (!condition())
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+    }
+}

@@ -597,6 +597,23 @@ public sealed class Beef
         return _bumps.Count - 1;
     }
 
+    /// <summary>
+    /// Proves a transaction of this BEEF with <paramref name="path"/> (once it is mined): the path is merged into the
+    /// bumps and the transaction points at it. Throws <see cref="ArgumentException"/> when the transaction is absent, and
+    /// <see cref="MerklePathException"/> when the path does not contain it.
+    /// </summary>
+    public void Prove(Hash256 txid, MerklePath path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!Index.TryGetValue(txid, out int i))
+        {
+            throw new ArgumentException($"transaction {txid} is not in this BEEF", nameof(txid));
+        }
+
+        _ = path.ComputeRoot(txid); // throws when the path does not lead from this transaction
+        _txs[i] = _txs[i].WithBumpIndex(MergeBump(path));
+    }
+
     /// <summary>This BEEF in another version; V1 cannot hold txid-only entries.</summary>
     public Beef ConvertTo(BeefVersion version)
     {

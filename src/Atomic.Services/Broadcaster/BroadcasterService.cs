@@ -116,7 +116,7 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
             Hash256 id = Hash256.FromDisplayHex(txid);
             _ = path.ComputeRoot(id); // the path must prove this transaction
         }
-        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or MerklePathException)
         {
             logger.LogWarning("ignoring a MINED report for {TxId} with an unusable merkle path: {Message}", txid, e.Message);
             return;
@@ -184,7 +184,7 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
     private static string Upgrade(string beefBase64, string txid, MerklePath path)
     {
         Beef beef = Beef.FromMemory(Convert.FromBase64String(beefBase64));
-        beef.MergeBump(path);
+        beef.Prove(Hash256.FromDisplayHex(txid), path);
         return Convert.ToBase64String(beef.ToBytes());
     }
 

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Spv;
+using Atomic.Runtime.Embedded.PubSub;
+using Atomic.Runtime.Embedded.State;
+using Atomic.Runtime.PubSub;
+using Atomic.Runtime.State;
+using Atomic.Services.Broadcaster;
+using Atomic.Services.Transactions;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Atomic.Services.Tests;
+
+public sealed class BroadcasterServiceTests : IAsyncLifetime
+{
+    private static readonly byte[] SampleBeef = File.ReadAllBytes(PipelineFixture.Samples("chain.beef"));
+    private static readonly string TxId = Beef.FromBytes(SampleBeef).SubjectTxId!.Value.ToDisplayHex();
+
+    private readonly InMemoryStateStore _store = new(Names.TxStore);
+    private readonly ConcurrentQueue<(string Endpoint, HttpRequestMessage Request, string Body)> _calls = new();
+    private readonly ConcurrentQueue<CloudEvent> _published = new();
+    private DurablePubSub _pubsub = null!;
+    private TxRecords _records = null!;
+    private Func<string, HttpResponseMessage> _arc = _ => Arc(200, "SEEN_ON_NETWORK");
+
+    public async Task InitializeAsync()
+    {
+        _pubsub = await DurablePubSub.OpenAsync(Names.PubSub, _store);
+        foreach (string topic in new[] { Names.Topics.TxBroadcast, Names.Topics.TxFailed, Names.Topics.TxMined })
+        {
+            _pubsub.Subscribe(new Subscription(Names.PubSub, topic, (e, _) =>
+            {
+                _published.Enqueue(e);
+                return Task.FromResult(DeliveryResult.Success);
+            }, Consumer: "probe"));
+        }
+
+        _records = new TxRecords(_store, TimeProvider.System);
+        TxRecord record = _records.New(TxId, Convert.ToBase64String(SampleBeef), [], []) with { Status = TxStatus.Verified };
+        await _store.SaveAsync(new StateWrite(Names.TxKey(TxId), record.ToJson()));
+    }
+
+    public async Task DisposeAsync() => await _pubsub.DisposeAsync();
+
+    private static HttpResponseMessage Arc(int status, string? txStatus, string? merklePath = null) => new((HttpStatusCode)status)
+    {
+        Content = new StringContent(JsonSerializer.Serialize(new { txid = TxId, txStatus, status, title = "t", extraInfo = "", merklePath, blockHash = merklePath is null ? null : new string('0', 64), blockHeight = 900 }), Encoding.UTF8, "application/json"),
+    };
+
+    private BroadcasterService Service(params string[] endpoints)
+    {
+        var options = new BroadcasterOptions { Retries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), CallbackUrl = "http://me/cb", CallbackToken = "secret" };
+        options.Endpoints.AddRange(endpoints.Select(u => new ArcEndpoint { Url = u, ApiKey = "key" }));
+        var http = new HttpClient(new Handler(this));
+        return new BroadcasterService(new ArcClient(http, options), options, _records, _pubsub, TimeProvider.System, NullLogger<BroadcasterService>.Instance);
+    }
+
+    private static CloudEvent Verified() =>
+        CloudEvent.Create(Names.PubSub, Names.Topics.BeefVerified, JsonSerializer.SerializeToUtf8Bytes(new BeefVerified(TxId, Convert.ToBase64String(SampleBeef), [], [])), TxId);
+
+    private async Task<TxRecord> Record() => (await _records.GetAsync(TxId))!.Value.Record;
+
+    [Fact]
+    public async Task An_accepting_endpoint_moves_the_record_to_broadcast_once_with_extended_format_and_the_callback()
+    {
+        BroadcasterService service = Service("http://arc-a", "http://arc-b");
+        _arc = url => url.StartsWith("http://arc-a") ? Arc(465, null) : Arc(200, "SEEN_ON_NETWORK");
+        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+
+        (await Record()).Status.Should().Be(TxStatus.Broadcast);
+        _calls.Should().HaveCount(2);
+        (string _, HttpRequestMessage request, string body) = _calls.First();
+        request.RequestUri!.AbsolutePath.Should().Be("/v1/tx");
+        request.Headers.Authorization!.ToString().Should().Be("Bearer key");
+        request.Headers.GetValues("X-CallbackUrl").Should().Equal("http://me/cb");
+        request.Headers.GetValues("X-CallbackToken").Should().Equal("secret");
+        string rawTx = JsonDocument.Parse(body).RootElement.GetProperty("rawTx").GetString()!;
+        ExtendedTransaction.IsExtendedFormat(Hex.Decode(rawTx)).Should().BeTrue();
+        (await _store.GetAsync(BroadcasterService.WatchPrefix + TxId)).Should().NotBeNull("it is watched until mined");
+
+        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+        _calls.Should().HaveCount(2, "a duplicate delivery does not broadcast again");
+    }
+
+    [Theory]
+    [InlineData(466, null, "DOUBLE_SPEND")]
+    [InlineData(200, "DOUBLE_SPEND_ATTEMPTED", "DOUBLE_SPEND")]
+    [InlineData(200, "REJECTED", "BROADCAST_REJECTED")]
+    [InlineData(461, null, "BROADCAST_REJECTED")]
+    public async Task Refusals_by_every_endpoint_fail_the_record_with_a_code(int status, string? txStatus, string code)
+    {
+        BroadcasterService service = Service("http://arc-a");
+        _arc = _ => Arc(status, txStatus);
+        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+        TxRecord record = await Record();
+        record.Status.Should().Be(TxStatus.Failed);
+        record.Code.Should().Be(code);
+    }
+
+    [Theory]
+    [InlineData(503, null)]
+    [InlineData(200, "SEEN_IN_ORPHAN_MEMPOOL")]
+    public async Task An_unreachable_or_pending_network_is_retried_and_the_record_stays_verified(int status, string? txStatus)
+    {
+        BroadcasterService service = Service("http://arc-a");
+        _arc = _ => Arc(status, txStatus);
+        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Retry);
+        (await Record()).Status.Should().Be(TxStatus.Verified);
+        if (status >= 500)
+        {
+            _calls.Should().HaveCount(3, "two Polly retries after the first attempt");
+        }
+    }
+
+    [Fact]
+    public async Task A_mined_report_upgrades_the_beef_and_publishes_tx_mined_once()
+    {
+        BroadcasterService service = Service("http://arc-a");
+        await service.HandleAsync(Verified(), default);
+        Hash256 id = Hash256.FromDisplayHex(TxId);
+        Hash256 other = new(Enumerable.Repeat((byte)7, 32).ToArray());
+        string path = MerklePath.FromBlock(900, [other, id], [id]).ToHex();
+        _arc = _ => Arc(200, "MINED", path);
+
+        await service.PollOnceAsync(default);
+        await service.PollOnceAsync(default);
+
+        TxRecord record = await Record();
+        record.Status.Should().Be(TxStatus.Mined);
+        record.MerklePath.Should().Be(path);
+        Beef upgraded = Beef.FromBytes(Convert.FromBase64String(record.Beef));
+        upgraded.Find(id)!.IsProven.Should().BeTrue("the BEEF now carries the transaction's own merkle path");
+        (await _store.GetAsync(BroadcasterService.WatchPrefix + TxId)).Should().BeNull();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!_published.Any(e => e.Topic == Names.Topics.TxMined))
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
+        _published.Count(e => e.Topic == Names.Topics.TxMined).Should().Be(1);
+    }
+
+    private sealed class Handler(BroadcasterServiceTests owner) : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            string body = request.Content is null ? string.Empty : await request.Content.ReadAsStringAsync(cancellationToken);
+            owner._calls.Enqueue((request.RequestUri!.GetLeftPart(UriPartial.Authority), request, body));
+            return owner._arc(request.RequestUri!.ToString());
+        }
+    }
+}

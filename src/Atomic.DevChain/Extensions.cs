@@ -1,6 +1,7 @@
 using Atomic.DevChain.Apis;
 using Atomic.DevChain.Chain;
 using Atomic.DevChain.Hosting;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -9,6 +10,21 @@ namespace Atomic.DevChain;
 /// <summary>Registers the dev chain and maps its routes, standalone or mounted in a larger server.</summary>
 public static class Extensions
 {
+    /// <summary>The standalone app's defaults, below every other source: http://127.0.0.1:5090 and data/devchain.sqlite.</summary>
+    public static IConfigurationBuilder AddDevChainDefaults(this IConfigurationBuilder configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Urls"] = "http://127.0.0.1:5090",
+                [$"{DevChainOptions.Section}:{nameof(DevChainOptions.DataPath)}"] = Path.Combine("data", "devchain.sqlite"),
+            },
+        });
+        return configuration;
+    }
+
     /// <summary>
     /// The chain (opened at first use from the <c>DevChain</c> section; a relative <c>DataPath</c> is taken from the
     /// content root), the callback dispatcher and the interval miner.

@@ -18,6 +18,11 @@ public abstract record TxPayload
     /// <summary>Parses exactly one payload; malformed bytes throw <see cref="BsvFormatException"/>.</summary>
     public static TxPayload Parse(ReadOnlySpan<byte> bytes)
     {
+        if (bytes.Length >= 4 && IsBeefPrefix(BinaryPrimitives.ReadUInt32LittleEndian(bytes)))
+        {
+            return new BeefPayload(Beef.FromBytes(bytes)); // with the BEEF reason codes for truncation
+        }
+
         var reader = new BsvReader(bytes);
         TxPayload payload = Read(ref reader);
         reader.EnsureAtEnd(ReasonCodes.TxMalformed, "transaction");

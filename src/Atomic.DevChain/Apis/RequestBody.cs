@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Atomic.Bsv.Primitives;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Atomic.DevChain.Apis;
+
+/// <summary>A request body read whole, or the problem that stopped it (too large, unreadable).</summary>
+internal readonly record struct BodyRead(byte[] Bytes, ProblemHttpResult? Problem);
+
+/// <summary>Reads request bodies within the configured size limit, and the JSON and hex inside them.</summary>
+internal static class RequestBody
+{
+    public const string Json = "application/json";
+    public const string Text = "text/plain";
+    public const string Binary = "application/octet-stream";
+
+    /// <summary>The body's bytes; past <paramref name="maxBytes"/> a 413 problem with <c>LIMIT_EXCEEDED</c>.</summary>
+    public static async Task<BodyRead> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            return TooLarge(maxBytes);
+        }
+
+        // Let this route's limit, not the server's default, decide (the server may be configured lower or higher).
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = maxBytes;
+        }
+
+        try
+        {
+            using var buffer = new MemoryStream();
+            byte[] chunk = new byte[64 * 1024];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > maxBytes)
+                {
+                    return TooLarge(maxBytes);
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return new BodyRead(buffer.ToArray(), null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(maxBytes);
+        }
+        catch (BadHttpRequestException e)
+        {
+            return new BodyRead([], Problems.BadRequest($"the request body could not be read: {e.Message}"));
+        }
+    }
+
+    /// <summary>The media type of the request without parameters, lower case; empty when none is given.</summary>
+    public static string MediaType(HttpRequest request) =>
+        (request.ContentType ?? string.Empty).Split(';')[0].Trim().ToLowerInvariant();
+
+    /// <summary>Parses JSON; false with a reason when the bytes are not one JSON value.</summary>
+    public static bool TryParseJson(byte[] body, out JsonDocument? document, out string error)
+    {
+        try
+        {
+            document = JsonDocument.Parse(body);
+            error = string.Empty;
+            return true;
+        }
+        catch (JsonException e)
+        {
+            document = null;
+            error = $"the body is not JSON: {e.Message}";
+            return false;
+        }
+    }
+
+    /// <summary>Decodes hex text (surrounding whitespace ignored); false when it is empty or not hex.</summary>
+    public static bool TryDecodeHex(string? text, out byte[] bytes)
+    {
+        bytes = [];
+        if (text is null)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> trimmed = text.AsSpan().Trim();
+        return trimmed.Length > 0 && Hex.TryDecode(trimmed, out bytes);
+    }
+
+    private static BodyRead TooLarge(int maxBytes) => new([], Problems.Problem(
+        StatusCodes.Status413PayloadTooLarge, Bsv.Primitives.ReasonCodes.LimitExceeded, $"the request body exceeds {maxBytes} bytes"));
+}

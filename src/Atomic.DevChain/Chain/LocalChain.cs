@@ -1,0 +1,817 @@
+using System.Text;
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Primitives.Keys;
+using Atomic.Bsv.Scripts;
+using Atomic.Bsv.Spv;
+using Atomic.Bsv.Transactions;
+
+namespace Atomic.DevChain.Chain;
+
+/// <summary>
+/// A real local BSV chain: a UTXO set and mempool that accept transactions only after full validation (our script
+/// interpreter under the standard flags, no overspend, the policy's mining fee, coinbase maturity, first-seen
+/// double-spend protection), blocks mined on demand with real headers and BRC-74 merkle paths, a faucet, and ARC
+/// callbacks queued for delivery. Every change is committed to a <see cref="ChainStore"/> before it is visible,
+/// so the chain restarts where it stopped. All members are thread-safe (one operation at a time).
+/// </summary>
+public sealed class LocalChain : IDisposable
+{
+    private static readonly byte[] CoinbaseTag = "atomic-devchain"u8.ToArray();
+
+    private readonly object _gate = new();
+    private readonly ChainStore _store;
+    private readonly DevChainOptions _options;
+    private readonly TimeProvider _time;
+    private readonly PrivateKey _devKey;
+    private readonly byte[] _devScript;
+    private bool _disposed;
+
+    private LocalChain(ChainStore store, DevChainOptions options, TimeProvider time)
+    {
+        _store = store;
+        _options = options;
+        _time = time;
+        _devKey = PrivateKey.FromHex(options.DevKey);
+        _devScript = P2pkh.LockingScript(_devKey.PublicKey).ToBytes();
+    }
+
+    /// <summary>Raised after a change queued callbacks for delivery (outside the chain's lock).</summary>
+    public event Action? CallbacksQueued;
+
+    public DevChainOptions Options => _options;
+
+    /// <summary>The key every coinbase pays and the faucet spends (well known unless configured).</summary>
+    public PrivateKey DevKey => _devKey;
+
+    /// <summary>
+    /// Opens the chain stored at <paramref name="options"/>' data path (in memory when none), creating it when new:
+    /// a genesis block whose coinbase pays <see cref="DevChainOptions.GenesisSatoshis"/> to the dev key, then enough
+    /// empty blocks for that coinbase to mature, so the faucet works at once. A relative data path is taken from
+    /// <paramref name="baseDirectory"/> (default: the current directory).
+    /// </summary>
+    public static LocalChain Open(DevChainOptions options, TimeProvider? time = null, string? baseDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        string? path = null;
+        if (!options.IsInMemory)
+        {
+            path = Path.GetFullPath(options.DataPath!.Trim(), Path.GetFullPath(baseDirectory ?? Environment.CurrentDirectory));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+
+        ChainStore store = ChainStore.Open(path);
+        try
+        {
+            var chain = new LocalChain(store, options, time ?? TimeProvider.System);
+            chain.EnsureGenesis();
+            return chain;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    // ---- queries
+
+    public BlockRecord Tip
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _store.Tip()!;
+            }
+        }
+    }
+
+    public BlockRecord? BlockAt(uint height)
+    {
+        lock (_gate)
+        {
+            return _store.BlockAt(height);
+        }
+    }
+
+    public BlockRecord? BlockByHash(Hash256 hash)
+    {
+        lock (_gate)
+        {
+            return _store.BlockByHash(hash);
+        }
+    }
+
+    /// <summary>Up to <paramref name="count"/> blocks from <paramref name="height"/> up.</summary>
+    public IReadOnlyList<BlockRecord> Blocks(uint height, int count)
+    {
+        lock (_gate)
+        {
+            return _store.Blocks(height, count);
+        }
+    }
+
+    /// <summary>The txids of the block at <paramref name="height"/>, coinbase first.</summary>
+    public IReadOnlyList<Hash256> BlockTxids(uint height)
+    {
+        lock (_gate)
+        {
+            return _store.BlockTxids(height);
+        }
+    }
+
+    public TxRecord? GetTransaction(Hash256 txid)
+    {
+        lock (_gate)
+        {
+            return _store.GetTx(txid);
+        }
+    }
+
+    public Transaction? GetRawTransaction(Hash256 txid)
+    {
+        lock (_gate)
+        {
+            return _store.GetRaw(txid) is byte[] raw ? Transaction.FromBytes(raw) : null;
+        }
+    }
+
+    /// <summary>True when <paramref name="root"/> is the merkle root of this chain's block at <paramref name="height"/>.</summary>
+    public bool IsValidRoot(Hash256 root, uint height)
+    {
+        lock (_gate)
+        {
+            return _store.BlockAt(height)?.Header.MerkleRoot == root;
+        }
+    }
+
+    public int MempoolCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _store.MempoolCount();
+            }
+        }
+    }
+
+    /// <summary>The unspent outputs, mempool outputs included.</summary>
+    public int UnspentCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _store.UnspentCount();
+            }
+        }
+    }
+
+    /// <summary>The output at <paramref name="outPoint"/> if the chain created it and nobody spent it yet (mempool included).</summary>
+    public TxOutput? GetUnspentOutput(OutPoint outPoint)
+    {
+        lock (_gate)
+        {
+            StoredOutput? output = _store.GetOutput(outPoint);
+            return output is { SpentBy: null } ? output.ToTxOutput() : null;
+        }
+    }
+
+    // ---- submitting
+
+    public SubmitResult Submit(Transaction tx, SubmitOptions? options = null) => Submit(new RawPayload(tx), options);
+
+    /// <summary>
+    /// Validates and accepts a transaction into the mempool; a BEEF's unproven ancestors are accepted first (each when
+    /// valid), its proven ones must be in this chain. A transaction the chain already knows answers its current
+    /// status, and registers the callback if one is given.
+    /// </summary>
+    public SubmitResult Submit(TxPayload payload, SubmitOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        options ??= SubmitOptions.Default;
+        SubmitResult result;
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            result = payload switch
+            {
+                RawPayload raw => Accept(raw.Transaction, InputSource.Raw, options),
+                ExtendedPayload ef => Accept(ef.Extended.Transaction, InputSource.Extended, options),
+                BeefPayload beef => AcceptBeef(beef.Beef, options),
+                _ => throw new ArgumentException($"unknown payload {payload.GetType().Name}", nameof(payload)),
+            };
+        }
+
+        RaiseCallbacksQueued();
+        return result;
+    }
+
+    private enum InputSource
+    {
+        Raw,
+        Extended,
+        Beef,
+    }
+
+    private SubmitResult AcceptBeef(Beef beef, SubmitOptions options)
+    {
+        if (beef.SubjectTxId is not Hash256 subject)
+        {
+            return SubmitResult.Rejected(ArcStatus.Malformed, null, ReasonCodes.BeefMalformed, "the BEEF holds no transaction");
+        }
+
+        if (_store.GetTx(subject) is TxRecord known)
+        {
+            return Known(known, options);
+        }
+
+        Beef ancestry;
+        try
+        {
+            ValidateBeefStructure(beef);
+            beef.SortTopologically();
+            ancestry = beef.AncestryOf(subject);
+            if (beef.IsAtomic && ancestry.Transactions.Count != beef.Transactions.Count)
+            {
+                return SubmitResult.Rejected(ArcStatus.Malformed, subject, ReasonCodes.BeefNotAtomic, $"the Atomic BEEF holds transactions that are not ancestors of its subject {subject}");
+            }
+        }
+        catch (BsvFormatException e)
+        {
+            int status = e.Code == ReasonCodes.BeefBadBumpIndex ? ArcStatus.CalculatingMerkleRoots : ArcStatus.Malformed;
+            return SubmitResult.Rejected(status, subject, e.Code, e.Reason);
+        }
+
+        SubmitResult? subjectResult = null;
+        foreach (BeefTx entry in ancestry.Transactions)
+        {
+            if (entry.BumpIndex is int b)
+            {
+                MerklePath bump = ancestry.Bumps[b];
+                Hash256 root = bump.ComputeRoot(entry.TxId);
+                if (_store.BlockAt(bump.BlockHeight)?.Header.MerkleRoot != root)
+                {
+                    return SubmitResult.Rejected(ArcStatus.ValidatingMerkleRoots, subject, ReasonCodes.SpvRootUnknown,
+                        $"merkle root {root} of transaction {entry.TxId} is not the root of block {bump.BlockHeight} of this chain");
+                }
+
+                continue;
+            }
+
+            bool isSubject = entry.TxId == subject;
+            if (entry.IsTxIdOnly)
+            {
+                if (!_store.HasTx(entry.TxId))
+                {
+                    return SubmitResult.Rejected(ArcStatus.MinedAncestorsNotFound, subject, ReasonCodes.BeefMissingInput,
+                        $"transaction {entry.TxId} is given by txid only and this chain does not know it");
+                }
+
+                continue;
+            }
+
+            if (!isSubject && _store.HasTx(entry.TxId))
+            {
+                continue;
+            }
+
+            SubmitResult result = Accept(entry.Transaction!, InputSource.Beef, isSubject ? options : options with { Callback = null });
+            if (isSubject)
+            {
+                subjectResult = result;
+            }
+            else if (!result.IsAccepted)
+            {
+                return result with { TxId = subject, Detail = $"ancestor {entry.TxId}: {result.Detail}" };
+            }
+        }
+
+        return subjectResult ?? Known(_store.GetTx(subject)!, options);
+    }
+
+    /// <summary>The structure checks of <see cref="Beef.Validate"/> but for inputs missing from the BEEF, which the chain may hold.</summary>
+    private static void ValidateBeefStructure(Beef beef)
+    {
+        try
+        {
+            beef.Validate(allowTxIdOnly: true);
+        }
+        catch (BsvFormatException e) when (e.Code == ReasonCodes.BeefMissingInput)
+        {
+            // Resolved against the chain when the transaction is accepted.
+        }
+    }
+
+    private SubmitResult Known(TxRecord record, SubmitOptions options)
+    {
+        if (options.Callback is CallbackRegistration callback)
+        {
+            _store.AddCallback(record.TxId, callback);
+        }
+
+        return record.Status is TxStatus.DoubleSpendAttempted or TxStatus.Rejected ? Conflict(record) : SubmitResult.Accepted(record);
+    }
+
+    private static SubmitResult Conflict(TxRecord record) => new(
+        ArcStatus.Conflict, record.TxId, record, ReasonCodes.DoubleSpend,
+        record.ExtraInfo.Length > 0 ? record.ExtraInfo : "double spend attempted", record.CompetingTxs);
+
+    private SubmitResult Accept(Transaction tx, InputSource source, SubmitOptions options)
+    {
+        Hash256 txid = tx.Id;
+        if (_store.GetTx(txid) is TxRecord known)
+        {
+            return Known(known, options);
+        }
+
+        SubmitResult? policy = CheckPolicy(tx);
+        if (policy is not null)
+        {
+            return policy;
+        }
+
+        BlockRecord tip = _store.Tip()!;
+        uint nextHeight = tip.Height + 1;
+        if (!IsFinal(tx, nextHeight, MedianTimePast(tip)))
+        {
+            return SubmitResult.Rejected(ArcStatus.Malformed, txid, DevChainCodes.TxNonFinal,
+                $"lock time {tx.LockTime} is not reached at height {nextHeight} and not every input is final");
+        }
+
+        var sources = new TxOutput[tx.Inputs.Count];
+        var competing = new List<Hash256>();
+        UInt128 totalIn = 0;
+        for (int i = 0; i < sources.Length; i++)
+        {
+            OutPoint prev = tx.Inputs[i].PrevOut;
+            StoredOutput? output = _store.GetOutput(prev);
+            if (output is null)
+            {
+                return UnknownInput(tx, i, source);
+            }
+
+            if (output.Coinbase && nextHeight - output.Height!.Value < (uint)_options.CoinbaseMaturity)
+            {
+                return SubmitResult.Rejected(ArcStatus.Inputs, txid, ReasonCodes.SpvCoinbaseImmature,
+                    $"input {i} spends coinbase {prev.TxId} mined at {output.Height}, {nextHeight - output.Height} of {_options.CoinbaseMaturity} confirmations at height {nextHeight}");
+            }
+
+            if (output.SpentBy is Hash256 spender && !competing.Contains(spender))
+            {
+                competing.Add(spender);
+            }
+
+            sources[i] = output.ToTxOutput();
+            totalIn += output.Satoshis;
+        }
+
+        UInt128 totalOut = 0;
+        foreach (TxOutput o in tx.Outputs)
+        {
+            totalOut += o.Satoshis;
+        }
+
+        if (totalOut > totalIn)
+        {
+            return SubmitResult.Rejected(ArcStatus.Fees, txid, ReasonCodes.Overspend, $"outputs of {totalOut} satoshis exceed inputs of {totalIn}");
+        }
+
+        ulong fee = (ulong)(totalIn - totalOut);
+        ulong required = RequiredFee(tx.Size);
+        if (!options.SkipFeeValidation && fee < required)
+        {
+            return SubmitResult.Rejected(ArcStatus.Fees, txid, ReasonCodes.FeeTooLow,
+                $"transaction fee is too low: minimum expected fee {required}, actual fee {fee} ({tx.Size} bytes at {_options.MiningFeeSatoshis} satoshis per {_options.MiningFeeBytes} bytes)");
+        }
+
+        var cache = new SigHashCache(tx);
+        for (int i = 0; i < sources.Length; i++)
+        {
+            ScriptResult script = Spend.Validate(tx, i, sources[i], StandardScriptFlags.For(tx.Version), cache);
+            if (!script.IsSuccess)
+            {
+                return SubmitResult.Rejected(ArcStatus.UnlockingScripts, txid, ReasonCodes.ScriptFailed, $"input {i}: {script}");
+            }
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        if (competing.Count > 0)
+        {
+            string reason = $"double spend attempted: an input is already spent by {string.Join(", ", competing)}";
+            _store.InTransaction(() =>
+            {
+                _store.InsertTx(tx, TxStatus.DoubleSpendAttempted, fee, reason, competing, now);
+                Register(txid, options, notify: true, now);
+            });
+            return Conflict(_store.GetTx(txid)!);
+        }
+
+        _store.InTransaction(() =>
+        {
+            _store.InsertTx(tx, TxStatus.SeenOnNetwork, fee, string.Empty, [], now);
+            foreach (TxInput input in tx.Inputs)
+            {
+                _store.Spend(input.PrevOut, txid);
+            }
+
+            _store.InsertOutputs(tx, height: null);
+            Register(txid, options, notify: options.Callback?.FullStatusUpdates == true, now);
+        });
+        return SubmitResult.Accepted(_store.GetTx(txid)!);
+    }
+
+    private void Register(Hash256 txid, SubmitOptions options, bool notify, DateTimeOffset now)
+    {
+        if (options.Callback is not CallbackRegistration callback)
+        {
+            return;
+        }
+
+        _store.AddCallback(txid, callback);
+        if (notify)
+        {
+            _store.Enqueue(callback, ArcCallback.From(_store.GetTx(txid)!, now).ToJson(), now);
+        }
+    }
+
+    private SubmitResult UnknownInput(Transaction tx, int index, InputSource source)
+    {
+        OutPoint prev = tx.Inputs[index].PrevOut;
+        if (_store.GetTx(prev.TxId) is TxRecord parent)
+        {
+            string why = parent.Status is TxStatus.DoubleSpendAttempted or TxStatus.Rejected
+                ? $"whose transaction was not accepted ({parent.Status.ToArc()})"
+                : "which that transaction does not have";
+            return SubmitResult.Rejected(ArcStatus.Inputs, tx.Id, DevChainCodes.InputUnknown, $"input {index} spends {prev}, {why}");
+        }
+
+        string message = $"input {index} spends {prev}, whose transaction this chain does not know";
+        return source switch
+        {
+            InputSource.Raw => SubmitResult.Rejected(ArcStatus.TxFormat, tx.Id, DevChainCodes.InputUnknown, message),
+            InputSource.Extended => SubmitResult.Rejected(ArcStatus.Inputs, tx.Id, DevChainCodes.InputUnknown, message),
+            _ => SubmitResult.Rejected(ArcStatus.MinedAncestorsNotFound, tx.Id, ReasonCodes.BeefMissingInput, message + " and the BEEF does not hold"),
+        };
+    }
+
+    /// <summary>Context-free checks: structure, size limits and output policy.</summary>
+    private SubmitResult? CheckPolicy(Transaction tx)
+    {
+        Hash256 txid = tx.Id;
+        if (tx.IsCoinbase)
+        {
+            return SubmitResult.Rejected(ArcStatus.Inputs, txid, ReasonCodes.TxMalformed, "a coinbase transaction is not relayed");
+        }
+
+        string? structure = TransactionChecks.CheckStructure(tx);
+        if (structure is not null)
+        {
+            int status = structure is "bad-txns-vin-empty" or "bad-txns-vout-empty" or "bad-txns-prevout-null" or "bad-txns-inputs-duplicate"
+                ? ArcStatus.Inputs
+                : ArcStatus.Outputs;
+            return SubmitResult.Rejected(status, txid, ReasonCodes.TxMalformed, structure);
+        }
+
+        if (tx.Size > _options.MaxTxSizePolicy)
+        {
+            return SubmitResult.Rejected(ArcStatus.Malformed, txid, ReasonCodes.LimitExceeded, $"transaction of {tx.Size} bytes exceeds maxtxsizepolicy {_options.MaxTxSizePolicy}");
+        }
+
+        for (int i = 0; i < tx.Inputs.Count; i++)
+        {
+            if (tx.Inputs[i].UnlockingScript.Length > _options.MaxScriptSizePolicy)
+            {
+                return SubmitResult.Rejected(ArcStatus.Malformed, txid, ReasonCodes.LimitExceeded, $"unlocking script of input {i} exceeds maxscriptsizepolicy {_options.MaxScriptSizePolicy}");
+            }
+        }
+
+        for (int i = 0; i < tx.Outputs.Count; i++)
+        {
+            TxOutput output = tx.Outputs[i];
+            if (output.LockingScript.Length > _options.MaxScriptSizePolicy)
+            {
+                return SubmitResult.Rejected(ArcStatus.Malformed, txid, ReasonCodes.LimitExceeded, $"locking script of output {i} exceeds maxscriptsizepolicy {_options.MaxScriptSizePolicy}");
+            }
+
+            bool data = IsData(output.LockingScript.Span);
+            if (!data && output.Satoshis == 0)
+            {
+                return SubmitResult.Rejected(ArcStatus.Outputs, txid, DevChainCodes.OutputInvalid, $"output {i} has no satoshis and is not a data output");
+            }
+
+            if (data && output.Satoshis != 0)
+            {
+                return SubmitResult.Rejected(ArcStatus.Outputs, txid, DevChainCodes.OutputInvalid, $"data output {i} carries {output.Satoshis} satoshis");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>OP_RETURN or OP_FALSE OP_RETURN: an unspendable data output.</summary>
+    private static bool IsData(ReadOnlySpan<byte> script) =>
+        (script.Length > 0 && script[0] == (byte)OpCode.OP_RETURN)
+        || (script.Length > 1 && script[0] == (byte)OpCode.OP_0 && script[1] == (byte)OpCode.OP_RETURN);
+
+    /// <summary>The node's <c>IsFinalTx</c>: no lock time, a lock time already passed, or every input final.</summary>
+    private static bool IsFinal(Transaction tx, uint height, uint medianTimePast)
+    {
+        const uint LockTimeThreshold = 500_000_000;
+        if (tx.LockTime == 0 || tx.LockTime < (tx.LockTime < LockTimeThreshold ? height : medianTimePast))
+        {
+            return true;
+        }
+
+        return tx.Inputs.All(i => i.Sequence == TxInput.FinalSequence);
+    }
+
+    private uint MedianTimePast(BlockRecord tip)
+    {
+        uint from = tip.Height >= 10 ? tip.Height - 10 : 0;
+        uint[] times = _store.Blocks(from, 11).Select(b => b.Header.Time).Order().ToArray();
+        return times[times.Length / 2];
+    }
+
+    /// <summary>The policy's fee for <paramref name="size"/> bytes, rounded up, as ARC's SatoshisPerKilobyte model computes it.</summary>
+    public ulong RequiredFee(int size) =>
+        _options.MiningFeeSatoshis == 0 ? 0 : (ulong)((((UInt128)(ulong)size * _options.MiningFeeSatoshis) + _options.MiningFeeBytes - 1) / _options.MiningFeeBytes);
+
+    // ---- mining
+
+    /// <summary>Mines <paramref name="count"/> blocks: the first takes the whole mempool, the others are empty.</summary>
+    public IReadOnlyList<BlockRecord> Mine(int count = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var blocks = new List<BlockRecord>(count);
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            for (int i = 0; i < count; i++)
+            {
+                blocks.Add(_store.InTransaction(() => MineBlock(i == 0 ? _store.Mempool() : [])));
+            }
+        }
+
+        RaiseCallbacksQueued();
+        return blocks;
+    }
+
+    /// <summary>Mines one block holding <paramref name="txs"/> (in order, parents first) after a coinbase paying subsidy and fees.</summary>
+    private BlockRecord MineBlock(IReadOnlyList<(Hash256 TxId, ulong Fee)> txs)
+    {
+        BlockRecord tip = _store.Tip()!;
+        uint height = tip.Height + 1;
+        ulong fees = 0;
+        foreach ((_, ulong fee) in txs)
+        {
+            fees += fee;
+        }
+
+        Transaction coinbase = Coinbase(height, _options.BlockSubsidy + fees);
+        var txids = new List<Hash256>(txs.Count + 1) { coinbase.Id };
+        txids.AddRange(txs.Select(t => t.TxId));
+        var tree = new BlockTree(txids);
+        uint now = (uint)_time.GetUtcNow().ToUnixTimeSeconds();
+        BlockHeader header = new BlockHeader(BlockHeader.DefaultVersion, tip.Hash, tree.Root, Math.Max(now, tip.Header.Time + 1), BlockHeader.RegtestBits, 0).Solve();
+        AppendBlock(height, header, coinbase, tree, txids);
+        return new BlockRecord(height, header, header.Hash, txids.Count);
+    }
+
+    private void AppendBlock(uint height, BlockHeader header, Transaction coinbase, BlockTree tree, List<Hash256> txids)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        _store.InsertBlock(height, header, txids.Count);
+        _store.InsertTx(coinbase, TxStatus.Mined, 0, string.Empty, [], now);
+        _store.InsertOutputs(coinbase, height);
+        for (int i = 0; i < txids.Count; i++)
+        {
+            _store.MarkMined(txids[i], height, i, tree.PathOf(height, i).ToBytes(), now);
+            if (i > 0)
+            {
+                _store.ConfirmOutputs(txids[i], height);
+                Notify(txids[i], now);
+            }
+        }
+
+        var mined = txids.ToHashSet();
+        foreach ((Hash256 attempt, IReadOnlyList<Hash256> competing) in _store.DoubleSpendAttempts())
+        {
+            foreach (Hash256 winner in competing.Where(mined.Contains).Take(1))
+            {
+                _store.SetStatus(attempt, TxStatus.Rejected, $"double spend: competing transaction {winner} was mined in block {height}", now);
+                Notify(attempt, now);
+            }
+        }
+    }
+
+    private void Notify(Hash256 txid, DateTimeOffset now)
+    {
+        IReadOnlyList<CallbackRegistration> callbacks = _store.CallbacksFor(txid);
+        if (callbacks.Count == 0)
+        {
+            return;
+        }
+
+        string body = ArcCallback.From(_store.GetTx(txid)!, now).ToJson();
+        foreach (CallbackRegistration callback in callbacks)
+        {
+            _store.Enqueue(callback, body, now);
+        }
+    }
+
+    private Transaction Coinbase(uint height, ulong satoshis)
+    {
+        // BIP34: the coinbase script starts with the height, which also makes every coinbase's txid unique.
+        var script = new BsvWriter(32);
+        Script.WriteMinimalPush(script, ScriptNum.Encode(height));
+        Script.WritePushData(script, CoinbaseTag);
+        var input = new TxInput(new OutPoint(Hash256.Zero, uint.MaxValue), new Script(script.ToArray()));
+        return new Transaction(1, [input], [new TxOutput(satoshis, new Script(_devScript))], 0);
+    }
+
+    private void EnsureGenesis()
+    {
+        lock (_gate)
+        {
+            if (_store.Tip() is not null)
+            {
+                return;
+            }
+
+            _store.InTransaction(() =>
+            {
+                Transaction coinbase = Coinbase(0, _options.GenesisSatoshis);
+                var tree = new BlockTree([coinbase.Id]);
+                uint now = (uint)_time.GetUtcNow().ToUnixTimeSeconds();
+                BlockHeader header = new BlockHeader(BlockHeader.DefaultVersion, Hash256.Zero, tree.Root, now, BlockHeader.RegtestBits, 0).Solve();
+                AppendBlock(0, header, coinbase, tree, [coinbase.Id]);
+                for (int i = 0; i < _options.CoinbaseMaturity; i++)
+                {
+                    MineBlock([]);
+                }
+            });
+        }
+    }
+
+    // ---- faucet
+
+    /// <summary>
+    /// Pays <paramref name="satoshis"/> to <paramref name="lockingScript"/> from the dev key's largest matured output
+    /// (change back to the dev key) and mines a block holding only that transaction, so the answer is an Atomic BEEF
+    /// (BEEF V1 inside) of one proven transaction. Throws <see cref="FaucetException"/> when it cannot.
+    /// </summary>
+    public FaucetResult Faucet(Script lockingScript, ulong satoshis)
+    {
+        ArgumentNullException.ThrowIfNull(lockingScript);
+        if (satoshis == 0 || satoshis > _options.FaucetMaxSatoshis)
+        {
+            throw new FaucetException(ArcStatus.BadRequest, DevChainCodes.BadRequest, $"satoshis must be 1..{_options.FaucetMaxSatoshis}");
+        }
+
+        FaucetResult result;
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            BlockRecord tip = _store.Tip()!;
+            var payee = new TxOutput(satoshis, lockingScript);
+            var change = new TxOutput(0, new Script(_devScript));
+            var draft = new Transaction(1, [new TxInput(new OutPoint(Hash256.Zero, 0), Script.Empty)], [payee, change], 0);
+            ulong fee = RequiredFee(draft.Size + P2pkh.MaxUnlockingScriptSize);
+            long maturedUpTo = (long)tip.Height + 1 - _options.CoinbaseMaturity;
+            StoredOutput funding = _store.FindSpendable(_devScript, satoshis + fee + 1, maturedUpTo)
+                ?? throw new FaucetException(503, DevChainCodes.FaucetEmpty, $"the dev key holds no matured output of {satoshis + fee + 1} satoshis or more");
+            var unsigned = new Transaction(
+                1,
+                [new TxInput(funding.OutPoint, Script.Empty)],
+                [payee, change with { Satoshis = funding.Satoshis - satoshis - fee }],
+                0);
+            Transaction tx = P2pkh.Sign(unsigned, [funding.ToTxOutput()], _devKey);
+            SubmitResult accepted = Accept(tx, InputSource.Raw, SubmitOptions.Default);
+            if (!accepted.IsAccepted)
+            {
+                throw new FaucetException(ArcStatus.BadRequest, accepted.Code!, accepted.Detail!);
+            }
+
+            BlockRecord block = _store.InTransaction(() => MineBlock([(tx.Id, fee)]));
+            MerklePath path = MerklePath.FromHex(_store.GetTx(tx.Id)!.MerklePath!);
+            var beef = new Beef(BeefVersion.V1, [path], [BeefTx.FromTransaction(tx, 0)]);
+            result = new FaucetResult(tx.Id, 0, satoshis, beef.ToBytes(BeefVersion.V1, atomic: true), block.Height, block.Hash);
+        }
+
+        RaiseCallbacksQueued();
+        return result;
+    }
+
+    // ---- callbacks (the dispatcher's side)
+
+    /// <summary>Callbacks whose delivery is due now, oldest first.</summary>
+    public IReadOnlyList<PendingCallback> DueCallbacks(int limit = 32)
+    {
+        lock (_gate)
+        {
+            return _disposed ? [] : _store.DueCallbacks(_time.GetUtcNow(), limit);
+        }
+    }
+
+    /// <summary>When the next queued callback is due; null when none is queued.</summary>
+    public DateTimeOffset? NextCallbackAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _disposed ? null : _store.NextCallbackAt();
+            }
+        }
+    }
+
+    public int QueuedCallbackCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _store.OutboxCount();
+            }
+        }
+    }
+
+    public void CompleteCallback(long id)
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _store.CompleteCallback(id);
+            }
+        }
+    }
+
+    /// <summary>Schedules another try with a doubled delay, or drops the callback after the last attempt; true when it will be retried.</summary>
+    public bool FailCallback(PendingCallback callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            int attempts = callback.Attempts + 1;
+            if (attempts >= _options.CallbackAttempts)
+            {
+                _store.CompleteCallback(callback.Id);
+                return false;
+            }
+
+            TimeSpan delay = _options.CallbackRetryDelay * Math.Pow(2, attempts - 1);
+            _store.RetryCallback(callback.Id, attempts, _time.GetUtcNow() + delay);
+            return true;
+        }
+    }
+
+    private void RaiseCallbacksQueued() => CallbacksQueued?.Invoke();
+
+    private static void Validate(DevChainOptions options)
+    {
+        if (options.MiningFeeBytes == 0)
+        {
+            throw new ArgumentException("DevChain:MiningFeeBytes must be at least 1", nameof(options));
+        }
+
+        if (options.CoinbaseMaturity < 0 || options.CallbackAttempts < 1 || options.MaxBlocksPerMine < 1)
+        {
+            throw new ArgumentException("DevChain:CoinbaseMaturity must be 0 or more, CallbackAttempts and MaxBlocksPerMine 1 or more", nameof(options));
+        }
+
+        if (options.GenesisSatoshis > TransactionChecks.MaxMoney || options.BlockSubsidy > TransactionChecks.MaxMoney)
+        {
+            throw new ArgumentException("DevChain:GenesisSatoshis and BlockSubsidy must not exceed 21 million coins", nameof(options));
+        }
+
+        if (!Hex.TryDecode(options.DevKey, out byte[] key) || key.Length != 32)
+        {
+            throw new ArgumentException("DevChain:DevKey must be a private key of 64 hex digits", nameof(options));
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                _store.Dispose();
+            }
+        }
+    }
+
+    public override string ToString() => new StringBuilder("LocalChain(").Append(_options.IsInMemory ? "memory" : _options.DataPath).Append(')').ToString();
+}

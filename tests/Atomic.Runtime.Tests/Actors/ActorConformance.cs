@@ -336,6 +336,24 @@ public abstract class ActorConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Timers_reminders_and_idle_deactivation_also_run_on_the_real_clock()
+    {
+        EmbeddedActorRuntime runtime = await StartAsync(
+            OpenStore(TimeProvider.System),
+            type => type.IdleTimeout = TimeSpan.FromSeconds(3), // longer than the timer's period, which keeps a active
+            options => options.ScanInterval = TimeSpan.FromMilliseconds(100),
+            TimeProvider.System);
+        await runtime.InvokeAsync(Test, "a", "StartTimer", new TimerRequest("t", 0, 1));
+        await runtime.InvokeAsync(Test, "b", "Remind", new ReminderRequest("r", 0, 1, "x"));
+
+        await Probe.WaitForAsync("tick:a:t", 2);
+        await Probe.WaitForAsync("remind:b:r:x", 2);
+        await runtime.InvokeAsync(Test, "b", "Forget", "r");
+        await runtime.InvokeAsync(Test, "c", "Add", 1);
+        await Probe.WaitForAsync($"deactivate:{Test}/c");
+    }
+
+    [Fact]
     public async Task Disposing_deactivates_active_actors_and_later_calls_are_refused()
     {
         EmbeddedActorRuntime runtime = await StartAsync(OpenStore(Clock));
@@ -358,13 +376,13 @@ public abstract class ActorConformance : IAsyncLifetime
         return keys;
     }
 
-    private async Task<EmbeddedActorRuntime> StartAsync(IStateStore store, Action<ActorTypeOptions>? testType = null, Action<ActorRuntimeOptions>? configure = null)
+    private async Task<EmbeddedActorRuntime> StartAsync(IStateStore store, Action<ActorTypeOptions>? testType = null, Action<ActorRuntimeOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new ActorRuntimeOptions { AppId = AppId, ScanInterval = TimeSpan.FromSeconds(1) };
         options.Actors.RegisterActor(Test, host => new TestActor(host, Probe), testType);
         options.Actors.RegisterActor(Reentrant, host => new TestActor(host, Probe), type => type.Reentrancy = new ActorReentrancyOptions { Enabled = true, MaxStackDepth = 4 });
         configure?.Invoke(options);
-        EmbeddedActorRuntime runtime = await EmbeddedActorRuntime.StartAsync(options, store, Clock);
+        EmbeddedActorRuntime runtime = await EmbeddedActorRuntime.StartAsync(options, store, time ?? Clock);
         _runtimes.Add(runtime);
         return runtime;
     }

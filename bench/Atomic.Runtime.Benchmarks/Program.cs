@@ -1,7 +1,7 @@
 using Atomic.Runtime.Benchmarks;
 
 // Throughput figures for the embedded runtime on this machine, printed as one line each:
-//   dotnet run -c Release --project bench/Atomic.Runtime.Benchmarks -- [state|pubsub|all] [--postgres "<connection string>"]
+//   dotnet run -c Release --project bench/Atomic.Runtime.Benchmarks -- [state|pubsub|actors|workflow|all] [--postgres "<connection string>"]
 string what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 string? postgres = Environment.GetEnvironmentVariable("ATOMIC_TEST_POSTGRES");
 for (int i = 0; i < args.Length - 1; i++)
@@ -22,4 +22,14 @@ if (what is "state" or "all")
 if (what is "pubsub" or "all")
 {
     await PubSubThroughput.RunAsync(stores);
+}
+
+if (what is "actors" or "all")
+{
+    await ActorThroughput.RunAsync(stores);
+}
+
+if (what is "workflow" or "all")
+{
+    await WorkflowThroughput.RunAsync(stores);
 }

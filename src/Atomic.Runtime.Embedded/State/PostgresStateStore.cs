@@ -27,11 +27,22 @@ public sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
         Name = name;
         _table = tableName;
         _time = timeProvider ?? TimeProvider.System;
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        // Npgsql's default pool (100) equals PostgreSQL's default max_connections: one busy store would take the whole
+        // server. Unless the connection string says otherwise, callers queue for a smaller pool instead.
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase) && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         using NpgsqlCommand create = _dataSource.CreateCommand(
             $"CREATE TABLE IF NOT EXISTS {_table} (key TEXT COLLATE \"C\" PRIMARY KEY, value BYTEA NOT NULL, etag TEXT NOT NULL, expires_at BIGINT NULL)");
         create.ExecuteNonQuery();
     }
+
+    /// <summary>The connection pool size when the connection string does not set one.</summary>
+    public const int DefaultMaxPoolSize = 20;
 
     public string Name { get; }
 

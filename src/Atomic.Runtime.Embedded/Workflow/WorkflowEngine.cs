@@ -32,8 +32,8 @@ public sealed record WorkflowEngineOptions
 /// </summary>
 /// <remarks>
 /// An episode applies an instance's queued messages, runs the orchestrator, and commits the new history page, the
-/// consumed inbox entries, the record and all new work (activities, timers, children, messages to other instances) in
-/// one transaction; an activity result deletes its work item and enters the inbox in one transaction. Transactions
+/// consumed inbox entries, the record (when its status or custom status changed) and all new work (activities, timers,
+/// children, messages to other instances) in one transaction; an activity result deletes its work item and enters the inbox in one transaction. Transactions
 /// from concurrent instances are group-committed. So after a crash at any point, <see cref="StartAsync"/> finds every
 /// unfinished instance through the <c>wf||live||</c> index and resumes it: inbox entries not yet applied are applied,
 /// activities without a recorded result run again (at least once), timers fire (overdue ones at once).
@@ -115,9 +115,10 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
                 {
                     ArmWake(instance, notBefore - _time.GetUtcNow());
                 }
-                else if (instance.Pending.Count > 0)
+
+                if (instance.Pending.Count > 0 && (instance.NotBefore is null || instance.Pending.Exists(static i => i.Event is ExecutionTerminated)))
                 {
-                    StartEpisode(instance);
+                    StartEpisode(instance); // a terminate does not wait for a scheduled start
                 }
             }
         }
@@ -621,7 +622,6 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
                 operations.Add(Upsert(key, new InboxRecord(null, carried)));
                 plan.Restart.Add(new InboxItem(key, null, carried));
             }
-
         }
         else
         {

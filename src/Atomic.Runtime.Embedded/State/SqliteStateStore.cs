@@ -8,7 +8,8 @@ namespace Atomic.Runtime.Embedded.State;
 /// <summary>
 /// <c>state.sqlite</c>, the embedded default: one table (key, value, etag, expiry) in a WAL-mode SQLite file. Every
 /// write that checks an ETag runs inside <c>BEGIN IMMEDIATE</c>, so the check and the write are one atomic step;
-/// a transaction's operations share one such SQL transaction. Expired items are invisible and removed lazily.
+/// a transaction's operations share one such SQL transaction and its prepared statements, and a write that checks
+/// nothing (no ETag, last-write) does not read first. Expired items are invisible and removed lazily.
 /// </summary>
 public sealed partial class SqliteStateStore : IStateStore
 {
@@ -68,7 +69,12 @@ public sealed partial class SqliteStateStore : IStateStore
         ArgumentNullException.ThrowIfNull(write);
         using SqliteConnection connection = Open();
         using SqliteTransaction transaction = BeginImmediate(connection);
-        string etag = Upsert(connection, transaction, write);
+        string etag;
+        using (var statements = new WriteStatements(this, connection, transaction))
+        {
+            etag = statements.Upsert(write);
+        }
+
         transaction.Commit();
         return Task.FromResult(etag);
     }
@@ -78,7 +84,11 @@ public sealed partial class SqliteStateStore : IStateStore
         ArgumentNullException.ThrowIfNull(key);
         using SqliteConnection connection = Open();
         using SqliteTransaction transaction = BeginImmediate(connection);
-        Remove(connection, transaction, key, etag, StateConcurrency.LastWrite);
+        using (var statements = new WriteStatements(this, connection, transaction))
+        {
+            statements.Remove(key, etag, StateConcurrency.LastWrite);
+        }
+
         transaction.Commit();
         return Task.CompletedTask;
     }
@@ -88,15 +98,16 @@ public sealed partial class SqliteStateStore : IStateStore
         ArgumentNullException.ThrowIfNull(operations);
         using SqliteConnection connection = Open();
         using SqliteTransaction transaction = BeginImmediate(connection);
+        using var statements = new WriteStatements(this, connection, transaction);
         foreach (StateOperation operation in operations)
         {
             switch (operation)
             {
                 case StateOperation.Upsert upsert:
-                    Upsert(connection, transaction, upsert.Write);
+                    statements.Upsert(upsert.Write);
                     break;
                 case StateOperation.Delete delete:
-                    Remove(connection, transaction, delete.Key, delete.ETag, delete.Concurrency);
+                    statements.Remove(delete.Key, delete.ETag, delete.Concurrency);
                     break;
                 default:
                     throw new ArgumentException($"unknown state operation {operation.GetType().Name}", nameof(operations));
@@ -153,27 +164,6 @@ public sealed partial class SqliteStateStore : IStateStore
         return reader.Read() ? new StateItem((byte[])reader.GetValue(0), reader.GetString(1)) : null;
     }
 
-    private string Upsert(SqliteConnection connection, SqliteTransaction transaction, StateWrite write)
-    {
-        StateRules.Check(Name, write.Key, write.ETag, write.Concurrency, Read(connection, transaction, write.Key)?.ETag, isDelete: false);
-        string etag = Guid.NewGuid().ToString("n");
-        using SqliteCommand command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"INSERT INTO {_table} (key, value, etag, expires_at) VALUES (@key, @value, @etag, @expires) ON CONFLICT(key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at;";
-        command.Parameters.AddWithValue("@key", write.Key);
-        command.Parameters.AddWithValue("@value", write.Value.ToArray());
-        command.Parameters.AddWithValue("@etag", etag);
-        command.Parameters.AddWithValue("@expires", write.Ttl is TimeSpan ttl ? (_time.GetUtcNow() + ttl).ToUnixTimeMilliseconds() : DBNull.Value);
-        command.ExecuteNonQuery();
-        return etag;
-    }
-
-    private void Remove(SqliteConnection connection, SqliteTransaction transaction, string key, string? etag, StateConcurrency concurrency)
-    {
-        StateRules.Check(Name, key, etag, concurrency, Read(connection, transaction, key)?.ETag, isDelete: true);
-        Execute(connection, transaction, $"DELETE FROM {_table} WHERE key = @key;", ("@key", key));
-    }
-
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
     {
         using SqliteCommand command = connection.CreateCommand();
@@ -185,6 +175,77 @@ public sealed partial class SqliteStateStore : IStateStore
         }
 
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// The write commands of one SQL transaction, each prepared on first use and re-bound for every operation after
+    /// that. Only an ETag or first-write concurrency makes the current item matter, so only they read it first.
+    /// </summary>
+    private sealed class WriteStatements(SqliteStateStore store, SqliteConnection connection, SqliteTransaction transaction) : IDisposable
+    {
+        private SqliteCommand? _read;
+        private SqliteCommand? _upsert;
+        private SqliteCommand? _delete;
+
+        public string Upsert(StateWrite write)
+        {
+            if (write.ETag is not null || write.Concurrency == StateConcurrency.FirstWrite)
+            {
+                StateRules.Check(store.Name, write.Key, write.ETag, write.Concurrency, CurrentETag(write.Key), isDelete: false);
+            }
+
+            string etag = Guid.NewGuid().ToString("n");
+            _upsert ??= Prepare(
+                $"INSERT INTO {store._table} (key, value, etag, expires_at) VALUES (@key, @value, @etag, @expires) ON CONFLICT(key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at;",
+                "@key", "@value", "@etag", "@expires");
+            _upsert.Parameters["@key"].Value = write.Key;
+            _upsert.Parameters["@value"].Value = write.Value.ToArray();
+            _upsert.Parameters["@etag"].Value = etag;
+            _upsert.Parameters["@expires"].Value = write.Ttl is TimeSpan ttl ? (store._time.GetUtcNow() + ttl).ToUnixTimeMilliseconds() : DBNull.Value;
+            _upsert.ExecuteNonQuery();
+            return etag;
+        }
+
+        public void Remove(string key, string? etag, StateConcurrency concurrency)
+        {
+            if (etag is not null || concurrency == StateConcurrency.FirstWrite)
+            {
+                StateRules.Check(store.Name, key, etag, concurrency, CurrentETag(key), isDelete: true);
+            }
+
+            _delete ??= Prepare($"DELETE FROM {store._table} WHERE key = @key;", "@key");
+            _delete.Parameters["@key"].Value = key;
+            _delete.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            _read?.Dispose();
+            _upsert?.Dispose();
+            _delete?.Dispose();
+        }
+
+        private string? CurrentETag(string key)
+        {
+            _read ??= Prepare($"SELECT etag FROM {store._table} WHERE key = @key AND (expires_at IS NULL OR expires_at > @now);", "@key", "@now");
+            _read.Parameters["@key"].Value = key;
+            _read.Parameters["@now"].Value = store.Now();
+            return _read.ExecuteScalar() as string;
+        }
+
+        private SqliteCommand Prepare(string sql, params string[] parameters)
+        {
+            SqliteCommand command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            foreach (string parameter in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter(parameter, DBNull.Value));
+            }
+
+            command.Prepare();
+            return command;
+        }
     }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]

@@ -32,8 +32,8 @@ public sealed record WorkflowEngineOptions
 /// </summary>
 /// <remarks>
 /// An episode applies an instance's queued messages, runs the orchestrator, and commits the new history page, the
-/// consumed inbox entries, the record and all new work (activities, timers, children, messages to other instances) in
-/// one transaction; an activity result deletes its work item and enters the inbox in one transaction. Transactions
+/// consumed inbox entries, the record (when its status or custom status changed) and all new work (activities, timers,
+/// children, messages to other instances) in one transaction; an activity result deletes its work item and enters the inbox in one transaction. Transactions
 /// from concurrent instances are group-committed. So after a crash at any point, <see cref="StartAsync"/> finds every
 /// unfinished instance through the <c>wf||live||</c> index and resumes it: inbox entries not yet applied are applied,
 /// activities without a recorded result run again (at least once), timers fire (overdue ones at once).
@@ -115,9 +115,10 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
                 {
                     ArmWake(instance, notBefore - _time.GetUtcNow());
                 }
-                else if (instance.Pending.Count > 0)
+
+                if (instance.Pending.Count > 0 && (instance.NotBefore is null || instance.Pending.Exists(static i => i.Event is ExecutionTerminated)))
                 {
-                    StartEpisode(instance);
+                    StartEpisode(instance); // a terminate does not wait for a scheduled start
                 }
             }
         }
@@ -139,10 +140,7 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
 
         DateTimeOffset now = _time.GetUtcNow();
         string? serialized = WorkflowJson.Serialize(input);
-        string executionId = NewExecutionId();
-        var start = new ExecutionStarted(NoId, now, name, serialized, instanceId, executionId, null, startAt);
-        var record = new InstanceRecord(name, WorkflowRuntimeStatus.Pending, now, now, executionId, serialized, ScheduledStartAt: startAt);
-        string inboxKey = Inbox(instanceId, NextInboxSequence());
+        var record = new InstanceRecord(name, WorkflowRuntimeStatus.Pending, now, now, NewExecutionId(), serialized, ScheduledStartAt: startAt);
         try
         {
             var operations = new List<StateOperation>(4);
@@ -153,7 +151,6 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
 
             operations.Add(Upsert(Meta(instanceId), record));
             operations.Add(LiveMarker(instanceId, name));
-            operations.Add(Upsert(inboxKey, new InboxRecord(null, start)));
             await _committer.CommitAsync(operations).ConfigureAwait(false);
         }
         catch
@@ -172,7 +169,7 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
             }
         }
 
-        Enqueue(instance, new InboxItem(inboxKey, null, start));
+        Enqueue(instance, new InboxItem(null, null, record.StartEvent(instanceId)));
         Signal(instanceId);
         return instanceId;
     }
@@ -185,13 +182,27 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
             return null;
         }
 
-        StateItem? item = await _store.GetAsync(Meta(instanceId), cancellationToken).ConfigureAwait(false);
-        if (item is null)
+        // An unfinished instance's committed record is in memory; only finished (or unknown) ones are read from the store.
+        InstanceRecord? r = null;
+        if (_live.TryGetValue(instanceId, out WorkflowInstance? instance))
         {
-            return null;
+            lock (instance.Gate)
+            {
+                r = instance.Record; // null while its creation is still being committed
+            }
         }
 
-        InstanceRecord r = Read<InstanceRecord>(item);
+        if (r is null)
+        {
+            StateItem? item = await _store.GetAsync(Meta(instanceId), cancellationToken).ConfigureAwait(false);
+            if (item is null)
+            {
+                return null;
+            }
+
+            r = Read<InstanceRecord>(item);
+        }
+
         return includeInputsAndOutputs
             ? new WorkflowState(instanceId, r.Name, r.Status, r.CreatedAt, r.LastUpdatedAt, r.Input, r.Output, r.CustomStatus, r.Failure)
             : new WorkflowState(instanceId, r.Name, r.Status, r.CreatedAt, r.LastUpdatedAt, null, null, null, r.Failure);
@@ -312,10 +323,17 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
         var instance = new WorkflowInstance(id) { Record = record };
         foreach ((int page, StateItem item) in pages)
         {
-            if (page <= record.HistoryPages)
-            {
-                instance.History.AddRange(Read<List<HistoryEvent>>(item)); // listed in key order, so pages come in order
-            }
+            instance.History.AddRange(Read<List<HistoryEvent>>(item)); // listed in key order, so pages come in order
+            instance.HistoryPages = page;
+        }
+
+        if (instance.History.Count == 0)
+        {
+            inbox.Insert(0, new InboxItem(null, null, record.StartEvent(id)));
+        }
+        else if (instance.History[^1].Timestamp > record.LastUpdatedAt)
+        {
+            instance.Record = record with { LastUpdatedAt = instance.History[^1].Timestamp };
         }
 
         var stale = new List<StateOperation>();
@@ -499,9 +517,9 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
         }
         catch
         {
-            foreach ((WorkflowInstance child, InboxItem _) in plan.Children)
+            foreach (ChildStart start in plan.Children)
             {
-                _live.TryRemove(KeyValuePair.Create(child.Id, child));
+                _live.TryRemove(KeyValuePair.Create(start.Child.Id, start.Child));
             }
 
             throw;
@@ -571,28 +589,21 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
                 Status = suspended ? WorkflowRuntimeStatus.Suspended : WorkflowRuntimeStatus.Running,
                 LastUpdatedAt = now,
                 CustomStatus = result.CustomStatus,
-                HistoryPages = record.HistoryPages + 1,
             };
             history.Add(new OrchestratorCompleted(NoId, now));
-            operations.Add(Upsert(History(instance.Id, next.HistoryPages), history));
+            plan.Pages = instance.HistoryPages + 1;
+            operations.Add(Upsert(History(instance.Id, plan.Pages), history));
         }
         else if (completion.OrchestrationStatus == WorkflowRuntimeStatus.ContinuedAsNew)
         {
             // A fresh generation: the old history and work go, and its start (plus carried-over events) enters the inbox.
             string executionId = NewExecutionId();
-            for (int page = 1; page <= record.HistoryPages; page++)
+            for (int page = 1; page <= instance.HistoryPages; page++)
             {
                 operations.Add(Delete(History(instance.Id, page)));
             }
 
             DeleteWork(instance, operations);
-            plan.Restart = [];
-            AddRestart(plan, new ExecutionStarted(NoId, now, record.Name, completion.Result, instance.Id, executionId, record.Parent));
-            foreach (HistoryEvent carried in completion.CarryoverEvents ?? [])
-            {
-                AddRestart(plan, carried);
-            }
-
             next = record with
             {
                 Status = WorkflowRuntimeStatus.Running,
@@ -601,8 +612,16 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
                 Input = completion.Result,
                 Output = null,
                 CustomStatus = result.CustomStatus,
-                HistoryPages = 0,
+                ScheduledStartAt = null,
             };
+            plan.Pages = 0;
+            plan.Restart = [new InboxItem(null, null, next.StartEvent(instance.Id))]; // implied by the record: no history page yet
+            foreach (HistoryEvent carried in completion.CarryoverEvents ?? [])
+            {
+                string key = Inbox(instance.Id, NextInboxSequence());
+                operations.Add(Upsert(key, new InboxRecord(null, carried)));
+                plan.Restart.Add(new InboxItem(key, null, carried));
+            }
         }
         else
         {
@@ -616,9 +635,9 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
                 Output = completion.Result,
                 Failure = completion.FailureDetails,
                 CustomStatus = result.CustomStatus,
-                HistoryPages = record.HistoryPages + 1,
             };
-            operations.Add(Upsert(History(instance.Id, next.HistoryPages), history));
+            plan.Pages = instance.HistoryPages + 1;
+            operations.Add(Upsert(History(instance.Id, plan.Pages), history));
             operations.Add(Delete(Live(instance.Id)));
             DeleteWork(instance, operations);
             plan.Finished = true;
@@ -632,7 +651,12 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
             }
         }
 
-        operations.Add(Upsert(Meta(instance.Id), next));
+        // The time alone changing is not worth a write: a load takes it from the last history page.
+        if (completion is not null || next.Status != record.Status || next.CustomStatus != record.CustomStatus)
+        {
+            operations.Add(Upsert(Meta(instance.Id), next));
+        }
+
         plan.Next = next;
     }
 
@@ -645,13 +669,6 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
                 operations.Add(Delete(key));
             }
         }
-    }
-
-    private void AddRestart(EpisodePlan plan, HistoryEvent e)
-    {
-        string key = Inbox(plan.Instance.Id, NextInboxSequence());
-        plan.Operations.Add(Upsert(key, new InboxRecord(null, e)));
-        plan.Restart!.Add(new InboxItem(key, null, e));
     }
 
     private async Task PlanChildAsync(EpisodePlan plan, OrchestratorAction.CreateSubOrchestration sub)
@@ -669,17 +686,14 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
             return;
         }
 
-        plan.Children.Add((child, null!)); // reserved: released if the episode does not commit
+        var reserved = new ChildStart(child); // the id is taken now, and released if the episode does not commit
+        plan.Children.Add(reserved);
         await ReplaceFinishedAsync(sub.InstanceId, plan.Operations, CancellationToken.None).ConfigureAwait(false);
-        string executionId = NewExecutionId();
         var parent = new ParentInstanceInfo(sub.Id, plan.Record.Name, plan.Instance.Id, plan.Record.ExecutionId);
-        var start = new ExecutionStarted(NoId, now, sub.Name, sub.Input, sub.InstanceId, executionId, parent);
-        child.Record = new InstanceRecord(sub.Name, WorkflowRuntimeStatus.Pending, now, now, executionId, sub.Input, Parent: parent);
-        string key = Inbox(sub.InstanceId, NextInboxSequence());
-        plan.Operations.Add(Upsert(Meta(sub.InstanceId), child.Record));
+        reserved.Record = new InstanceRecord(sub.Name, WorkflowRuntimeStatus.Pending, now, now, NewExecutionId(), sub.Input, Parent: parent);
+        plan.Operations.Add(Upsert(Meta(sub.InstanceId), reserved.Record));
         plan.Operations.Add(LiveMarker(sub.InstanceId, sub.Name));
-        plan.Operations.Add(Upsert(key, new InboxRecord(null, start)));
-        plan.Children[^1] = (child, new InboxItem(key, null, start));
+        reserved.Start = new InboxItem(null, null, reserved.Record.StartEvent(sub.InstanceId));
     }
 
     private void PlanMessage(EpisodePlan plan, string targetId, string? executionId, HistoryEvent e)
@@ -702,6 +716,7 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
         lock (instance.Gate)
         {
             instance.Record = plan.Next!;
+            instance.HistoryPages = plan.Pages;
             instance.NotBefore = null;
             instance.WorkKeys.ExceptWith(consumedTimers);
             if (plan.Finished)
@@ -753,10 +768,15 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
             Arm(instance, key, timer);
         }
 
-        foreach ((WorkflowInstance child, InboxItem start) in plan.Children)
+        foreach (ChildStart start in plan.Children)
         {
-            Enqueue(child, start);
-            Signal(child.Id);
+            lock (start.Child.Gate)
+            {
+                start.Child.Record = start.Record!;
+            }
+
+            Enqueue(start.Child, start.Start!);
+            Signal(start.Child.Id);
         }
 
         foreach ((WorkflowInstance target, InboxItem item) in plan.Deliveries)
@@ -1014,6 +1034,16 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
 
     private void Report(Exception e) => _options.OnError?.Invoke(e);
 
+    /// <summary>A child instance an episode creates: reserved in memory first, its record and start filled in as it is planned.</summary>
+    private sealed class ChildStart(WorkflowInstance child)
+    {
+        public WorkflowInstance Child { get; } = child;
+
+        public InstanceRecord? Record { get; set; }
+
+        public InboxItem? Start { get; set; }
+    }
+
     /// <summary>What one episode will commit, and what to do once it has.</summary>
     private sealed class EpisodePlan(WorkflowInstance instance, InstanceRecord record, DateTimeOffset now, List<StateOperation> operations, List<HistoryEvent> history)
     {
@@ -1030,6 +1060,9 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
 
         public InstanceRecord? Next { get; set; }
 
+        /// <summary>The history pages the generation has once this episode is committed.</summary>
+        public int Pages { get; set; }
+
         public bool Finished { get; set; }
 
         public List<InboxItem>? Restart { get; set; }
@@ -1038,7 +1071,7 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
 
         public List<(string Key, TimerRecord Timer)> Timers { get; } = [];
 
-        public List<(WorkflowInstance Child, InboxItem Start)> Children { get; } = [];
+        public List<ChildStart> Children { get; } = [];
 
         public List<(WorkflowInstance Target, InboxItem Item)> Deliveries { get; } = [];
     }

@@ -22,6 +22,9 @@ internal sealed class WorkflowInstance(string id)
     /// <summary>The committed history of the current generation (only the running episode touches it).</summary>
     public List<HistoryEvent> History { get; set; } = [];
 
+    /// <summary>How many history pages the current generation has in the store (only the running episode touches it).</summary>
+    public int HistoryPages { get; set; }
+
     /// <summary>Keys of activity and timer records of the current generation still in the store (under Gate).</summary>
     public HashSet<string> WorkKeys { get; } = new(StringComparer.Ordinal);
 

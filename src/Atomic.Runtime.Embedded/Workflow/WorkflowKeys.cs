@@ -9,13 +9,14 @@ namespace Atomic.Runtime.Embedded.Workflow;
 /// Where the embedded workflow engine keeps things in the state store. Every key starts with <c>wf||</c>:
 /// <code>
 /// wf||live||{id}                                   an instance that has not finished (startup lists only these)
-/// wf||inst||{id}||meta                             InstanceRecord: name, status, times, input/output, generation
-/// wf||inst||{id}||history||{page:D6}               one episode's history events (pages 1..meta.historyPages)
-/// wf||inst||{id}||inbox||{ticks}.{seq}.{run}       InboxRecord: a message not yet applied (start, result, event…)
+/// wf||inst||{id}||meta                             InstanceRecord: name, status, input/output, generation (executionId)
+/// wf||inst||{id}||history||{page:D6}               one episode's history events, pages 1, 2, … of the current generation
+/// wf||inst||{id}||inbox||{ticks}.{seq}.{run}       InboxRecord: a message not yet applied (result, event, terminate…)
 /// wf||inst||{id}||activity||{executionId}||{task}  ActivityRecord: an activity to run (deleted with its result's arrival)
 /// wf||inst||{id}||timer||{executionId}||{timer}    TimerRecord: a durable timer not yet applied
 /// </code>
-/// Instance ids may not contain <c>||</c>, so one instance's keys never share a prefix with another's.
+/// Instance ids may not contain <c>||</c>, so one instance's keys never share a prefix with another's. A generation with
+/// no history page has not started: its <c>executionStarted</c> event is made from the record rather than stored.
 /// </summary>
 internal static class WorkflowKeys
 {
@@ -55,7 +56,10 @@ internal static class WorkflowKeys
         ?? throw new InvalidOperationException($"a stored {typeof(T).Name} is null");
 }
 
-/// <summary>The instance's summary (<c>wf||inst||{id}||meta</c>), rewritten by every episode.</summary>
+/// <summary>
+/// The instance's summary (<c>wf||inst||{id}||meta</c>), rewritten when something in it other than the time changes;
+/// on load, <see cref="LastUpdatedAt"/> is brought forward to the last history event.
+/// </summary>
 internal sealed record InstanceRecord(
     string Name,
     WorkflowRuntimeStatus Status,
@@ -67,8 +71,12 @@ internal sealed record InstanceRecord(
     string? CustomStatus = null,
     TaskFailureDetails? Failure = null,
     ParentInstanceInfo? Parent = null,
-    int HistoryPages = 0,
-    DateTimeOffset? ScheduledStartAt = null);
+    DateTimeOffset? ScheduledStartAt = null)
+{
+    /// <summary>The event that starts the record's generation (its timestamp: when the generation began).</summary>
+    public HistoryEvent.ExecutionStarted StartEvent(string instanceId) =>
+        new(HistoryEvent.NoId, LastUpdatedAt, Name, Input, instanceId, ExecutionId, Parent, ScheduledStartAt);
+}
 
 /// <summary>A message for an instance. <see cref="ExecutionId"/>, when set, is the generation it is for: later generations drop it.</summary>
 internal sealed record InboxRecord(string? ExecutionId, HistoryEvent Event);

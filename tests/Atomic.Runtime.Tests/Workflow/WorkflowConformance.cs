@@ -182,6 +182,11 @@ public abstract class WorkflowConformance : IAsyncLifetime
             string by = await context.WaitForExternalEventAsync<string>("Approved");
             return $"{prepared}, approved by {by}";
         })
+        .AddWorkflow<string, string>("Notifier", (context, target) =>
+        {
+            context.SendEvent(target, "Approved", "a workflow");
+            return Task.FromResult("sent");
+        })
         .AddWorkflow<int, string>("Deadline", async (context, ms) =>
         {
             try
@@ -209,6 +214,17 @@ public abstract class WorkflowConformance : IAsyncLifetime
         (await Completion(engine, waiting)).ReadOutputAs<string>().Should().Be("prepared order 2, approved by bob");
 
         await FluentActions.Invoking(() => engine.RaiseEventAsync("no-such-instance", "Approved")).Should().ThrowAsync<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task A_workflow_can_raise_an_event_on_another_instance()
+    {
+        WorkflowEngine engine = await StartAsync(Approvals());
+        string waiting = await engine.ScheduleNewWorkflowAsync("Approval", "order 4");
+        await Until(engine, waiting, s => s.ReadCustomStatusAs<string>() == "waiting");
+        string notifier = await engine.ScheduleNewWorkflowAsync("Notifier", waiting);
+        (await Completion(engine, notifier)).ReadOutputAs<string>().Should().Be("sent");
+        (await Completion(engine, waiting)).ReadOutputAs<string>().Should().Be("prepared order 4, approved by a workflow");
     }
 
     [Fact]

@@ -170,6 +170,19 @@ public sealed class LocalChainTests : IDisposable
     }
 
     [Fact]
+    public async Task Of_many_spends_of_one_output_submitted_at_once_exactly_one_is_accepted()
+    {
+        Transaction funding = _wallet.Fund(_chain, 100_000);
+        Transaction[] rivals = [.. Enumerable.Range(0, 8).Select(i => _wallet.Pay(funding, 0, fee: 10 + (ulong)i))];
+
+        SubmitResult[] results = await Task.WhenAll(rivals.Select(r => Task.Run(() => _chain.Submit(r))));
+
+        SubmitResult winner = results.Should().ContainSingle(r => r.IsAccepted).Subject;
+        results.Where(r => !r.IsAccepted).Should().HaveCount(7).And.OnlyContain(r => r.Status == ArcStatus.Conflict && r.CompetingTxs.Single() == winner.TxId);
+        _chain.MempoolCount.Should().Be(1);
+    }
+
+    [Fact]
     public void Spending_an_output_a_mined_transaction_spent_is_a_double_spend_too()
     {
         Transaction funding = _wallet.Fund(_chain, 10_000);

@@ -41,6 +41,7 @@ internal sealed class ChainStore : IDisposable
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
+    private long? _lastSeq;
 
     private ChainStore(SqliteConnection connection) => _connection = connection;
 
@@ -108,6 +109,7 @@ internal sealed class ChainStore : IDisposable
         catch
         {
             _transaction.Rollback();
+            _lastSeq = null;
             throw;
         }
         finally
@@ -198,7 +200,8 @@ internal sealed class ChainStore : IDisposable
 
     public void InsertTx(Transaction tx, TxStatus status, ulong fee, string extraInfo, IReadOnlyList<Hash256> competing, DateTimeOffset now)
     {
-        long seq = (long)(Scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM txs") ?? 1L);
+        _lastSeq ??= (long)Scalar("SELECT COALESCE(MAX(seq), 0) FROM txs")!;
+        long seq = _lastSeq.Value + 1;
         Execute(
             """
             INSERT INTO txs (txid, raw, status, seq, fee, extra_info, competing, updated_at)
@@ -206,6 +209,7 @@ internal sealed class ChainStore : IDisposable
             """,
             ("$id", tx.Id.ToInternalBytes()), ("$raw", tx.ToBytes()), ("$status", status.ToArc()), ("$seq", seq), ("$fee", (long)fee),
             ("$extra", extraInfo), ("$competing", FormatTxids(competing)), ("$at", now.ToUnixTimeMilliseconds()));
+        _lastSeq = seq;
     }
 
     public void MarkMined(Hash256 txid, uint height, int index, byte[] merklePath, DateTimeOffset now) =>

@@ -289,7 +289,15 @@ public sealed class LocalChain : IDisposable
             }
         }
 
-        return subjectResult ?? Known(_store.GetTx(subject)!, options);
+        if (subjectResult is not null)
+        {
+            return subjectResult;
+        }
+
+        // A proven subject: its BUMP leads to one of this chain's roots, so the chain holds it.
+        return _store.GetTx(subject) is TxRecord mined
+            ? Known(mined, options)
+            : SubmitResult.Rejected(ArcStatus.MinedAncestorsNotFound, subject, ReasonCodes.BeefMissingInput, $"transaction {subject} is proven but not known to this chain");
     }
 
     /// <summary>The structure checks of <see cref="Beef.Validate"/> but for inputs missing from the BEEF, which the chain may hold.</summary>

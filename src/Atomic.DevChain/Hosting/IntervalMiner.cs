@@ -26,7 +26,11 @@ public sealed partial class IntervalMiner(
                         chain.Mine();
                     }
                 }
-                catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
+                catch (ObjectDisposedException)
+                {
+                    return; // the host is shutting down
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
                     LogMiningFailed(logger, e);
                 }

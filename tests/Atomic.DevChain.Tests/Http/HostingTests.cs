@@ -93,6 +93,19 @@ public sealed class HostingTests
         received.Should().OnlyContain(c => c.TxStatus == "MINED" && c.Authorization.Length == 0);
     }
 
+    [Fact]
+    public async Task With_a_mine_interval_the_mempool_is_mined_without_being_asked()
+    {
+        await using DevChainServer server = await DevChainServer.StartAsync(settings: new Dictionary<string, string?> { ["DevChain:MineInterval"] = "00:00:00.100" });
+        Transaction funding = await server.FundAsync(_wallet, 10_000);
+        Transaction spend = _wallet.Pay(funding, 0);
+        (await server.Client.PostAsJsonAsync("v1/tx", new { rawTx = spend.ToHex() })).EnsureSuccessStatusCode();
+
+        await WaitUntilAsync(() => server.Chain.GetTransaction(spend.Id)!.Status == TxStatus.Mined);
+
+        server.Chain.MempoolCount.Should().Be(0);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         DateTime deadline = DateTime.UtcNow.AddSeconds(30);

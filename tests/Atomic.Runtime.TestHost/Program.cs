@@ -1,7 +1,32 @@
+using Atomic.Runtime.Actors;
+using Atomic.Runtime.Embedded.Actors;
 using Atomic.Runtime.Embedded.State;
 using Atomic.Runtime.Embedded.Workflow;
 using Atomic.Runtime.TestHost;
 using Atomic.Runtime.Workflow;
+
+// Usage: Atomic.Runtime.TestHost reminders <state.db> <fires.log> <actors> arm|resume
+// Hosts the embedded actor runtime on a SQLite file. "arm" registers a periodic reminder on each Alarm actor that has
+// none; "resume" registers nothing, so whatever fires comes from reminders stored by an earlier (killed) process.
+// Prints "ready", then "fired {id}" per firing, until killed.
+if (args.Length == 5 && args[0] == "reminders")
+{
+    AlarmActor.Log = args[2];
+    var options = new ActorRuntimeOptions { AppId = "testhost" };
+    options.Actors.RegisterActor<AlarmActor>(AlarmActor.TypeName);
+    await using EmbeddedActorRuntime runtime = await EmbeddedActorRuntime.StartAsync(options, new SqliteStateStore("statestore", $"Data Source={args[1]}"));
+    if (args[4] == "arm")
+    {
+        for (int i = 0; i < int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture); i++)
+        {
+            await runtime.InvokeAsync<bool>(AlarmActor.TypeName, $"alarm-{i}", "Arm");
+        }
+    }
+
+    Console.WriteLine("ready");
+    await Task.Delay(Timeout.Infinite);
+    return 0;
+}
 
 // Usage: Atomic.Runtime.TestHost <state.db> <executions.log> <instances> <steps>
 // Hosts the embedded workflow engine on a SQLite file, starts the "Ledger" instances that do not exist yet, prints

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using Atomic.Runtime.Embedded.State;
 using Atomic.Runtime.Embedded.Workflow;
@@ -112,13 +111,7 @@ public sealed class WorkflowCrashTests(ITestOutputHelper output) : IDisposable
         return killed;
     }
 
-    private static string TestHostPath()
-    {
-        string path = Path.GetFullPath(typeof(WorkflowCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "TestHostPath").Value!);
-        File.Exists(path).Should().BeTrue($"the test host is built at {path}");
-        return path;
-    }
+    private static string TestHostPath() => TestHostProcess.Path();
 
     public void Dispose()
     {

@@ -27,22 +27,35 @@ public sealed partial class CallbackDispatcher(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                IReadOnlyList<PendingCallback> due = chain.DueCallbacks();
-                if (due.Count > 0)
+                try
                 {
-                    await Task.WhenAll(due.Select(c => DeliverAsync(c, stoppingToken))).ConfigureAwait(false);
-                    continue;
-                }
+                    IReadOnlyList<PendingCallback> due = chain.DueCallbacks();
+                    if (due.Count > 0)
+                    {
+                        await Task.WhenAll(due.Select(c => DeliverAsync(c, stoppingToken))).ConfigureAwait(false);
+                        continue;
+                    }
 
-                TimeSpan wait = chain.NextCallbackAt is DateTimeOffset next
-                    ? TimeSpan.FromTicks(Math.Clamp((next - DateTimeOffset.UtcNow).Ticks, TimeSpan.FromMilliseconds(10).Ticks, IdlePoll.Ticks))
-                    : IdlePoll;
-                await _wakeUp.WaitAsync(wait, stoppingToken).ConfigureAwait(false);
+                    TimeSpan wait = chain.NextCallbackAt is DateTimeOffset next
+                        ? TimeSpan.FromTicks(Math.Clamp((next - DateTimeOffset.UtcNow).Ticks, TimeSpan.FromMilliseconds(10).Ticks, IdlePoll.Ticks))
+                        : IdlePoll;
+                    await _wakeUp.WaitAsync(wait, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
+                {
+                    // A bug or a storage failure must not stop the host: note it and try again shortly.
+                    LogLoopFailed(logger, e);
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down: what is still queued is delivered after the next start.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The chain was disposed with the host.
         }
         finally
         {
@@ -100,6 +113,9 @@ public sealed partial class CallbackDispatcher(
         bool retried = chain.FailCallback(callback);
         LogFailure(logger, callback.Url.GetLeftPart(UriPartial.Path), callback.Attempts + 1, failure, retried ? "will retry" : "dropped");
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "callback delivery failed; retrying in a second")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "callback to {Url} failed on attempt {Attempt} ({Failure}); {Outcome}")]
     private static partial void LogFailure(ILogger logger, string url, int attempt, string failure, string outcome);

@@ -949,13 +949,21 @@ public sealed class WorkflowEngine : IWorkflowClient, IAsyncDisposable
         while (true)
         {
             // Take the change signal before reading, so a change between the read and the wait is not missed.
-            Task changed = _changes.GetOrAdd(instanceId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            TaskCompletionSource changed = _changes.GetOrAdd(instanceId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             if (await GetWorkflowStateAsync(instanceId, includeInputsAndOutputs, cancellationToken).ConfigureAwait(false) is WorkflowState state && done(state))
             {
                 return state;
             }
 
-            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await changed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _changes.TryRemove(KeyValuePair.Create(instanceId, changed)); // an abandoned wait leaves nothing behind
+                throw;
+            }
         }
     }
 

@@ -13,6 +13,16 @@ internal sealed class BenchStores(string? postgres) : IDisposable
 
     public bool HasPostgres => postgres is not null;
 
+    /// <summary>Runs one measurement on a fresh SQLite store, then on a fresh PostgreSQL table when a server is configured.</summary>
+    public async Task ForEachDurableAsync(Func<string, IStateStore, Task> measure)
+    {
+        await measure("sqlite", Sqlite());
+        if (HasPostgres)
+        {
+            await measure("postgresql", Postgres());
+        }
+    }
+
     public IStateStore Sqlite() =>
         new SqliteStateStore("statestore", $"Data Source={Path.Combine(_directory, $"{Guid.NewGuid():n}.db")}");
 

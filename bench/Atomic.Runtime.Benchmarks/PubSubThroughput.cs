@@ -14,14 +14,7 @@ internal static class PubSubThroughput
     private const int Events = 50_000;
     private const int Publishers = 64;
 
-    public static async Task RunAsync(BenchStores stores)
-    {
-        await MeasureAsync("sqlite", stores.Sqlite());
-        if (stores.HasPostgres)
-        {
-            await MeasureAsync("postgresql", stores.Postgres());
-        }
-    }
+    public static Task RunAsync(BenchStores stores) => stores.ForEachDurableAsync(MeasureAsync);
 
     private static async Task MeasureAsync(string name, IStateStore store)
     {

@@ -8,14 +8,7 @@ internal static class StateThroughput
 {
     private const int Callers = 16;
 
-    public static async Task RunAsync(BenchStores stores)
-    {
-        await MeasureAsync("sqlite", stores.Sqlite());
-        if (stores.HasPostgres)
-        {
-            await MeasureAsync("postgresql", stores.Postgres());
-        }
-    }
+    public static Task RunAsync(BenchStores stores) => stores.ForEachDurableAsync(MeasureAsync);
 
     private static async Task MeasureAsync(string name, IStateStore store)
     {

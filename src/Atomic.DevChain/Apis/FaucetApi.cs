@@ -24,15 +24,10 @@ public static class FaucetApi
     public static async Task<Results<Ok<FaucetResponse>, ProblemHttpResult>> PostFaucetAsync(
         HttpRequest request, [AsParameters] DevChainServices services, CancellationToken cancellationToken)
     {
-        BodyRead body = await RequestBody.ReadAsync(request, services.Chain.Options.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
-        if (body.Problem is not null)
+        (JsonDocument? document, ProblemHttpResult? problem) = await RequestBody.ReadJsonAsync(request, services.Chain.Options.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
         {
-            return body.Problem;
-        }
-
-        if (!RequestBody.TryParseJson(body.Bytes, out JsonDocument? document, out string error))
-        {
-            return Problems.BadRequest(error);
+            return problem;
         }
 
         byte[] script;

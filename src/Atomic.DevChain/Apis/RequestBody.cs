@@ -8,6 +8,9 @@ namespace Atomic.DevChain.Apis;
 /// <summary>A request body read whole, or the problem that stopped it (too large, unreadable).</summary>
 internal readonly record struct BodyRead(byte[] Bytes, ProblemHttpResult? Problem);
 
+/// <summary>A request body read whole and parsed as JSON, or the problem that stopped it (too large, unreadable, not JSON).</summary>
+internal readonly record struct JsonRead(JsonDocument? Document, ProblemHttpResult? Problem);
+
 /// <summary>Reads request bodies within the configured size limit, and the JSON and hex inside them.</summary>
 internal static class RequestBody
 {
@@ -54,6 +57,20 @@ internal static class RequestBody
         {
             return new BodyRead([], Problems.BadRequest($"the request body could not be read: {e.Message}"));
         }
+    }
+
+    /// <summary>The body (within <paramref name="maxBytes"/>) as one JSON value; the caller disposes the document.</summary>
+    public static async Task<JsonRead> ReadJsonAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        BodyRead body = await ReadAsync(request, maxBytes, cancellationToken).ConfigureAwait(false);
+        if (body.Problem is not null)
+        {
+            return new JsonRead(null, body.Problem);
+        }
+
+        return TryParseJson(body.Bytes, out JsonDocument? document, out string error)
+            ? new JsonRead(document, null)
+            : new JsonRead(null, Problems.BadRequest(error));
     }
 
     /// <summary>The media type of the request without parameters, lower case; empty when none is given.</summary>

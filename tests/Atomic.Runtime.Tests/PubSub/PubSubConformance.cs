@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Atomic.Runtime.PubSub;
 
@@ -28,6 +29,14 @@ public abstract class PubSubConformance
         }));
         return (subscription, first.Task);
     }
+
+    /// <summary>Subscribes to topic <c>t</c> (dead letters to <c>t.dead</c>) with a handler that always gives <paramref name="answer"/>, counting its calls.</summary>
+    private static IAsyncDisposable AlwaysAnswering(IPubSub pubsub, DeliveryResult answer, StrongBox<int> attempts) =>
+        pubsub.Subscribe(new Subscription("pubsub", "t", (_, _) =>
+        {
+            Interlocked.Increment(ref attempts.Value);
+            return Task.FromResult(answer);
+        }, DeadLetterTopic: "t.dead", Retry: Quick));
 
     private static CloudEvent Event(string topic, string data, string? subject = null) =>
         CloudEvent.Create("pubsub", topic, Encoding.UTF8.GetBytes(data), subject);
@@ -112,39 +121,31 @@ public abstract class PubSubConformance
     public async Task Drop_sends_the_event_to_the_dead_letter_topic_without_retrying()
     {
         IPubSub pubsub = CreatePubSub();
-        int attempts = 0;
+        var attempts = new StrongBox<int>();
         (IAsyncDisposable deadLetters, Task<CloudEvent> dead) = CollectFirst(pubsub, "t.dead");
         await using IAsyncDisposable _d = deadLetters;
-        await using IAsyncDisposable _ = pubsub.Subscribe(new Subscription("pubsub", "t", (_, _) =>
-        {
-            Interlocked.Increment(ref attempts);
-            return Task.FromResult(DeliveryResult.Drop);
-        }, DeadLetterTopic: "t.dead", Retry: Quick));
+        await using IAsyncDisposable _ = AlwaysAnswering(pubsub, DeliveryResult.Drop, attempts);
 
         CloudEvent sent = Event("t", "poison");
         await pubsub.PublishAsync(sent);
         CloudEvent got = await dead.WaitAsync(Patience);
         got.Id.Should().Be(sent.Id);
         got.Type.Should().Be("t", "the dead letter keeps the original type");
-        attempts.Should().Be(1);
+        attempts.Value.Should().Be(1);
     }
 
     [Fact]
     public async Task Exhausted_retries_go_to_the_dead_letter_topic()
     {
         IPubSub pubsub = CreatePubSub();
-        int attempts = 0;
+        var attempts = new StrongBox<int>();
         (IAsyncDisposable deadLetters, Task<CloudEvent> dead) = CollectFirst(pubsub, "t.dead");
         await using IAsyncDisposable _d = deadLetters;
-        await using IAsyncDisposable _ = pubsub.Subscribe(new Subscription("pubsub", "t", (_, _) =>
-        {
-            Interlocked.Increment(ref attempts);
-            return Task.FromResult(DeliveryResult.Retry);
-        }, DeadLetterTopic: "t.dead", Retry: Quick));
+        await using IAsyncDisposable _ = AlwaysAnswering(pubsub, DeliveryResult.Retry, attempts);
 
         await pubsub.PublishAsync(Event("t", "never"));
         await dead.WaitAsync(Patience);
-        attempts.Should().Be(Quick.MaxAttempts);
+        attempts.Value.Should().Be(Quick.MaxAttempts);
     }
 
     [Fact]

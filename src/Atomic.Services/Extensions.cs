@@ -4,10 +4,12 @@ using Atomic.Overlay;
 using Atomic.Overlay.Revocation;
 using Atomic.Overlay.Tokens;
 using Atomic.Runtime;
+using Atomic.Runtime.Actors;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Gateway;
 using Atomic.Services.Transactions;
 using Atomic.Services.Verifier;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -46,6 +48,27 @@ public static class Extensions
             sp.GetRequiredService<BuildingBlocks>().PubSub(Names.PubSub), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BroadcasterService>>()));
         services.AddHostedService<PipelineHost>();
         return services;
+    }
+
+    /// <summary>
+    /// Maps every route of the pipeline this process serves: the gateway (<c>/v1/beef</c>, <c>/v1/tx/{txid}</c>), the
+    /// overlay (BRC-22 <c>/submit</c>, BRC-24 <c>/lookup</c>, baskets) and ARC's callback.
+    /// </summary>
+    public static IEndpointRouteBuilder MapAtomicPipeline(this IEndpointRouteBuilder app)
+    {
+        app.MapGatewayApi();
+        return app;
+    }
+
+    /// <summary>
+    /// Registers the pipeline's actor types (<c>TopicManager</c>, <c>BasketManager</c>) with the host's actor runtime,
+    /// built from <paramref name="services"/>. The host also registers the runtime's <see cref="Runtime.Actors.IActorClient"/>.
+    /// </summary>
+    public static ActorRegistrationCollection AddPipelineActors(this ActorRegistrationCollection actors, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(actors);
+        ArgumentNullException.ThrowIfNull(services);
+        return actors;
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -57,6 +57,7 @@ public static class Extensions
     public static IEndpointRouteBuilder MapAtomicPipeline(this IEndpointRouteBuilder app)
     {
         app.MapGatewayApi();
+        app.MapArcCallbackApi();
         return app;
     }
 

@@ -15,6 +15,9 @@ public static class Problems
     /// <summary>Added code: a topic that no topic manager here serves.</summary>
     public const string TopicUnknown = "TOPIC_UNKNOWN";
 
+    /// <summary>Added code: the caller did not present the credential the route requires.</summary>
+    public const string Unauthorized = "UNAUTHORIZED";
+
     public static ProblemHttpResult Of(int status, string code, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: code, extensions: new Dictionary<string, object?> { ["code"] = code });
 }

@@ -134,6 +134,22 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
         }
     }
 
+    /// <summary>
+    /// Records a REJECTED report for a broadcast transaction (from a callback): the record fails with
+    /// BROADCAST_REJECTED and <c>tx.failed</c> is published. False when the record is not broadcast (a stale report).
+    /// </summary>
+    public async Task<bool> MarkRejectedAsync(string txid, string reason, CancellationToken cancellationToken)
+    {
+        if (await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Broadcast }, _))
+        {
+            return false;
+        }
+
+        await FailAsync(txid, ReasonCodes.BroadcastRejected, reason, cancellationToken).ConfigureAwait(false);
+        await records.Store.DeleteAsync(WatchPrefix + txid, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>Asks the endpoints about every watched transaction once; MINED ones are recorded.</summary>
     public async Task PollOnceAsync(CancellationToken cancellationToken)
     {

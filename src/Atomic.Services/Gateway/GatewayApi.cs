@@ -193,7 +193,7 @@ public static class GatewayApi
     }
 
     /// <summary>The whole body, or null once it passes <paramref name="limit"/> bytes (read no further).</summary>
-    private static async Task<byte[]?> ReadBoundedAsync(PipeReader reader, int limit, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadBoundedAsync(PipeReader reader, int limit, CancellationToken cancellationToken)
     {
         while (true)
         {

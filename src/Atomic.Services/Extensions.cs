@@ -7,6 +7,7 @@ using Atomic.Runtime;
 using Atomic.Runtime.Actors;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Gateway;
+using Atomic.Services.Overlay;
 using Atomic.Services.Transactions;
 using Atomic.Services.Verifier;
 using Microsoft.AspNetCore.Routing;
@@ -14,6 +15,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Atomic.Services;
 
@@ -24,6 +26,7 @@ public static class Extensions
     {
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Atomic:Gateway"));
         services.AddOptions<PipelineOptions>().Bind(configuration.GetSection("Atomic:Pipeline"));
+        services.AddOptions<OverlayOptions>().Bind(configuration.GetSection("Atomic:Overlay"));
         var broadcaster = new BroadcasterOptions();
         configuration.GetSection("Atomic:Broadcaster").Bind(broadcaster);
         services.AddSingleton(broadcaster);
@@ -46,6 +49,7 @@ public static class Extensions
         services.AddSingleton(sp => new BroadcasterService(
             sp.GetRequiredService<ArcClient>(), broadcaster, sp.GetRequiredService<TxRecords>(),
             sp.GetRequiredService<BuildingBlocks>().PubSub(Names.PubSub), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BroadcasterService>>()));
+        services.AddSingleton<OverlayService>();
         services.AddHostedService<PipelineHost>();
         return services;
     }
@@ -57,6 +61,7 @@ public static class Extensions
     public static IEndpointRouteBuilder MapAtomicPipeline(this IEndpointRouteBuilder app)
     {
         app.MapGatewayApi();
+        app.MapOverlayApi();
         app.MapArcCallbackApi();
         return app;
     }
@@ -69,6 +74,12 @@ public static class Extensions
     {
         ArgumentNullException.ThrowIfNull(actors);
         ArgumentNullException.ThrowIfNull(services);
+
+        // Resolved when an actor is activated, not now: the host may build its actor runtime before its service provider is complete.
+        actors.RegisterActor(TopicManagerActor.TypeName, host => new TopicManagerActor(
+            host, services.GetRequiredService<TopicCatalog>(), services.GetRequiredService<IOptions<OverlayOptions>>().Value));
+        actors.RegisterActor(BasketManagerActor.TypeName, host => new BasketManagerActor(
+            host, services.GetRequiredService<IOptions<OverlayOptions>>().Value));
         return actors;
     }
 
@@ -88,6 +99,9 @@ public sealed class PipelineOptions
 
     public bool Broadcaster { get; set; } = true;
 
+    /// <summary>Topic and basket admission from <c>beef.verified</c> (the <c>atomic-overlay</c> app).</summary>
+    public bool Overlay { get; set; } = true;
+
     /// <summary>Deliveries handled at once by each stage.</summary>
     public int Concurrency { get; set; } = Math.Max(4, Environment.ProcessorCount * 4);
 }
@@ -95,7 +109,7 @@ public sealed class PipelineOptions
 /// <summary>Subscribes the enabled stages at start-up, runs the MINED poller, and unsubscribes at shutdown.</summary>
 internal sealed class PipelineHost(
     BuildingBlocks blocks,
-    Microsoft.Extensions.Options.IOptions<PipelineOptions> options,
+    IOptions<PipelineOptions> options,
     IServiceProvider services) : BackgroundService
 {
     private readonly List<IAsyncDisposable> _subscriptions = [];
@@ -108,6 +122,11 @@ internal sealed class PipelineHost(
         if (o.Verifier)
         {
             _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<VerifierService>().Subscription(o.Concurrency)));
+        }
+
+        if (o.Overlay)
+        {
+            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<OverlayService>().Subscription(o.Concurrency)));
         }
 
         if (o.Broadcaster)

@@ -18,6 +18,18 @@ public static class Problems
     /// <summary>Added code: the caller did not present the credential the route requires.</summary>
     public const string Unauthorized = "UNAUTHORIZED";
 
+    /// <summary>Added code: a BRC-24 lookup service that this deployment does not serve.</summary>
+    public const string LookupServiceUnknown = "LOOKUP_SERVICE_UNKNOWN";
+
+    /// <summary>Added code: a lookup query that its service cannot read.</summary>
+    public const string LookupQueryInvalid = "LOOKUP_QUERY_INVALID";
+
+    /// <summary>Added code: a basket batch that cannot apply as a whole (nothing of it was applied).</summary>
+    public const string BasketOperationRejected = "BASKET_OPERATION_REJECTED";
+
+    /// <summary>Added code: a dependency (chain tracker, actor runtime) did not answer; the same request may succeed later.</summary>
+    public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+
     public static ProblemHttpResult Of(int status, string code, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: code, extensions: new Dictionary<string, object?> { ["code"] = code });
 }

@@ -18,6 +18,9 @@ namespace Atomic.Services.Gateway;
 /// <summary>The gateway's routes: take a BEEF durably, and tell where a transaction is.</summary>
 public static class GatewayApi
 {
+    /// <summary>The submission route, as the <c>route</c> tag of <see cref="Telemetry.BeefAccepted"/>.</summary>
+    public const string Route = "/v1/beef";
+
     public static RouteGroupBuilder MapGatewayApi(this IEndpointRouteBuilder app)
     {
         RouteGroupBuilder v1 = app.MapGroup("/v1");
@@ -79,52 +82,14 @@ public static class GatewayApi
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, baskets.Error);
         }
 
-        Beef beef;
-        try
+        (_, string txid, ProblemHttpResult? problem) = BeefIntake.Read(body);
+        if (problem is not null)
         {
-            beef = Beef.FromMemory(body);
-            beef.Validate();
-        }
-        catch (BsvFormatException e)
-        {
-            return Problems.Of(StatusCodes.Status400BadRequest, e.Code, e.Message);
+            return problem;
         }
 
-        if (beef.SubjectTxId is not Hash256 subject || beef.Find(subject)?.Transaction is null)
-        {
-            return Problems.Of(StatusCodes.Status400BadRequest, ReasonCodes.BeefMalformed, "the BEEF has no transaction to submit");
-        }
-
-        string txid = subject.ToDisplayHex();
-        string beefBase64 = Convert.ToBase64String(body);
-        TxRecord record = services.Records.New(txid, beefBase64, topics.Values, baskets.Values);
-        byte[] submitted = JsonSerializer.SerializeToUtf8Bytes(new BeefSubmitted(txid, beefBase64, topics.Values, baskets.Values, record.UpdatedAt), TxRecords.Json);
-        try
-        {
-            // One transaction on the outbox store: the record and its beef.submitted event commit together, or neither.
-            await services.Records.Store.ExecuteTransactionAsync(
-            [
-                new StateOperation.Upsert(new StateWrite(Names.TxKey(txid), record.ToJson(), Concurrency: StateConcurrency.FirstWrite)),
-                new StateOperation.Upsert(new StateWrite(Names.TxKey(txid), submitted, Metadata: new Dictionary<string, string>
-                {
-                    [StateMetadata.OutboxProjection] = "true",
-                    ["cloudevent.type"] = Names.Topics.BeefSubmitted,
-                    ["cloudevent.subject"] = txid,
-                })),
-            ], cancellationToken).ConfigureAwait(false);
-        }
-        catch (StateConcurrencyException)
-        {
-            // Submitted before: nothing changes; answer where it is now.
-            if (await services.Records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is var (existing, _))
-            {
-                return TypedResults.Accepted($"/v1/tx/{txid}", new Submitted(txid, Status(existing.Status)));
-            }
-
-            throw;
-        }
-
-        return TypedResults.Accepted($"/v1/tx/{txid}", new Submitted(txid, Status(TxStatus.Received)));
+        TxStatus status = await BeefIntake.AcceptAsync(services.Records, txid, body, topics.Values, baskets.Values, Route, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Accepted($"/v1/tx/{txid}", new Submitted(txid, Status(status)));
     }
 
     internal static async Task<Results<Ok<TxView>, ProblemHttpResult>> GetTxAsync(string txid, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
@@ -145,7 +110,7 @@ public static class GatewayApi
 
     internal static string Status(TxStatus status) => JsonSerializer.Serialize(status, TxRecords.Json).Trim('"');
 
-    private static string NormalizeTopic(string topic)
+    internal static string NormalizeTopic(string topic)
     {
         string t = topic.Trim();
         return t.StartsWith("tm_", StringComparison.Ordinal) && t.Length <= 64 && !t.Contains("||", StringComparison.Ordinal)
@@ -154,7 +119,7 @@ public static class GatewayApi
     }
 
     /// <summary>A header holding a JSON array of names, normalized and deduplicated.</summary>
-    private static (IReadOnlyList<string> Values, string? Error) ReadTargets(HttpRequest request, string header, int max, Func<string, string> normalize)
+    internal static (IReadOnlyList<string> Values, string? Error) ReadTargets(HttpRequest request, string header, int max, Func<string, string> normalize)
     {
         string? raw = request.Headers[header];
         if (string.IsNullOrWhiteSpace(raw))

@@ -53,16 +53,22 @@ internal sealed class PipelineFixture : IAsyncDisposable
     /// <summary>Every event seen, per topic, in arrival order.</summary>
     public ConcurrentDictionary<string, ConcurrentQueue<CloudEvent>> Events { get; } = new();
 
-    public static string Samples(string file)
+    /// <summary>The directory holding Atomic.Dapr.sln.</summary>
+    public static string RepositoryRoot
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Atomic.Dapr.sln")))
+        get
         {
-            root = Path.GetDirectoryName(root)!;
-        }
+            string root = AppContext.BaseDirectory;
+            while (!File.Exists(Path.Combine(root, "Atomic.Dapr.sln")))
+            {
+                root = Path.GetDirectoryName(root)!;
+            }
 
-        return Path.Combine(root, "samples", file);
+            return root;
+        }
     }
+
+    public static string Samples(string file) => Path.Combine(RepositoryRoot, "samples", file);
 
     public static async Task<PipelineFixture> StartAsync(IChainTracker? tracker = null, bool verifier = true, bool overlay = true, bool kestrel = false)
     {

@@ -139,7 +139,6 @@ public static class OverlayApi
 
         if (!verdict.IsValid)
         {
-            Telemetry.BeefRefused.Add(1, new System.Diagnostics.TagList { { "code", verdict.Code } });
             return Problems.Of(StatusCodes.Status400BadRequest, verdict.Code ?? ReasonCodes.BeefMalformed, verdict.Reason ?? "the BEEF failed SPV");
         }
 

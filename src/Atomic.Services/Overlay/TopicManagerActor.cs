@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Scripts;

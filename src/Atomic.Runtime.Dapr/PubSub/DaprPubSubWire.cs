@@ -25,8 +25,8 @@ public sealed record DaprSubscriptionEntry(
     [property: JsonPropertyName("pubsubname")] string PubSubName,
     [property: JsonPropertyName("topic")] string Topic,
     [property: JsonPropertyName("route")] string Route,
-    [property: JsonPropertyName("deadLetterTopic")] string? DeadLetterTopic,
-    [property: JsonPropertyName("metadata")] IReadOnlyDictionary<string, string>? Metadata);
+    [property: JsonPropertyName("deadLetterTopic"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeadLetterTopic,
+    [property: JsonPropertyName("metadata"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Metadata);
 
 /// <summary>The app's answer to one delivery: <c>SUCCESS</c>, <c>RETRY</c> or <c>DROP</c>.</summary>
 public sealed record DaprDeliveryAnswer([property: JsonPropertyName("status")] string Status)

@@ -91,7 +91,13 @@ public sealed class DaprSubscriptionTable
             int limit = chosen.Where((_, i) => results[i] == DeliveryResult.Retry).Max(r => (r.Subscription.Retry ?? RetryPolicy.Default).MaxAttempts);
             lock (_lock)
             {
-                return entry.Failed(cloudEvent.Id) >= limit ? DeliveryResult.Drop : DeliveryResult.Retry;
+                if (entry.Failed(cloudEvent.Id) < limit)
+                {
+                    return DeliveryResult.Retry;
+                }
+
+                entry.Settled(cloudEvent.Id);
+                return DeliveryResult.Drop;
             }
         }
 
@@ -131,7 +137,7 @@ public sealed class DaprSubscriptionTable
             return turn;
         }
 
-        /// <summary>Counts one more failed delivery of the event; at the limit the count is forgotten (the event is being dropped).</summary>
+        /// <summary>Counts one more failed delivery of the event.</summary>
         public int Failed(string eventId)
         {
             if (_failures.Count >= MaxTrackedEvents && !_failures.ContainsKey(eventId))

@@ -6,9 +6,13 @@ namespace Atomic.Cli;
 /// <summary>The <c>atomic</c> command line: builds the command tree and maps every failure to an exit code.</summary>
 public static class AtomicCli
 {
-    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken) =>
+        RunAsync(args, console, httpHandler: null, cancellationToken);
+
+    /// <param name="httpHandler">Sends the HTTP requests of commands that talk to a server (tests pass an in-process one); null opens real connections.</param>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, HttpMessageHandler? httpHandler, CancellationToken cancellationToken)
     {
-        var root = new RootCommand("Atomic.Dapr tools for BSV transactions: verify BEEF by SPV, inspect and convert it.");
+        var root = new RootCommand("Atomic.Dapr tools for BSV transactions: verify BEEF by SPV, inspect and convert it, and run the demo against the server.");
         var beef = new Command("beef", "BEEF (BRC-62/96/95) tools.")
         {
             BeefVerifyCommand.Create(console),
@@ -17,6 +21,7 @@ public static class AtomicCli
             BeefEfCommand.Create(console),
         };
         root.Add(beef);
+        root.Add(DemoCommand.Create(console, httpHandler));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -14,12 +14,17 @@ internal static class CliFixture
 
     public static async Task<Run> RunAsync(string stdin, params string[] args) => await RunAsync(Encoding.UTF8.GetBytes(stdin), args);
 
-    public static async Task<Run> RunAsync(byte[] stdin, params string[] args)
+    public static Task<Run> RunAsync(byte[] stdin, params string[] args) => RunAsync(stdin, http: null, args);
+
+    /// <summary>Runs the CLI with empty stdin and its HTTP requests sent through <paramref name="http"/> (null: real connections).</summary>
+    public static Task<Run> RunWithHttpAsync(HttpMessageHandler? http, params string[] args) => RunAsync([], http, args);
+
+    private static async Task<Run> RunAsync(byte[] stdin, HttpMessageHandler? http, string[] args)
     {
         using var input = new MemoryStream(stdin);
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = await AtomicCli.RunAsync(args, new CliConsole(input, output, error), CancellationToken.None);
+        int code = await AtomicCli.RunAsync(args, new CliConsole(input, output, error), http, CancellationToken.None);
         return new Run(code, output.ToString(), error.ToString());
     }
 

@@ -1,0 +1,189 @@
+using Atomic.Runtime.PubSub;
+
+namespace Atomic.Runtime.Dapr.PubSub;
+
+/// <summary>
+/// The app's subscriptions, as the sidecar sees them: one Dapr subscription (and one delivery route) per pub/sub and
+/// topic. Dapr delivers each event once per app, so this table does what the port promises beyond that: each consumer
+/// of the topic (subscriptions sharing a <see cref="Subscription.Consumer"/>, or each unnamed subscription alone) gets
+/// the event, a subscription runs at most <see cref="Subscription.MaxConcurrency"/> handlers at once, and once an event
+/// has failed <see cref="RetryPolicy.MaxAttempts"/> deliveries the app answers DROP so the sidecar dead-letters it.
+/// </summary>
+/// <remarks>
+/// The backoff between redeliveries is the sidecar's resiliency policy, not <see cref="RetryPolicy"/>. Attempts are
+/// counted in memory (at most <see cref="MaxTrackedEvents"/> events): a restart or an overflow means more attempts,
+/// never fewer.
+/// </remarks>
+public sealed class DaprSubscriptionTable
+{
+    /// <summary>Where deliveries arrive: <c>/dapr/pubsub/{pubsub}/{topic}</c>.</summary>
+    public const string RoutePrefix = "/dapr/pubsub/";
+
+    public const int MaxTrackedEvents = 10_000;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string PubSub, string Topic), TopicSubscriptions> _topics = [];
+    private long _nextId;
+
+    /// <summary>The delivery route of a pub/sub and topic, path segments escaped.</summary>
+    public static string RouteFor(string pubsub, string topic) => $"{RoutePrefix}{Uri.EscapeDataString(pubsub)}/{Uri.EscapeDataString(topic)}";
+
+    /// <summary>Adds a subscription; dispose to remove it. Subscriptions of one topic must agree on the dead-letter topic (Dapr has one per app subscription).</summary>
+    public IAsyncDisposable Add(Subscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentException.ThrowIfNullOrWhiteSpace(subscription.Topic);
+        ArgumentOutOfRangeException.ThrowIfLessThan(subscription.MaxConcurrency, 1, nameof(subscription));
+        lock (_lock)
+        {
+            (string, string) key = (subscription.PubSubName, subscription.Topic);
+            if (!_topics.TryGetValue(key, out TopicSubscriptions? topic))
+            {
+                _topics[key] = topic = new TopicSubscriptions(subscription.DeadLetterTopic);
+            }
+            else if (!string.Equals(topic.DeadLetterTopic, subscription.DeadLetterTopic, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException(
+                    $"topic '{subscription.Topic}' of pub/sub '{subscription.PubSubName}' already has dead-letter topic '{topic.DeadLetterTopic ?? "(none)"}': on Dapr an app has one subscription, so one dead-letter topic, per topic");
+            }
+
+            var registration = new Registration(this, key, subscription, subscription.Consumer ?? $"#{++_nextId}");
+            topic.Registrations.Add(registration);
+            return registration;
+        }
+    }
+
+    /// <summary>The programmatic subscriptions the app answers on <c>GET /dapr/subscribe</c>.</summary>
+    public IReadOnlyList<DaprSubscriptionEntry> Entries()
+    {
+        lock (_lock)
+        {
+            return _topics
+                .OrderBy(t => t.Key.PubSub, StringComparer.Ordinal).ThenBy(t => t.Key.Topic, StringComparer.Ordinal)
+                .Select(t => new DaprSubscriptionEntry(t.Key.PubSub, t.Key.Topic, RouteFor(t.Key.PubSub, t.Key.Topic), t.Value.DeadLetterTopic, null))
+                .ToList();
+        }
+    }
+
+    /// <summary>
+    /// Runs one delivery through the topic's consumers. With no live subscription the answer is Retry: the event is
+    /// kept for when the app subscribes again (the sidecar only learns of an unsubscription at the app's next start).
+    /// </summary>
+    public async Task<DeliveryResult> DeliverAsync(string pubsub, string topic, CloudEvent cloudEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(cloudEvent);
+        TopicSubscriptions? entry;
+        List<Registration> chosen;
+        lock (_lock)
+        {
+            if (!_topics.TryGetValue((pubsub, topic), out entry) || entry.Registrations.Count == 0)
+            {
+                return DeliveryResult.Retry;
+            }
+
+            chosen = [.. entry.Registrations.GroupBy(r => r.Consumer, StringComparer.Ordinal)
+                .Select(g => g.ElementAt((int)(entry.NextTurn(g.Key) % (ulong)g.Count())))];
+        }
+
+        DeliveryResult[] results = await Task.WhenAll(chosen.Select(r => r.RunAsync(cloudEvent, cancellationToken))).ConfigureAwait(false);
+        if (results.Contains(DeliveryResult.Retry))
+        {
+            int limit = chosen.Where((_, i) => results[i] == DeliveryResult.Retry).Max(r => (r.Subscription.Retry ?? RetryPolicy.Default).MaxAttempts);
+            lock (_lock)
+            {
+                if (entry.Failed(cloudEvent.Id) < limit)
+                {
+                    return DeliveryResult.Retry;
+                }
+
+                entry.Settled(cloudEvent.Id);
+                return DeliveryResult.Drop;
+            }
+        }
+
+        lock (_lock)
+        {
+            entry.Settled(cloudEvent.Id);
+        }
+
+        return results.Contains(DeliveryResult.Drop) ? DeliveryResult.Drop : DeliveryResult.Success;
+    }
+
+    private void Remove(Registration registration)
+    {
+        lock (_lock)
+        {
+            if (_topics.TryGetValue(registration.Key, out TopicSubscriptions? topic) && topic.Registrations.Remove(registration) && topic.Registrations.Count == 0)
+            {
+                _topics.Remove(registration.Key);
+            }
+        }
+    }
+
+    /// <summary>The subscriptions of one topic, their turn counters and the failed-attempt counts (guarded by the table's lock).</summary>
+    private sealed class TopicSubscriptions(string? deadLetterTopic)
+    {
+        private readonly Dictionary<string, ulong> _turns = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
+
+        public string? DeadLetterTopic { get; } = deadLetterTopic;
+
+        public List<Registration> Registrations { get; } = [];
+
+        public ulong NextTurn(string consumer)
+        {
+            _turns.TryGetValue(consumer, out ulong turn);
+            _turns[consumer] = turn + 1;
+            return turn;
+        }
+
+        /// <summary>Counts one more failed delivery of the event.</summary>
+        public int Failed(string eventId)
+        {
+            if (_failures.Count >= MaxTrackedEvents && !_failures.ContainsKey(eventId))
+            {
+                _failures.Clear();
+            }
+
+            int failures = _failures.GetValueOrDefault(eventId) + 1;
+            _failures[eventId] = failures;
+            return failures;
+        }
+
+        public void Settled(string eventId) => _failures.Remove(eventId);
+    }
+
+    private sealed class Registration(DaprSubscriptionTable table, (string, string) key, Subscription subscription, string consumer) : IAsyncDisposable
+    {
+        private readonly SemaphoreSlim _slots = new(subscription.MaxConcurrency, subscription.MaxConcurrency);
+
+        public (string PubSub, string Topic) Key { get; } = key;
+
+        public Subscription Subscription { get; } = subscription;
+
+        public string Consumer { get; } = consumer;
+
+        public async Task<DeliveryResult> RunAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await Subscription.Handler(cloudEvent, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return DeliveryResult.Retry; // the port's rule: a handler that throws counts as Retry
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            table.Remove(this);
+            return ValueTask.CompletedTask;
+        }
+    }
+}

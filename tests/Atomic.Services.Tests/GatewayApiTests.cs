@@ -140,6 +140,26 @@ public sealed class GatewayApiTests
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
     }
 
+    [Fact]
+    public async Task The_beef_of_a_submitted_transaction_is_served_as_bytes_or_hex()
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(verifier: false);
+        (await pipeline.Client.PostAsync("/v1/beef", Octets(SampleBeef))).StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        HttpResponseMessage bytes = await pipeline.Client.GetAsync($"/v1/tx/{SampleTxId}/beef");
+        bytes.StatusCode.Should().Be(HttpStatusCode.OK);
+        bytes.Content.Headers.ContentType!.MediaType.Should().Be("application/octet-stream");
+        (await bytes.Content.ReadAsByteArrayAsync()).Should().Equal(SampleBeef);
+
+        using var hex = new HttpRequestMessage(HttpMethod.Get, $"/v1/tx/{SampleTxId.ToUpperInvariant()}/beef");
+        hex.Headers.Accept.ParseAdd("text/plain");
+        HttpResponseMessage text = await pipeline.Client.SendAsync(hex);
+        (await text.Content.ReadAsStringAsync()).Should().Be(Convert.ToHexStringLower(SampleBeef));
+
+        (await pipeline.Client.GetAsync($"/v1/tx/{new string('0', 64)}/beef")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await pipeline.Client.GetAsync("/v1/tx/zz/beef")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(Patience);

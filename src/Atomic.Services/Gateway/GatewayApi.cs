@@ -24,6 +24,7 @@ public static class GatewayApi
         RouteGroupBuilder v1 = app.MapGroup("/v1");
         v1.MapPost("/beef", SubmitBeefAsync);
         v1.MapGet("/tx/{txid}", GetTxAsync);
+        v1.MapGet("/tx/{txid}/beef", GetTxBeefAsync);
         return v1;
     }
 
@@ -104,6 +105,28 @@ public static class GatewayApi
 
         TxError? error = record.Status is TxStatus.Rejected or TxStatus.Failed ? new TxError(record.Code ?? "UNKNOWN", record.Reason ?? string.Empty) : null;
         return TypedResults.Ok(new TxView(record.TxId, Status(record.Status), error, record.Topics, record.MerklePath));
+    }
+
+    /// <summary>
+    /// The transaction's BEEF as the pipeline holds it: as submitted, and once mined upgraded with the transaction's own
+    /// merkle path (so a client can keep it as proof). Bytes, or hex with <c>Accept: text/plain</c>.
+    /// </summary>
+    internal static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> GetTxBeefAsync(string txid, HttpRequest request, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
+    {
+        if (!Hash256.TryFromDisplayHex(txid, out _) || txid.Length != 64)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, "a txid is 64 hex characters");
+        }
+
+        if (await services.Records.GetAsync(txid.ToLowerInvariant(), cancellationToken).ConfigureAwait(false) is not var (record, _))
+        {
+            return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"no transaction {txid} was submitted here");
+        }
+
+        byte[] beef = Convert.FromBase64String(record.Beef);
+        return request.Headers.Accept.ToString().Contains("text/plain", StringComparison.OrdinalIgnoreCase)
+            ? TypedResults.Text(Hex.Encode(beef), "text/plain")
+            : TypedResults.File(beef, "application/octet-stream");
     }
 
     internal static string Status(TxStatus status) => JsonSerializer.Serialize(status, TxRecords.Json).Trim('"');

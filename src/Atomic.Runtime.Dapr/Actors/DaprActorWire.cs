@@ -24,9 +24,9 @@ public sealed record DaprReentrancyConfig(
 /// <summary>One entry of <c>entitiesConfig</c>: per-type overrides (absent fields: as the runtime).</summary>
 public sealed record DaprEntityConfig(
     [property: JsonPropertyName("entities")] IReadOnlyList<string> Entities,
-    [property: JsonPropertyName("actorIdleTimeout")] string? ActorIdleTimeout,
-    [property: JsonPropertyName("drainOngoingCallTimeout")] string? DrainOngoingCallTimeout,
-    [property: JsonPropertyName("reentrancy")] DaprReentrancyConfig? Reentrancy);
+    [property: JsonPropertyName("actorIdleTimeout"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ActorIdleTimeout,
+    [property: JsonPropertyName("drainOngoingCallTimeout"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DrainOngoingCallTimeout,
+    [property: JsonPropertyName("reentrancy"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DaprReentrancyConfig? Reentrancy);
 
 /// <summary>The body of <c>POST|PUT /v1.0/actors/{type}/{id}/reminders/{name}</c> and the answer of its GET; <c>period</c> is empty for a single firing.</summary>
 internal sealed record DaprReminderRequest(

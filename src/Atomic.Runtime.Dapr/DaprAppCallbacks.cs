@@ -81,7 +81,7 @@ public static class DaprAppCallbacks
     private static string Unescape(string segment) => segment.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The body, or null when it is longer than <paramref name="limit"/>.</summary>
-    private static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
         {
@@ -117,14 +117,17 @@ public sealed class DaprCallbackServices
     public required ILogger<DaprSubscriptionTable> Logger { get; init; }
 
     /// <summary>True when no <c>APP_API_TOKEN</c> is set, or the request carries it as <c>dapr-api-token</c> (compared in constant time).</summary>
-    public bool IsFromSidecar()
+    public bool IsFromSidecar() => Carries(Options, Http.Request);
+
+    /// <summary>The check of every callback, pub/sub and actors alike.</summary>
+    internal static bool Carries(DaprOptions options, HttpRequest request)
     {
-        if (Options.AppApiToken is null)
+        if (options.AppApiToken is null)
         {
             return true;
         }
 
-        string? given = Http.Request.Headers[DaprOptions.TokenHeader];
-        return given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(Options.AppApiToken));
+        string? given = request.Headers[DaprOptions.TokenHeader];
+        return given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(options.AppApiToken));
     }
 }

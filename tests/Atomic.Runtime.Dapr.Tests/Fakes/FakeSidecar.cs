@@ -40,6 +40,12 @@ public sealed record FakeSidecarOptions
     /// <summary>State stores with an outbox: store name → (<c>outboxPublishPubsub</c>, <c>outboxPublishTopic</c>).</summary>
     public IReadOnlyDictionary<string, (string PubSub, string Topic)> Outboxes { get; init; } = new Dictionary<string, (string, string)>();
 
+    /// <summary>The app id: the first part of every actor state key.</summary>
+    public string AppId { get; init; } = "app";
+
+    /// <summary>The state store daprd keeps actor state in (<c>actorStateStore: "true"</c>).</summary>
+    public string ActorStateStore { get; init; } = "statestore";
+
     /// <summary>Makes the broker refuse an event (by its CloudEvent id) with the returned error, for bulk-publish failures.</summary>
     public Func<string, string?>? RefuseEvent { get; init; }
 }
@@ -100,6 +106,7 @@ public sealed partial class FakeSidecar : IAsyncDisposable
         host.Use(sidecar.RecordAndAuthenticateAsync);
         sidecar.MapState(host);
         sidecar.MapPublish(host);
+        sidecar.MapActors(host);
         await host.StartAsync();
         sidecar.Address = new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
         return sidecar;
@@ -118,6 +125,7 @@ public sealed partial class FakeSidecar : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
+        StopActors();
         await WhenDeliveriesSettledAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
         await _host.StopAsync();
         await _host.DisposeAsync();

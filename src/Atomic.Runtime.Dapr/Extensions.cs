@@ -2,6 +2,8 @@ using Atomic.Runtime.Actors;
 using Atomic.Runtime.Dapr.Actors;
 using Atomic.Runtime.Dapr.PubSub;
 using Atomic.Runtime.Dapr.State;
+using Atomic.Runtime.Dapr.Workflow;
+using Atomic.Runtime.Workflow;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -52,6 +54,37 @@ public static class Extensions
             return new DaprActorRuntime(actorOptions, sp.GetRequiredKeyedService<HttpClient>(DaprSidecarKey), sp.GetService<TimeProvider>());
         });
         services.TryAddSingleton<IActorClient>(sp => sp.GetRequiredService<DaprActorRuntime>());
+        return services;
+    }
+
+    /// <summary>
+    /// Registers workflows on the sidecar: the <see cref="DaprWorkflowWorker"/> (a hosted service on the gRPC port,
+    /// <c>DAPR_GRPC_PORT</c>) running the workflows and activities <paramref name="configure"/> registers, and the
+    /// <see cref="DaprWorkflowClient"/> as <see cref="IWorkflowClient"/>.
+    /// </summary>
+    public static IServiceCollection AddDaprWorkflows(
+        this IServiceCollection services,
+        Action<WorkflowRegistry, IServiceProvider> configure,
+        DaprOptions? options = null,
+        DaprWorkflowWorkerOptions? workerOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.TryAddSingleton(options ?? DaprOptions.FromEnvironment());
+        services.TryAddKeyedSingleton(DaprSidecarKey, (sp, _) => DaprSidecar.CreateHttpClient(sp.GetRequiredService<DaprOptions>()));
+        services.TryAddSingleton(sp =>
+        {
+            DaprOptions dapr = sp.GetRequiredService<DaprOptions>();
+            return new GrpcClient(new Uri($"http://{dapr.HttpEndpoint.Host}:{dapr.GrpcPort}/"), dapr.ApiToken);
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var registry = new WorkflowRegistry();
+            configure(registry, sp);
+            return registry;
+        });
+        services.AddHostedService(sp => new DaprWorkflowWorker(sp.GetRequiredService<GrpcClient>(), sp.GetRequiredService<WorkflowRegistry>(), workerOptions));
+        services.TryAddSingleton<IWorkflowClient>(sp => new DaprWorkflowClient(sp.GetRequiredKeyedService<HttpClient>(DaprSidecarKey)));
         return services;
     }
 

@@ -4,7 +4,7 @@ using Atomic.Runtime.State;
 namespace Atomic.Runtime.Tests.Workflow;
 
 /// <summary>The workflow conformance suite on <c>state.in-memory</c>.</summary>
-public sealed class InMemoryWorkflowConformanceTests : WorkflowConformance
+public sealed class InMemoryWorkflowConformanceTests : EmbeddedWorkflowConformance
 {
     protected override IStateStore Store { get; } = new InMemoryStateStore("statestore");
 }

@@ -8,7 +8,7 @@ namespace Atomic.Runtime.Tests.Workflow;
 /// The workflow conformance suite on <c>state.postgresql</c> on a real server (./test.sh starts one and sets
 /// ATOMIC_TEST_POSTGRES). Each test gets its own table, dropped afterwards.
 /// </summary>
-public sealed class PostgresWorkflowConformanceTests : WorkflowConformance
+public sealed class PostgresWorkflowConformanceTests : EmbeddedWorkflowConformance
 {
     private static readonly string ConnectionString = Environment.GetEnvironmentVariable("ATOMIC_TEST_POSTGRES")
         ?? "Host=127.0.0.1;Port=5432;Username=atomic;Password=atomic;Database=atomic_test";

@@ -4,7 +4,7 @@ using Atomic.Runtime.State;
 namespace Atomic.Runtime.Tests.Workflow;
 
 /// <summary>The workflow conformance suite on <c>state.sqlite</c>, each test on its own database file.</summary>
-public sealed class SqliteWorkflowConformanceTests : WorkflowConformance
+public sealed class SqliteWorkflowConformanceTests : EmbeddedWorkflowConformance
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"atomic-wf-sqlite-{Guid.NewGuid():n}");
     private readonly Lazy<IStateStore> _store;

@@ -99,7 +99,12 @@ public sealed partial class FakeSidecar : IAsyncDisposable
     public static async Task<FakeSidecar> StartAsync(FakeSidecarOptions options)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
+        ListenOptions? grpc = null;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1);
+            k.Listen(IPAddress.Loopback, 0, l => (grpc = l).Protocols = HttpProtocols.Http2); // h2c: prior knowledge only
+        });
         builder.Logging.ClearProviders();
         WebApplication host = builder.Build();
         var sidecar = new FakeSidecar(options, host);
@@ -107,8 +112,12 @@ public sealed partial class FakeSidecar : IAsyncDisposable
         sidecar.MapState(host);
         sidecar.MapPublish(host);
         sidecar.MapActors(host);
+        sidecar.MapWorkflows(host);
         await host.StartAsync();
-        sidecar.Address = new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        int grpcPort = grpc!.IPEndPoint!.Port;
+        sidecar.GrpcAddress = new Uri($"http://127.0.0.1:{grpcPort}/");
+        sidecar.Address = new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .First(a => new Uri(a).Port != grpcPort) + "/");
         return sidecar;
     }
 
@@ -125,6 +134,7 @@ public sealed partial class FakeSidecar : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
+        _workItems.Writer.TryComplete();
         StopActors();
         await WhenDeliveriesSettledAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
         await _host.StopAsync();
@@ -135,6 +145,12 @@ public sealed partial class FakeSidecar : IAsyncDisposable
 
     private async Task RecordAndAuthenticateAsync(HttpContext context, RequestDelegate next)
     {
+        if (context.Request.Path.StartsWithSegments(GrpcService))
+        {
+            await next(context); // gRPC checks its own headers and token, and answers in trailers
+            return;
+        }
+
         context.Request.EnableBuffering();
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8, leaveOpen: true);
         string body = await reader.ReadToEndAsync(context.RequestAborted);
@@ -153,6 +169,10 @@ public sealed partial class FakeSidecar : IAsyncDisposable
             catch (BadRequestException e)
             {
                 await ErrorAsync(context, StatusCodes.Status400BadRequest, "ERR_MALFORMED_REQUEST", e.Message);
+            }
+            catch (WorkflowError e)
+            {
+                await ErrorAsync(context, e.Status, e.ErrorCode, e.Message);
             }
         }
 

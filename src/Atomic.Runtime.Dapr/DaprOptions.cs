@@ -20,7 +20,7 @@ public sealed record DaprOptions
     /// <summary>The sidecar's HTTP API base address, ending in <c>/</c>.</summary>
     public Uri HttpEndpoint { get; init; } = new($"http://127.0.0.1:{DefaultHttpPort}/");
 
-    /// <summary>The sidecar's gRPC port (for the workflow worker, later).</summary>
+    /// <summary>The sidecar's gRPC port, where the workflow worker opens GetWorkItems.</summary>
     public int GrpcPort { get; init; } = DefaultGrpcPort;
 
     /// <summary>Sent as <c>dapr-api-token</c> on every call to the sidecar, when set.</summary>

@@ -72,6 +72,9 @@ internal sealed class ServerHost : IAsyncDisposable
         return builder;
     }
 
+    /// <param name="environment">Development (the dev chain on) or Production (off).</param>
+    /// <param name="settings">Configuration on top of appsettings; <c>{url}</c> in a value becomes the server's URL.</param>
+    /// <param name="directory">A folder from <see cref="CopyComponents"/>; a fresh copy when null.</param>
     public static async Task<ServerHost> StartAsync(
         string environment = "Development", IDictionary<string, string?>? settings = null, string? directory = null)
     {
@@ -88,7 +91,7 @@ internal sealed class ServerHost : IAsyncDisposable
         };
         foreach ((string key, string? value) in settings ?? new Dictionary<string, string?>())
         {
-            all[key] = value;
+            all[key] = value?.Replace("{url}", url, StringComparison.Ordinal); // a setting may name the server's own URL
         }
 
         WebApplicationBuilder builder = CreateBuilder(environment, all);

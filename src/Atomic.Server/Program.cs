@@ -10,6 +10,3 @@ await using WebApplication app = builder.Build();
 app.MapAtomicServer();
 
 await app.RunAsync();
-
-/// <summary>The entry point, visible to tests that host the server.</summary>
-public partial class Program;

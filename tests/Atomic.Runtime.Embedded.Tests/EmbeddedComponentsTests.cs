@@ -118,6 +118,17 @@ public sealed class EmbeddedComponentsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_durable_subscription_disposed_twice_at_once_stops_once_and_both_calls_complete()
+    {
+        // A host stopped twice at once (a test factory and the app's own Run) disposes its subscriptions twice.
+        await using EmbeddedComponents components = await Build(Sqlite("statestore", ("actorStateStore", "true")), Component("pubsub", "pubsub.in-memory"));
+        IAsyncDisposable subscription = components.PubSubs["pubsub"].Subscribe(new Subscription("pubsub", "work", (_, _) => Task.FromResult(DeliveryResult.Success), Consumer: "worker", MaxConcurrency: 4));
+        Task both = Task.WhenAll(subscription.DisposeAsync().AsTask(), subscription.DisposeAsync().AsTask());
+        await both.WaitAsync(TimeSpan.FromSeconds(20));
+        await subscription.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Without_any_state_store_the_pubsub_lives_in_memory()
     {
         await using EmbeddedComponents components = await Build(Component("pubsub", "pubsub.in-memory"));

@@ -320,6 +320,7 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
         private readonly CancellationTokenSource _stop = new();
         private readonly SemaphoreSlim _slots;
         private Task _loop = Task.CompletedTask;
+        private Lazy<Task>? _disposal;
 
         public Worker(DurablePubSub owner, Group group, Subscription subscription)
         {
@@ -337,7 +338,15 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
 
         public void Write(Pending pending) => _queue.Writer.TryWrite(pending);
 
-        public async ValueTask DisposeAsync()
+        /// <summary>Stops the loop and waits for running handlers; a second or concurrent call waits for the same stop.</summary>
+        public ValueTask DisposeAsync()
+        {
+            var mine = new Lazy<Task>(StopAsync);
+            Lazy<Task> first = Interlocked.CompareExchange(ref _disposal, mine, null) ?? mine;
+            return new ValueTask(first.Value);
+        }
+
+        private async Task StopAsync()
         {
             _owner.Remove(this);
             _queue.Writer.TryComplete();

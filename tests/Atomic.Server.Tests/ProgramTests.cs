@@ -30,11 +30,12 @@ public sealed class ProgramTests : IDisposable
             web.UseSetting("Atomic:Components", Path.Combine(_directory, "components"));
             web.UseSetting("Atomic:BaseDirectory", _directory);
         });
-        using HttpClient client = factory.CreateClient();
+        using HttpClient client = await Task.Run(factory.CreateClient).WaitAsync(TimeSpan.FromSeconds(60));
 
-        (await client.GetAsync("/healthz")).StatusCode.Should().Be(HttpStatusCode.OK);
-        JsonElement ready = await client.GetFromJsonAsync<JsonElement>("/readyz");
+        (await client.GetAsync("/healthz").WaitAsync(TimeSpan.FromSeconds(30))).StatusCode.Should().Be(HttpStatusCode.OK);
+        JsonElement ready = await client.GetFromJsonAsync<JsonElement>("/readyz").WaitAsync(TimeSpan.FromSeconds(30));
         ready.GetProperty("status").GetString().Should().Be("Healthy");
+        await factory.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
         File.Exists(Path.Combine(_directory, "data", "state.db")).Should().BeTrue("the settings reached the composition before the components were loaded");
     }
 }

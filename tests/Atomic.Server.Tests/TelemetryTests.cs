@@ -90,9 +90,17 @@ public sealed class TelemetryTests
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Url,
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_SERVICE_NAME"] = "atomic-telemetry-test",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
         }))
         {
             await PipelineTests.RunAsync(server);
+
+            // The queue-depth gauge has points only while the stages are subscribed: wait for a periodic export of it.
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (!collector.Requests.TryGetValue("/v1/metrics", out ConcurrentBag<byte[]>? bodies) || !bodies.Any(b => Encoding.UTF8.GetString(b).Contains("atomic.pubsub.pending", StringComparison.Ordinal)))
+            {
+                await Task.Delay(50, deadline.Token);
+            }
         }
 
         // Stopping flushed both providers.

@@ -57,7 +57,14 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
             _meterProvider = Sdk.CreateMeterProviderBuilder()
                 .SetResourceBuilder(resource)
                 .AddMeter(Meters)
-                .AddOtlpExporter((exporter, _) => Configure(exporter, "METRICS", MetricsEndpoint))
+                .AddOtlpExporter((exporter, reader) =>
+                {
+                    Configure(exporter, "METRICS", MetricsEndpoint);
+                    if (Milliseconds("OTEL_METRIC_EXPORT_INTERVAL") is int interval)
+                    {
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
+                    }
+                })
                 .Build();
         }
 
@@ -108,8 +115,9 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
     }
 
     /// <summary>
-    /// The exporter reads the all-signal variables itself; without OpenTelemetry.Extensions.Hosting it ignores the
-    /// per-signal ones, so those (endpoint, protocol, headers) are applied here, as the specification reads them.
+    /// The exporter reads the all-signal variables from the environment itself; without OpenTelemetry.Extensions.Hosting
+    /// it ignores the per-signal ones, so those (endpoint, protocol, headers, and the metric export interval) are applied
+    /// here from the configuration (which includes the environment), as the specification reads them.
     /// </summary>
     private void Configure(OtlpExporterOptions exporter, string signal, string endpoint)
     {
@@ -140,6 +148,12 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
             exporter.Headers = headers;
         }
     }
+
+    /// <summary>A positive whole number of milliseconds from <paramref name="key"/>, or null when unset.</summary>
+    private int? Milliseconds(string key) =>
+        Setting(_configuration, key) is not string text ? null
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) && value > 0 ? value
+        : throw new ServerConfigurationException($"{key} must be a positive number of milliseconds, got '{text}'");
 
     private static string? Setting(IConfiguration configuration, string key) =>
         configuration[key] is { Length: > 0 } value ? value : Environment.GetEnvironmentVariable(key) is { Length: > 0 } env ? env : null;

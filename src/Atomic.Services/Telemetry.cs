@@ -34,6 +34,18 @@ public static class Telemetry
 
     public static readonly Histogram<double> BroadcastDuration = Meter.CreateHistogram<double>("atomic.broadcast.duration", "s", "time of one ARC broadcast call");
 
+    /// <summary>Records <see cref="ProcessingDuration"/> for a record that has just reached <paramref name="stage"/>: its last step's time minus its first's.</summary>
+    internal static void RecordStage(Transactions.TxRecord record, string stage)
+    {
+        if (record.History.Count < 2)
+        {
+            return;
+        }
+
+        double seconds = Math.Max(0, (record.History[^1].At - record.History[0].At).TotalSeconds);
+        ProcessingDuration.Record(seconds, new KeyValuePair<string, object?>("stage", stage));
+    }
+
     /// <summary>Topic admissions (tags <c>topic</c>, <c>outcome</c>: <c>admitted</c> or <c>none</c>).</summary>
     public static readonly Counter<long> TopicAdmissions = Meter.CreateCounter<long>("atomic.topic.admissions", "{tx}", "transactions examined by topic managers");
 }

@@ -125,6 +125,29 @@ public sealed class ComponentLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("host=127.0.0.1 port=5432 user=atomic password=atomic dbname=atomic", "Host=127.0.0.1;Port=5432;Username=atomic;Password=atomic;Database=atomic")]
+    [InlineData("host=db user=atomic password='a b\\'c' database=x sslmode=disable connect_timeout=10", "Host=db;Username=atomic;Password=\"a b'c\";Database=x;SSL Mode=Disable;Timeout=10")]
+    [InlineData("postgres://atomic:p%40ss@db:6432/atomic?sslmode=require", "Host=db;Port=6432;Username=atomic;Password=p@ss;Database=atomic;SSL Mode=Require")]
+    [InlineData("Host=127.0.0.1;Port=5432;Username=atomic", "Host=127.0.0.1;Port=5432;Username=atomic")]
+    public void Dapr_style_postgresql_connection_strings_become_Npgsql_ones(string value, string expected)
+    {
+        var actual = new Npgsql.NpgsqlConnectionStringBuilder(StateStoreFactory.PostgresConnectionString(value));
+        actual.EquivalentTo(new Npgsql.NpgsqlConnectionStringBuilder(expected)).Should().BeTrue(actual.ConnectionString);
+    }
+
+    [Theory]
+    [InlineData("host=db port=none")]
+    [InlineData("host=db nonsense")]
+    [InlineData("host=db password='open")]
+    [InlineData("host=db colour=blue")]
+    public void An_unreadable_postgresql_connection_string_stops_start_up_naming_the_file(string value)
+    {
+        string path = Write("pg.yaml", $"apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.postgresql\n  version: v1\n  metadata:\n  - name: connectionString\n    value: \"{value}\"\n");
+        FluentActions.Invoking(() => StateStoreFactory.Create(ComponentLoader.LoadDirectory(_directory).Single(), _directory))
+            .Should().Throw<ComponentException>().Where(e => e.File == path && e.Field == "spec.metadata");
+    }
+
+    [Theory]
     [InlineData("data/state.db", "Data Source=")]
     [InlineData("file:state.db?cache=shared", "Data Source=")]
     [InlineData("Data Source=/tmp/x.db;Pooling=False", "Data Source=/tmp/x.db;Pooling=False")]

@@ -1,6 +1,7 @@
 using System.Text;
 using Atomic.Runtime.Embedded.Components;
 using Atomic.Runtime.Embedded.PubSub;
+using Atomic.Runtime.Embedded.State;
 using Atomic.Runtime.PubSub;
 using Atomic.Runtime.State;
 
@@ -36,11 +37,33 @@ public sealed class EmbeddedComponentsTests : IDisposable
     private Task<EmbeddedComponents> Build(params ComponentDefinition[] components) => EmbeddedComponents.BuildAsync(components, _directory);
 
     [Fact]
-    public async Task The_repository_components_give_a_sqlite_actor_store_and_a_pubsub_durable_in_it()
+    public async Task The_repository_components_give_a_sqlite_actor_store_and_a_txstore_whose_outbox_commits_with_the_durable_pubsub()
     {
         await using EmbeddedComponents components = await EmbeddedComponents.LoadAsync(Path.Combine(RepositoryRoot(), "components"), _directory);
         components.ActorStateStore.Should().BeSameAs(components.StateStores["statestore"]);
-        components.PubSubs["pubsub"].Should().BeOfType<DurablePubSub>().Which.Store.Should().BeSameAs(components.StateStores["statestore"]);
+        components.StateStores["statestore"].Should().BeOfType<SqliteStateStore>();
+        OutboxStateStore txstore = components.StateStores["txstore"].Should().BeOfType<OutboxStateStore>().Subject;
+        txstore.Outbox.Should().Be(("pubsub", "beef.submitted"));
+        DurablePubSub pubsub = components.PubSubs["pubsub"].Should().BeOfType<DurablePubSub>().Subject;
+        pubsub.Store.Should().NotBeSameAs(components.StateStores["statestore"]);
+        pubsub.Store.Name.Should().Be("txstore");
+        File.Exists(Path.Combine(_directory, "data", "state.db")).Should().BeTrue("both stores share one SQLite file under the base directory");
+        Directory.EnumerateFiles(Path.Combine(_directory, "data")).Select(Path.GetFileName).Should().NotContain(n => n!.StartsWith("tx", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_repository_components_commit_a_record_and_its_beef_submitted_event_together()
+    {
+        await using EmbeddedComponents components = await EmbeddedComponents.LoadAsync(Path.Combine(RepositoryRoot(), "components"), _directory);
+        var received = new TaskCompletionSource<CloudEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using IAsyncDisposable _ = components.PubSubs["pubsub"].Subscribe(new Subscription("pubsub", "beef.submitted", (e, _) =>
+        {
+            received.TrySetResult(e);
+            return Task.FromResult(DeliveryResult.Success);
+        }, Consumer: "atomic-verifier"));
+        await components.StateStores["txstore"].ExecuteTransactionAsync([new StateOperation.Upsert(new StateWrite("tx||cd", Encoding.UTF8.GetBytes("{\"txid\":\"cd\"}")))]);
+        (await received.Task.WaitAsync(TimeSpan.FromSeconds(20))).Subject.Should().Be("tx||cd");
+        (await components.StateStores["statestore"].GetAsync("tx||cd")).Should().BeNull("records live in txstore's own table");
     }
 
     [Fact]
@@ -62,6 +85,47 @@ public sealed class EmbeddedComponentsTests : IDisposable
         CloudEvent e = await received.Task.WaitAsync(TimeSpan.FromSeconds(20));
         e.Subject.Should().Be("tx||ab");
         Encoding.UTF8.GetString(e.Data.Span).Should().Be("{\"txid\":\"ab\"}");
+    }
+
+    [Fact]
+    public async Task The_durable_pubsub_counts_the_deliveries_it_holds_unsettled_per_topic_and_consumer()
+    {
+        await using EmbeddedComponents components = await Build(Sqlite("statestore", ("actorStateStore", "true")), Component("pubsub", "pubsub.in-memory"));
+        var pubsub = (DurablePubSub)components.PubSubs["pubsub"];
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int started = 0;
+        await using IAsyncDisposable _ = pubsub.Subscribe(new Subscription("pubsub", "work", async (e, ct) =>
+        {
+            Interlocked.Increment(ref started);
+            await release.Task.WaitAsync(ct);
+            return DeliveryResult.Success;
+        }, Consumer: "worker", MaxConcurrency: 1));
+
+        for (int i = 0; i < 3; i++)
+        {
+            await pubsub.PublishAsync(CloudEvent.Create("pubsub", "work", "{}"u8.ToArray(), $"s{i}"));
+        }
+
+        pubsub.PendingCounts().Should().ContainSingle().Which.Should().Be(new DurablePubSub.PendingDeliveries("work", "worker", 3));
+        release.SetResult();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (pubsub.PendingCounts().Single().Count > 0)
+        {
+            await Task.Delay(10, deadline.Token);
+        }
+
+        started.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task A_durable_subscription_disposed_twice_at_once_stops_once_and_both_calls_complete()
+    {
+        // A host stopped twice at once (a test factory and the app's own Run) disposes its subscriptions twice.
+        await using EmbeddedComponents components = await Build(Sqlite("statestore", ("actorStateStore", "true")), Component("pubsub", "pubsub.in-memory"));
+        IAsyncDisposable subscription = components.PubSubs["pubsub"].Subscribe(new Subscription("pubsub", "work", (_, _) => Task.FromResult(DeliveryResult.Success), Consumer: "worker", MaxConcurrency: 4));
+        Task both = Task.WhenAll(subscription.DisposeAsync().AsTask(), subscription.DisposeAsync().AsTask());
+        await both.WaitAsync(TimeSpan.FromSeconds(20));
+        await subscription.DisposeAsync();
     }
 
     [Fact]

@@ -37,9 +37,10 @@ public static class StateStoreFactory
             case "state.postgresql":
                 try
                 {
-                    return new PostgresStateStore(component.Name, component.Require("connectionString"), component.Get("tableName", "state")!, timeProvider);
+                    string connectionString = PostgresConnectionString(component.Require("connectionString"));
+                    return new PostgresStateStore(component.Name, connectionString, component.Get("tableName", "state")!, timeProvider);
                 }
-                catch (ArgumentException e)
+                catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
                 {
                     throw new ComponentException(component.File, "spec.metadata", e.Message);
                 }
@@ -69,6 +70,169 @@ public static class StateStoreFactory
         }
 
         return $"Data Source={path}";
+    }
+
+    /// <summary>
+    /// Dapr's postgresql component (pgx) takes libpq's forms: <c>host=… port=… user=… password=… dbname=…</c> (keywords
+    /// separated by spaces, values quoted with <c>'…'</c> when they hold spaces) or a <c>postgres://user:password@host:port/db</c>
+    /// URL. Npgsql wants <c>Host=…;Port=…</c>; a value that already has <c>;</c> is taken as Npgsql's form.
+    /// </summary>
+    internal static string PostgresConnectionString(string value)
+    {
+        value = value.Trim();
+        if (value.Contains(';', StringComparison.Ordinal))
+        {
+            return value;
+        }
+
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder();
+        if (value.StartsWith("postgres://", StringComparison.Ordinal) || value.StartsWith("postgresql://", StringComparison.Ordinal))
+        {
+            var url = new Uri(value);
+            builder.Host = url.Host;
+            if (!url.IsDefaultPort && url.Port > 0)
+            {
+                builder.Port = url.Port;
+            }
+
+            if (url.UserInfo.Length > 0)
+            {
+                string[] user = url.UserInfo.Split(':', 2);
+                builder.Username = Uri.UnescapeDataString(user[0]);
+                if (user.Length == 2)
+                {
+                    builder.Password = Uri.UnescapeDataString(user[1]);
+                }
+            }
+
+            if (url.AbsolutePath.Trim('/') is { Length: > 0 } database)
+            {
+                builder.Database = Uri.UnescapeDataString(database);
+            }
+
+            foreach (string pair in url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string[] parts = pair.Split('=', 2);
+                SetLibpq(builder, Uri.UnescapeDataString(parts[0]), parts.Length == 2 ? Uri.UnescapeDataString(parts[1]) : string.Empty);
+            }
+
+            return builder.ConnectionString;
+        }
+
+        int i = 0;
+        while (i < value.Length)
+        {
+            while (i < value.Length && char.IsWhiteSpace(value[i]))
+            {
+                i++;
+            }
+
+            int keyStart = i;
+            while (i < value.Length && value[i] != '=' && !char.IsWhiteSpace(value[i]))
+            {
+                i++;
+            }
+
+            string key = value[keyStart..i];
+            while (i < value.Length && char.IsWhiteSpace(value[i]))
+            {
+                i++;
+            }
+
+            if (key.Length == 0 || i >= value.Length || value[i] != '=')
+            {
+                throw new ArgumentException($"'{key}' in the connection string has no value (libpq form: host=… port=… user=… password=… dbname=…)");
+            }
+
+            i++;
+            while (i < value.Length && char.IsWhiteSpace(value[i]))
+            {
+                i++;
+            }
+
+            var text = new System.Text.StringBuilder();
+            if (i < value.Length && value[i] == '\'')
+            {
+                i++;
+                while (i < value.Length && value[i] != '\'')
+                {
+                    if (value[i] == '\\' && i + 1 < value.Length)
+                    {
+                        i++;
+                    }
+
+                    text.Append(value[i++]);
+                }
+
+                if (i >= value.Length)
+                {
+                    throw new ArgumentException($"the quoted value of '{key}' in the connection string is not closed");
+                }
+
+                i++;
+            }
+            else
+            {
+                while (i < value.Length && !char.IsWhiteSpace(value[i]))
+                {
+                    text.Append(value[i] == '\\' && i + 1 < value.Length ? value[++i] : value[i]);
+                    i++;
+                }
+            }
+
+            SetLibpq(builder, key, text.ToString());
+        }
+
+        return builder.ConnectionString;
+    }
+
+    private static void SetLibpq(Npgsql.NpgsqlConnectionStringBuilder builder, string key, string value)
+    {
+        switch (key.ToLowerInvariant())
+        {
+            case "host" or "hostaddr":
+                builder.Host = value;
+                break;
+            case "port":
+                builder.Port = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+                break;
+            case "user":
+                builder.Username = value;
+                break;
+            case "password":
+                builder.Password = value;
+                break;
+            case "dbname" or "database":
+                builder.Database = value;
+                break;
+            case "sslmode":
+                builder.SslMode = value switch
+                {
+                    "disable" => Npgsql.SslMode.Disable,
+                    "allow" => Npgsql.SslMode.Allow,
+                    "prefer" => Npgsql.SslMode.Prefer,
+                    "require" => Npgsql.SslMode.Require,
+                    "verify-ca" => Npgsql.SslMode.VerifyCA,
+                    "verify-full" => Npgsql.SslMode.VerifyFull,
+                    _ => throw new ArgumentException($"sslmode '{value}' is not one of disable, allow, prefer, require, verify-ca, verify-full"),
+                };
+                break;
+            case "connect_timeout":
+                builder.Timeout = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+                break;
+            case "application_name":
+                builder.ApplicationName = value;
+                break;
+            case "pool_max_conns":
+                builder.MaxPoolSize = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+                break;
+            case "search_path":
+                builder.SearchPath = value;
+                break;
+            default:
+                builder[key] = value; // Npgsql's own keyword, or an ArgumentException naming it
+                break;
+        }
     }
 
     /// <summary>Go duration strings as Dapr writes them ("500ms", "2s", "1m30s"), or plain milliseconds.</summary>

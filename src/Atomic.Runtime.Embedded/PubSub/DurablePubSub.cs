@@ -157,6 +157,22 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
         return worker;
     }
 
+    /// <summary>
+    /// The deliveries this process holds and has not settled yet (queued, running or waiting for a retry), per topic and
+    /// consumer subscribed here: the queue depth. Read from counters, never from the store, so it costs nothing to
+    /// sample. Events kept for a consumer that is not subscribed in this process are not counted.
+    /// </summary>
+    public IReadOnlyList<PendingDeliveries> PendingCounts()
+    {
+        var result = new List<PendingDeliveries>(_groups.Count);
+        foreach (Group group in _groups.Values)
+        {
+            result.Add(new PendingDeliveries(group.Topic, group.Consumer, group.PendingCount));
+        }
+
+        return result;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (Group group in _groups.Values)
@@ -214,6 +230,9 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
         }
     }
 
+    /// <summary>How many deliveries of <paramref name="Topic"/> to <paramref name="Consumer"/> are unsettled in this process.</summary>
+    public sealed record PendingDeliveries(string Topic, string Consumer, int Count);
+
     /// <summary>The operations an outbox adds to a state transaction, and the hand-off to run after it commits.</summary>
     public sealed record Outbox(IReadOnlyList<StateOperation> Operations, Action Dispatch);
 
@@ -227,6 +246,7 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
     {
         private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
         private int _next;
+        private int _pending;
 
         public string Topic { get; } = topic;
 
@@ -237,6 +257,9 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
 
         /// <summary>Completes when the consumer is registered and its backlog handed out.</summary>
         public Task Loaded { get; private set; } = Task.CompletedTask;
+
+        /// <summary>Deliveries handed to this consumer and not settled yet.</summary>
+        public int PendingCount => Volatile.Read(ref _pending);
 
         public static string Key(string topic, string consumer) => string.Concat(topic, Separator, consumer);
 
@@ -249,17 +272,24 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
                 return;
             }
 
+            Interlocked.Increment(ref _pending);
             Worker[] workers = Workers;
             if (workers.Length == 0)
             {
-                _inFlight.TryRemove(pending.Key, out _); // nobody here: it stays in the store for the next subscription
+                Settled(pending.Key); // nobody here: it stays in the store for the next subscription
                 return;
             }
 
             workers[(int)((uint)Interlocked.Increment(ref _next) % (uint)workers.Length)].Write(pending);
         }
 
-        public void Settled(string key) => _inFlight.TryRemove(key, out _);
+        public void Settled(string key)
+        {
+            if (_inFlight.TryRemove(key, out _))
+            {
+                Interlocked.Decrement(ref _pending);
+            }
+        }
 
         private async Task LoadAsync()
         {
@@ -290,6 +320,7 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
         private readonly CancellationTokenSource _stop = new();
         private readonly SemaphoreSlim _slots;
         private Task _loop = Task.CompletedTask;
+        private Lazy<Task>? _disposal;
 
         public Worker(DurablePubSub owner, Group group, Subscription subscription)
         {
@@ -307,7 +338,15 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
 
         public void Write(Pending pending) => _queue.Writer.TryWrite(pending);
 
-        public async ValueTask DisposeAsync()
+        /// <summary>Stops the loop and waits for running handlers; a second or concurrent call waits for the same stop.</summary>
+        public ValueTask DisposeAsync()
+        {
+            var mine = new Lazy<Task>(StopAsync);
+            Lazy<Task> first = Interlocked.CompareExchange(ref _disposal, mine, null) ?? mine;
+            return new ValueTask(first.Value);
+        }
+
+        private async Task StopAsync()
         {
             _owner.Remove(this);
             _queue.Writer.TryComplete();

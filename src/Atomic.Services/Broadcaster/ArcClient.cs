@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -105,9 +106,29 @@ public sealed class ArcClient
             .Build();
     }
 
+    /// <summary>Posts one transaction to <paramref name="endpoint"/>; the verdict and time are counted (<see cref="Telemetry.BroadcastOutcomes"/>, <see cref="Telemetry.BroadcastDuration"/>).</summary>
     public async Task<ArcOutcome> SubmitAsync(ArcEndpoint endpoint, string efHex, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
+        using Activity? activity = Telemetry.Source.StartActivity("arc submit", ActivityKind.Client);
+        activity?.SetTag("server.address", endpoint.Url);
+        long started = Stopwatch.GetTimestamp();
+        ArcOutcome outcome = await SubmitCoreAsync(endpoint, efHex, cancellationToken).ConfigureAwait(false);
+        var verdict = new KeyValuePair<string, object?>("verdict", outcome.Verdict.ToString());
+        var url = new KeyValuePair<string, object?>("endpoint", endpoint.Url);
+        Telemetry.BroadcastDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, verdict, url);
+        Telemetry.BroadcastOutcomes.Add(1, verdict, url);
+        activity?.SetTag("atomic.arc.verdict", outcome.Verdict.ToString());
+        if (outcome.Verdict is not ArcVerdict.Accepted)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.Detail);
+        }
+
+        return outcome;
+    }
+
+    private async Task<ArcOutcome> SubmitCoreAsync(ArcEndpoint endpoint, string efHex, CancellationToken cancellationToken)
+    {
         try
         {
             using HttpResponseMessage response = await _retry.ExecuteAsync(async ct =>

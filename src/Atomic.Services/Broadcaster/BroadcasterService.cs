@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
@@ -28,11 +29,22 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
 
     internal async Task<DeliveryResult> HandleAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
     {
+        using Activity? activity = Telemetry.Source.StartActivity(Names.Topics.BeefVerified + " process", ActivityKind.Consumer);
+        activity?.SetTag("messaging.destination.name", Names.Topics.BeefVerified);
+        activity?.SetTag("messaging.message.id", cloudEvent.Id);
+        DeliveryResult outcome = await BroadcastAsync(cloudEvent, activity, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("atomic.delivery", outcome.ToString());
+        return outcome;
+    }
+
+    private async Task<DeliveryResult> BroadcastAsync(CloudEvent cloudEvent, Activity? activity, CancellationToken cancellationToken)
+    {
         if (Read<BeefVerified>(cloudEvent) is not { } verified)
         {
             return DeliveryResult.Drop;
         }
 
+        activity?.SetTag("atomic.txid", verified.TxId);
         if (await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _))
         {
             return DeliveryResult.Success; // already broadcast, mined or failed: a duplicate delivery
@@ -68,8 +80,13 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
         {
             string arcStatus = accepted.Response?.TxStatus ?? "ACCEPTED";
             await records.Store.SaveAsync(new StateWrite(WatchPrefix + verified.TxId, JsonSerializer.SerializeToUtf8Bytes(accepted.Endpoint)), cancellationToken).ConfigureAwait(false);
-            if (await records.MoveAsync(verified.TxId, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false) is not null
-                || await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Broadcast }, _))
+            TxRecord? moved = await records.MoveAsync(verified.TxId, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (moved is not null)
+            {
+                Telemetry.RecordStage(moved, "broadcast");
+            }
+
+            if (moved is not null || await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Broadcast }, _))
             {
                 await PublishAsync(Names.Topics.TxBroadcast, verified.TxId, new TxBroadcast(verified.TxId, accepted.Endpoint, arcStatus), cancellationToken).ConfigureAwait(false);
             }
@@ -84,6 +101,7 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
 
         if (Array.Exists(outcomes, o => o.Verdict is ArcVerdict.Pending or ArcVerdict.Unreachable))
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "not settled yet");
             logger.LogInformation("broadcast of {TxId} not settled yet, retrying: {Detail}", verified.TxId, ArcClient.ReasonFor(outcomes));
             return DeliveryResult.Retry;
         }
@@ -109,6 +127,8 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
     /// </summary>
     public async Task MarkMinedAsync(string txid, string merklePathHex, string blockHash, long blockHeight, CancellationToken cancellationToken)
     {
+        using Activity? activity = Telemetry.Source.StartActivity("tx.mined record");
+        activity?.SetTag("atomic.txid", txid);
         MerklePath path;
         try
         {
@@ -127,6 +147,11 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
             MerklePath = merklePathHex,
             Beef = Upgrade(record.Beef, txid, path),
         }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (moved is not null)
+        {
+            Telemetry.RecordStage(moved, "mined");
+        }
+
         if (moved is not null || await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Mined }, _))
         {
             await PublishAsync(Names.Topics.TxMined, txid, new TxMined(txid, blockHeight, blockHash, merklePathHex), cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
@@ -20,6 +21,16 @@ public sealed class VerifierService(SpvVerifier verifier, TxRecords records, IPu
 
     internal async Task<DeliveryResult> HandleAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
     {
+        using Activity? activity = Telemetry.Source.StartActivity(Names.Topics.BeefSubmitted + " process", ActivityKind.Consumer);
+        activity?.SetTag("messaging.destination.name", Names.Topics.BeefSubmitted);
+        activity?.SetTag("messaging.message.id", cloudEvent.Id);
+        DeliveryResult outcome = await HandleCoreAsync(cloudEvent, activity, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("atomic.delivery", outcome.ToString());
+        return outcome;
+    }
+
+    private async Task<DeliveryResult> HandleCoreAsync(CloudEvent cloudEvent, Activity? activity, CancellationToken cancellationToken)
+    {
         BeefSubmitted? submitted;
         byte[] beef;
         try
@@ -38,7 +49,9 @@ public sealed class VerifierService(SpvVerifier verifier, TxRecords records, IPu
             return DeliveryResult.Drop;
         }
 
+        activity?.SetTag("atomic.txid", submitted.TxId);
         SpvResult result;
+        long started = Stopwatch.GetTimestamp();
         try
         {
             result = await verifier.VerifyAsync(beef, cancellationToken).ConfigureAwait(false);
@@ -50,13 +63,21 @@ public sealed class VerifierService(SpvVerifier verifier, TxRecords records, IPu
         catch (Exception e) when (e is HttpRequestException or TimeoutException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("chain tracker unavailable for {TxId}, retrying: {Message}", submitted.TxId, e.Message);
+            activity?.SetStatus(ActivityStatusCode.Error, "chain tracker unavailable");
             return DeliveryResult.Retry;
         }
 
+        Telemetry.SpvDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (result.IsValid)
         {
+            Telemetry.SpvOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", "verified"));
+            activity?.SetTag("atomic.spv.outcome", "verified");
             TxRecord? moved = await records.MoveAsync(submitted.TxId, TxStatus.Verified, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (moved is null && await records.GetAsync(submitted.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _))
+            if (moved is not null)
+            {
+                Telemetry.RecordStage(moved, "verified");
+            }
+            else if (await records.GetAsync(submitted.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _))
             {
                 return DeliveryResult.Success; // already past this step (or unknown): nothing to repeat
             }
@@ -67,6 +88,9 @@ public sealed class VerifierService(SpvVerifier verifier, TxRecords records, IPu
 
         string code = result.Code ?? ReasonCodes.BeefMalformed;
         string reason = result.Reason ?? "invalid";
+        Telemetry.SpvOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", "rejected"), new KeyValuePair<string, object?>("code", code));
+        activity?.SetTag("atomic.spv.outcome", "rejected");
+        activity?.SetTag("atomic.code", code);
         TxRecord? rejected = await records.MoveAsync(submitted.TxId, TxStatus.Rejected, r => r with { Reason = reason }, code, cancellationToken).ConfigureAwait(false);
         if (rejected is null && await records.GetAsync(submitted.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Rejected }, _))
         {

@@ -1,0 +1,207 @@
+using Atomic.Services.Broadcaster;
+
+namespace Atomic.Server.Hosting;
+
+/// <summary>
+/// The server's settings checked and resolved once at start-up: where the components and data are, which URL the
+/// server calls itself by, whether the dev chain is on, and which chain tracker to build. Anything it cannot use stops
+/// start-up with a <see cref="ServerConfigurationException"/> naming the key.
+/// </summary>
+internal sealed class ServerSettings
+{
+    public const string DevChainPrefix = "/arc";
+
+    /// <summary>The token sent to and checked from the dev chain's callbacks when none is configured: random per process.</summary>
+    private static readonly string DevCallbackToken = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    private static readonly string[] Kinds = ["devchain", "bhs", "whatsonchain", "composite"];
+
+    private ServerSettings(ServerOptions options, string components, string baseDirectory, string publicUrl)
+    {
+        Options = options;
+        ComponentsDirectory = components;
+        BaseDirectory = baseDirectory;
+        PublicUrl = publicUrl;
+    }
+
+    public ServerOptions Options { get; }
+
+    public string ComponentsDirectory { get; }
+
+    public string BaseDirectory { get; }
+
+    /// <summary>The server's own URL without a trailing slash.</summary>
+    public string PublicUrl { get; }
+
+    public bool DevChain => Options.DevChain.Enabled;
+
+    public ChainTrackerOptions ChainTracker => Options.ChainTracker;
+
+    /// <summary>Reads and checks the <c>Atomic</c> section.</summary>
+    public static ServerSettings Resolve(IConfiguration configuration, IHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(environment);
+        var options = new ServerOptions();
+        try
+        {
+            configuration.GetSection(ServerOptions.Section).Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ServerConfigurationException($"the {ServerOptions.Section} section cannot be read: {e.Message}", e);
+        }
+
+        string runtime = (options.Runtime ?? string.Empty).Trim().ToLowerInvariant();
+        if (runtime == "dapr")
+        {
+            throw new ServerConfigurationException("Atomic:Runtime is 'dapr', but the Dapr runtime is not available yet (it comes with Atomic.Runtime.Dapr): set Atomic:Runtime to 'embedded'");
+        }
+
+        if (runtime != "embedded")
+        {
+            throw new ServerConfigurationException($"Atomic:Runtime '{options.Runtime}' is not a runtime this server knows: use 'embedded'");
+        }
+
+        options.Runtime = runtime;
+        string components = FindComponents(options.Components, environment.ContentRootPath);
+        string baseDirectory = string.IsNullOrWhiteSpace(options.BaseDirectory)
+            ? Path.GetDirectoryName(components) ?? components
+            : Path.GetFullPath(options.BaseDirectory);
+        string publicUrl = PublicUrlOf(options.PublicUrl, configuration["Urls"] ?? configuration["ASPNETCORE_URLS"]);
+
+        if (string.IsNullOrWhiteSpace(options.ChainTracker.Kind))
+        {
+            options.ChainTracker.Kind = options.DevChain.Enabled
+                ? "devchain"
+                : throw new ServerConfigurationException("Atomic:ChainTracker:Kind is required when the dev chain is off (Atomic:DevChain:Enabled=false): bhs, whatsonchain or composite");
+        }
+
+        Check(options.ChainTracker, "Atomic:ChainTracker", options.DevChain.Enabled, nested: false);
+        if (options.ChainTracker.CacheTtl < TimeSpan.Zero || options.ChainTracker.CacheCapacity < 1 || options.ChainTracker.CurrentHeightTtl < TimeSpan.Zero)
+        {
+            throw new ServerConfigurationException("Atomic:ChainTracker: CacheTtl and CurrentHeightTtl cannot be negative, and CacheCapacity is at least 1");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.AppId) || options.AppId.Contains("||", StringComparison.Ordinal))
+        {
+            throw new ServerConfigurationException($"Atomic:AppId '{options.AppId}' must be a non-empty name without '||'");
+        }
+
+        return new ServerSettings(options, components, baseDirectory, publicUrl);
+    }
+
+    /// <summary>
+    /// Defaults that depend on the resolved settings, placed below every other configuration source: the dev chain's
+    /// database under the base directory, and, with the dev chain on, the broadcaster pointed at it with callbacks to
+    /// this server.
+    /// </summary>
+    public Dictionary<string, string?> Defaults(IConfiguration configuration)
+    {
+        var defaults = new Dictionary<string, string?>
+        {
+            ["Atomic:DevChain:DataPath"] = Path.Combine(BaseDirectory, "data", "devchain.sqlite"),
+        };
+        if (!DevChain)
+        {
+            return defaults;
+        }
+
+        if (!configuration.GetSection("Atomic:Broadcaster:Endpoints").GetChildren().Any())
+        {
+            defaults["Atomic:Broadcaster:Endpoints:0:Url"] = PublicUrl + DevChainPrefix;
+            defaults["Atomic:Broadcaster:Endpoints:0:ApiKey"] = configuration["Atomic:DevChain:ApiKey"];
+        }
+
+        defaults["Atomic:Broadcaster:CallbackUrl"] = PublicUrl + ArcCallbackApi.Route;
+        defaults["Atomic:Broadcaster:CallbackToken"] = DevCallbackToken;
+        return defaults;
+    }
+
+    private static string FindComponents(string? configured, string contentRoot)
+    {
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            string path = Path.GetFullPath(configured);
+            return Directory.Exists(path)
+                ? path
+                : throw new ServerConfigurationException($"the components folder '{path}' (Atomic:Components) does not exist");
+        }
+
+        string current = Path.Combine(Directory.GetCurrentDirectory(), "components");
+        if (HasComponents(current))
+        {
+            return current;
+        }
+
+        for (string? dir = Path.GetFullPath(contentRoot); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            string candidate = Path.Combine(dir, "components");
+            if (HasComponents(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new ServerConfigurationException($"no components folder (a components/ folder holding Dapr component .yaml files) in {Directory.GetCurrentDirectory()} or above {contentRoot}: set Atomic:Components");
+    }
+
+    private static bool HasComponents(string directory) =>
+        Directory.Exists(directory) && Directory.EnumerateFiles(directory).Any(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal));
+
+    private static string PublicUrlOf(string? configured, string? urls)
+    {
+        string? first = !string.IsNullOrWhiteSpace(configured)
+            ? configured
+            : urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+                ?? urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        first ??= "http://localhost:5000"; // Kestrel's own default
+
+        // A wildcard host is where the server listens, not a name to call it by.
+        string normalized = first.Replace("://*", "://127.0.0.1", StringComparison.Ordinal).Replace("://+", "://127.0.0.1", StringComparison.Ordinal)
+            .Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://[::1]", StringComparison.Ordinal);
+        if (!Uri.TryCreate(normalized, UriKind.Absolute, out Uri? url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ServerConfigurationException($"'{first}' is not an http(s) URL the server can call itself by: set Atomic:PublicUrl");
+        }
+
+        return url.GetLeftPart(UriPartial.Path).TrimEnd('/');
+    }
+
+    private static void Check(ChainTrackerOptions tracker, string key, bool devChain, bool nested)
+    {
+        string kind = tracker.Kind = (tracker.Kind ?? string.Empty).Trim().ToLowerInvariant();
+        if (Array.IndexOf(Kinds, kind) < 0)
+        {
+            throw new ServerConfigurationException($"{key}:Kind '{tracker.Kind}' is not a chain tracker: use {string.Join(", ", Kinds)}");
+        }
+
+        switch (kind)
+        {
+            case "devchain" when !devChain:
+                throw new ServerConfigurationException($"{key}:Kind is 'devchain' but the dev chain is off (Atomic:DevChain:Enabled=false)");
+            case "bhs" when !Uri.TryCreate(tracker.Url, UriKind.Absolute, out Uri? url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps):
+                throw new ServerConfigurationException($"{key}:Url must be the Block Headers Service's absolute http(s) URL, got '{tracker.Url}'");
+            case "whatsonchain" when tracker.Network is not ("main" or "test"):
+                throw new ServerConfigurationException($"{key}:Network must be 'main' or 'test', got '{tracker.Network}'");
+            case "whatsonchain" when !string.IsNullOrWhiteSpace(tracker.Url) && !Uri.TryCreate(tracker.Url, UriKind.Absolute, out _):
+                throw new ServerConfigurationException($"{key}:Url must be an absolute URL when set, got '{tracker.Url}'");
+            case "composite" when nested:
+                throw new ServerConfigurationException($"{key}:Kind 'composite' cannot be nested inside a composite");
+            case "composite" when tracker.Trackers.Count == 0:
+                throw new ServerConfigurationException($"{key}:Trackers must list the chain trackers a composite asks");
+            case "composite" when tracker.Quorum is int quorum && (quorum < 1 || quorum > tracker.Trackers.Count):
+                throw new ServerConfigurationException($"{key}:Quorum must be between 1 and {tracker.Trackers.Count}, got {quorum}");
+        }
+
+        if (tracker.Timeout <= TimeSpan.Zero)
+        {
+            throw new ServerConfigurationException($"{key}:Timeout must be positive");
+        }
+
+        for (int i = 0; i < tracker.Trackers.Count && kind == "composite"; i++)
+        {
+            Check(tracker.Trackers[i], $"{key}:Trackers:{i}", devChain, nested: true);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+using System.Diagnostics.Metrics;
+using Atomic.Runtime;
+using Atomic.Runtime.Embedded.PubSub;
+using Atomic.Services;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Atomic.Server.Hosting;
+
+/// <summary>
+/// The server's OpenTelemetry: the pipeline's meter and activity source (<c>Atomic.Services</c>), ASP.NET Core's and
+/// HttpClient's, exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or its <c>_METRICS_</c>/<c>_TRACES_</c>
+/// variant) is set; the resource's service name is <c>OTEL_SERVICE_NAME</c> (default <c>atomic-server</c>). Also owns the
+/// queue-depth gauge <c>atomic.pubsub.pending</c>. Built at start, flushed and disposed at shutdown.
+/// </summary>
+internal sealed class ServerTelemetry : IHostedService, IDisposable
+{
+    public const string DefaultServiceName = "atomic-server";
+
+    private static readonly string[] Meters = [Telemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http"];
+    private static readonly string[] Sources = [Telemetry.Name, "Microsoft.AspNetCore", "System.Net.Http"];
+
+    private readonly Meter _meter = new(Telemetry.Name);
+    private readonly IConfiguration _configuration;
+    private MeterProvider? _meterProvider;
+    private TracerProvider? _tracerProvider;
+
+    public ServerTelemetry(IConfiguration configuration, BuildingBlocks blocks)
+    {
+        _configuration = configuration;
+        ServiceName = Setting(configuration, "OTEL_SERVICE_NAME") ?? DefaultServiceName;
+        MetricsEndpoint = Setting(configuration, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") ?? Setting(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT");
+        TracesEndpoint = Setting(configuration, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ?? Setting(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT");
+        _meter.CreateObservableGauge("atomic.pubsub.pending", () => Pending(blocks), "{event}", "deliveries held and not yet settled, per pub/sub, topic and consumer");
+    }
+
+    public string ServiceName { get; }
+
+    public string? MetricsEndpoint { get; }
+
+    public string? TracesEndpoint { get; }
+
+    /// <summary>One line for the start-up banner.</summary>
+    public string Describe() =>
+        MetricsEndpoint is null && TracesEndpoint is null
+            ? $"OTLP export off (set OTEL_EXPORTER_OTLP_ENDPOINT); meter and activity source {Telemetry.Name}"
+            : $"OTLP as {ServiceName}: metrics → {MetricsEndpoint ?? "off"}, traces → {TracesEndpoint ?? "off"}";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        ResourceBuilder resource = ResourceBuilder.CreateDefault().AddService(ServiceName);
+        if (MetricsEndpoint is not null)
+        {
+            _meterProvider = Sdk.CreateMeterProviderBuilder()
+                .SetResourceBuilder(resource)
+                .AddMeter(Meters)
+                .AddOtlpExporter((exporter, reader) =>
+                {
+                    Configure(exporter, "METRICS", MetricsEndpoint);
+                    if (Milliseconds("OTEL_METRIC_EXPORT_INTERVAL") is int interval)
+                    {
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
+                    }
+                })
+                .Build();
+        }
+
+        if (TracesEndpoint is not null)
+        {
+            _tracerProvider = Sdk.CreateTracerProviderBuilder()
+                .SetResourceBuilder(resource)
+                .AddSource(Sources)
+                .AddOtlpExporter(exporter => Configure(exporter, "TRACES", TracesEndpoint))
+                .Build();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _meterProvider?.ForceFlush(2000);
+        _tracerProvider?.ForceFlush(2000);
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _meterProvider?.Dispose();
+        _tracerProvider?.Dispose();
+        _meter.Dispose();
+    }
+
+    private static IEnumerable<Measurement<int>> Pending(BuildingBlocks blocks)
+    {
+        foreach ((string name, Runtime.PubSub.IPubSub pubsub) in blocks.PubSubs)
+        {
+            if (pubsub is not DurablePubSub durable)
+            {
+                continue;
+            }
+
+            foreach (DurablePubSub.PendingDeliveries pending in durable.PendingCounts())
+            {
+                yield return new Measurement<int>(
+                    pending.Count,
+                    new KeyValuePair<string, object?>("pubsub", name),
+                    new KeyValuePair<string, object?>("topic", pending.Topic),
+                    new KeyValuePair<string, object?>("consumer", pending.Consumer));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The exporter reads the all-signal variables from the environment itself; without OpenTelemetry.Extensions.Hosting
+    /// it ignores the per-signal ones, so those (endpoint, protocol, headers, and the metric export interval) are applied
+    /// here from the configuration (which includes the environment), as the specification reads them.
+    /// </summary>
+    private void Configure(OtlpExporterOptions exporter, string signal, string endpoint)
+    {
+        string? protocol = Setting(_configuration, $"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL") ?? Setting(_configuration, "OTEL_EXPORTER_OTLP_PROTOCOL");
+        if (protocol is not null)
+        {
+            exporter.Protocol = protocol.Trim().ToLowerInvariant() switch
+            {
+                "grpc" => OtlpExportProtocol.Grpc,
+                "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
+                _ => throw new ServerConfigurationException($"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL '{protocol}' is not grpc or http/protobuf"),
+            };
+        }
+
+        bool signalSpecific = Setting(_configuration, $"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT") is not null;
+        string path = signal == "METRICS" ? "v1/metrics" : "v1/traces";
+        string url = !signalSpecific && exporter.Protocol == OtlpExportProtocol.HttpProtobuf
+            ? endpoint.TrimEnd('/') + "/" + path // the base endpoint gets the signal's path appended for http/protobuf
+            : endpoint;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri))
+        {
+            throw new ServerConfigurationException($"the OTLP endpoint '{endpoint}' is not an absolute URL");
+        }
+
+        exporter.Endpoint = uri;
+        if (Setting(_configuration, $"OTEL_EXPORTER_OTLP_{signal}_HEADERS") is string headers)
+        {
+            exporter.Headers = headers;
+        }
+    }
+
+    /// <summary>A positive whole number of milliseconds from <paramref name="key"/>, or null when unset.</summary>
+    private int? Milliseconds(string key) =>
+        Setting(_configuration, key) is not string text ? null
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) && value > 0 ? value
+        : throw new ServerConfigurationException($"{key} must be a positive number of milliseconds, got '{text}'");
+
+    private static string? Setting(IConfiguration configuration, string key) =>
+        configuration[key] is { Length: > 0 } value ? value : Environment.GetEnvironmentVariable(key) is { Length: > 0 } env ? env : null;
+}

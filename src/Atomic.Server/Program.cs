@@ -1,0 +1,21 @@
+using Atomic.Runtime.Embedded.Components;
+using Atomic.Server;
+
+// The all-in-one server: gateway, verifier, broadcaster and overlay, the embedded runtime over components/ (SQLite
+// under data/ by default) and the dev chain under /arc, on http://127.0.0.1:5080. Configuration: appsettings*.json,
+// Atomic__* / OTEL_* environment variables, command-line --Atomic:Key value; README.md "Run the server" lists the keys.
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+try
+{
+    await builder.AddAtomicServerAsync();
+}
+catch (Exception e) when (e is ServerConfigurationException or ComponentException)
+{
+    Console.Error.WriteLine($"atomic-server cannot start: {e.Message}");
+    return 2;
+}
+
+await using WebApplication app = builder.Build();
+app.MapAtomicServer();
+await app.RunAsync();
+return 0;

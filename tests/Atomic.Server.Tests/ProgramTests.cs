@@ -1,0 +1,41 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Atomic.Server.Tests;
+
+/// <summary>
+/// Program.cs itself, hosted by <see cref="WebApplicationFactory{TEntryPoint}"/> on a temporary components folder. The
+/// factory finds the entry point through any type of the server's assembly (the dev chain's assembly, referenced too,
+/// has a public <c>Program</c> of its own).
+/// </summary>
+public sealed class ProgramTests : IDisposable
+{
+    private readonly string _directory = ServerHost.CopyComponents();
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Program_starts_the_server_that_answers_healthz_and_readyz()
+    {
+        await using WebApplicationFactory<ServerOptions> factory = new WebApplicationFactory<ServerOptions>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("Atomic:Components", Path.Combine(_directory, "components"));
+            web.UseSetting("Atomic:BaseDirectory", _directory);
+        });
+        using HttpClient client = await Task.Run(factory.CreateClient).WaitAsync(TimeSpan.FromSeconds(60));
+
+        (await client.GetAsync("/healthz").WaitAsync(TimeSpan.FromSeconds(30))).StatusCode.Should().Be(HttpStatusCode.OK);
+        JsonElement ready = await client.GetFromJsonAsync<JsonElement>("/readyz").WaitAsync(TimeSpan.FromSeconds(30));
+        ready.GetProperty("status").GetString().Should().Be("Healthy");
+        await factory.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        File.Exists(Path.Combine(_directory, "data", "state.db")).Should().BeTrue("the settings reached the composition before the components were loaded");
+    }
+}

@@ -1,20 +1,24 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
+using Atomic.DevChain.Tests.Interop;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Atomic.Server.Tests;
 
 /// <summary>
 /// The built server as a real process (the executable beside the tests, with its appsettings): killed with SIGKILL
-/// right after accepting a BEEF it loses nothing, and Ctrl-C (SIGINT) stops it cleanly with its databases intact.
+/// right after accepting a BEEF it loses nothing, Ctrl-C (SIGINT) stops it cleanly with its databases intact, and
+/// <c>@bsv/sdk</c> in Node.js drives it end to end (tests/interop/pipeline-client.mjs) on SQLite and on PostgreSQL.
 /// </summary>
 public sealed class ProcessTests : IDisposable
 {
-    private readonly string _directory = ServerHost.CopyComponents();
+    private string _directory = ServerHost.CopyComponents();
     private readonly int _port = FreePort();
 
     public void Dispose()
@@ -80,6 +84,91 @@ public sealed class ProcessTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task The_sdk_as_a_client_sees_spends_broadcast_and_mined_and_bad_ones_refused_with_their_codes()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };
+        using Process server = await StartAsync(http);
+        try
+        {
+            await ClientRunAsync();
+        }
+        finally
+        {
+            await StopAsync(server);
+        }
+    }
+
+    [PostgresFact]
+    public async Task The_sdk_as_a_client_sees_the_same_on_the_postgresql_components()
+    {
+        string run = Guid.NewGuid().ToString("n")[..12];
+        string connection = PostgresFactAttribute.ConnectionString!;
+        string root = ServerHost.RepositoryRoot();
+        Directory.Delete(_directory, recursive: true);
+        _directory = ServerHost.CopyComponents(
+            from: Path.Combine(root, "components", "variants", "postgresql"),
+            rewrite: yaml => yaml
+                .Replace("host=127.0.0.1 port=5432 user=atomic password=atomic dbname=atomic", connection, StringComparison.Ordinal)
+                .Replace("value: \"state\"", $"value: \"state_{run}\"", StringComparison.Ordinal)
+                .Replace("value: \"tx\"", $"value: \"tx_{run}\"", StringComparison.Ordinal),
+            extraFiles: [Path.Combine(root, "components", "pubsub.yaml")]);
+        using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };
+        try
+        {
+            using (Process server = await StartAsync(http))
+            {
+                try
+                {
+                    await ClientRunAsync();
+                }
+                finally
+                {
+                    await StopAsync(server);
+                }
+            }
+
+            File.Exists(Path.Combine(_directory, "data", "state.db")).Should().BeFalse("every component is on PostgreSQL");
+            await using NpgsqlDataSource db = NpgsqlDataSource.Create(connection);
+            await using NpgsqlCommand count = db.CreateCommand($"SELECT count(*) FROM tx_{run} WHERE key LIKE 'tx||%'");
+            ((long)(await count.ExecuteScalarAsync())!).Should().Be(5, "the five records live in PostgreSQL");
+        }
+        finally
+        {
+            await using NpgsqlDataSource db = NpgsqlDataSource.Create(connection);
+            await using NpgsqlCommand drop = db.CreateCommand($"DROP TABLE IF EXISTS state_{run}; DROP TABLE IF EXISTS tx_{run}");
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>Runs tests/interop/pipeline-client.mjs against the server and checks what it saw at each step.</summary>
+    private async Task ClientRunAsync()
+    {
+        string output = await NodeRunner.RunAsync("pipeline-client.mjs", TimeSpan.FromMinutes(2), "--url", Url);
+        JsonElement seen = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
+
+        JsonElement a = seen.GetProperty("a");
+        a.GetProperty("submitted").GetString().Should().Be("received");
+        a.GetProperty("resubmitted").GetString().Should().BeOneOf(["broadcast", "mined"], "a resubmission answers where the first one is");
+        a.GetProperty("mined").GetString().Should().Be("mined");
+        a.GetProperty("pathVerified").GetBoolean().Should().BeTrue("the SDK's BlockHeadersService confirms the merkle path against the dev chain");
+
+        JsonElement b = seen.GetProperty("b");
+        b.GetProperty("mined").GetString().Should().Be("mined", "a chained spend whose BEEF carries its unmined parent goes through");
+        b.GetProperty("beefStatus").GetInt32().Should().Be(200);
+        b.GetProperty("beefProven").GetBoolean().Should().BeTrue("the served BEEF is upgraded with the transaction's merkle path");
+        b.GetProperty("beefVerified").GetBoolean().Should().BeTrue("the SDK verifies the upgraded BEEF by SPV");
+
+        seen.GetProperty("c").GetProperty("status").GetString().Should().Be("failed");
+        seen.GetProperty("c").GetProperty("code").GetString().Should().Be("DOUBLE_SPEND");
+        seen.GetProperty("d").GetProperty("status").GetString().Should().Be("rejected");
+        seen.GetProperty("d").GetProperty("code").GetString().Should().Be("SCRIPT_FAILED");
+
+        JsonElement e = seen.GetProperty("e");
+        e.GetProperty("arc").GetString().Should().Be("success", "the SDK's ARC broadcaster works against the dev chain unchanged");
+        e.GetProperty("mined").GetString().Should().Be("mined", "a transaction the network already knows is still followed to mined");
+    }
+
     private async Task<Process> StartAsync(HttpClient http, params string[] extraArgs)
     {
         string bin = AppContext.BaseDirectory;
@@ -96,6 +185,7 @@ public sealed class ProcessTests : IDisposable
             "--contentRoot", bin,
             "--Urls", Url,
             "--Atomic:Components", Path.Combine(_directory, "components"),
+            "--Atomic:BaseDirectory", _directory,
             "--Atomic:Broadcaster:PollInterval", "00:00:01",
             "--Logging:LogLevel:Default", "Warning",
             .. extraArgs,

@@ -104,6 +104,12 @@ public sealed class PipelineOptions
 
     /// <summary>Deliveries handled at once by each stage.</summary>
     public int Concurrency { get; set; } = Math.Max(4, Environment.ProcessorCount * 4);
+
+    /// <summary>
+    /// Deliveries the broadcaster handles at once: it mostly waits on ARC over the network, so it runs wider than the
+    /// CPU-bound stages.
+    /// </summary>
+    public int BroadcasterConcurrency { get; set; } = 64;
 }
 
 /// <summary>Subscribes the enabled stages at start-up, runs the MINED poller, and unsubscribes at shutdown.</summary>
@@ -132,7 +138,7 @@ internal sealed class PipelineHost(
         if (o.Broadcaster)
         {
             BroadcasterService broadcaster = services.GetRequiredService<BroadcasterService>();
-            _subscriptions.Add(pubsub.Subscribe(broadcaster.Subscription(o.Concurrency)));
+            _subscriptions.Add(pubsub.Subscribe(broadcaster.Subscription(o.BroadcasterConcurrency)));
             _subscriptions.Add(pubsub.Subscribe(broadcaster.DeadLetterSubscription()));
             poller = broadcaster.RunPollerAsync(stoppingToken);
         }

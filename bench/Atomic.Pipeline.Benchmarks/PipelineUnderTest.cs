@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Atomic.DevChain.Chain;
+using Atomic.Runtime;
+using Atomic.Runtime.PubSub;
+using Atomic.Server;
+using Atomic.Services;
+using Microsoft.Data.Sqlite;
+
+namespace Atomic.Pipeline.Benchmarks;
+
+/// <summary>The all-in-one server in this process, its transactions prepared, and a probe on <c>tx.broadcast</c>.</summary>
+internal sealed class PipelineUnderTest : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _directory;
+    private readonly IAsyncDisposable _probe;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<long>> _waiting = new();
+    private readonly HttpClient _http;
+
+    private PipelineUnderTest(WebApplication app, string directory, string url)
+    {
+        _app = app;
+        _directory = directory;
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
+        _probe = app.Services.GetRequiredService<BuildingBlocks>().PubSub(Names.PubSub).Subscribe(new Subscription(
+            Names.PubSub, Names.Topics.TxBroadcast, (e, _) =>
+            {
+                if (e.Subject is { } txid && _waiting.TryRemove(txid, out TaskCompletionSource<long>? done))
+                {
+                    done.TrySetResult(Stopwatch.GetTimestamp());
+                }
+
+                return Task.FromResult(DeliveryResult.Success);
+            }, Consumer: "bench-probe", MaxConcurrency: 64));
+    }
+
+    public static async Task<PipelineUnderTest> StartAsync(BenchOptions options)
+    {
+        string root = RepositoryRoot();
+        string directory = Directory.CreateTempSubdirectory("atomic-bench-").FullName;
+        string components = Directory.CreateDirectory(Path.Combine(directory, "components")).FullName;
+        string run = Guid.NewGuid().ToString("n")[..8];
+        IEnumerable<string> files = options.Postgres is null
+            ? Directory.EnumerateFiles(Path.Combine(root, "components"), "*.yaml")
+            : Directory.EnumerateFiles(Path.Combine(root, "components", "variants", "postgresql"), "*.yaml").Append(Path.Combine(root, "components", "pubsub.yaml"));
+        foreach (string file in files)
+        {
+            string yaml = File.ReadAllText(file);
+            if (options.Postgres is not null)
+            {
+                yaml = yaml.Replace("host=127.0.0.1 port=5432 user=atomic password=atomic dbname=atomic", options.Postgres, StringComparison.Ordinal)
+                    .Replace("value: \"state\"", $"value: \"bench_state_{run}\"", StringComparison.Ordinal)
+                    .Replace("value: \"tx\"", $"value: \"bench_tx_{run}\"", StringComparison.Ordinal);
+            }
+
+            File.WriteAllText(Path.Combine(components, Path.GetFileName(file)), yaml);
+        }
+
+        string url = $"http://127.0.0.1:{FreePort()}";
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = "Development",
+            ContentRootPath = Path.Combine(root, "src", "Atomic.Server"),
+            ApplicationName = typeof(ServerOptions).Assembly.GetName().Name,
+        });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Urls"] = url,
+            ["Atomic:Components"] = components,
+            ["Atomic:BaseDirectory"] = directory,
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Atomic.Server.Hosting.StartupBanner"] = "Warning",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        await builder.AddAtomicServerAsync();
+        WebApplication app = builder.Build();
+        app.MapAtomicServer();
+        await app.StartAsync();
+        return new PipelineUnderTest(app, directory, url);
+    }
+
+    /// <summary>
+    /// <paramref name="clients"/> loops share <paramref name="count"/> prepared transactions; each submits one, waits
+    /// for its <c>tx.broadcast</c>, and takes the next. The first 10% warm up and are not counted.
+    /// </summary>
+    public async Task<PipelineResult> RunAsync(int clients, int count)
+    {
+        LocalChain chain = _app.Services.GetRequiredService<LocalChain>();
+        List<(string TxId, byte[] Beef)> txs = TxFactory.Create(chain, count);
+        int warmup = count / 10;
+        var latencies = new double[count];
+        int next = -1;
+        long measuredStart = 0;
+        var failures = new ConcurrentQueue<string>();
+
+        async Task ClientAsync()
+        {
+            while (true)
+            {
+                int i = Interlocked.Increment(ref next);
+                if (i >= txs.Count)
+                {
+                    return;
+                }
+
+                if (i == warmup)
+                {
+                    Interlocked.CompareExchange(ref measuredStart, Stopwatch.GetTimestamp(), 0);
+                }
+
+                (string txid, byte[] beef) = txs[i];
+                var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiting[txid] = done;
+                long start = Stopwatch.GetTimestamp();
+                using var content = new ByteArrayContent(beef);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                using HttpResponseMessage response = await _http.PostAsync("/v1/beef", content);
+                if (response.StatusCode != HttpStatusCode.Accepted)
+                {
+                    failures.Enqueue($"{txid}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                    _waiting.TryRemove(txid, out _);
+                    continue;
+                }
+
+                Task finished = await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(60)));
+                if (finished != done.Task)
+                {
+                    failures.Enqueue($"{txid}: not broadcast within 60 s");
+                    continue;
+                }
+
+                latencies[i] = Stopwatch.GetElapsedTime(start, done.Task.Result).TotalMilliseconds;
+            }
+        }
+
+        long begin = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(ClientAsync)));
+        TimeSpan measured = Stopwatch.GetElapsedTime(measuredStart == 0 ? begin : measuredStart);
+        double[] counted = latencies[warmup..].Where(l => l > 0).Order().ToArray();
+        return new PipelineResult(clients, counted.Length, measured, counted, failures.ToArray());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await _probe.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a pool still closing: the OS cleans temporary folders
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Atomic.Dapr.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("run from inside the repository");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>One run's figures, printed as one line.</summary>
+internal sealed record PipelineResult(int Clients, int Count, TimeSpan Elapsed, double[] SortedLatenciesMs, string[] Failures)
+{
+    private double Percentile(double p) => SortedLatenciesMs.Length == 0 ? double.NaN : SortedLatenciesMs[Math.Min(SortedLatenciesMs.Length - 1, (int)Math.Ceiling(p * SortedLatenciesMs.Length) - 1)];
+
+    public override string ToString() =>
+        $"clients {Clients,4}: {Count / Elapsed.TotalSeconds,8:F0} tx/s  p50 {Percentile(0.50),7:F1} ms  p99 {Percentile(0.99),7:F1} ms  max {(SortedLatenciesMs.Length == 0 ? double.NaN : SortedLatenciesMs[^1]),7:F1} ms  ({Count} measured, {Failures.Length} failed{(Failures.Length > 0 ? ": " + Failures[0] : string.Empty)})";
+}

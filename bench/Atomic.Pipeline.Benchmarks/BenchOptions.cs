@@ -2,9 +2,10 @@ using System.Globalization;
 
 namespace Atomic.Pipeline.Benchmarks;
 
-internal sealed record BenchOptions(IReadOnlyList<int> Clients, int Count, string? Postgres, bool Stages)
+internal sealed record BenchOptions(IReadOnlyList<int> Clients, int Count, string? Postgres, bool Stages, string Arc, string Until)
 {
-    public string Store => Postgres is null ? "SQLite (components/)" : "PostgreSQL (components/variants/postgresql)";
+    public string Store => (Postgres is null ? "SQLite (components/)" : "PostgreSQL (components/variants/postgresql)")
+        + (Arc == "stub" ? ", ARC: an in-process stub answering SEEN_ON_NETWORK" : ", ARC: the dev chain (full validation)");
 
     public static BenchOptions Parse(string[] args)
     {
@@ -12,6 +13,8 @@ internal sealed record BenchOptions(IReadOnlyList<int> Clients, int Count, strin
         int count = 4000;
         string? postgres = Environment.GetEnvironmentVariable("ATOMIC_BENCH_POSTGRES");
         bool stages = false;
+        string arc = "devchain";
+        string until = "broadcast";
         for (int i = 0; i < args.Length; i += 2)
         {
             if (args[i] == "--stages")
@@ -34,14 +37,20 @@ internal sealed record BenchOptions(IReadOnlyList<int> Clients, int Count, strin
                 case "--count":
                     count = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
                     break;
+                case "--arc":
+                    arc = args[i + 1] is "devchain" or "stub" ? args[i + 1] : throw new ArgumentException("--arc is devchain or stub");
+                    break;
+                case "--until":
+                    until = args[i + 1] is "verified" or "broadcast" ? args[i + 1] : throw new ArgumentException("--until is verified or broadcast");
+                    break;
                 case "--postgres":
                     postgres = args[i + 1];
                     break;
                 default:
-                    throw new ArgumentException($"unknown option {args[i]} (use --clients N[,N...], --count N, --postgres CONNECTION, --stages)");
+                    throw new ArgumentException($"unknown option {args[i]} (use --clients N[,N...], --count N, --postgres CONNECTION, --arc devchain|stub, --until verified|broadcast, --stages)");
             }
         }
 
-        return new BenchOptions(clients, count, postgres, stages);
+        return new BenchOptions(clients, count, postgres, stages, arc, until);
     }
 }

@@ -21,13 +21,13 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource<long>> _waiting = new();
     private readonly HttpClient _http;
 
-    private PipelineUnderTest(WebApplication app, string directory, string url)
+    private PipelineUnderTest(WebApplication app, string directory, string url, string topic)
     {
         _app = app;
         _directory = directory;
         _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
         _probe = app.Services.GetRequiredService<BuildingBlocks>().PubSub(Names.PubSub).Subscribe(new Subscription(
-            Names.PubSub, Names.Topics.TxBroadcast, (e, _) =>
+            Names.PubSub, topic, (e, _) =>
             {
                 if (e.Subject is { } txid && _waiting.TryRemove(txid, out TaskCompletionSource<long>? done))
                 {
@@ -75,12 +75,28 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Atomic.Server.Hosting.StartupBanner"] = "Warning",
         });
+        if (options.Until == "verified")
+        {
+            builder.Configuration["Atomic:Pipeline:Broadcaster"] = "false";
+        }
+
+        if (options.Arc == "stub")
+        {
+            builder.Configuration["Atomic:Broadcaster:Endpoints:0:Url"] = url + "/stub-arc";
+        }
+
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         await builder.AddAtomicServerAsync();
         WebApplication app = builder.Build();
         app.MapAtomicServer();
+        app.MapPost("/stub-arc/v1/tx", async (HttpRequest request) =>
+        {
+            // ARC's answer to an accepted transaction, without looking at it (the txid is the double SHA-256 of the raw transaction, which the broadcaster does not check).
+            await request.Body.CopyToAsync(Stream.Null);
+            return Results.Json(new { txid = "", txStatus = "SEEN_ON_NETWORK", status = 200, title = "OK" });
+        });
         await app.StartAsync();
-        return new PipelineUnderTest(app, directory, url);
+        return new PipelineUnderTest(app, directory, url, options.Until == "verified" ? Names.Topics.BeefVerified : Names.Topics.TxBroadcast);
     }
 
     /// <summary>

@@ -6,7 +6,7 @@ using Atomic.Pipeline.Benchmarks;
 // PostgreSQL), with the dev chain as its ARC endpoint; clients POST BEEFs over loopback HTTP and each waits for its
 // transaction's tx.broadcast event before sending the next.
 var options = BenchOptions.Parse(args);
-Console.WriteLine($"# pipeline submit → broadcast, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {options.Store}");
+Console.WriteLine($"# pipeline submit → {options.Until}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {options.Store}");
 foreach (int clients in options.Clients)
 {
     await using PipelineUnderTest pipeline = await PipelineUnderTest.StartAsync(options);

@@ -12,8 +12,10 @@ namespace Atomic.Runtime.Embedded.State;
 /// nothing (no ETag, last-write) does not read first. Expired items are invisible and removed lazily.
 /// </summary>
 /// <remarks>
-/// Writers of one database file in this process take turns on one gate before <c>BEGIN IMMEDIATE</c>: SQLite's own
-/// busy handler makes a waiting writer sleep (up to 100 ms a time), which under load costs far more than queueing.
+/// Writes to one database file from this process go through one queue (<see cref="FileWriter"/>): whatever writes
+/// are waiting are applied in one SQL transaction, each inside its own savepoint, so a write whose ETag check fails is
+/// rolled back alone while the others commit together, and a caller's task completes only once its write is
+/// committed (group commit). SQLite's busy handler, which makes waiting writers sleep, only matters between processes.
 /// Connections use <c>synchronous=NORMAL</c>, WAL's usual pairing: a committed transaction survives the process being
 /// killed; only an operating-system crash or power loss can take back the last commits before a checkpoint.
 /// </remarks>
@@ -23,7 +25,7 @@ public sealed partial class SqliteStateStore : IStateStore
     private readonly string _table;
     private readonly int _busyTimeoutMs;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _writeGate;
+    private readonly FileWriter _writer;
 
     /// <param name="name">The component name.</param>
     /// <param name="connectionString">A Microsoft.Data.Sqlite connection string, e.g. <c>Data Source=data/state.db</c>.</param>
@@ -43,7 +45,7 @@ public sealed partial class SqliteStateStore : IStateStore
         _table = tableName;
         _busyTimeoutMs = (int)(busyTimeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
         _time = timeProvider ?? TimeProvider.System;
-        _writeGate = WriteGate(connectionString);
+        _writer = FileWriter.For(connectionString);
         using SqliteConnection connection = Open();
         Execute(connection, null, "PRAGMA journal_mode=WAL;");
         Execute(connection, null, $"CREATE TABLE IF NOT EXISTS {_table} (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, etag TEXT NOT NULL, expires_at INTEGER NULL) WITHOUT ROWID;");
@@ -72,86 +74,50 @@ public sealed partial class SqliteStateStore : IStateStore
         return Task.FromResult<IReadOnlyList<(string Key, StateItem? Item)>>(result);
     }
 
-    public async Task<string> SaveAsync(StateWrite write, CancellationToken cancellationToken = default)
+    public Task<string> SaveAsync(StateWrite write, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(write);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using SqliteConnection connection = Open();
-            using SqliteTransaction transaction = BeginImmediate(connection);
-            string etag;
-            using (var statements = new WriteStatements(this, connection, transaction))
-            {
-                etag = statements.Upsert(write);
-            }
-
-            transaction.Commit();
-            return etag;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        return _writer.Enqueue(this, statements => statements.Upsert(write), cancellationToken);
     }
 
-    public async Task DeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default)
+    public Task DeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return _writer.Enqueue(this, statements =>
         {
-            using SqliteConnection connection = Open();
-            using SqliteTransaction transaction = BeginImmediate(connection);
-            using (var statements = new WriteStatements(this, connection, transaction))
-            {
-                statements.Remove(key, etag, StateConcurrency.LastWrite);
-            }
-
-            transaction.Commit();
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+            statements.Remove(key, etag, StateConcurrency.LastWrite);
+            return string.Empty;
+        }, cancellationToken);
     }
 
-    public async Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken = default)
+    public Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operations);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ExecuteTransaction(operations);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
-
-    private void ExecuteTransaction(IReadOnlyList<StateOperation> operations)
-    {
-        using SqliteConnection connection = Open();
-        using SqliteTransaction transaction = BeginImmediate(connection);
-        using var statements = new WriteStatements(this, connection, transaction);
         foreach (StateOperation operation in operations)
         {
-            switch (operation)
+            if (operation is not (StateOperation.Upsert or StateOperation.Delete))
             {
-                case StateOperation.Upsert upsert:
-                    statements.Upsert(upsert.Write);
-                    break;
-                case StateOperation.Delete delete:
-                    statements.Remove(delete.Key, delete.ETag, delete.Concurrency);
-                    break;
-                default:
-                    throw new ArgumentException($"unknown state operation {operation.GetType().Name}", nameof(operations));
+                throw new ArgumentException($"unknown state operation {operation?.GetType().Name}", nameof(operations));
             }
         }
 
-        // A conflict above throws before this line, and disposing the transaction rolls every operation back.
-        transaction.Commit();
+        return _writer.Enqueue(this, statements =>
+        {
+            // A conflict throws out of here, and the writer rolls back to this request's savepoint: all or nothing.
+            foreach (StateOperation operation in operations)
+            {
+                if (operation is StateOperation.Upsert upsert)
+                {
+                    statements.Upsert(upsert.Write);
+                }
+                else if (operation is StateOperation.Delete delete)
+                {
+                    statements.Remove(delete.Key, delete.ETag, delete.Concurrency);
+                }
+            }
+
+            return string.Empty;
+        }, cancellationToken);
     }
 
     public async IAsyncEnumerable<(string Key, StateItem Item)> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -181,20 +147,6 @@ public sealed partial class SqliteStateStore : IStateStore
         connection.Open();
         Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=NORMAL;");
         return connection;
-    }
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> WriteGates = new(StringComparer.Ordinal);
-
-    /// <summary>One gate per database file in this process (stores sharing a file share it); a private one for memory databases.</summary>
-    private static SemaphoreSlim WriteGate(string connectionString)
-    {
-        string source = new SqliteConnectionStringBuilder(connectionString).DataSource;
-        if (string.IsNullOrEmpty(source) || source == ":memory:" || source.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
-        {
-            return new SemaphoreSlim(1, 1);
-        }
-
-        return WriteGates.GetOrAdd(Path.GetFullPath(source), _ => new SemaphoreSlim(1, 1));
     }
 
     // BEGIN IMMEDIATE takes the write lock up front, so the ETag read and the write cannot interleave with another writer.
@@ -294,6 +246,132 @@ public sealed partial class SqliteStateStore : IStateStore
 
             command.Prepare();
             return command;
+        }
+    }
+
+    /// <summary>
+    /// The single writer of one database file in this process: requests queue, and a drain loop (running only while
+    /// there are requests) applies them in batches, one SQL transaction per batch and one savepoint per request.
+    /// </summary>
+    private sealed class FileWriter
+    {
+        private const int MaxBatch = 256;
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, FileWriter> Files = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<Request> _queue = new();
+        private int _draining;
+
+        /// <summary>The writer of the file <paramref name="connectionString"/> names (shared by stores of that file); a private one for memory databases.</summary>
+        public static FileWriter For(string connectionString)
+        {
+            string source = new SqliteConnectionStringBuilder(connectionString).DataSource;
+            return string.IsNullOrEmpty(source) || source == ":memory:" || source.StartsWith("file:", StringComparison.OrdinalIgnoreCase)
+                ? new FileWriter()
+                : Files.GetOrAdd(Path.GetFullPath(source), _ => new FileWriter());
+        }
+
+        public Task<string> Enqueue(SqliteStateStore store, Func<WriteStatements, string> apply, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var request = new Request(store, apply);
+            _queue.Enqueue(request);
+            if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+            {
+                _ = Task.Run(Drain, CancellationToken.None);
+            }
+
+            return request.Done.Task;
+        }
+
+        private void Drain()
+        {
+            var batch = new List<Request>(MaxBatch);
+            while (true)
+            {
+                while (!_queue.IsEmpty)
+                {
+                    batch.Clear();
+                    while (batch.Count < MaxBatch && _queue.TryDequeue(out Request? request))
+                    {
+                        batch.Add(request);
+                    }
+
+                    Commit(batch);
+                }
+
+                Volatile.Write(ref _draining, 0);
+                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+                {
+                    return; // nothing left, or another drain loop took over
+                }
+            }
+        }
+
+        private static void Commit(List<Request> batch)
+        {
+            var applied = new List<(Request Request, string Result)>(batch.Count);
+            var statements = new Dictionary<SqliteStateStore, WriteStatements>();
+            try
+            {
+                using SqliteConnection connection = batch[0].Store.Open();
+                using SqliteTransaction transaction = BeginImmediate(connection);
+                foreach (Request request in batch)
+                {
+                    transaction.Save("w");
+                    try
+                    {
+                        if (!statements.TryGetValue(request.Store, out WriteStatements? forStore))
+                        {
+                            forStore = new WriteStatements(request.Store, connection, transaction);
+                            statements.Add(request.Store, forStore);
+                        }
+
+                        string result = request.Apply(forStore);
+                        transaction.Release("w");
+                        applied.Add((request, result));
+                    }
+                    catch (Exception e)
+                    {
+                        // Only this request's changes go: the savepoint is rolled back and the batch goes on.
+                        transaction.Rollback("w");
+                        transaction.Release("w");
+                        request.Done.TrySetException(e);
+                    }
+                }
+
+                foreach (WriteStatements forStore in statements.Values)
+                {
+                    forStore.Dispose();
+                }
+
+                statements.Clear();
+                transaction.Commit();
+            }
+            catch (Exception e)
+            {
+                foreach (WriteStatements forStore in statements.Values)
+                {
+                    forStore.Dispose();
+                }
+
+                // The file refused the batch (locked by another process past the busy timeout, disk full, ...): every
+                // write of it fails, and none is committed.
+                foreach (Request request in batch)
+                {
+                    request.Done.TrySetException(e);
+                }
+
+                return;
+            }
+
+            foreach ((Request request, string result) in applied)
+            {
+                request.Done.TrySetResult(result);
+            }
+        }
+
+        private sealed record Request(SqliteStateStore Store, Func<WriteStatements, string> Apply)
+        {
+            public TaskCompletionSource<string> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
 

@@ -102,8 +102,11 @@ public sealed class PipelineOptions
     /// <summary>Topic and basket admission from <c>beef.verified</c> (the <c>atomic-overlay</c> app).</summary>
     public bool Overlay { get; set; } = true;
 
-    /// <summary>Deliveries handled at once by each stage.</summary>
-    public int Concurrency { get; set; } = Math.Max(4, Environment.ProcessorCount * 4);
+    /// <summary>
+    /// Deliveries handled at once by the verifier and the overlay stage. Most of a delivery's time is spent waiting for
+    /// its writes to commit, and the store commits waiting writes together, so it is wider than the core count.
+    /// </summary>
+    public int Concurrency { get; set; } = 64;
 
     /// <summary>
     /// Deliveries the broadcaster handles at once: it mostly waits on ARC over the network, so it runs wider than the

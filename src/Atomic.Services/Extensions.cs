@@ -60,8 +60,25 @@ public static class Extensions
     /// </summary>
     public static IEndpointRouteBuilder MapAtomicPipeline(this IEndpointRouteBuilder app)
     {
+        app.MapAtomicGateway();
+        app.MapAtomicBroadcaster();
+        return app;
+    }
+
+    /// <summary>
+    /// The <c>atomic-gateway</c> app's routes: <c>/v1/beef</c>, <c>/v1/tx/{txid}</c>, and the overlay's BRC-22
+    /// <c>/submit</c>, BRC-24 <c>/lookup</c> and baskets, which call the <c>atomic-overlay</c> app's actors.
+    /// </summary>
+    public static IEndpointRouteBuilder MapAtomicGateway(this IEndpointRouteBuilder app)
+    {
         app.MapGatewayApi();
         app.MapOverlayApi();
+        return app;
+    }
+
+    /// <summary>The <c>atomic-broadcaster</c> app's route: ARC's callback.</summary>
+    public static IEndpointRouteBuilder MapAtomicBroadcaster(this IEndpointRouteBuilder app)
+    {
         app.MapArcCallbackApi();
         return app;
     }
@@ -106,7 +123,10 @@ public sealed class PipelineOptions
     public int Concurrency { get; set; } = Math.Max(4, Environment.ProcessorCount * 4);
 }
 
-/// <summary>Subscribes the enabled stages at start-up, runs the MINED poller, and unsubscribes at shutdown.</summary>
+/// <summary>
+/// Subscribes the enabled stages at start-up (in <see cref="StartAsync"/>, before the server serves: daprd reads the
+/// app's subscriptions once), runs the MINED poller, and unsubscribes at shutdown.
+/// </summary>
 internal sealed class PipelineHost(
     BuildingBlocks blocks,
     IOptions<PipelineOptions> options,
@@ -114,11 +134,10 @@ internal sealed class PipelineHost(
 {
     private readonly List<IAsyncDisposable> _subscriptions = [];
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         Runtime.PubSub.IPubSub pubsub = blocks.PubSub(Names.PubSub);
         PipelineOptions o = options.Value;
-        Task poller = Task.CompletedTask;
         if (o.Verifier)
         {
             _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<VerifierService>().Subscription(o.Concurrency)));
@@ -134,11 +153,13 @@ internal sealed class PipelineHost(
             BroadcasterService broadcaster = services.GetRequiredService<BroadcasterService>();
             _subscriptions.Add(pubsub.Subscribe(broadcaster.Subscription(o.Concurrency)));
             _subscriptions.Add(pubsub.Subscribe(broadcaster.DeadLetterSubscription()));
-            poller = broadcaster.RunPollerAsync(stoppingToken);
         }
 
-        await poller.ConfigureAwait(false);
+        return base.StartAsync(cancellationToken);
     }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value.Broadcaster ? services.GetRequiredService<BroadcasterService>().RunPollerAsync(stoppingToken) : Task.CompletedTask;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -27,6 +27,9 @@ internal sealed class StartupBanner(
 {
     public string Url => server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.PublicUrl;
 
+    /// <summary>Which runtime, and on Dapr, the sidecar's address.</summary>
+    public string RuntimeText => settings.IsDapr ? DaprRuntimeHost.Describe(settings) : "embedded";
+
     public void Announce()
     {
         List<(string Group, string Route)> routes = Routes();
@@ -36,10 +39,14 @@ internal sealed class StartupBanner(
         string callbacks = string.IsNullOrEmpty(broadcaster.CallbackUrl) ? "off (polling only)" : broadcaster.CallbackUrl;
         logger.LogInformation(
             "Atomic server listening on {Url} ({Environment}): runtime {Runtime} (app id {AppId}), dev chain {DevChain}, chain tracker {ChainTracker}, broadcast to {BroadcastEndpoints} with callbacks {CallbackUrl}, telemetry {Telemetry}",
-            Url, environment.EnvironmentName, settings.Options.Runtime, settings.Options.AppId,
+            Url, environment.EnvironmentName, RuntimeText, settings.AppId,
             settings.DevChain ? $"on at {ServerSettings.DevChainPrefix}, data {devChain.Value.DataPath}" : "off",
             tracker, broadcast, callbacks, telemetry.Describe());
-        logger.LogInformation("Components from {ComponentsFolder}: {Components}", settings.ComponentsDirectory, components.Select(c => $"{c.Name} ({c.Type}: {Where(c)})").ToArray());
+        if (!settings.IsDapr)
+        {
+            logger.LogInformation("Components from {ComponentsFolder}: {Components}", settings.ComponentsDirectory, components.Select(c => $"{c.Name} ({c.Type}: {Where(c)})").ToArray());
+        }
+
         logger.LogInformation("Routes: {Routes}", routes.Select(r => r.Route).ToArray());
 
         if (string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase))
@@ -49,17 +56,21 @@ internal sealed class StartupBanner(
 
         var text = new StringBuilder();
         text.AppendLine();
-        text.AppendLine($"Atomic server on {Url}  ({environment.EnvironmentName}, runtime {settings.Options.Runtime}, app id {settings.Options.AppId})");
+        text.AppendLine($"Atomic server on {Url}  ({environment.EnvironmentName}, app {settings.Role.Name}, app id {settings.AppId})");
+        text.AppendLine($"runtime     {RuntimeText}");
         text.AppendLine("routes");
         foreach (IGrouping<string, (string Group, string Route)> group in routes.GroupBy(r => r.Group))
         {
             text.AppendLine($"  {group.Key,-34} {string.Join(", ", group.Select(r => r.Route))}");
         }
 
-        text.AppendLine($"components  {settings.ComponentsDirectory}");
-        foreach (string line in componentLines)
+        if (!settings.IsDapr)
         {
-            text.AppendLine($"  {line}");
+            text.AppendLine($"components  {settings.ComponentsDirectory}");
+            foreach (string line in componentLines)
+            {
+                text.AppendLine($"  {line}");
+            }
         }
 
         text.AppendLine($"dev chain   {(settings.DevChain ? $"on at {Url.TrimEnd('/')}{ServerSettings.DevChainPrefix}, data {devChain.Value.DataPath}" : "off")}");

@@ -119,6 +119,12 @@ public sealed class PipelineOptions
     /// <summary>Topic and basket admission from <c>beef.verified</c> (the <c>atomic-overlay</c> app).</summary>
     public bool Overlay { get; set; } = true;
 
+    /// <summary>
+    /// The runtime allows one dead-letter topic per topic in an app (Dapr): set by the host. In an app running both the
+    /// overlay and the broadcaster, the overlay then dead-letters <c>beef.verified</c> to the broadcaster's topic.
+    /// </summary>
+    public bool OneDeadLetterTopicPerTopic { get; set; }
+
     /// <summary>Deliveries handled at once by each stage.</summary>
     public int Concurrency { get; set; } = Math.Max(4, Environment.ProcessorCount * 4);
 }
@@ -145,7 +151,10 @@ internal sealed class PipelineHost(
 
         if (o.Overlay)
         {
-            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<OverlayService>().Subscription(o.Concurrency)));
+            // Dapr gives an app one subscription, so one dead-letter topic, per topic: sharing beef.verified with the
+            // broadcaster, the overlay uses the broadcaster's (whose handler fails only records never broadcast).
+            string deadLetter = o.Broadcaster && o.OneDeadLetterTopicPerTopic ? BroadcasterService.DeadLetterTopic : OverlayService.DeadLetterTopic;
+            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<OverlayService>().Subscription(o.Concurrency, deadLetter)));
         }
 
         if (o.Broadcaster)

@@ -20,15 +20,18 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
 {
     public const string WatchPrefix = "watch||";
 
+    /// <summary>Where <c>beef.verified</c> deliveries go when every retry failed: the network was unreachable.</summary>
+    public const string DeadLetterTopic = Names.Topics.BeefVerified + ".dead";
+
     private readonly WatchIndex _watched = new(records.Store, logger);
 
     public Subscription Subscription(int maxConcurrency) =>
-        new(Names.PubSub, Names.Topics.BeefVerified, HandleAsync, DeadLetterTopic: Names.Topics.BeefVerified + ".dead", Consumer: Names.Apps.Broadcaster, MaxConcurrency: maxConcurrency,
+        new(Names.PubSub, Names.Topics.BeefVerified, HandleAsync, DeadLetterTopic: DeadLetterTopic, Consumer: Names.Apps.Broadcaster, MaxConcurrency: maxConcurrency,
             Retry: new RetryPolicy(MaxAttempts: 8, InitialDelay: TimeSpan.FromMilliseconds(500), MaxDelay: TimeSpan.FromSeconds(30)));
 
     /// <summary>Retries exhausted: the network could not be reached; the record fails with BROADCAST_UNREACHABLE.</summary>
     public Subscription DeadLetterSubscription() =>
-        new(Names.PubSub, Names.Topics.BeefVerified + ".dead", HandleUnreachableAsync, Consumer: Names.Apps.Broadcaster);
+        new(Names.PubSub, DeadLetterTopic, HandleUnreachableAsync, Consumer: Names.Apps.Broadcaster);
 
     internal async Task<DeliveryResult> HandleAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
     {
@@ -117,7 +120,10 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
 
     internal async Task<DeliveryResult> HandleUnreachableAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
     {
-        if (Read<BeefVerified>(cloudEvent) is { } verified)
+        // Only a record still verified was never broadcast: on Dapr's all-in-one app the overlay's exhausted
+        // deliveries share this dead-letter topic (one subscription per topic), and must not fail a broadcast record.
+        if (Read<BeefVerified>(cloudEvent) is { } verified
+            && await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Verified }, _))
         {
             await FailAsync(verified.TxId, ReasonCodes.BroadcastUnreachable, "no ARC endpoint accepted the transaction after every retry", cancellationToken).ConfigureAwait(false);
         }

@@ -45,6 +45,7 @@ public sealed class DaprServerTests
         ready.StatusCode.Should().Be(HttpStatusCode.OK, body);
         body.Should().Contain("sidecar");
         sidecar.Requests.Should().Contain(r => r.Path == "/v1.0/healthz/outbound");
+        server.Services.GetRequiredService<StartupBanner>().RuntimeText.Should().StartWith($"dapr, sidecar {sidecar.Address.AbsoluteUri.TrimEnd('/')}");
     }
 
     [Fact]
@@ -98,6 +99,11 @@ public sealed class DaprServerTests
         sidecar.ActorConfigJson.Should().Contain("TopicManager").And.Contain("BasketManager");
 
         // Each stage ran in its own app.
+        foreach (ServerHost app in new[] { gateway, verifier, overlay, broadcaster })
+        {
+            (await app.Client.GetAsync("/readyz")).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
         string[] routes = [.. sidecar.Deliveries.Where(d => d.Status == 200).Select(d => d.Topic).Distinct()];
         routes.Should().Contain([Names.Topics.BeefSubmitted, Names.Topics.BeefVerified]);
         sidecar.Faults.Should().BeEmpty();

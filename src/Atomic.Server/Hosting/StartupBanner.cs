@@ -34,7 +34,7 @@ internal sealed class StartupBanner(
     {
         List<(string Group, string Route)> routes = Routes();
         string[] componentLines = components.Select(Describe).ToArray();
-        string tracker = ChainTrackers.Describe(settings.ChainTracker);
+        string tracker = string.IsNullOrEmpty(settings.ChainTracker.Kind) ? $"none ({settings.Role.Name} verifies nothing)" : ChainTrackers.Describe(settings.ChainTracker);
         string[] broadcast = broadcaster.Endpoints.Select(e => e.Url).ToArray();
         string callbacks = string.IsNullOrEmpty(broadcaster.CallbackUrl) ? "off (polling only)" : broadcaster.CallbackUrl;
         logger.LogInformation(
@@ -98,6 +98,7 @@ internal sealed class StartupBanner(
     private static string GroupOf(string path) => path switch
     {
         "/healthz" or "/readyz" => "health",
+        _ when path.StartsWith("/dapr/", StringComparison.Ordinal) || path.StartsWith("/actors/", StringComparison.Ordinal) => "Dapr callbacks",
         ArcCallbackApi.Route => "ARC callbacks",
         _ when path.StartsWith(ServerSettings.DevChainPrefix + "/api/", StringComparison.Ordinal) => "dev chain: Block Headers Service",
         _ when path.StartsWith(ServerSettings.DevChainPrefix + "/v1/faucet", StringComparison.Ordinal) || path.StartsWith(ServerSettings.DevChainPrefix + "/v1/mine", StringComparison.Ordinal) => "dev chain: faucet and mining",
@@ -113,6 +114,7 @@ internal sealed class StartupBanner(
         "overlay" => 1,
         "baskets" => 2,
         "ARC callbacks" => 3,
+        "Dapr callbacks" => 8,
         "health" => 9,
         _ => 5,
     };

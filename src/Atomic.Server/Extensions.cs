@@ -3,6 +3,8 @@ using Atomic.DevChain;
 using Atomic.DevChain.Chain;
 using Atomic.Runtime;
 using Atomic.Runtime.Actors;
+using Atomic.Runtime.Dapr;
+using Atomic.Runtime.Dapr.Actors;
 using Atomic.Runtime.Embedded.Components;
 using Atomic.Server.Apis;
 using Atomic.Server.Hosting;
@@ -15,8 +17,9 @@ using Microsoft.Extensions.Options;
 namespace Atomic.Server;
 
 /// <summary>
-/// The all-in-one server's composition: every service of the pipeline, the embedded runtime over <c>components/</c>,
-/// the dev chain under <c>/arc</c> (when on), health and telemetry, in one process.
+/// The server's composition: the services of the app it is (<c>Atomic:App</c>: all of them, or one), on the runtime it
+/// is given (<c>Atomic:Runtime</c>: embedded over <c>components/</c>, or the Dapr sidecar), the dev chain under
+/// <c>/arc</c> (all-in-one, when on), health and telemetry.
 /// </summary>
 public static class Extensions
 {
@@ -31,34 +34,43 @@ public static class Extensions
         ServerSettings settings = ServerSettings.Resolve(builder.Configuration, builder.Environment);
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = settings.Defaults(builder.Configuration) });
 
-        IReadOnlyList<ComponentDefinition> definitions = ComponentLoader.LoadDirectory(settings.ComponentsDirectory);
-        EmbeddedComponents components = await EmbeddedComponents.BuildAsync(definitions, settings.BaseDirectory, cancellationToken: cancellationToken).ConfigureAwait(false);
-        try
-        {
-            CheckRequiredComponents(components, settings);
-        }
-        catch
-        {
-            await components.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        var blocks = new BuildingBlocks(components.StateStores, components.PubSubs);
         services.AddSingleton(settings);
-        services.AddSingleton(definitions);
-        services.AddSingleton(blocks);
         services.TryAddSingleton(TimeProvider.System);
 
         // Start order is registration order (stop order the reverse): telemetry, the runtime, then the pipeline and the dev chain.
         services.AddSingleton<ServerTelemetry>();
         services.AddHostedService(sp => sp.GetRequiredService<ServerTelemetry>());
-        services.AddSingleton(sp => new EmbeddedRuntimeHost(components, settings, sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmbeddedRuntimeHost>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRuntimeHost>());
-        services.AddSingleton<IActorClient>(sp => sp.GetRequiredService<EmbeddedRuntimeHost>().Client);
+        IHealthChecksBuilder health = services.AddHealthChecks();
+        if (settings.IsDapr)
+        {
+            DaprRuntimeHost.AddDaprRuntime(services, settings, health);
+        }
+        else
+        {
+            await AddEmbeddedRuntimeAsync(services, settings, health, cancellationToken).ConfigureAwait(false);
+        }
 
         services.AddHttpClient(ChainTrackers.HttpClientName);
-        services.AddSingleton<IChainTracker>(sp => ChainTrackers.Create(settings.ChainTracker, sp));
+        services.AddSingleton<IChainTracker>(sp => string.IsNullOrEmpty(settings.ChainTracker.Kind)
+            ? throw new ServerConfigurationException($"Atomic:App '{settings.Role.Name}' has no chain tracker (Atomic:ChainTracker:Kind)")
+            : ChainTrackers.Create(settings.ChainTracker, sp));
         services.AddAtomicPipeline(builder.Configuration);
+        if (settings.IsDapr)
+        {
+            services.PostConfigure<PipelineOptions>(o => o.OneDeadLetterTopicPerTopic = true);
+        }
+
+        if (!settings.Role.IsAll)
+        {
+            // One app of a split deployment: its role decides the stages, whatever Atomic:Pipeline says.
+            services.PostConfigure<PipelineOptions>(o =>
+            {
+                o.Verifier = settings.Role.Verifier;
+                o.Overlay = settings.Role.Overlay;
+                o.Broadcaster = settings.Role.Broadcaster;
+            });
+        }
+
         if (settings.DevChain)
         {
             services.AddDevChain(builder.Configuration.GetSection(ServerOptions.Section));
@@ -71,13 +83,6 @@ public static class Extensions
             });
         }
 
-        IHealthChecksBuilder health = services.AddHealthChecks()
-            .AddCheck<ActorRuntimeCheck>("runtime", tags: [HealthApi.Ready]);
-        foreach (string name in components.StateStores.Keys)
-        {
-            health.Add(new HealthCheckRegistration($"state:{name}", sp => new StateStoreCheck(sp.GetRequiredService<EmbeddedRuntimeHost>(), name), null, [HealthApi.Ready]));
-        }
-
         if (settings.DevChain)
         {
             health.AddCheck<DevChainCheck>("devchain", tags: [HealthApi.Ready]);
@@ -87,12 +92,33 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Maps the pipeline's routes, the dev chain under <c>/arc</c> when on, <c>/healthz</c> and <c>/readyz</c>, and the start-up banner.</summary>
+    /// <summary>
+    /// Maps the app's routes (all of the pipeline's in <c>all</c>, else its role's), the sidecar's callbacks on Dapr,
+    /// the dev chain under <c>/arc</c> when on, <c>/healthz</c> and <c>/readyz</c>, and the start-up banner.
+    /// </summary>
     public static WebApplication MapAtomicServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         ServerSettings settings = app.Services.GetRequiredService<ServerSettings>();
-        app.MapAtomicPipeline();
+        if (settings.Role.IsAll)
+        {
+            app.MapAtomicPipeline();
+        }
+        else if (settings.Role.Gateway)
+        {
+            app.MapAtomicGateway();
+        }
+        else if (settings.Role.Broadcaster)
+        {
+            app.MapAtomicBroadcaster();
+        }
+
+        if (settings.IsDapr)
+        {
+            app.MapDaprPubSub();
+            app.MapDaprActors(mapHealth: false); // /healthz is the server's own
+        }
+
         if (settings.DevChain)
         {
             app.MapDevChain(ServerSettings.DevChainPrefix);
@@ -101,6 +127,33 @@ public static class Extensions
         app.MapHealthApi();
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<StartupBanner>().Announce());
         return app;
+    }
+
+    /// <summary>The embedded runtime: the components from <c>components/</c>, and the actor runtime over their actor state store.</summary>
+    private static async Task AddEmbeddedRuntimeAsync(IServiceCollection services, ServerSettings settings, IHealthChecksBuilder health, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ComponentDefinition> definitions = ComponentLoader.LoadDirectory(settings.ComponentsDirectory);
+        EmbeddedComponents components = await EmbeddedComponents.BuildAsync(definitions, settings.BaseDirectory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            CheckRequiredComponents(components, settings);
+        }
+        catch
+        {
+            await components.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        services.AddSingleton(definitions);
+        services.AddSingleton(new BuildingBlocks(components.StateStores, components.PubSubs));
+        services.AddSingleton(sp => new EmbeddedRuntimeHost(components, settings, sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmbeddedRuntimeHost>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRuntimeHost>());
+        services.AddSingleton<IActorClient>(sp => sp.GetRequiredService<EmbeddedRuntimeHost>().Client);
+        health.AddCheck<ActorRuntimeCheck>("runtime", tags: [HealthApi.Ready]);
+        foreach (string name in components.StateStores.Keys)
+        {
+            health.Add(new HealthCheckRegistration($"state:{name}", sp => new StateStoreCheck(sp.GetRequiredService<EmbeddedRuntimeHost>().Components.StateStores[name]), null, [HealthApi.Ready]));
+        }
     }
 
     private static void CheckRequiredComponents(EmbeddedComponents components, ServerSettings settings)

@@ -1,9 +1,10 @@
 using Atomic.Runtime.Embedded.Components;
 using Atomic.Server;
 
-// The all-in-one server: gateway, verifier, broadcaster and overlay, the embedded runtime over components/ (SQLite
-// under data/ by default) and the dev chain under /arc, on http://127.0.0.1:5080. Configuration: appsettings*.json,
-// Atomic__* / OTEL_* environment variables, command-line --Atomic:Key value; README.md "Run the server" lists the keys.
+// The server: by default all-in-one (gateway, verifier, broadcaster and overlay, the embedded runtime over components/
+// and the dev chain under /arc, on http://127.0.0.1:5080); Atomic:Runtime=dapr puts it on the Dapr sidecar and
+// Atomic:App makes it one app of a split deployment. Configuration: appsettings*.json, Atomic__* / OTEL_* / DAPR_*
+// environment variables, command-line --Atomic:Key value; README.md "Run the server" lists the keys.
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 try
 {

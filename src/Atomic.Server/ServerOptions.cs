@@ -5,8 +5,17 @@ public sealed class ServerOptions
 {
     public const string Section = "Atomic";
 
-    /// <summary><c>embedded</c> (this process hosts the building blocks); <c>dapr</c> is not available yet.</summary>
-    public string Runtime { get; set; } = "embedded";
+    /// <summary>
+    /// <c>embedded</c> (this process hosts the building blocks, from <c>components/</c>) or <c>dapr</c> (the sidecar
+    /// does, at <c>DAPR_HTTP_PORT</c>/<c>DAPR_HTTP_ENDPOINT</c>); empty: <c>dapr</c> when <c>DAPR_HTTP_PORT</c> is set, else <c>embedded</c>.
+    /// </summary>
+    public string? Runtime { get; set; }
+
+    /// <summary>
+    /// Which app this process is: <c>all</c> (the all-in-one server) or one of <c>atomic-gateway</c>,
+    /// <c>atomic-verifier</c>, <c>atomic-overlay</c>, <c>atomic-broadcaster</c> (one app per service, on Dapr).
+    /// </summary>
+    public string App { get; set; } = ServerRoles.All;
 
     /// <summary>The Dapr components folder; empty: <c>components/</c> in the current directory, else the nearest one above the content root.</summary>
     public string? Components { get; set; }
@@ -14,8 +23,8 @@ public sealed class ServerOptions
     /// <summary>Where relative paths in the components (and the dev chain's data) resolve; empty: the components folder's parent.</summary>
     public string? BaseDirectory { get; set; }
 
-    /// <summary>The app id the actor runtime keys its state with.</summary>
-    public string AppId { get; set; } = "atomic-server";
+    /// <summary>The app id the actor runtime keys its state with; empty: the app's (<c>atomic-server</c> for <c>all</c>).</summary>
+    public string? AppId { get; set; }
 
     /// <summary>The URL this server is reached at, for the dev chain's ARC endpoint and callbacks; empty: the first of <c>Urls</c>.</summary>
     public string? PublicUrl { get; set; }

@@ -60,8 +60,25 @@ public static class Extensions
     /// </summary>
     public static IEndpointRouteBuilder MapAtomicPipeline(this IEndpointRouteBuilder app)
     {
+        app.MapAtomicGateway();
+        app.MapAtomicBroadcaster();
+        return app;
+    }
+
+    /// <summary>
+    /// The <c>atomic-gateway</c> app's routes: <c>/v1/beef</c>, <c>/v1/tx/{txid}</c>, and the overlay's BRC-22
+    /// <c>/submit</c>, BRC-24 <c>/lookup</c> and baskets, which call the <c>atomic-overlay</c> app's actors.
+    /// </summary>
+    public static IEndpointRouteBuilder MapAtomicGateway(this IEndpointRouteBuilder app)
+    {
         app.MapGatewayApi();
         app.MapOverlayApi();
+        return app;
+    }
+
+    /// <summary>The <c>atomic-broadcaster</c> app's route: ARC's callback.</summary>
+    public static IEndpointRouteBuilder MapAtomicBroadcaster(this IEndpointRouteBuilder app)
+    {
         app.MapArcCallbackApi();
         return app;
     }
@@ -103,6 +120,12 @@ public sealed class PipelineOptions
     public bool Overlay { get; set; } = true;
 
     /// <summary>
+    /// The runtime allows one dead-letter topic per topic in an app (Dapr): set by the host. In an app running both the
+    /// overlay and the broadcaster, the overlay then dead-letters <c>beef.verified</c> to the broadcaster's topic.
+    /// </summary>
+    public bool OneDeadLetterTopicPerTopic { get; set; }
+
+    /// <summary>
     /// Deliveries handled at once by the verifier and the overlay stage. Most of a delivery's time is spent waiting for
     /// its writes to commit, and the store commits waiting writes together, so it is wider than the core count.
     /// </summary>
@@ -115,7 +138,10 @@ public sealed class PipelineOptions
     public int BroadcasterConcurrency { get; set; } = 64;
 }
 
-/// <summary>Subscribes the enabled stages at start-up, runs the MINED poller, and unsubscribes at shutdown.</summary>
+/// <summary>
+/// Subscribes the enabled stages at start-up (in <see cref="StartAsync"/>, before the server serves: daprd reads the
+/// app's subscriptions once), runs the MINED poller, and unsubscribes at shutdown.
+/// </summary>
 internal sealed class PipelineHost(
     BuildingBlocks blocks,
     IOptions<PipelineOptions> options,
@@ -123,11 +149,10 @@ internal sealed class PipelineHost(
 {
     private readonly List<IAsyncDisposable> _subscriptions = [];
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         Runtime.PubSub.IPubSub pubsub = blocks.PubSub(Names.PubSub);
         PipelineOptions o = options.Value;
-        Task poller = Task.CompletedTask;
         if (o.Verifier)
         {
             _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<VerifierService>().Subscription(o.Concurrency)));
@@ -135,7 +160,10 @@ internal sealed class PipelineHost(
 
         if (o.Overlay)
         {
-            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<OverlayService>().Subscription(o.Concurrency)));
+            // Dapr gives an app one subscription, so one dead-letter topic, per topic: sharing beef.verified with the
+            // broadcaster, the overlay uses the broadcaster's (whose handler fails only records never broadcast).
+            string deadLetter = o.Broadcaster && o.OneDeadLetterTopicPerTopic ? BroadcasterService.DeadLetterTopic : OverlayService.DeadLetterTopic;
+            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<OverlayService>().Subscription(o.Concurrency, deadLetter)));
         }
 
         if (o.Broadcaster)
@@ -143,11 +171,13 @@ internal sealed class PipelineHost(
             BroadcasterService broadcaster = services.GetRequiredService<BroadcasterService>();
             _subscriptions.Add(pubsub.Subscribe(broadcaster.Subscription(o.BroadcasterConcurrency)));
             _subscriptions.Add(pubsub.Subscribe(broadcaster.DeadLetterSubscription()));
-            poller = broadcaster.RunPollerAsync(stoppingToken);
         }
 
-        await poller.ConfigureAwait(false);
+        return base.StartAsync(cancellationToken);
     }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value.Broadcaster ? services.GetRequiredService<BroadcasterService>().RunPollerAsync(stoppingToken) : Task.CompletedTask;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -21,11 +21,17 @@ public static class DaprActorCallbacks
     /// <summary>The largest request body a callback reads.</summary>
     public const int MaxBodyBytes = 4 * 1024 * 1024;
 
-    public static IEndpointRouteBuilder MapDaprActors(this IEndpointRouteBuilder app)
+    /// <param name="app">The app's routes.</param>
+    /// <param name="mapHealth">Whether to map <c>GET /healthz</c>; false when the app serves its own.</param>
+    public static IEndpointRouteBuilder MapDaprActors(this IEndpointRouteBuilder app, bool mapHealth = true)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/dapr/config", GetConfig).ExcludeFromDescription();
-        app.MapGet("/healthz", GetHealth).ExcludeFromDescription();
+        if (mapHealth)
+        {
+            app.MapGet("/healthz", GetHealth).ExcludeFromDescription();
+        }
+
         RouteGroupBuilder actors = app.MapGroup("/actors/{actorType}/{actorId}").ExcludeFromDescription();
         actors.MapPut("/method/{method}", PutMethodAsync);
         actors.MapPut("/method/remind/{reminderName}", PutReminderAsync);

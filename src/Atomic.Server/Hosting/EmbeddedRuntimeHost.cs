@@ -29,7 +29,7 @@ internal sealed class EmbeddedRuntimeHost(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var options = new ActorRuntimeOptions { AppId = settings.Options.AppId };
+        var options = new ActorRuntimeOptions { AppId = settings.AppId };
         options.Actors.AddPipelineActors(services);
         try
         {

@@ -14,13 +14,12 @@ internal sealed class ActorRuntimeCheck(EmbeddedRuntimeHost runtime) : IHealthCh
 }
 
 /// <summary>One state store answers a read (of a key nobody writes).</summary>
-internal sealed class StateStoreCheck(EmbeddedRuntimeHost runtime, string name) : IHealthCheck
+internal sealed class StateStoreCheck(IStateStore store) : IHealthCheck
 {
     private const string ProbeKey = "health||probe";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        IStateStore store = runtime.Components.StateStores[name];
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
         try

@@ -1,3 +1,4 @@
+using Atomic.Runtime.Dapr;
 using Atomic.Services.Broadcaster;
 
 namespace Atomic.Server.Hosting;
@@ -16,15 +17,32 @@ internal sealed class ServerSettings
 
     private static readonly string[] Kinds = ["devchain", "bhs", "whatsonchain", "composite"];
 
-    private ServerSettings(ServerOptions options, string components, string baseDirectory, string publicUrl)
+    public const string Embedded = "embedded";
+
+    public const string DaprRuntime = "dapr";
+
+    private ServerSettings(ServerOptions options, ServerRole role, DaprOptions? dapr, string components, string baseDirectory, string publicUrl)
     {
         Options = options;
+        Role = role;
+        Dapr = dapr;
         ComponentsDirectory = components;
         BaseDirectory = baseDirectory;
         PublicUrl = publicUrl;
     }
 
     public ServerOptions Options { get; }
+
+    /// <summary>Which app this process is (<c>Atomic:App</c>).</summary>
+    public ServerRole Role { get; }
+
+    /// <summary>The sidecar's address and tokens when the runtime is <c>dapr</c>; null on <c>embedded</c>.</summary>
+    public DaprOptions? Dapr { get; }
+
+    public bool IsDapr => Dapr is not null;
+
+    /// <summary>The app id the actor runtime keys its state with.</summary>
+    public string AppId => Options.AppId!;
 
     public string ComponentsDirectory { get; }
 
@@ -33,7 +51,8 @@ internal sealed class ServerSettings
     /// <summary>The server's own URL without a trailing slash.</summary>
     public string PublicUrl { get; }
 
-    public bool DevChain => Options.DevChain.Enabled;
+    /// <summary>The dev chain under <c>/arc</c>: in the all-in-one server only (split, it is its own app, <c>atomic-devchain</c>).</summary>
+    public bool DevChain => Options.DevChain.Enabled && Role.IsAll;
 
     public ChainTrackerOptions ChainTracker => Options.ChainTracker;
 
@@ -52,32 +71,63 @@ internal sealed class ServerSettings
             throw new ServerConfigurationException($"the {ServerOptions.Section} section cannot be read: {e.Message}", e);
         }
 
-        string runtime = (options.Runtime ?? string.Empty).Trim().ToLowerInvariant();
-        if (runtime == "dapr")
-        {
-            throw new ServerConfigurationException("Atomic:Runtime is 'dapr', but the Dapr runtime is not available yet (it comes with Atomic.Runtime.Dapr): set Atomic:Runtime to 'embedded'");
-        }
-
-        if (runtime != "embedded")
-        {
-            throw new ServerConfigurationException($"Atomic:Runtime '{options.Runtime}' is not a runtime this server knows: use 'embedded'");
-        }
-
+        ServerRole role = ServerRoles.Find(options.App)
+            ?? throw new ServerConfigurationException($"Atomic:App '{options.App}' is not an app this server runs: use {string.Join(", ", ServerRoles.Known.Select(r => r.Name))}");
+        options.App = role.Name;
+        options.AppId = string.IsNullOrWhiteSpace(options.AppId) ? role.AppId : options.AppId;
+        string runtime = RuntimeOf(options.Runtime, configuration);
         options.Runtime = runtime;
-        string components = FindComponents(options.Components, environment.ContentRootPath);
-        string baseDirectory = string.IsNullOrWhiteSpace(options.BaseDirectory)
-            ? Path.GetDirectoryName(components) ?? components
-            : Path.GetFullPath(options.BaseDirectory);
-        string publicUrl = PublicUrlOf(options.PublicUrl, configuration["Urls"] ?? configuration["ASPNETCORE_URLS"]);
+        DaprOptions? dapr = null;
+        string components = string.Empty;
+        string baseDirectory;
+        if (runtime == DaprRuntime)
+        {
+            try
+            {
+                dapr = DaprOptions.FromEnvironment(name => configuration[name]);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ServerConfigurationException($"{e.Message} (Atomic:Runtime is 'dapr')", e);
+            }
+
+            baseDirectory = string.IsNullOrWhiteSpace(options.BaseDirectory) ? environment.ContentRootPath : Path.GetFullPath(options.BaseDirectory);
+        }
+        else
+        {
+            if (!role.IsAll)
+            {
+                throw new ServerConfigurationException($"Atomic:App '{role.Name}' is one app of a split deployment and needs Atomic:Runtime 'dapr' (the embedded runtime runs every app in one process: Atomic:App 'all')");
+            }
+
+            components = FindComponents(options.Components, environment.ContentRootPath);
+            baseDirectory = string.IsNullOrWhiteSpace(options.BaseDirectory)
+                ? Path.GetDirectoryName(components) ?? components
+                : Path.GetFullPath(options.BaseDirectory);
+        }
+
+        string publicUrl = PublicUrlOf(options.PublicUrl, configuration["Urls"] ?? configuration["ASPNETCORE_URLS"] ?? DefaultUrl(role));
+        bool devChain = options.DevChain.Enabled && role.IsAll;
+
+        if (string.IsNullOrWhiteSpace(options.ChainTracker.Kind) && devChain)
+        {
+            options.ChainTracker.Kind = "devchain";
+        }
 
         if (string.IsNullOrWhiteSpace(options.ChainTracker.Kind))
         {
-            options.ChainTracker.Kind = options.DevChain.Enabled
-                ? "devchain"
-                : throw new ServerConfigurationException("Atomic:ChainTracker:Kind is required when the dev chain is off (Atomic:DevChain:Enabled=false): bhs, whatsonchain or composite");
+            if (role.NeedsChainTracker)
+            {
+                throw new ServerConfigurationException(role.IsAll
+                    ? "Atomic:ChainTracker:Kind is required when the dev chain is off (Atomic:DevChain:Enabled=false): bhs, whatsonchain or composite"
+                    : $"Atomic:ChainTracker:Kind is required for Atomic:App '{role.Name}' (the dev chain is its own app when split): bhs (e.g. the atomic-devchain app's URL), whatsonchain or composite");
+            }
+        }
+        else
+        {
+            Check(options.ChainTracker, "Atomic:ChainTracker", devChain, nested: false);
         }
 
-        Check(options.ChainTracker, "Atomic:ChainTracker", options.DevChain.Enabled, nested: false);
         if (options.ChainTracker.CacheTtl < TimeSpan.Zero || options.ChainTracker.CacheCapacity < 1 || options.ChainTracker.CurrentHeightTtl < TimeSpan.Zero)
         {
             throw new ServerConfigurationException("Atomic:ChainTracker: CacheTtl and CurrentHeightTtl cannot be negative, and CacheCapacity is at least 1");
@@ -88,7 +138,24 @@ internal sealed class ServerSettings
             throw new ServerConfigurationException($"Atomic:AppId '{options.AppId}' must be a non-empty name without '||'");
         }
 
-        return new ServerSettings(options, components, baseDirectory, publicUrl);
+        return new ServerSettings(options, role, dapr, components, baseDirectory, publicUrl);
+    }
+
+    /// <summary>The app's own URL when <c>Urls</c> is not set: loopback at the role's default port.</summary>
+    public static string DefaultUrl(ServerRole role) => $"http://127.0.0.1:{role.Port}";
+
+    /// <summary><c>Atomic:Runtime</c>, or when empty: <c>dapr</c> when <c>DAPR_HTTP_PORT</c> is set (daprd sets it for its app), else <c>embedded</c>.</summary>
+    private static string RuntimeOf(string? configured, IConfiguration configuration)
+    {
+        string runtime = (configured ?? string.Empty).Trim().ToLowerInvariant();
+        if (runtime.Length == 0)
+        {
+            return string.IsNullOrWhiteSpace(configuration["DAPR_HTTP_PORT"]) ? Embedded : DaprRuntime;
+        }
+
+        return runtime is Embedded or DaprRuntime
+            ? runtime
+            : throw new ServerConfigurationException($"Atomic:Runtime '{configured}' is not a runtime this server knows: use 'embedded' or 'dapr' (empty: 'dapr' when DAPR_HTTP_PORT is set)");
     }
 
     /// <summary>
@@ -102,6 +169,11 @@ internal sealed class ServerSettings
         {
             ["Atomic:DevChain:DataPath"] = Path.Combine(BaseDirectory, "data", "devchain.sqlite"),
         };
+        if (configuration["Urls"] is null && configuration["ASPNETCORE_URLS"] is null)
+        {
+            defaults["Urls"] = DefaultUrl(Role);
+        }
+
         if (!DevChain)
         {
             return defaults;

@@ -27,19 +27,26 @@ internal sealed class StartupBanner(
 {
     public string Url => server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.PublicUrl;
 
+    /// <summary>Which runtime, and on Dapr, the sidecar's address.</summary>
+    public string RuntimeText => settings.IsDapr ? DaprRuntimeHost.Describe(settings) : "embedded";
+
     public void Announce()
     {
         List<(string Group, string Route)> routes = Routes();
         string[] componentLines = components.Select(Describe).ToArray();
-        string tracker = ChainTrackers.Describe(settings.ChainTracker);
+        string tracker = string.IsNullOrEmpty(settings.ChainTracker.Kind) ? $"none ({settings.Role.Name} verifies nothing)" : ChainTrackers.Describe(settings.ChainTracker);
         string[] broadcast = broadcaster.Endpoints.Select(e => e.Url).ToArray();
         string callbacks = string.IsNullOrEmpty(broadcaster.CallbackUrl) ? "off (polling only)" : broadcaster.CallbackUrl;
         logger.LogInformation(
             "Atomic server listening on {Url} ({Environment}): runtime {Runtime} (app id {AppId}), dev chain {DevChain}, chain tracker {ChainTracker}, broadcast to {BroadcastEndpoints} with callbacks {CallbackUrl}, telemetry {Telemetry}",
-            Url, environment.EnvironmentName, settings.Options.Runtime, settings.Options.AppId,
+            Url, environment.EnvironmentName, RuntimeText, settings.AppId,
             settings.DevChain ? $"on at {ServerSettings.DevChainPrefix}, data {devChain.Value.DataPath}" : "off",
             tracker, broadcast, callbacks, telemetry.Describe());
-        logger.LogInformation("Components from {ComponentsFolder}: {Components}", settings.ComponentsDirectory, components.Select(c => $"{c.Name} ({c.Type}: {Where(c)})").ToArray());
+        if (!settings.IsDapr)
+        {
+            logger.LogInformation("Components from {ComponentsFolder}: {Components}", settings.ComponentsDirectory, components.Select(c => $"{c.Name} ({c.Type}: {Where(c)})").ToArray());
+        }
+
         logger.LogInformation("Routes: {Routes}", routes.Select(r => r.Route).ToArray());
 
         if (string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase))
@@ -49,17 +56,21 @@ internal sealed class StartupBanner(
 
         var text = new StringBuilder();
         text.AppendLine();
-        text.AppendLine($"Atomic server on {Url}  ({environment.EnvironmentName}, runtime {settings.Options.Runtime}, app id {settings.Options.AppId})");
+        text.AppendLine($"Atomic server on {Url}  ({environment.EnvironmentName}, app {settings.Role.Name}, app id {settings.AppId})");
+        text.AppendLine($"runtime     {RuntimeText}");
         text.AppendLine("routes");
         foreach (IGrouping<string, (string Group, string Route)> group in routes.GroupBy(r => r.Group))
         {
             text.AppendLine($"  {group.Key,-34} {string.Join(", ", group.Select(r => r.Route))}");
         }
 
-        text.AppendLine($"components  {settings.ComponentsDirectory}");
-        foreach (string line in componentLines)
+        if (!settings.IsDapr)
         {
-            text.AppendLine($"  {line}");
+            text.AppendLine($"components  {settings.ComponentsDirectory}");
+            foreach (string line in componentLines)
+            {
+                text.AppendLine($"  {line}");
+            }
         }
 
         text.AppendLine($"dev chain   {(settings.DevChain ? $"on at {Url.TrimEnd('/')}{ServerSettings.DevChainPrefix}, data {devChain.Value.DataPath}" : "off")}");
@@ -87,6 +98,7 @@ internal sealed class StartupBanner(
     private static string GroupOf(string path) => path switch
     {
         "/healthz" or "/readyz" => "health",
+        _ when path.StartsWith("/dapr/", StringComparison.Ordinal) || path.StartsWith("/actors/", StringComparison.Ordinal) => "Dapr callbacks",
         ArcCallbackApi.Route => "ARC callbacks",
         _ when path.StartsWith(ServerSettings.DevChainPrefix + "/api/", StringComparison.Ordinal) => "dev chain: Block Headers Service",
         _ when path.StartsWith(ServerSettings.DevChainPrefix + "/v1/faucet", StringComparison.Ordinal) || path.StartsWith(ServerSettings.DevChainPrefix + "/v1/mine", StringComparison.Ordinal) => "dev chain: faucet and mining",
@@ -102,6 +114,7 @@ internal sealed class StartupBanner(
         "overlay" => 1,
         "baskets" => 2,
         "ARC callbacks" => 3,
+        "Dapr callbacks" => 8,
         "health" => 9,
         _ => 5,
     };

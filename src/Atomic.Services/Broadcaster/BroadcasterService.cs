@@ -13,19 +13,25 @@ namespace Atomic.Services.Broadcaster;
 /// Subscribes to <c>beef.verified</c>: converts the transaction to Extended Format and posts it to every configured ARC
 /// endpoint at once. One acceptance is enough (record → broadcast, <c>tx.broadcast</c>); refusals by all of them fail
 /// it (<c>tx.failed</c>, DOUBLE_SPEND or BROADCAST_REJECTED); a pending or unreachable network is retried later. Once
-/// broadcast, the transaction is watched (<c>watch||{txid}</c>) until a callback or the poller reports it MINED.
+/// broadcast, the transaction is watched (<c>watch||{txid}</c>, listed in the <see cref="WatchIndex"/>) until a callback
+/// or the poller reports it MINED.
 /// </summary>
 public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options, TxRecords records, IPubSub pubsub, TimeProvider time, ILogger<BroadcasterService> logger)
 {
     public const string WatchPrefix = "watch||";
 
+    /// <summary>Where <c>beef.verified</c> deliveries go when every retry failed: the network was unreachable.</summary>
+    public const string DeadLetterTopic = Names.Topics.BeefVerified + ".dead";
+
+    private readonly WatchIndex _watched = new(records.Store, logger);
+
     public Subscription Subscription(int maxConcurrency) =>
-        new(Names.PubSub, Names.Topics.BeefVerified, HandleAsync, DeadLetterTopic: Names.Topics.BeefVerified + ".dead", Consumer: Names.Apps.Broadcaster, MaxConcurrency: maxConcurrency,
+        new(Names.PubSub, Names.Topics.BeefVerified, HandleAsync, DeadLetterTopic: DeadLetterTopic, Consumer: Names.Apps.Broadcaster, MaxConcurrency: maxConcurrency,
             Retry: new RetryPolicy(MaxAttempts: 8, InitialDelay: TimeSpan.FromMilliseconds(500), MaxDelay: TimeSpan.FromSeconds(30)));
 
     /// <summary>Retries exhausted: the network could not be reached; the record fails with BROADCAST_UNREACHABLE.</summary>
     public Subscription DeadLetterSubscription() =>
-        new(Names.PubSub, Names.Topics.BeefVerified + ".dead", HandleUnreachableAsync, Consumer: Names.Apps.Broadcaster);
+        new(Names.PubSub, DeadLetterTopic, HandleUnreachableAsync, Consumer: Names.Apps.Broadcaster);
 
     internal async Task<DeliveryResult> HandleAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
     {
@@ -80,6 +86,7 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
         {
             string arcStatus = accepted.Response?.TxStatus ?? "ACCEPTED";
             await records.Store.SaveAsync(new StateWrite(WatchPrefix + verified.TxId, JsonSerializer.SerializeToUtf8Bytes(accepted.Endpoint)), cancellationToken).ConfigureAwait(false);
+            await _watched.AddAsync(verified.TxId, cancellationToken).ConfigureAwait(false);
             TxRecord? moved = await records.MoveAsync(verified.TxId, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (moved is not null)
             {
@@ -113,7 +120,10 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
 
     internal async Task<DeliveryResult> HandleUnreachableAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
     {
-        if (Read<BeefVerified>(cloudEvent) is { } verified)
+        // Only a record still verified was never broadcast: on Dapr's all-in-one app the overlay's exhausted
+        // deliveries share this dead-letter topic (one subscription per topic), and must not fail a broadcast record.
+        if (Read<BeefVerified>(cloudEvent) is { } verified
+            && await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Verified }, _))
         {
             await FailAsync(verified.TxId, ReasonCodes.BroadcastUnreachable, "no ARC endpoint accepted the transaction after every retry", cancellationToken).ConfigureAwait(false);
         }
@@ -155,7 +165,7 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
         if (moved is not null || await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Mined }, _))
         {
             await PublishAsync(Names.Topics.TxMined, txid, new TxMined(txid, blockHeight, blockHash, merklePathHex), cancellationToken).ConfigureAwait(false);
-            await records.Store.DeleteAsync(WatchPrefix + txid, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await UnwatchAsync(txid, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -171,19 +181,17 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
         }
 
         await FailAsync(txid, ReasonCodes.BroadcastRejected, reason, cancellationToken).ConfigureAwait(false);
-        await records.Store.DeleteAsync(WatchPrefix + txid, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await UnwatchAsync(txid, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
-    /// <summary>Asks the endpoints about every watched transaction once; MINED ones are recorded.</summary>
+    /// <summary>
+    /// Asks the endpoints about every watched transaction once; MINED ones are recorded. The watched ones come from the
+    /// <see cref="WatchIndex"/>, not from listing keys, so this works on Dapr's state API too.
+    /// </summary>
     public async Task PollOnceAsync(CancellationToken cancellationToken)
     {
-        var watched = new List<string>();
-        await foreach ((string key, StateItem _) in records.Store.ListAsync(WatchPrefix, cancellationToken).ConfigureAwait(false))
-        {
-            watched.Add(key[WatchPrefix.Length..]);
-        }
-
+        IReadOnlyList<string> watched = await _watched.ReadAsync(cancellationToken).ConfigureAwait(false);
         foreach (string txid in watched)
         {
             foreach (ArcEndpoint endpoint in options.Endpoints)
@@ -220,6 +228,12 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
         {
             // stopping
         }
+    }
+
+    private async Task UnwatchAsync(string txid, CancellationToken cancellationToken)
+    {
+        await records.Store.DeleteAsync(WatchPrefix + txid, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _watched.RemoveAsync(txid, cancellationToken).ConfigureAwait(false);
     }
 
     private static string Upgrade(string beefBase64, string txid, MerklePath path)

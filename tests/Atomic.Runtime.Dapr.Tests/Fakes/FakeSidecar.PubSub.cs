@@ -139,7 +139,15 @@ public sealed partial class FakeSidecar
         envelope["pubsubname"] = pubsub;
         envelope["traceid"] = "00-00000000000000000000000000000001-0000000000000001-01";
         envelope["traceparent"] = "00-00000000000000000000000000000001-0000000000000001-01";
-        foreach ((string route, string? deadLetterTopic) in await SubscriptionsAsync(pubsub, topic))
+        foreach (HttpClient app in Apps)
+        {
+            await RouteAsync(app, pubsub, topic, envelope);
+        }
+    }
+
+    private async Task RouteAsync(HttpClient app, string pubsub, string topic, JsonObject envelope)
+    {
+        foreach ((string route, string? deadLetterTopic) in await SubscriptionsAsync(app, pubsub, topic))
         {
             Interlocked.Increment(ref _inFlight);
             string body = envelope.ToJsonString();
@@ -147,7 +155,7 @@ public sealed partial class FakeSidecar
             {
                 try
                 {
-                    await DeliverAsync(pubsub, topic, route, deadLetterTopic, body);
+                    await DeliverAsync(app, pubsub, topic, route, deadLetterTopic, body);
                 }
                 catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
                 {
@@ -161,7 +169,7 @@ public sealed partial class FakeSidecar
         }
     }
 
-    private async Task DeliverAsync(string pubsub, string topic, string route, string? deadLetterTopic, string body)
+    private async Task DeliverAsync(HttpClient app, string pubsub, string topic, string route, string? deadLetterTopic, string body)
     {
         string eventId = JsonNode.Parse(body)!["id"]!.GetValue<string>();
         for (int attempt = 1; attempt <= _options.MaxDeliveryAttempts; attempt++)
@@ -174,7 +182,7 @@ public sealed partial class FakeSidecar
                 request.Headers.Add("dapr-api-token", _options.AppApiToken);
             }
 
-            using HttpResponseMessage response = await _app.SendAsync(request, _stopping.Token);
+            using HttpResponseMessage response = await app.SendAsync(request, _stopping.Token);
             string answer = await response.Content.ReadAsStringAsync(_stopping.Token);
             _deliveries.Enqueue(new RecordedDelivery(route, topic, eventId, attempt, (int)response.StatusCode, _options.AppApiToken, answer));
             string status = (int)response.StatusCode switch
@@ -199,7 +207,7 @@ public sealed partial class FakeSidecar
         if (deadLetterTopic is not null)
         {
             JsonObject copy = JsonNode.Parse(body)!.AsObject();
-            await RouteAsync(pubsub, deadLetterTopic, copy);
+            await RouteAsync(pubsub, deadLetterTopic, copy); // published to the broker: every app listing the topic gets it
         }
     }
 
@@ -225,20 +233,15 @@ public sealed partial class FakeSidecar
     }
 
     /// <summary>The app's programmatic subscriptions for the topic, read strictly from <c>GET /dapr/subscribe</c>.</summary>
-    private async Task<List<(string Route, string? DeadLetterTopic)>> SubscriptionsAsync(string pubsub, string topic)
+    private async Task<List<(string Route, string? DeadLetterTopic)>> SubscriptionsAsync(HttpClient app, string pubsub, string topic)
     {
-        if (_options.App is null)
-        {
-            return [];
-        }
-
         using var request = new HttpRequestMessage(HttpMethod.Get, "dapr/subscribe");
         if (_options.AppApiToken is not null)
         {
             request.Headers.Add("dapr-api-token", _options.AppApiToken);
         }
 
-        using HttpResponseMessage response = await _app.SendAsync(request, _stopping.Token);
+        using HttpResponseMessage response = await app.SendAsync(request, _stopping.Token);
         string text = await response.Content.ReadAsStringAsync(_stopping.Token);
         if (!response.IsSuccessStatusCode)
         {

@@ -71,7 +71,8 @@ public sealed partial class FakeSidecar : IAsyncDisposable
 {
     private readonly FakeSidecarOptions _options;
     private readonly WebApplication _host;
-    private readonly HttpClient _app;
+    private readonly Lock _appsLock = new();
+    private readonly List<HttpClient> _apps = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentQueue<RecordedDelivery> _deliveries = new();
@@ -82,7 +83,10 @@ public sealed partial class FakeSidecar : IAsyncDisposable
     {
         _options = options;
         _host = host;
-        _app = new HttpClient { BaseAddress = options.App };
+        if (options.App is not null)
+        {
+            _apps.Add(new HttpClient { BaseAddress = options.App });
+        }
     }
 
     public Uri Address { get; private set; } = null!;
@@ -113,12 +117,38 @@ public sealed partial class FakeSidecar : IAsyncDisposable
         sidecar.MapPublish(host);
         sidecar.MapActors(host);
         sidecar.MapWorkflows(host);
+        host.MapGet("/v1.0/healthz", () => Results.NoContent());
+        host.MapGet("/v1.0/healthz/outbound", () => Results.NoContent()); // health_api.md: 204 once the components are ready
         await host.StartAsync();
         int grpcPort = grpc!.IPEndPoint!.Port;
         sidecar.GrpcAddress = new Uri($"http://127.0.0.1:{grpcPort}/");
         sidecar.Address = new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .First(a => new Uri(a).Port != grpcPort) + "/");
         return sidecar;
+    }
+
+    /// <summary>
+    /// Adds an app whose subscriptions (<c>GET /dapr/subscribe</c>) get deliveries, beside <see cref="FakeSidecarOptions.App"/>:
+    /// one fake standing in for the sidecars of several apps sharing a pub/sub component (a split deployment). Each app
+    /// gets every event of the topics it lists, as each app id's subscription does in Dapr.
+    /// </summary>
+    public void AddApp(Uri app)
+    {
+        lock (_appsLock)
+        {
+            _apps.Add(new HttpClient { BaseAddress = app });
+        }
+    }
+
+    private HttpClient[] Apps
+    {
+        get
+        {
+            lock (_appsLock)
+            {
+                return [.. _apps];
+            }
+        }
     }
 
     /// <summary>Completes once no delivery is in flight.</summary>
@@ -139,7 +169,10 @@ public sealed partial class FakeSidecar : IAsyncDisposable
         await WhenDeliveriesSettledAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
         await _host.StopAsync();
         await _host.DisposeAsync();
-        _app.Dispose();
+        foreach (HttpClient app in Apps)
+        {
+            app.Dispose();
+        }
         _stopping.Dispose();
     }
 

@@ -21,6 +21,8 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource<long>> _waiting = new();
     private readonly HttpClient _http;
 
+    private string? _dropTables;
+
     private PipelineUnderTest(WebApplication app, string directory, string url, string topic)
     {
         _app = app;
@@ -96,7 +98,10 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
             return Results.Json(new { txid = "", txStatus = "SEEN_ON_NETWORK", status = 200, title = "OK" });
         });
         await app.StartAsync();
-        return new PipelineUnderTest(app, directory, url, options.Until == "verified" ? Names.Topics.BeefVerified : Names.Topics.TxBroadcast);
+        return new PipelineUnderTest(app, directory, url, options.Until == "verified" ? Names.Topics.BeefVerified : Names.Topics.TxBroadcast)
+        {
+            _dropTables = options.Postgres is null ? null : $"{options.Postgres}|DROP TABLE IF EXISTS bench_state_{run}; DROP TABLE IF EXISTS bench_tx_{run}",
+        };
     }
 
     /// <summary>
@@ -167,6 +172,13 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (_dropTables?.Split('|') is [string connection, string drop])
+        {
+            await using var db = Npgsql.NpgsqlDataSource.Create(connection);
+            await using Npgsql.NpgsqlCommand command = db.CreateCommand(drop);
+            await command.ExecuteNonQueryAsync();
+        }
+
         try
         {
             Directory.Delete(_directory, recursive: true);

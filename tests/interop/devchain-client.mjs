@@ -15,23 +15,9 @@ import {
   SatoshisPerKilobyte,
   Transaction
 } from '@bsv/sdk'
+import { parseArgs } from './lib/args.mjs'
 
-function parseArgs (argv) {
-  const a = {}
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i].startsWith('--') || argv[i + 1] == null) usage()
-    a[argv[i].slice(2)] = argv[i + 1]
-  }
-  if (a.url == null) usage()
-  return a
-}
-
-function usage () {
-  console.error('usage: node devchain-client.mjs --url BASE_URL [--api-key KEY]')
-  process.exit(2)
-}
-
-const args = parseArgs(process.argv.slice(2))
+const args = parseArgs(process.argv.slice(2), ['url'], 'node devchain-client.mjs --url BASE_URL [--api-key KEY]')
 const base = args.url.replace(/\/$/, '')
 const apiKey = args['api-key'] ?? ''
 const headers = { 'Content-Type': 'application/json' }

@@ -14,23 +14,9 @@ import {
   Transaction,
   Utils
 } from '@bsv/sdk'
+import { parseArgs } from './lib/args.mjs'
 
-function parseArgs (argv) {
-  const a = {}
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i].startsWith('--') || argv[i + 1] == null) usage()
-    a[argv[i].slice(2)] = argv[i + 1]
-  }
-  if (a.url == null || a.beef == null || a.asset == null) usage()
-  return a
-}
-
-function usage () {
-  console.error('usage: node overlay-client.mjs --url BASE_URL --beef ATOMIC_BEEF_HEX --asset TXID.VOUT')
-  process.exit(2)
-}
-
-const args = parseArgs(process.argv.slice(2))
+const args = parseArgs(process.argv.slice(2), ['url', 'beef', 'asset'], 'node overlay-client.mjs --url BASE_URL --beef ATOMIC_BEEF_HEX --asset TXID.VOUT')
 const base = args.url.replace(/\/$/, '')
 
 function describe (beef, outputIndex) {

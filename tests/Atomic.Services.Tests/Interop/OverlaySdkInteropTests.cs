@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Transactions;
+using Atomic.DevChain.Tests.Interop;
 
 namespace Atomic.Services.Tests.Interop;
 
@@ -19,7 +19,7 @@ public sealed class OverlaySdkInteropTests
         await using PipelineFixture pipeline = await PipelineFixture.StartAsync(chain.Tracker, kestrel: true);
         (Transaction mint, string assetId) = chain.Mint(1_234);
 
-        string output = await RunNodeAsync("overlay-client.mjs", TimeSpan.FromMinutes(2),
+        string output = await NodeRunner.RunAsync("overlay-client.mjs", TimeSpan.FromMinutes(2),
             "--url", pipeline.BaseUrl!.AbsoluteUri.TrimEnd('/'), "--beef", Hex.Encode(chain.Beef(mint)), "--asset", assetId);
 
         JsonElement result = JsonDocument.Parse(output).RootElement;
@@ -36,38 +36,5 @@ public sealed class OverlaySdkInteropTests
             found.GetProperty("asset").GetString().Should().Be("ISSUE");
             found.GetProperty("amount").GetString().Should().Be("1234");
         }
-    }
-
-    private static async Task<string> RunNodeAsync(string script, TimeSpan timeout, params string[] args)
-    {
-        string root = PipelineFixture.RepositoryRoot;
-        string sdk = Path.Combine(root, "tests", "interop", "node_modules", "@bsv", "sdk");
-        if (!Directory.Exists(sdk))
-        {
-            throw new InvalidOperationException($"@bsv/sdk is not installed at {sdk}: run ./test.sh (it runs 'npm ci' in tests/interop).");
-        }
-
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        start.ArgumentList.Add(Path.Combine(root, "tests", "interop", script));
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("node did not start: run ./test.sh (it installs Node.js)");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node {script} did not finish in {timeout}: {await stderr}");
-        }
-
-        return process.ExitCode == 0 ? await stdout : throw new InvalidOperationException($"node {script} exited {process.ExitCode}: {await stderr}");
     }
 }

@@ -50,9 +50,11 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         Content = new StringContent(JsonSerializer.Serialize(new { txid = TxId, txStatus, status, title = "t", extraInfo = "", merklePath, blockHash = merklePath is null ? null : new string('0', 64), blockHeight = 900 }), Encoding.UTF8, "application/json"),
     };
 
-    private BroadcasterService Service(params string[] endpoints)
+    private BroadcasterService Service(params string[] endpoints) => Service(100, endpoints);
+
+    private BroadcasterService Service(int maxPollsPerTick, params string[] endpoints)
     {
-        var options = new BroadcasterOptions { Retries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), CallbackUrl = "http://me/cb", CallbackToken = "secret" };
+        var options = new BroadcasterOptions { Retries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), CallbackUrl = "http://me/cb", CallbackToken = "secret", MaxPollsPerTick = maxPollsPerTick };
         options.Endpoints.AddRange(endpoints.Select(u => new ArcEndpoint { Url = u, ApiKey = "key" }));
         var http = new HttpClient(new Handler(this));
         return new BroadcasterService(new ArcClient(http, options), options, _records, _pubsub, TimeProvider.System, NullLogger<BroadcasterService>.Instance);
@@ -141,6 +143,24 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         }
 
         _published.Count(e => e.Topic == Names.Topics.TxMined).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task The_poller_asks_about_at_most_its_quota_per_tick_taking_turns()
+    {
+        string[] txids = [new string('a', 64), new string('b', 64), new string('c', 64)];
+        foreach (string txid in txids)
+        {
+            await _store.SaveAsync(new StateWrite(BroadcasterService.WatchPrefix + txid, JsonSerializer.SerializeToUtf8Bytes("http://arc-a")));
+        }
+
+        BroadcasterService service = Service(2, "http://arc-a");
+        _arc = _ => Arc(200, "SEEN_ON_NETWORK");
+        await service.PollOnceAsync(default);
+        _calls.Should().HaveCount(2, "two status calls a tick");
+        await service.PollOnceAsync(default);
+        _calls.Should().HaveCount(4);
+        _calls.Select(c => c.Request.RequestUri!.AbsolutePath).Distinct().Should().HaveCount(3, "the second tick goes on where the first stopped");
     }
 
     private sealed class Handler(BroadcasterServiceTests owner) : HttpMessageHandler

@@ -36,6 +36,9 @@ public sealed class BroadcasterOptions
     /// <summary>How often broadcast transactions are polled for MINED.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Status calls the poller makes per tick at most, taking turns through the watched transactions.</summary>
+    public int MaxPollsPerTick { get; set; } = 100;
+
     /// <summary>Retries of one call on a transport error or a 5xx, with exponential backoff.</summary>
     public int Retries { get; set; } = 3;
 

@@ -24,6 +24,7 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
     public const string DeadLetterTopic = Names.Topics.BeefVerified + ".dead";
 
     private readonly WatchIndex _watched = new(records.Store, logger);
+    private long _pollCursor;
 
     public Subscription Subscription(int maxConcurrency) =>
         new(Names.PubSub, Names.Topics.BeefVerified, HandleAsync, DeadLetterTopic: DeadLetterTopic, Consumer: Names.Apps.Broadcaster, MaxConcurrency: maxConcurrency,
@@ -192,8 +193,18 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
     public async Task PollOnceAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<string> watched = await _watched.ReadAsync(cancellationToken).ConfigureAwait(false);
-        foreach (string txid in watched)
+        if (watched.Count == 0)
         {
+            return;
+        }
+
+        // At most MaxPollsPerTick status calls a tick, taking turns through the watched transactions: ARC's callbacks
+        // are the main way to learn of a block, and polling thousands of transactions every tick would starve the rest.
+        int count = Math.Min(watched.Count, Math.Max(1, options.MaxPollsPerTick));
+        int start = (int)((Interlocked.Add(ref _pollCursor, count) - count) % watched.Count);
+        for (int i = 0; i < count; i++)
+        {
+            string txid = watched[(start + i) % watched.Count];
             foreach (ArcEndpoint endpoint in options.Endpoints)
             {
                 ArcOutcome outcome = await arc.StatusAsync(endpoint, txid, cancellationToken).ConfigureAwait(false);

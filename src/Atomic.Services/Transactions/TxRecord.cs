@@ -37,7 +37,11 @@ public sealed record TxRecord(
     [property: JsonPropertyName("history")] IReadOnlyList<TxHistoryEntry> History,
     [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt)
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>
+    /// Web defaults, without HTML-safe escaping: records and events are never embedded in HTML, and the default
+    /// encoder would write every '+' of a base64 BEEF as <c>\u002B</c>.
+    /// </summary>
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Whether the state machine allows going from <paramref name="from"/> to <paramref name="to"/>.</summary>
     public static bool CanMove(TxStatus from, TxStatus to) => (from, to) switch

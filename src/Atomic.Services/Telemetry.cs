@@ -35,6 +35,21 @@ public static class Telemetry
     public static readonly Histogram<double> BroadcastDuration = Meter.CreateHistogram<double>("atomic.broadcast.duration", "s", "time of one ARC broadcast call");
 
     /// <summary>Records <see cref="ProcessingDuration"/> for a record that has just reached <paramref name="stage"/>: its last step's time minus its first's.</summary>
+    /// <summary>
+    /// Handles one delivery of <paramref name="cloudEvent"/> inside a consumer span named after its topic, tagged with
+    /// the message id and the delivery's answer.
+    /// </summary>
+    internal static async Task<Runtime.PubSub.DeliveryResult> TraceDeliveryAsync(
+        Runtime.PubSub.CloudEvent cloudEvent, Func<Activity?, Task<Runtime.PubSub.DeliveryResult>> handle)
+    {
+        using Activity? activity = Source.StartActivity(cloudEvent.Topic + " process", ActivityKind.Consumer);
+        activity?.SetTag("messaging.destination.name", cloudEvent.Topic);
+        activity?.SetTag("messaging.message.id", cloudEvent.Id);
+        Runtime.PubSub.DeliveryResult outcome = await handle(activity).ConfigureAwait(false);
+        activity?.SetTag("atomic.delivery", outcome.ToString());
+        return outcome;
+    }
+
     internal static void RecordStage(Transactions.TxRecord record, string stage)
     {
         if (record.History.Count < 2)

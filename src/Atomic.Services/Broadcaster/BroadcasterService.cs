@@ -34,15 +34,8 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
     public Subscription DeadLetterSubscription() =>
         new(Names.PubSub, DeadLetterTopic, HandleUnreachableAsync, Consumer: Names.Apps.Broadcaster);
 
-    internal async Task<DeliveryResult> HandleAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
-    {
-        using Activity? activity = Telemetry.Source.StartActivity(Names.Topics.BeefVerified + " process", ActivityKind.Consumer);
-        activity?.SetTag("messaging.destination.name", Names.Topics.BeefVerified);
-        activity?.SetTag("messaging.message.id", cloudEvent.Id);
-        DeliveryResult outcome = await BroadcastAsync(cloudEvent, activity, cancellationToken).ConfigureAwait(false);
-        activity?.SetTag("atomic.delivery", outcome.ToString());
-        return outcome;
-    }
+    internal Task<DeliveryResult> HandleAsync(CloudEvent cloudEvent, CancellationToken cancellationToken) =>
+        Telemetry.TraceDeliveryAsync(cloudEvent, activity => BroadcastAsync(cloudEvent, activity, cancellationToken));
 
     private async Task<DeliveryResult> BroadcastAsync(CloudEvent cloudEvent, Activity? activity, CancellationToken cancellationToken)
     {

@@ -19,15 +19,8 @@ public sealed class VerifierService(SpvVerifier verifier, TxRecords records, IPu
     public Subscription Subscription(int maxConcurrency) =>
         new(Names.PubSub, Names.Topics.BeefSubmitted, HandleAsync, DeadLetterTopic: Names.Topics.BeefSubmitted + ".dead", Consumer: Names.Apps.Verifier, MaxConcurrency: maxConcurrency);
 
-    internal async Task<DeliveryResult> HandleAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
-    {
-        using Activity? activity = Telemetry.Source.StartActivity(Names.Topics.BeefSubmitted + " process", ActivityKind.Consumer);
-        activity?.SetTag("messaging.destination.name", Names.Topics.BeefSubmitted);
-        activity?.SetTag("messaging.message.id", cloudEvent.Id);
-        DeliveryResult outcome = await HandleCoreAsync(cloudEvent, activity, cancellationToken).ConfigureAwait(false);
-        activity?.SetTag("atomic.delivery", outcome.ToString());
-        return outcome;
-    }
+    internal Task<DeliveryResult> HandleAsync(CloudEvent cloudEvent, CancellationToken cancellationToken) =>
+        Telemetry.TraceDeliveryAsync(cloudEvent, activity => HandleCoreAsync(cloudEvent, activity, cancellationToken));
 
     private async Task<DeliveryResult> HandleCoreAsync(CloudEvent cloudEvent, Activity? activity, CancellationToken cancellationToken)
     {

@@ -9,6 +9,7 @@ using Atomic.Runtime.Embedded.Components;
 using Atomic.Server.Apis;
 using Atomic.Server.Hosting;
 using Atomic.Services;
+using Atomic.Services.Broadcaster;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -33,6 +34,10 @@ public static class Extensions
         IServiceCollection services = builder.Services;
         ServerSettings settings = ServerSettings.Resolve(builder.Configuration, builder.Environment);
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = settings.Defaults(builder.Configuration) });
+        if (settings.Overrides.Count > 0)
+        {
+            builder.Configuration.AddInMemoryCollection(settings.Overrides);
+        }
 
         services.AddSingleton(settings);
         services.TryAddSingleton(TimeProvider.System);
@@ -50,7 +55,15 @@ public static class Extensions
             await AddEmbeddedRuntimeAsync(services, settings, health, cancellationToken).ConfigureAwait(false);
         }
 
-        services.AddHttpClient(ChainTrackers.HttpClientName);
+        IHttpClientBuilder trackerHttp = services.AddHttpClient(ChainTrackers.HttpClientName);
+        IHttpClientBuilder arcHttp = services.AddHttpClient(nameof(ArcClient));
+        if (settings.IsDapr)
+        {
+            // dapr://{app-id} URLs became the sidecar's invoke URLs (ServerSettings); the sidecar wants its token on them.
+            trackerHttp.AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr!));
+            arcHttp.AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr!));
+        }
+
         services.AddSingleton<IChainTracker>(sp => string.IsNullOrEmpty(settings.ChainTracker.Kind)
             ? throw new ServerConfigurationException($"Atomic:App '{settings.Role.Name}' has no chain tracker (Atomic:ChainTracker:Kind)")
             : ChainTrackers.Create(settings.ChainTracker, sp));

@@ -51,15 +51,19 @@ public sealed class DaprServerTests
     [Fact]
     public async Task Four_apps_on_one_sidecar_take_a_beef_from_the_gateway_to_mined_and_submit_answers_a_steak_through_the_overlay_apps_actors()
     {
-        await using FakeSidecar sidecar = await StartSidecarAsync(Names.Apps.Overlay);
+        await using FakeSidecar sidecar = await StartSidecarAsync(Names.Apps.Overlay, apiToken: "sidecar-token");
         await using WebApplication devChain = await StartDevChainAsync();
         string chain = devChain.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var tracker = new Dictionary<string, string?> { ["Atomic:ChainTracker:Kind"] = "bhs", ["Atomic:ChainTracker:Url"] = chain + "/arc" };
+        sidecar.AddService("atomic-devchain", new Uri(chain + "/"));
+
+        // The verifier's Block Headers Service and the broadcaster's ARC are the dev chain app, reached through service invocation.
+        var tracker = new Dictionary<string, string?> { ["Atomic:ChainTracker:Kind"] = "bhs", ["Atomic:ChainTracker:Url"] = "dapr://atomic-devchain/arc" };
         await using ServerHost overlay = await StartOnDaprAsync(sidecar, Names.Apps.Overlay);
         await using ServerHost verifier = await StartOnDaprAsync(sidecar, Names.Apps.Verifier, tracker);
         await using ServerHost broadcaster = await StartOnDaprAsync(sidecar, Names.Apps.Broadcaster, new Dictionary<string, string?>
         {
-            ["Atomic:Broadcaster:Endpoints:0:Url"] = chain + "/arc",
+            ["Atomic:Broadcaster:Endpoints:0:Url"] = "dapr://atomic-devchain/arc",
+            ["Atomic:Broadcaster:Endpoints:0:ApiKey"] = "arc-key",
             ["Atomic:Broadcaster:CallbackUrl"] = string.Empty, // mined comes from the poller, over the watch index
         });
         await using ServerHost gateway = await StartOnDaprAsync(sidecar, Names.Apps.Gateway, tracker);
@@ -107,6 +111,43 @@ public sealed class DaprServerTests
         string[] routes = [.. sidecar.Deliveries.Where(d => d.Status == 200).Select(d => d.Topic).Distinct()];
         routes.Should().Contain([Names.Topics.BeefSubmitted, Names.Topics.BeefVerified]);
         sidecar.Faults.Should().BeEmpty();
+
+        // ARC's submit and status calls and the verifier's root checks went through the sidecar, with its token.
+        const string Invoke = "/v1.0/invoke/atomic-devchain/method/arc";
+        sidecar.Requests.Should().Contain(r => r.Method == "POST" && r.Path == Invoke + "/v1/tx" && r.Status == 200 && r.Token == "sidecar-token");
+        sidecar.Requests.Should().Contain(r => r.Method == "GET" && r.Path == $"{Invoke}/v1/tx/{txid}" && r.Status == 200);
+        sidecar.Requests.Should().Contain(r => r.Path.StartsWith(Invoke + "/api/v1/chain/", StringComparison.Ordinal) && r.Status == 200);
+        sidecar.Requests.Should().NotContain(r => r.Token != "sidecar-token");
+        broadcaster.Services.GetRequiredService<BroadcasterOptions>().Endpoints.Single().Url.Should().Be($"{sidecar.Address.AbsoluteUri}v1.0/invoke/atomic-devchain/method/arc");
+    }
+
+    [Fact]
+    public void A_dapr_URL_resolves_to_the_sidecars_invoke_URL_and_is_refused_on_the_embedded_runtime_or_malformed()
+    {
+        ServerSettings settings = Resolve(new()
+        {
+            ["Atomic:Runtime"] = "dapr",
+            ["DAPR_HTTP_PORT"] = "3601",
+            ["Atomic:App"] = Names.Apps.Broadcaster,
+            ["Atomic:Broadcaster:Endpoints:0:Url"] = "dapr://atomic-devchain",
+            ["Atomic:Broadcaster:Endpoints:1:Url"] = "https://arc.example.com",
+            ["Atomic:ChainTracker:Kind"] = "composite",
+            ["Atomic:ChainTracker:Trackers:0:Kind"] = "bhs",
+            ["Atomic:ChainTracker:Trackers:0:Url"] = "dapr://headers/api",
+            ["Atomic:ChainTracker:Trackers:1:Kind"] = "whatsonchain",
+            ["Atomic:ChainTracker:Trackers:1:Url"] = "dapr://woc",
+        });
+        settings.Overrides.Should().Equal(new Dictionary<string, string?> { ["Atomic:Broadcaster:Endpoints:0:Url"] = "http://127.0.0.1:3601/v1.0/invoke/atomic-devchain/method" });
+        settings.ChainTracker.Trackers.Select(t => t.Url).Should().Equal("http://127.0.0.1:3601/v1.0/invoke/headers/method/api", "http://127.0.0.1:3601/v1.0/invoke/woc/method");
+
+        Action embedded = () => Resolve(new() { ["Atomic:Broadcaster:Endpoints:0:Url"] = "dapr://atomic-devchain" });
+        embedded.Should().Throw<ServerConfigurationException>().WithMessage("Atomic:Broadcaster:Endpoints:0:Url 'dapr://atomic-devchain'*needs Atomic:Runtime 'dapr'");
+        Action tracker = () => Resolve(new() { ["Atomic:DevChain:Enabled"] = "false", ["Atomic:ChainTracker:Kind"] = "bhs", ["Atomic:ChainTracker:Url"] = "dapr://atomic-devchain" });
+        tracker.Should().Throw<ServerConfigurationException>().WithMessage("Atomic:ChainTracker:Url 'dapr://atomic-devchain'*needs Atomic:Runtime 'dapr'");
+        Action malformed = () => Resolve(new() { ["Atomic:Runtime"] = "dapr", ["Atomic:Broadcaster:Endpoints:0:Url"] = "dapr://atomic devchain" });
+        malformed.Should().Throw<ServerConfigurationException>().WithMessage("Atomic:Broadcaster:Endpoints:0:Url:*not a Dapr app id*");
+        Action notUrl = () => Resolve(new() { ["Atomic:Broadcaster:Endpoints:0:Url"] = "arc.example.com" });
+        notUrl.Should().Throw<ServerConfigurationException>().WithMessage("Atomic:Broadcaster:Endpoints:0:Url must be*http(s) URL*'arc.example.com'");
     }
 
     [Fact]
@@ -148,8 +189,9 @@ public sealed class DaprServerTests
     }
 
     /// <summary>One fake daprd for every app: the pipeline's three components, txstore's outbox, actors keyed by <paramref name="actorAppId"/>.</summary>
-    private static Task<FakeSidecar> StartSidecarAsync(string actorAppId) => FakeSidecar.StartAsync(new FakeSidecarOptions
+    private static Task<FakeSidecar> StartSidecarAsync(string actorAppId, string? apiToken = null) => FakeSidecar.StartAsync(new FakeSidecarOptions
     {
+        ApiToken = apiToken,
         StateStores = [Names.StateStore, Names.TxStore],
         PubSubs = [Names.PubSub],
         Outboxes = new Dictionary<string, (string, string)> { [Names.TxStore] = (Names.PubSub, Names.Topics.BeefSubmitted) },
@@ -165,6 +207,7 @@ public sealed class DaprServerTests
             ["Atomic:Runtime"] = "dapr",
             ["Atomic:App"] = app,
             ["DAPR_HTTP_ENDPOINT"] = sidecar.Address.AbsoluteUri,
+            ["DAPR_API_TOKEN"] = sidecar.Options.ApiToken,
         };
         foreach ((string k, string? v) in settings ?? new Dictionary<string, string?>())
         {

@@ -295,6 +295,55 @@ public sealed class DeploymentTests
         }
     }
 
+    [Fact]
+    public void Every_dapr_URL_names_an_app_that_runs_beside_it_or_an_HTTPEndpoint_it_declares_with_resiliency_policies_for_it()
+    {
+        YamlMappingNode resiliency = ComponentsIn(Path.Combine(Root, "components")).Single(d => Kind(d) == "Resiliency");
+        var targeted = Mapping(resiliency, "spec", "targets", "apps")!.Children.Keys.Select(k => ((YamlScalarNode)k).Value!).ToHashSet();
+        var checkedUrls = new List<string>();
+
+        void Check(string where, IEnumerable<(string Key, string Value)> settings, ICollection<string> reachable)
+        {
+            var urls = settings.Where(s => s.Key is "Atomic__ChainTracker__Url" || s.Key.StartsWith("Atomic__Broadcaster__Endpoints__", StringComparison.Ordinal) && s.Key.EndsWith("__Url", StringComparison.Ordinal)).ToList();
+            urls.Should().NotBeEmpty(because: $"{where} points the apps at a chain tracker and ARC");
+            foreach ((string key, string url) in urls)
+            {
+                url.Should().StartWith("dapr://", because: $"{where}'s {key} goes through service invocation, so the resiliency policies apply");
+                string name = Runtime.Dapr.DaprInvocation.AppIdOf(url);
+                reachable.Should().Contain(name, because: $"{where}'s {key} '{url}' calls an app or HTTPEndpoint that exists there");
+                targeted.Should().Contain(name, because: $"resiliency.yaml has policies for {where}'s {key} '{url}'");
+                checkedUrls.Add(url);
+            }
+        }
+
+        YamlMappingNode dapr = Load(Path.Combine(Root, "dapr.yaml")).Single();
+        var common = Mapping(dapr, "common", "env")!.Children.Select(c => (((YamlScalarNode)c.Key).Value!, ((YamlScalarNode)c.Value).Value!));
+        var daprApps = DaprRunApps().Keys.ToList();
+        Check("dapr.yaml", common.Concat(Sequence(dapr, "apps").Cast<YamlMappingNode>()
+            .SelectMany(a => Mapping(a, "env")!.Children.Select(c => (((YamlScalarNode)c.Key).Value!, ((YamlScalarNode)c.Value).Value!)))), daprApps);
+
+        YamlMappingNode tye = Load(Path.Combine(Root, "tye.yaml")).Single();
+        Check("tye.yaml", Sequence(tye, "services").Cast<YamlMappingNode>().SelectMany(s => Sequence(s, "env").Cast<YamlMappingNode>())
+            .Select(e => (Scalar(e, "name")!, Scalar(e, "value") ?? string.Empty)), TyeServices().Keys.ToList());
+
+        foreach (string overlay in Overlays)
+        {
+            List<YamlMappingNode> documents = Resolve(overlay);
+            List<string> reachable = [.. DeployedApps(overlay).Keys, .. documents.Where(d => Kind(d) == "HTTPEndpoint").Select(d => Name(d)!)];
+            foreach (YamlMappingNode endpoint in documents.Where(d => Kind(d) == "HTTPEndpoint"))
+            {
+                Scalar(endpoint, "apiVersion").Should().Be("dapr.io/v1alpha1");
+                Scalar(endpoint, "spec", "baseUrl").Should().StartWith("https://", because: $"{overlay}'s HTTPEndpoint {Name(endpoint)} is a service outside the cluster");
+            }
+
+            YamlMappingNode kustomization = Load(Path.Combine(Root, "deploy", "overlays", overlay, "kustomization.yaml")).Single();
+            YamlMappingNode settings = Sequence(kustomization, "configMapGenerator").Cast<YamlMappingNode>().Single(g => Scalar(g, "name") == "atomic-settings");
+            Check($"deploy/overlays/{overlay}", Sequence(settings, "literals").Cast<YamlScalarNode>().Select(l => l.Value!.Split('=', 2)).Select(p => (p[0], p[1])), reachable);
+        }
+
+        checkedUrls.Should().Contain("dapr://atomic-devchain").And.Contain("dapr://arc").And.Contain("dapr://block-headers");
+    }
+
     // --- the files ---
 
     private static IEnumerable<string> DeploymentFiles() =>

@@ -21,8 +21,9 @@ internal sealed class ServerSettings
 
     public const string DaprRuntime = "dapr";
 
-    private ServerSettings(ServerOptions options, ServerRole role, DaprOptions? dapr, string components, string baseDirectory, string publicUrl)
+    private ServerSettings(ServerOptions options, ServerRole role, DaprOptions? dapr, string components, string baseDirectory, string publicUrl, IReadOnlyDictionary<string, string?> overrides)
     {
+        Overrides = overrides;
         Options = options;
         Role = role;
         Dapr = dapr;
@@ -55,6 +56,12 @@ internal sealed class ServerSettings
     public bool DevChain => Options.DevChain.Enabled && Role.IsAll;
 
     public ChainTrackerOptions ChainTracker => Options.ChainTracker;
+
+    /// <summary>
+    /// Settings that replace what configuration says, placed above every other source: each broadcaster endpoint
+    /// written <c>dapr://{app-id}/…</c> as the sidecar's service invocation URL for it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> Overrides { get; }
 
     /// <summary>Reads and checks the <c>Atomic</c> section.</summary>
     public static ServerSettings Resolve(IConfiguration configuration, IHostEnvironment environment)
@@ -125,7 +132,7 @@ internal sealed class ServerSettings
         }
         else
         {
-            Check(options.ChainTracker, "Atomic:ChainTracker", devChain, nested: false);
+            Check(options.ChainTracker, "Atomic:ChainTracker", devChain, nested: false, dapr);
         }
 
         if (options.ChainTracker.CacheTtl < TimeSpan.Zero || options.ChainTracker.CacheCapacity < 1 || options.ChainTracker.CurrentHeightTtl < TimeSpan.Zero)
@@ -138,7 +145,8 @@ internal sealed class ServerSettings
             throw new ServerConfigurationException($"Atomic:AppId '{options.AppId}' must be a non-empty name without '||'");
         }
 
-        return new ServerSettings(options, role, dapr, components, baseDirectory, publicUrl);
+        Dictionary<string, string?> overrides = BroadcastEndpoints(configuration, dapr);
+        return new ServerSettings(options, role, dapr, components, baseDirectory, publicUrl, overrides);
     }
 
     /// <summary>The app's own URL when <c>Urls</c> is not set: loopback at the role's default port.</summary>
@@ -240,7 +248,60 @@ internal sealed class ServerSettings
         return url.GetLeftPart(UriPartial.Path).TrimEnd('/');
     }
 
-    private static void Check(ChainTrackerOptions tracker, string key, bool devChain, bool nested)
+    /// <summary>
+    /// Checks <c>Atomic:Broadcaster:Endpoints</c>: each Url absolute http(s), or <c>dapr://{app-id}/…</c> on the Dapr
+    /// runtime, which is returned resolved to the sidecar's invoke URL, keyed by its setting.
+    /// </summary>
+    private static Dictionary<string, string?> BroadcastEndpoints(IConfiguration configuration, DaprOptions? dapr)
+    {
+        var resolved = new Dictionary<string, string?>();
+        foreach (IConfigurationSection endpoint in configuration.GetSection("Atomic:Broadcaster:Endpoints").GetChildren())
+        {
+            string key = $"{endpoint.Path}:Url";
+            string? url = endpoint["Url"];
+            if (Invocation(url, key, dapr) is string invoke)
+            {
+                resolved[key] = invoke;
+            }
+            else if (!IsHttpUrl(url))
+            {
+                throw new ServerConfigurationException($"{key} must be an ARC endpoint's absolute http(s) URL{(dapr is null ? string.Empty : " or dapr://{app-id} for service invocation")}, got '{url}'");
+            }
+        }
+
+        return resolved;
+    }
+
+    /// <summary>
+    /// A <c>dapr://{app-id}/…</c> URL resolved to the sidecar's service invocation URL (null for any other URL); on the
+    /// embedded runtime, or for a malformed app id, a <see cref="ServerConfigurationException"/> naming <paramref name="key"/>.
+    /// </summary>
+    private static string? Invocation(string? url, string key, DaprOptions? dapr)
+    {
+        if (!DaprInvocation.IsInvocationUrl(url))
+        {
+            return null;
+        }
+
+        if (dapr is null)
+        {
+            throw new ServerConfigurationException($"{key} '{url}' calls through Dapr service invocation, which needs Atomic:Runtime 'dapr'");
+        }
+
+        try
+        {
+            return DaprInvocation.Resolve(url!, dapr).AbsoluteUri;
+        }
+        catch (FormatException e)
+        {
+            throw new ServerConfigurationException($"{key}: {e.Message}", e);
+        }
+    }
+
+    private static bool IsHttpUrl(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out Uri? parsed) && (parsed.Scheme == Uri.UriSchemeHttp || parsed.Scheme == Uri.UriSchemeHttps);
+
+    private static void Check(ChainTrackerOptions tracker, string key, bool devChain, bool nested, DaprOptions? dapr)
     {
         string kind = tracker.Kind = (tracker.Kind ?? string.Empty).Trim().ToLowerInvariant();
         if (Array.IndexOf(Kinds, kind) < 0)
@@ -248,16 +309,21 @@ internal sealed class ServerSettings
             throw new ServerConfigurationException($"{key}:Kind '{tracker.Kind}' is not a chain tracker: use {string.Join(", ", Kinds)}");
         }
 
+        if (kind is "bhs" or "whatsonchain" && Invocation(tracker.Url, $"{key}:Url", dapr) is string invoke)
+        {
+            tracker.Url = invoke;
+        }
+
         switch (kind)
         {
             case "devchain" when !devChain:
                 throw new ServerConfigurationException($"{key}:Kind is 'devchain' but the dev chain is off (Atomic:DevChain:Enabled=false)");
-            case "bhs" when !Uri.TryCreate(tracker.Url, UriKind.Absolute, out Uri? url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps):
-                throw new ServerConfigurationException($"{key}:Url must be the Block Headers Service's absolute http(s) URL, got '{tracker.Url}'");
+            case "bhs" when !IsHttpUrl(tracker.Url):
+                throw new ServerConfigurationException($"{key}:Url must be the Block Headers Service's absolute http(s) URL{(dapr is null ? string.Empty : " or dapr://{app-id} for service invocation")}, got '{tracker.Url}'");
             case "whatsonchain" when tracker.Network is not ("main" or "test"):
                 throw new ServerConfigurationException($"{key}:Network must be 'main' or 'test', got '{tracker.Network}'");
-            case "whatsonchain" when !string.IsNullOrWhiteSpace(tracker.Url) && !Uri.TryCreate(tracker.Url, UriKind.Absolute, out _):
-                throw new ServerConfigurationException($"{key}:Url must be an absolute URL when set, got '{tracker.Url}'");
+            case "whatsonchain" when !string.IsNullOrWhiteSpace(tracker.Url) && !IsHttpUrl(tracker.Url):
+                throw new ServerConfigurationException($"{key}:Url must be an absolute http(s) URL when set, got '{tracker.Url}'");
             case "composite" when nested:
                 throw new ServerConfigurationException($"{key}:Kind 'composite' cannot be nested inside a composite");
             case "composite" when tracker.Trackers.Count == 0:
@@ -273,7 +339,7 @@ internal sealed class ServerSettings
 
         for (int i = 0; i < tracker.Trackers.Count && kind == "composite"; i++)
         {
-            Check(tracker.Trackers[i], $"{key}:Trackers:{i}", devChain, nested: true);
+            Check(tracker.Trackers[i], $"{key}:Trackers:{i}", devChain, nested: true, dapr);
         }
     }
 }

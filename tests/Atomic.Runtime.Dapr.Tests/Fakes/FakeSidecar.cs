@@ -60,8 +60,9 @@ public sealed record RecordedDelivery(string Route, string Topic, string EventId
 /// A stand-in for daprd (no daprd binary can run here): Kestrel on 127.0.0.1, HTTP/1.1, implementing the documented
 /// state and publish endpoints strictly (unknown paths 404, wrong verbs 405, a missing or wrong token 401, a body or
 /// query of the wrong shape 400), keeping state with ETags and TTLs in memory, applying transactions atomically with
-/// the state-store outbox, and delivering to the app's routes as read from its <c>GET /dapr/subscribe</c> with
-/// retries, DROP and dead-letter topics. Every call and every delivery is recorded for tests to assert on.
+/// the state-store outbox, delivering to the app's routes as read from its <c>GET /dapr/subscribe</c> with
+/// retries, DROP and dead-letter topics, and forwarding service invocation to the apps registered by id. Every call and
+/// every delivery is recorded for tests to assert on.
 /// </summary>
 /// <remarks>
 /// Unlike daprd, it reads the app's subscription list at every publish (daprd reads it once at start-up), so the
@@ -117,6 +118,7 @@ public sealed partial class FakeSidecar : IAsyncDisposable
         sidecar.MapPublish(host);
         sidecar.MapActors(host);
         sidecar.MapWorkflows(host);
+        sidecar.MapInvoke(host);
         host.MapGet("/v1.0/healthz", () => Results.NoContent());
         host.MapGet("/v1.0/healthz/outbound", () => Results.NoContent()); // health_api.md: 204 once the components are ready
         await host.StartAsync();
@@ -130,13 +132,19 @@ public sealed partial class FakeSidecar : IAsyncDisposable
     /// <summary>
     /// Adds an app whose subscriptions (<c>GET /dapr/subscribe</c>) get deliveries, beside <see cref="FakeSidecarOptions.App"/>:
     /// one fake standing in for the sidecars of several apps sharing a pub/sub component (a split deployment). Each app
-    /// gets every event of the topics it lists, as each app id's subscription does in Dapr.
+    /// gets every event of the topics it lists, as each app id's subscription does in Dapr. With
+    /// <paramref name="appId"/>, it can also be invoked by it (<see cref="AddService"/>).
     /// </summary>
-    public void AddApp(Uri app)
+    public void AddApp(Uri app, string? appId = null)
     {
         lock (_appsLock)
         {
             _apps.Add(new HttpClient { BaseAddress = app });
+        }
+
+        if (appId is not null)
+        {
+            AddService(appId, app);
         }
     }
 
@@ -169,7 +177,7 @@ public sealed partial class FakeSidecar : IAsyncDisposable
         await WhenDeliveriesSettledAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
         await _host.StopAsync();
         await _host.DisposeAsync();
-        foreach (HttpClient app in Apps)
+        foreach (HttpClient app in Apps.Concat(_services.Values))
         {
             app.Dispose();
         }

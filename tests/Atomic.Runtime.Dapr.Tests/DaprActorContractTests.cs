@@ -212,6 +212,74 @@ public sealed class DaprActorContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_call_made_in_a_turn_carries_daprs_reentrancy_id_and_the_chain_and_re_enters_through_the_sidecar()
+    {
+        (await _app.Runtime.InvokeAsync<string[], string>("Reentrant", "a", "Relay", ["Reentrant/b", "Reentrant/a"])).Should().Be("Reentrant/a<-Reentrant/b<-Reentrant/a");
+
+        // Recorded as they finish: the innermost call first.
+        List<RecordedRequest> calls = [.. _sidecar.Requests.Where(r => r.Path.StartsWith("/v1.0/actors/Reentrant/", StringComparison.Ordinal))];
+        calls.Select(r => r.Path).Should().Equal("/v1.0/actors/Reentrant/a/method/Relay", "/v1.0/actors/Reentrant/b/method/Relay", "/v1.0/actors/Reentrant/a/method/Relay");
+        (RecordedRequest reentry, RecordedRequest toB, RecordedRequest outer) = (calls[0], calls[1], calls[2]);
+        outer.Headers.Should().NotContainKey("dapr-reentrancy-id", "a call from outside any turn starts a chain; the sidecar gives it an id").And.NotContainKey(DaprCallChain.ChainHeader);
+        string id = toB.Headers["dapr-reentrancy-id"];
+        id.Should().NotBeNullOrEmpty();
+        reentry.Headers["dapr-reentrancy-id"].Should().Be(id, "the turn passes on the id daprd gave it, so daprd lets the chain back into a");
+        toB.Headers[DaprCallChain.ChainHeader].Should().Be("4:Reentrant/a");
+        reentry.Headers[DaprCallChain.ChainHeader].Should().Be("4:Reentrant/a,4:Reentrant/b");
+        calls.Should().OnlyContain(r => r.Status == 200);
+    }
+
+    [Fact]
+    public async Task A_call_back_into_a_non_reentrant_actor_of_the_chain_fails_in_the_caller_before_the_sidecar_queues_it()
+    {
+        ActorReentrancyException error = (await FluentActions.Invoking(() => _app.Runtime.InvokeAsync<string[], string>("Test", "a", "Relay", ["Test/b", "Test/a"]))
+            .Should().ThrowAsync<ActorReentrancyException>()).Which;
+
+        error.CallChain.Should().Be("Test/a -> Test/b");
+        _sidecar.Requests.Count(r => r.Path == "/v1.0/actors/Test/a/method/Relay").Should().Be(1, "b refused to call a: daprd would have queued the call behind the turn it waits for");
+        _sidecar.Requests.Where(r => r.Path.StartsWith("/v1.0/actors/Test/", StringComparison.Ordinal)).Should().OnlyContain(r => !r.Headers.ContainsKey("dapr-reentrancy-id"), "reentrancy is off for Test");
+    }
+
+    [Theory]
+    [InlineData("Test/a")]
+    [InlineData("x:Test/a")]
+    [InlineData("1:/a")]
+    [InlineData("1:Test/")]
+    public async Task A_callback_whose_chain_header_is_malformed_is_refused_with_400(string chain)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, "actors/Test/a/method/Add") { Content = new StringContent("1", Encoding.UTF8, "application/json") };
+        request.Headers.Add("dapr-api-token", AppToken);
+        request.Headers.Add(DaprCallChain.ChainHeader, chain);
+        using HttpResponseMessage response = await _direct.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await response.Content.ReadAsStringAsync()).Should().Contain(DaprCallChain.ChainHeader);
+    }
+
+    [Fact]
+    public void A_chain_round_trips_through_its_header_whatever_its_ids_hold_and_checks_calls_as_the_embedded_runtime_does()
+    {
+        DaprCallChain chain = DaprCallChain.FromHeaders(" id-1 ", null)
+            .Enter("Test", "a,b:c/d e", new ActorReentrancyOptions())
+            .Enter("Reentrant", "x", new ActorReentrancyOptions { Enabled = true, MaxStackDepth = 3 });
+        string header = chain.Format();
+        DaprCallChain read = DaprCallChain.FromHeaders("id-1", header);
+
+        read.Entries.Should().Equal(chain.Entries);
+        read.ReentrancyId.Should().Be("id-1");
+        chain.ReentrancyId.Should().Be("id-1");
+        read.ToString().Should().Be("Test/a,b:c/d e -> Reentrant/x");
+        read.CheckCall("Reentrant", "y");
+        read.CheckCall("Reentrant", "x");
+        FluentActions.Invoking(() => read.CheckCall("Test", "a,b:c/d e")).Should().Throw<ActorReentrancyException>().WithMessage("*reentrancy is off*");
+        FluentActions.Invoking(() => read.Enter("Other", "z", new ActorReentrancyOptions()).CheckCall("Reentrant", "x"))
+            .Should().Throw<ActorReentrancyException>().WithMessage("*4 calls deep, more than the 3 allowed*");
+        FluentActions.Invoking(() => DaprCallChain.FromHeaders(null, string.Join(',', Enumerable.Repeat("0:T/a", DaprCallChain.MaxEntries + 1))))
+            .Should().Throw<ArgumentException>().WithMessage($"*more than {DaprCallChain.MaxEntries}*");
+        DaprCallChain.Current.Should().BeNull("no turn runs here");
+    }
+
+    [Fact]
     public async Task A_throwing_method_reaches_the_caller_through_the_sidecars_folded_500_as_the_same_exception()
     {
         ActorInvocationException error = (await FluentActions.Invoking(() => _app.Runtime.InvokeAsync("Test", "a", "AddThenFail", 1))

@@ -64,7 +64,7 @@ public static class DaprActorCallbacks
 
         try
         {
-            ReadOnlyMemory<byte> response = await services.Runtime.Host.InvokeMethodAsync(Unescape(actorType), Unescape(actorId), Unescape(method), body, http.RequestAborted);
+            ReadOnlyMemory<byte> response = await services.Runtime.Host.InvokeMethodAsync(Unescape(actorType), Unescape(actorId), Unescape(method), body, services.CallChain(), http.RequestAborted);
             return TypedResults.Bytes(response.ToArray(), "application/json");
         }
         catch (Exception e) when (IsCallError(e))
@@ -86,7 +86,7 @@ public static class DaprActorCallbacks
         {
             DaprReminderCallback callback = await services.ReadAsync<DaprReminderCallback>(actorType, actorId, $"remind/{reminderName}");
             await services.Runtime.Host.ReceiveReminderAsync(
-                Unescape(actorType), Unescape(actorId), Unescape(reminderName), Data(callback.Data), Duration(callback.DueTime) ?? TimeSpan.Zero, Duration(callback.Period), services.Http.RequestAborted);
+                Unescape(actorType), Unescape(actorId), Unescape(reminderName), Data(callback.Data), Duration(callback.DueTime) ?? TimeSpan.Zero, Duration(callback.Period), services.CallChain(), services.Http.RequestAborted);
             return TypedResults.Ok();
         }
         catch (Exception e) when (IsCallError(e))
@@ -113,7 +113,7 @@ public static class DaprActorCallbacks
                 throw new ActorRequestException(Unescape(actorType), Unescape(actorId), method, "the timer callback body names no 'callback'");
             }
 
-            await services.Runtime.Host.InvokeTimerAsync(Unescape(actorType), Unescape(actorId), Unescape(timerName), callback.Callback, Data(callback.Data), services.Http.RequestAborted);
+            await services.Runtime.Host.InvokeTimerAsync(Unescape(actorType), Unescape(actorId), Unescape(timerName), callback.Callback, Data(callback.Data), services.CallChain(), services.Http.RequestAborted);
             return TypedResults.Ok();
         }
         catch (Exception e) when (IsCallError(e))
@@ -171,6 +171,10 @@ public sealed class DaprActorCallbackServices
 
     /// <summary>True when no <c>APP_API_TOKEN</c> is set, or the request carries it as <c>dapr-api-token</c>.</summary>
     public bool IsFromSidecar() => DaprCallbackServices.Carries(Options, Http.Request);
+
+    /// <summary>The chain the callback came in (<c>Dapr-Reentrancy-Id</c>, <c>atomic-actor-chain</c>); a malformed one is an <see cref="ArgumentException"/>.</summary>
+    public DaprCallChain CallChain() =>
+        DaprCallChain.FromHeaders(Http.Request.Headers[DaprCallChain.ReentrancyHeader].FirstOrDefault(), Http.Request.Headers[DaprCallChain.ChainHeader].FirstOrDefault());
 
     /// <summary>Reads a callback body; an unreadable one is an <see cref="ActorRequestException"/>.</summary>
     public async Task<T> ReadAsync<T>(string actorType, string actorId, string method)

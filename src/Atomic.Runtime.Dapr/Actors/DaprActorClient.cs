@@ -11,7 +11,8 @@ namespace Atomic.Runtime.Dapr.Actors;
 /// Calls actors, and registers their reminders and timers, through the sidecar's actor API (Dapr's actors API
 /// reference): invocation <c>PUT /v1.0/actors/{type}/{id}/method/{method}</c> with the request bytes as the body,
 /// reminders and timers at <c>/v1.0/actors/{type}/{id}/reminders|timers/{name}</c> with Go-duration bodies. The actor
-/// may live in any app behind any sidecar: daprd's placement finds it.
+/// may live in any app behind any sidecar: daprd's placement finds it. A call made inside a turn carries the turn's
+/// <see cref="DaprCallChain"/>.
 /// </summary>
 public sealed class DaprActorClient : IActorClient, IActorReminders, IActorTimers
 {
@@ -32,9 +33,21 @@ public sealed class DaprActorClient : IActorClient, IActorReminders, IActorTimer
     public async Task<ReadOnlyMemory<byte>> InvokeMethodAsync(string actorType, string actorId, string method, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(method);
-        using var content = new ReadOnlyMemoryContent(body);
-        content.Headers.ContentType = JsonContentType;
-        using HttpResponseMessage response = await _sidecar.PutAsync(DaprActorStateStore.Url(MethodUrl, actorType, actorId, method), content, cancellationToken).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Put, DaprActorStateStore.Url(MethodUrl, actorType, actorId, method)) { Content = new ReadOnlyMemoryContent(body) };
+        request.Content.Headers.ContentType = JsonContentType;
+
+        // Inside a turn: refuse a re-entry the chain does not allow before daprd queues it, and carry the chain on.
+        if (DaprCallChain.Current is DaprCallChain chain)
+        {
+            chain.CheckCall(actorType, actorId);
+            request.Headers.TryAddWithoutValidation(DaprCallChain.ChainHeader, chain.Format());
+            if (chain.ReentrancyId is string reentrancyId)
+            {
+                request.Headers.TryAddWithoutValidation(DaprCallChain.ReentrancyHeader, reentrancyId);
+            }
+        }
+
+        using HttpResponseMessage response = await _sidecar.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
         {
             throw await DaprActorErrors.FromResponseAsync(response, actorType, actorId, method, cancellationToken).ConfigureAwait(false);

@@ -8,7 +8,8 @@ namespace Atomic.Runtime.Dapr.Actors;
 /// The app side of Dapr actors: the activation table behind the callbacks daprd makes (<see cref="DaprActorCallbacks"/>).
 /// A call activates its actor on first use; turns run one at a time per id through <see cref="ActorActivation"/>, the
 /// dispatch the embedded runtime uses, so actor code is the same on both. daprd already allows one turn per actor
-/// across the cluster; the host serializes again so that nothing but one turn ever touches an activation.
+/// across the cluster; the host serializes again so that nothing but one turn ever touches an activation, except a
+/// call daprd lets in because it re-enters the turn holding the lock (<see cref="DaprCallChain"/>).
 /// </summary>
 /// <remarks>
 /// Idle deactivation is daprd's: it sees every call, timer and reminder, applies <c>actorIdleTimeout</c> from
@@ -70,26 +71,29 @@ public sealed class DaprActorHost : IAsyncDisposable
     }
 
     /// <summary>Runs a method as a turn (<c>PUT /actors/{type}/{id}/method/{method}</c>) and answers its JSON response.</summary>
-    public Task<ReadOnlyMemory<byte>> InvokeMethodAsync(string actorType, string actorId, string method, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    /// <param name="caller">The chain the call came in (its headers); null for none.</param>
+    public Task<ReadOnlyMemory<byte>> InvokeMethodAsync(string actorType, string actorId, string method, ReadOnlyMemory<byte> body, DaprCallChain? caller = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(method);
         return RunTurnAsync(
             actorType,
             actorId,
             method,
+            caller,
             (method, body),
             static async (activation, call, token) => await activation.InvokeMethodAsync(call.method, call.body, token).ConfigureAwait(false),
             cancellationToken);
     }
 
     /// <summary>Runs a timer's callback as a turn (<c>PUT /actors/{type}/{id}/method/timer/{name}</c>).</summary>
-    public Task InvokeTimerAsync(string actorType, string actorId, string timerName, string callback, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public Task InvokeTimerAsync(string actorType, string actorId, string timerName, string callback, ReadOnlyMemory<byte> data, DaprCallChain? caller = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(callback);
         return RunTurnAsync(
             actorType,
             actorId,
             $"timer/{timerName}",
+            caller,
             (callback, data),
             static async (activation, timer, token) =>
             {
@@ -100,13 +104,14 @@ public sealed class DaprActorHost : IAsyncDisposable
     }
 
     /// <summary>Delivers a reminder as a turn (<c>PUT /actors/{type}/{id}/method/remind/{name}</c>).</summary>
-    public Task ReceiveReminderAsync(string actorType, string actorId, string reminderName, ReadOnlyMemory<byte> data, TimeSpan dueTime, TimeSpan? period, CancellationToken cancellationToken = default)
+    public Task ReceiveReminderAsync(string actorType, string actorId, string reminderName, ReadOnlyMemory<byte> data, TimeSpan dueTime, TimeSpan? period, DaprCallChain? caller = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(reminderName);
         return RunTurnAsync(
             actorType,
             actorId,
             $"remind/{reminderName}",
+            caller,
             new ActorReminder(reminderName, data, dueTime, period),
             static async (activation, reminder, token) =>
             {
@@ -183,10 +188,27 @@ public sealed class DaprActorHost : IAsyncDisposable
         return _types.TryGetValue(actorType, out ActorRegistration? registration) ? registration : throw new ActorTypeNotRegisteredException(actorType, _types.Keys);
     }
 
+    /// <summary>
+    /// Runs one turn: waits for the actor's lock, or, for a call daprd let in because it carries the reentrancy id of
+    /// the turn holding that lock, runs inside that turn. The turn's chain (<see cref="DaprCallChain.Current"/>) is the
+    /// caller's plus this actor, for the calls it makes.
+    /// </summary>
     private async Task<ReadOnlyMemory<byte>> RunTurnAsync<TState>(
-        string actorType, string actorId, string method, TState state, Func<ActorActivation, TState, CancellationToken, Task<ReadOnlyMemory<byte>>> turn, CancellationToken cancellationToken)
+        string actorType, string actorId, string method, DaprCallChain? caller, TState state, Func<ActorActivation, TState, CancellationToken, Task<ReadOnlyMemory<byte>>> turn, CancellationToken cancellationToken)
     {
         ActorRegistration registration = Resolve(actorType, actorId);
+        ActorReentrancyOptions reentrancy = _options.ReentrancyFor(registration);
+        string? reentrancyId = caller?.ReentrancyId;
+        if (reentrancyId is not null && _active.TryGetValue((actorType, actorId), out Slot? held) && held.HolderReentrancyId == reentrancyId && !held.Deactivated)
+        {
+            if (!reentrancy.Enabled)
+            {
+                throw new ActorReentrancyException(actorType, actorId, caller!.ToString(), "reentrancy is off for this actor type, and waiting for the turn the chain is in would deadlock");
+            }
+
+            return await RunInChainAsync(held, actorType, actorId, method, caller!, reentrancy, state, turn, cancellationToken).ConfigureAwait(false);
+        }
+
         while (true)
         {
             ObjectDisposedException.ThrowIf(_disposing, this);
@@ -200,19 +222,40 @@ public sealed class DaprActorHost : IAsyncDisposable
                     continue;
                 }
 
+                slot.HolderReentrancyId = reentrancyId;
                 try
                 {
-                    return await turn(slot.Activation, state, cancellationToken).ConfigureAwait(false);
+                    return await RunInChainAsync(slot, actorType, actorId, method, caller ?? DaprCallChain.FromHeaders(null, null), reentrancy, state, turn, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (IsActorFailure(e, cancellationToken))
+                finally
                 {
-                    throw ActorInvocationException.Wrap(actorType, actorId, method, e);
+                    slot.HolderReentrancyId = null;
                 }
             }
             finally
             {
                 slot.Turn.Release();
             }
+        }
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> RunInChainAsync<TState>(
+        Slot slot, string actorType, string actorId, string method, DaprCallChain caller, ActorReentrancyOptions reentrancy, TState state,
+        Func<ActorActivation, TState, CancellationToken, Task<ReadOnlyMemory<byte>>> turn, CancellationToken cancellationToken)
+    {
+        DaprCallChain chain = caller.Enter(actorType, actorId, reentrancy);
+        DaprCallChain.Current = chain;
+        try
+        {
+            return await turn(slot.Activation, state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsActorFailure(e, cancellationToken))
+        {
+            throw ActorInvocationException.Wrap(actorType, actorId, method, e);
+        }
+        finally
+        {
+            chain.Finish();
         }
     }
 
@@ -237,10 +280,19 @@ public sealed class DaprActorHost : IAsyncDisposable
 
     private sealed class Slot(ActorActivation activation)
     {
+        private string? _holderReentrancyId;
+
         public SemaphoreSlim Turn { get; } = new(1, 1);
 
         public ActorActivation Activation { get; } = activation;
 
         public bool Deactivated { get; set; }
+
+        /// <summary>daprd's reentrancy id of the turn holding <see cref="Turn"/>, if it sent one.</summary>
+        public string? HolderReentrancyId
+        {
+            get => Volatile.Read(ref _holderReentrancyId);
+            set => Volatile.Write(ref _holderReentrancyId, value);
+        }
     }
 }

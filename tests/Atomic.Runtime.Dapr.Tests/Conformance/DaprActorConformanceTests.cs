@@ -7,25 +7,17 @@ namespace Atomic.Runtime.Dapr.Tests.Conformance;
 /// <summary>
 /// The actor conformance suite, unchanged, against <see cref="Actors.DaprActorRuntime"/>: each start is a new app on
 /// Kestrel attached to one <see cref="FakeSidecar"/> (on the suite's clock) that keeps actor state and reminders across
-/// app restarts, places the actors, fires timers and reminders and deactivates idle actors. The two reentrancy tests
-/// are skipped.
+/// app restarts, places the actors, fires timers and reminders, deactivates idle actors and lets a call chain re-enter
+/// an actor by its <c>Dapr-Reentrancy-Id</c>.
 /// </summary>
 public sealed class DaprActorConformanceTests : ActorConformance
 {
-    private const string NoReentrancy = "Reentrancy on Dapr is the sidecar's (the Dapr-Reentrancy-Id header, passed on by the app's outgoing calls): not implemented yet in DaprActorHost or FakeSidecar; with reentrancy off a call chain back into a busy actor waits for daprd's timeout instead of failing at once (docs/architecture.md, Dapr runtime)";
-
     private FakeSidecar? _sidecar;
 
     /// <summary>The actor runs behind the sidecar: its exception arrives as a problem body (type name and message).</summary>
     protected override bool FailuresCrossAProcess => true;
 
     private FakeSidecar Sidecar => _sidecar ?? throw new InvalidOperationException("no runtime was started");
-
-    [Fact(Skip = NoReentrancy)]
-    public override Task A_call_chain_back_into_a_waiting_actor_fails_when_reentrancy_is_off() => Task.CompletedTask;
-
-    [Fact(Skip = NoReentrancy)]
-    public override Task A_call_chain_may_reenter_an_actor_whose_type_allows_it_up_to_the_maximum_depth() => Task.CompletedTask;
 
     protected override async Task<ActorRuntimeUnderTest> StartRuntimeAsync(ActorRuntimeOptions options, TimeProvider time)
     {

@@ -22,11 +22,16 @@ namespace Atomic.Runtime.Dapr.Tests.Fakes;
 /// <remarks>
 /// As daprd does, an app answer other than 200 becomes <c>500 ERR_ACTOR_INVOKE_METHOD</c> whose message ends with
 /// <c>error from actor service: {the app's body}</c>, and a type no app hosts answers <c>did not find address for actor</c>.
-/// Reentrancy (<c>Dapr-Reentrancy-Id</c>) is not implemented: a call chain back into a busy actor waits, as daprd's
-/// does with reentrancy off.
+/// Reentrancy as daprd does it: for a type whose configuration turns it on, every call to the app carries a
+/// <c>Dapr-Reentrancy-Id</c> (the caller's, or a new one), and a call carrying the id of the turn that holds the actor's
+/// lock goes in at once, up to <c>maxStackDepth</c> nested calls (then <c>500 ERR_ACTOR_INVOKE_METHOD</c>); with it
+/// off, a call chain back into a busy actor waits for the turn it is itself part of. Other request headers of an
+/// invocation are passed on to the app.
 /// </remarks>
 public sealed partial class FakeSidecar
 {
+    private const string ReentrancyHeader = "Dapr-Reentrancy-Id";
+
     private static readonly Regex GoDurationSyntax = new(@"^(0|([0-9]+(\.[0-9]+)?(h|m|s|ms|us|µs|ns))+)$", RegexOptions.CultureInvariant);
 
     private readonly Lock _actorLock = new();
@@ -197,7 +202,12 @@ public sealed partial class FakeSidecar
             return;
         }
 
-        AppAnswer answer = await CallActorAsync(type, id, $"method/{Uri.EscapeDataString(Segment(context, "method"))}", buffer.ToArray(), context.Request.ContentType, context.RequestAborted);
+        var headers = context.Request.Headers
+            .Where(h => !HopByHop.Contains(h.Key) && !h.Key.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals(ReentrancyHeader, StringComparison.OrdinalIgnoreCase))
+            .Select(h => (h.Key, h.Value.ToString())).ToList();
+        AppAnswer answer = await CallActorAsync(
+            type, id, $"method/{Uri.EscapeDataString(Segment(context, "method"))}", buffer.ToArray(), context.Request.ContentType, context.RequestAborted,
+            context.Request.Headers[ReentrancyHeader].FirstOrDefault(), headers);
         if (answer.Status != StatusCodes.Status200OK)
         {
             await ErrorAsync(context, StatusCodes.Status500InternalServerError, "ERR_ACTOR_INVOKE_METHOD", $"error invoke actor method: error from actor service: {Encoding.UTF8.GetString(answer.Body)}");
@@ -550,9 +560,16 @@ public sealed partial class FakeSidecar
     }
 
     /// <summary>One call to the app on the actor, after the actor's previous one (daprd's turn lock); the actor counts as used when it ends.</summary>
-    private async Task<AppAnswer> CallActorAsync(string type, string id, string path, byte[] body, string? contentType, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With reentrancy on for the type, the call carries <paramref name="reentrancyId"/> (or a new id); one carrying
+    /// the id of the turn holding the lock runs inside it, up to the type's <c>maxStackDepth</c>.
+    /// </remarks>
+    private async Task<AppAnswer> CallActorAsync(
+        string type, string id, string path, byte[] body, string? contentType, CancellationToken cancellationToken,
+        string? reentrancyId = null, IReadOnlyList<(string Name, string Value)>? headers = null)
     {
         ActorEntry entry;
+        (bool Enabled, int MaxStackDepth) reentrancy;
         lock (_actorLock)
         {
             if (!_actors.TryGetValue((type, id), out entry!))
@@ -562,12 +579,38 @@ public sealed partial class FakeSidecar
             }
 
             entry.Pending++;
+            reentrancy = _config?.Reentrancy(type) ?? (false, 0);
         }
 
+        string? chainId = reentrancy.Enabled ? (string.IsNullOrWhiteSpace(reentrancyId) ? Guid.NewGuid().ToString() : reentrancyId) : null;
         Interlocked.Increment(ref _actorCallsInFlight);
         try
         {
-            await entry.Turn.WaitAsync(cancellationToken);
+            bool reentered;
+            lock (_actorLock)
+            {
+                reentered = chainId is not null && entry.HolderId == chainId;
+                if (reentered && entry.Depth >= reentrancy.MaxStackDepth)
+                {
+                    return new AppAnswer(StatusCodes.Status500InternalServerError, Encoding.UTF8.GetBytes("maximum stack depth exceeded"), "text/plain");
+                }
+
+                if (reentered)
+                {
+                    entry.Depth++;
+                }
+            }
+
+            if (!reentered)
+            {
+                await entry.Turn.WaitAsync(cancellationToken);
+                lock (_actorLock)
+                {
+                    entry.HolderId = chainId;
+                    entry.Depth = 1;
+                }
+            }
+
             try
             {
                 HttpClient app;
@@ -577,15 +620,41 @@ public sealed partial class FakeSidecar
                     entry.Active = true;
                 }
 
-                using var content = new ByteArrayContent(body);
-                content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType ?? "application/json");
-                using HttpResponseMessage response = await app.PutAsync($"actors/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(id)}/{path}", content, cancellationToken);
+                using var request = new HttpRequestMessage(HttpMethod.Put, $"actors/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(id)}/{path}") { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType ?? "application/json");
+                foreach ((string name, string value) in headers ?? [])
+                {
+                    request.Headers.TryAddWithoutValidation(name, value);
+                }
+
+                if (chainId is not null)
+                {
+                    request.Headers.TryAddWithoutValidation(ReentrancyHeader, chainId);
+                }
+
+                using HttpResponseMessage response = await app.SendAsync(request, cancellationToken);
                 return new AppAnswer((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken), response.Content.Headers.ContentType?.ToString());
             }
             finally
             {
                 entry.LastUsed = _options.Time.GetUtcNow();
-                entry.Turn.Release();
+                if (reentered)
+                {
+                    lock (_actorLock)
+                    {
+                        entry.Depth--;
+                    }
+                }
+                else
+                {
+                    lock (_actorLock)
+                    {
+                        entry.HolderId = null;
+                        entry.Depth = 0;
+                    }
+
+                    entry.Turn.Release();
+                }
             }
         }
         finally
@@ -742,6 +811,12 @@ public sealed partial class FakeSidecar
     {
         public SemaphoreSlim Turn { get; } = new(1, 1);
 
+        /// <summary>The reentrancy id of the turn holding <see cref="Turn"/> (null: none, or reentrancy off).</summary>
+        public string? HolderId { get; set; }
+
+        /// <summary>Calls of the holding chain running on the actor now.</summary>
+        public int Depth { get; set; }
+
         public bool Active { get; set; }
 
         public int Pending { get; set; }
@@ -794,7 +869,9 @@ public sealed partial class FakeSidecar
 
         private readonly HashSet<string> _entities = new(StringComparer.Ordinal);
         private readonly Dictionary<string, TimeSpan> _idleByType = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (bool, int)> _reentrancyByType = new(StringComparer.Ordinal);
         private TimeSpan _idle = TimeSpan.FromMinutes(60);
+        private (bool Enabled, int MaxStackDepth) _reentrancy = (false, 32);
 
         public required string Json { get; init; }
 
@@ -803,6 +880,9 @@ public sealed partial class FakeSidecar
         public bool Hosts(string type) => _entities.Contains(type);
 
         public TimeSpan IdleTimeout(string type) => _idleByType.TryGetValue(type, out TimeSpan idle) ? idle : _idle;
+
+        /// <summary>The type's reentrancy: its <c>entitiesConfig</c> entry's, else the app's (default off, depth 32).</summary>
+        public (bool Enabled, int MaxStackDepth) Reentrancy(string type) => _reentrancyByType.TryGetValue(type, out (bool, int) r) ? r : _reentrancy;
 
         public static ActorAppConfig Parse(string json)
         {
@@ -822,7 +902,7 @@ public sealed partial class FakeSidecar
                 throw new BadRequestException("/dapr/config.drainRebalancedActors must be a boolean");
             }
 
-            Reentrancy(root, "/dapr/config");
+            config._reentrancy = ReadReentrancy(root, "/dapr/config") ?? config._reentrancy;
             if (root.TryGetProperty("entitiesConfig", out JsonElement perType))
             {
                 StrictJson.Kind(perType, JsonValueKind.Array, "/dapr/config.entitiesConfig");
@@ -830,7 +910,7 @@ public sealed partial class FakeSidecar
                 {
                     StrictJson.Fields(entry, "entitiesConfig[]", "entities", "actorIdleTimeout", "drainOngoingCallTimeout", "drainRebalancedActors", "reentrancy");
                     Duration(StrictJson.OptionalString(entry, "drainOngoingCallTimeout", "entitiesConfig[]") ?? "0", "entitiesConfig[].drainOngoingCallTimeout");
-                    Reentrancy(entry, "entitiesConfig[]");
+                    (bool, int)? reentrancy = ReadReentrancy(entry, "entitiesConfig[]");
                     TimeSpan? idle = StrictJson.OptionalString(entry, "actorIdleTimeout", "entitiesConfig[]") is string text ? Duration(text, "entitiesConfig[].actorIdleTimeout") : null;
                     foreach (string entity in Strings(entry, "entities", "entitiesConfig[]"))
                     {
@@ -843,6 +923,11 @@ public sealed partial class FakeSidecar
                         {
                             config._idleByType[entity] = t;
                         }
+
+                        if (reentrancy is (bool, int) r)
+                        {
+                            config._reentrancyByType[entity] = r;
+                        }
                     }
                 }
             }
@@ -850,18 +935,32 @@ public sealed partial class FakeSidecar
             return config;
         }
 
-        private static void Reentrancy(JsonElement parent, string what)
+        private static (bool Enabled, int MaxStackDepth)? ReadReentrancy(JsonElement parent, string what)
         {
             if (!parent.TryGetProperty("reentrancy", out JsonElement reentrancy))
             {
-                return;
+                return null;
             }
 
             StrictJson.Fields(reentrancy, $"{what}.reentrancy", "enabled", "maxStackDepth");
-            if (reentrancy.TryGetProperty("maxStackDepth", out JsonElement depth) && (depth.ValueKind != JsonValueKind.Number || !depth.TryGetInt32(out int d) || d < 1))
+            int d = 32;
+            if (reentrancy.TryGetProperty("maxStackDepth", out JsonElement depth) && (depth.ValueKind != JsonValueKind.Number || !depth.TryGetInt32(out d) || d < 1))
             {
                 throw new BadRequestException($"{what}.reentrancy.maxStackDepth must be a positive integer");
             }
+
+            bool enabled = false;
+            if (reentrancy.TryGetProperty("enabled", out JsonElement on))
+            {
+                enabled = on.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw new BadRequestException($"{what}.reentrancy.enabled must be a boolean"),
+                };
+            }
+
+            return (enabled, d);
         }
 
         private static IEnumerable<string> Strings(JsonElement parent, string name, string what)

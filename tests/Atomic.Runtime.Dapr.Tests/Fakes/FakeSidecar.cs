@@ -51,7 +51,11 @@ public sealed record FakeSidecarOptions
 }
 
 /// <summary>One API call the fake answered.</summary>
-public sealed record RecordedRequest(string Method, string Path, string Query, string? ContentType, string? Token, string? IfMatch, string Body, int Status);
+public sealed record RecordedRequest(string Method, string Path, string Query, string? ContentType, string? Token, string? IfMatch, string Body, int Status)
+{
+    /// <summary>The request's headers, names lowercased (the last value of each).</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>One delivery attempt to the app.</summary>
 public sealed record RecordedDelivery(string Route, string Topic, string EventId, int Attempt, int Status, string? Token, string Answer);
@@ -219,7 +223,10 @@ public sealed partial class FakeSidecar : IAsyncDisposable
 
         _requests.Enqueue(new RecordedRequest(
             context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", context.Request.ContentType,
-            token, context.Request.Headers.IfMatch.FirstOrDefault(), body, context.Response.StatusCode));
+            token, context.Request.Headers.IfMatch.FirstOrDefault(), body, context.Response.StatusCode)
+        {
+            Headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+        });
     }
 
     private static async Task ErrorAsync(HttpContext context, int status, string errorCode, string message)

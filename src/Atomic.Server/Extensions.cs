@@ -68,10 +68,6 @@ public static class Extensions
             ? throw new ServerConfigurationException($"Atomic:App '{settings.Role.Name}' has no chain tracker (Atomic:ChainTracker:Kind)")
             : ChainTrackers.Create(settings.ChainTracker, sp));
         services.AddAtomicPipeline(builder.Configuration);
-        if (settings.IsDapr)
-        {
-            services.PostConfigure<PipelineOptions>(o => o.OneDeadLetterTopicPerTopic = true);
-        }
 
         if (!settings.Role.IsAll)
         {

@@ -120,12 +120,6 @@ public sealed class PipelineOptions
     public bool Overlay { get; set; } = true;
 
     /// <summary>
-    /// The runtime allows one dead-letter topic per topic in an app (Dapr): set by the host. In an app running both the
-    /// overlay and the broadcaster, the overlay then dead-letters <c>beef.verified</c> to the broadcaster's topic.
-    /// </summary>
-    public bool OneDeadLetterTopicPerTopic { get; set; }
-
-    /// <summary>
     /// Deliveries handled at once by the verifier and the overlay stage. Most of a delivery's time is spent waiting for
     /// its writes to commit, and the store commits waiting writes together, so it is wider than the core count.
     /// </summary>
@@ -160,10 +154,7 @@ internal sealed class PipelineHost(
 
         if (o.Overlay)
         {
-            // Dapr gives an app one subscription, so one dead-letter topic, per topic: sharing beef.verified with the
-            // broadcaster, the overlay uses the broadcaster's (whose handler fails only records never broadcast).
-            string deadLetter = o.Broadcaster && o.OneDeadLetterTopicPerTopic ? BroadcasterService.DeadLetterTopic : OverlayService.DeadLetterTopic;
-            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<OverlayService>().Subscription(o.Concurrency, deadLetter)));
+            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<OverlayService>().Subscription(o.Concurrency)));
         }
 
         if (o.Broadcaster)

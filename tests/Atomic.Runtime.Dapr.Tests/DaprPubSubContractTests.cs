@@ -100,11 +100,60 @@ public sealed class DaprPubSubContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Subscriptions_of_one_topic_must_agree_on_the_dead_letter_topic()
+    public void Without_a_pub_sub_to_publish_to_consumers_of_one_topic_must_agree_on_the_dead_letter_topic()
     {
-        await using IAsyncDisposable a = _app.PubSub().Subscribe(new Subscription("pubsub", "t", (_, _) => Task.FromResult(DeliveryResult.Success), DeadLetterTopic: "t.dead"));
-        FluentActions.Invoking(() => _app.PubSub().Subscribe(new Subscription("pubsub", "t", (_, _) => Task.FromResult(DeliveryResult.Success))))
-            .Should().Throw<InvalidOperationException>().WithMessage("*one dead-letter topic*");
+        var table = new DaprSubscriptionTable();
+        table.Add(new Subscription("pubsub", "t", (_, _) => Task.FromResult(DeliveryResult.Success), DeadLetterTopic: "t.dead"));
+        FluentActions.Invoking(() => table.Add(new Subscription("pubsub", "t", (_, _) => Task.FromResult(DeliveryResult.Success), DeadLetterTopic: "t.other.dead", Consumer: "x")))
+            .Should().Throw<InvalidOperationException>().WithMessage("*one dead-letter topic*'t.other.dead'*");
+        table.Entries().Single().DeadLetterTopic.Should().Be("t.dead");
+    }
+
+    [Fact]
+    public async Task Each_consumer_of_a_topic_keeps_its_dead_letter_topic_the_sidecars_or_one_the_app_publishes_to()
+    {
+        var deadLetters = new System.Collections.Concurrent.ConcurrentQueue<(string Topic, string Id)>();
+        IAsyncDisposable Record(string topic) => _app.PubSub().Subscribe(new Subscription("pubsub", topic, (e, _) =>
+        {
+            deadLetters.Enqueue((e.Topic, e.Id));
+            return Task.FromResult(DeliveryResult.Success);
+        }));
+        await using IAsyncDisposable d1 = Record("t.first.dead");
+        await using IAsyncDisposable d2 = Record("t.second.dead");
+        var firstAnswers = new Queue<DeliveryResult>([DeliveryResult.Success, DeliveryResult.Retry, DeliveryResult.Retry]);
+        await using IAsyncDisposable first = _app.PubSub().Subscribe(new Subscription("pubsub", "t", (_, _) => Task.FromResult(firstAnswers.Dequeue()), DeadLetterTopic: "t.first.dead", Consumer: "first",
+            Retry: new RetryPolicy(MaxAttempts: 2, InitialDelay: TimeSpan.FromMilliseconds(1), MaxDelay: TimeSpan.FromMilliseconds(1))));
+        await using IAsyncDisposable second = _app.PubSub().Subscribe(new Subscription("pubsub", "t", (_, _) => Task.FromResult(DeliveryResult.Drop), DeadLetterTopic: "t.second.dead", Consumer: "second"));
+
+        JsonDocument.Parse(await _sidecarSide.GetStringAsync("dapr/subscribe")).RootElement.EnumerateArray()
+            .Single(s => s.GetProperty("topic").GetString() == "t").GetProperty("deadLetterTopic").GetString().Should().Be("t.first.dead", "the sidecar knows the first consumer's");
+
+        // The second consumer drops the event: the app publishes it to t.second.dead itself, and the first, which took it, is done.
+        CloudEvent one = Event("t");
+        await _app.PubSub().PublishAsync(one);
+        await WaitUntilAsync(() => deadLetters.Contains(("t.second.dead", one.Id)));
+        await _app.Sidecar.WhenDeliveriesSettledAsync(Patience);
+        _app.Sidecar.Deliveries.Single(r => r.Route == "/dapr/pubsub/pubsub/t").Answer.Should().Be("{\"status\":\"SUCCESS\"}", "the sidecar has nothing to dead-letter");
+
+        // Both give up on the next one: the first's goes to the sidecar's dead-letter topic (DROP), the second's is published by the app.
+        CloudEvent two = Event("t");
+        await _app.PubSub().PublishAsync(two);
+        await WaitUntilAsync(() => deadLetters.Contains(("t.first.dead", two.Id)) && deadLetters.Contains(("t.second.dead", two.Id)));
+        await _app.Sidecar.WhenDeliveriesSettledAsync(Patience);
+        _app.Sidecar.Deliveries.Where(r => r.Route == "/dapr/pubsub/pubsub/t" && r.EventId == two.Id).Select(r => r.Answer)
+            .Should().Equal("{\"status\":\"RETRY\"}", "{\"status\":\"DROP\"}");
+        _app.Sidecar.Requests.Where(r => r.Path == "/v1.0/publish/pubsub/t.second.dead").Should().HaveCount(2);
+        deadLetters.Should().HaveCount(3, "each dead letter once");
+        _app.Sidecar.Faults.Should().BeEmpty();
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        while (!condition())
+        {
+            await Task.Delay(5, timeout.Token);
+        }
     }
 
     [Fact]

@@ -46,6 +46,13 @@ public sealed class DaprServerTests
         body.Should().Contain("sidecar");
         sidecar.Requests.Should().Contain(r => r.Path == "/v1.0/healthz/outbound");
         server.Services.GetRequiredService<StartupBanner>().RuntimeText.Should().StartWith($"dapr, sidecar {sidecar.Address.AbsoluteUri.TrimEnd('/')}");
+
+        // One Dapr subscription to beef.verified serves the overlay and the broadcaster, each with its own dead-letter
+        // topic: the sidecar is told the overlay's, and the app publishes the broadcaster's itself.
+        JsonElement subscriptions = JsonDocument.Parse(await server.Client.GetStringAsync("/dapr/subscribe")).RootElement;
+        subscriptions.EnumerateArray().Single(e => e.GetProperty("topic").GetString() == Names.Topics.BeefVerified)
+            .GetProperty("deadLetterTopic").GetString().Should().Be(Services.Overlay.OverlayService.DeadLetterTopic);
+        subscriptions.EnumerateArray().Should().Contain(e => e.GetProperty("topic").GetString() == BroadcasterService.DeadLetterTopic);
     }
 
     [Fact]

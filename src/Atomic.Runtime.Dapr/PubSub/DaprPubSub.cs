@@ -89,7 +89,8 @@ public sealed class DaprPubSub : IPubSub
 
     /// <summary>
     /// Adds the subscription to the app's table. The sidecar reads <c>GET /dapr/subscribe</c> when the app starts, so
-    /// subscribe before the app serves requests; later subscriptions to a topic already listed are served at once.
+    /// subscribe before the app serves requests; later subscriptions to a topic already listed are served at once. A
+    /// consumer whose dead-letter topic is not the one the sidecar was told has its dead letters published here.
     /// </summary>
     public IAsyncDisposable Subscribe(Subscription subscription)
     {
@@ -99,7 +100,7 @@ public sealed class DaprPubSub : IPubSub
             throw new ArgumentException($"subscription is for pub/sub '{subscription.PubSubName}', not '{Name}'", nameof(subscription));
         }
 
-        return _subscriptions.Add(subscription);
+        return _subscriptions.Add(subscription, deadLetters: this);
     }
 
     private string Url(string template, string topic) =>

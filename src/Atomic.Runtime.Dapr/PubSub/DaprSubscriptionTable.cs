@@ -8,6 +8,8 @@ namespace Atomic.Runtime.Dapr.PubSub;
 /// of the topic (subscriptions sharing a <see cref="Subscription.Consumer"/>, or each unnamed subscription alone) gets
 /// the event, a subscription runs at most <see cref="Subscription.MaxConcurrency"/> handlers at once, and once an event
 /// has failed <see cref="RetryPolicy.MaxAttempts"/> deliveries the app answers DROP so the sidecar dead-letters it.
+/// Each consumer keeps its own dead-letter topic: the sidecar knows one per topic (the first subscription's), so the
+/// event a consumer with another one drops, or gives up on, is published to that topic by the app itself.
 /// </summary>
 /// <remarks>
 /// The backoff between redeliveries is the sidecar's resiliency policy, not <see cref="RetryPolicy"/>. Attempts are
@@ -28,8 +30,12 @@ public sealed class DaprSubscriptionTable
     /// <summary>The delivery route of a pub/sub and topic, path segments escaped.</summary>
     public static string RouteFor(string pubsub, string topic) => $"{RoutePrefix}{Uri.EscapeDataString(pubsub)}/{Uri.EscapeDataString(topic)}";
 
-    /// <summary>Adds a subscription; dispose to remove it. Subscriptions of one topic must agree on the dead-letter topic (Dapr has one per app subscription).</summary>
-    public IAsyncDisposable Add(Subscription subscription)
+    /// <summary>
+    /// Adds a subscription; dispose to remove it. The first subscription of a topic names the dead-letter topic the
+    /// sidecar is told; a later one with another dead-letter topic needs <paramref name="deadLetters"/>, the pub/sub the
+    /// app publishes its dead letters to.
+    /// </summary>
+    public IAsyncDisposable Add(Subscription subscription, IPubSub? deadLetters = null)
     {
         ArgumentNullException.ThrowIfNull(subscription);
         ArgumentException.ThrowIfNullOrWhiteSpace(subscription.Topic);
@@ -41,13 +47,13 @@ public sealed class DaprSubscriptionTable
             {
                 _topics[key] = topic = new TopicSubscriptions(subscription.DeadLetterTopic);
             }
-            else if (!string.Equals(topic.DeadLetterTopic, subscription.DeadLetterTopic, StringComparison.Ordinal))
+            else if (!string.Equals(topic.DeadLetterTopic, subscription.DeadLetterTopic, StringComparison.Ordinal) && subscription.DeadLetterTopic is not null && deadLetters is null)
             {
                 throw new InvalidOperationException(
-                    $"topic '{subscription.Topic}' of pub/sub '{subscription.PubSubName}' already has dead-letter topic '{topic.DeadLetterTopic ?? "(none)"}': on Dapr an app has one subscription, so one dead-letter topic, per topic");
+                    $"topic '{subscription.Topic}' of pub/sub '{subscription.PubSubName}' already has dead-letter topic '{topic.DeadLetterTopic ?? "(none)"}': on Dapr an app has one subscription, so one dead-letter topic, per topic, and no pub/sub was given to publish '{subscription.DeadLetterTopic}' to");
             }
 
-            var registration = new Registration(this, key, subscription, subscription.Consumer ?? $"#{++_nextId}");
+            var registration = new Registration(this, key, subscription, subscription.Consumer ?? $"#{++_nextId}", deadLetters);
             topic.Registrations.Add(registration);
             return registration;
         }
@@ -95,9 +101,33 @@ public sealed class DaprSubscriptionTable
                 {
                     return DeliveryResult.Retry;
                 }
+            }
+        }
 
-                entry.Settled(cloudEvent.Id);
-                return DeliveryResult.Drop;
+        // Settled: what each consumer dropped or gave up on goes to its dead-letter topic, the sidecar's or its own.
+        bool sidecarDrops = false;
+        for (int i = 0; i < chosen.Count; i++)
+        {
+            if (results[i] == DeliveryResult.Success)
+            {
+                continue;
+            }
+
+            Registration registration = chosen[i];
+            string? own = registration.Subscription.DeadLetterTopic;
+            if (string.Equals(own, entry.DeadLetterTopic, StringComparison.Ordinal) || own is null || registration.DeadLetters is null)
+            {
+                sidecarDrops = true;
+                continue;
+            }
+
+            try
+            {
+                await registration.DeadLetters.PublishAsync(cloudEvent with { Topic = own, PubSubName = registration.DeadLetters.Name }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return DeliveryResult.Retry; // nothing is lost: the next delivery dead-letters it again
             }
         }
 
@@ -106,7 +136,7 @@ public sealed class DaprSubscriptionTable
             entry.Settled(cloudEvent.Id);
         }
 
-        return results.Contains(DeliveryResult.Drop) ? DeliveryResult.Drop : DeliveryResult.Success;
+        return sidecarDrops ? DeliveryResult.Drop : DeliveryResult.Success;
     }
 
     private void Remove(Registration registration)
@@ -153,7 +183,7 @@ public sealed class DaprSubscriptionTable
         public void Settled(string eventId) => _failures.Remove(eventId);
     }
 
-    private sealed class Registration(DaprSubscriptionTable table, (string, string) key, Subscription subscription, string consumer) : IAsyncDisposable
+    private sealed class Registration(DaprSubscriptionTable table, (string, string) key, Subscription subscription, string consumer, IPubSub? deadLetters) : IAsyncDisposable
     {
         private readonly SemaphoreSlim _slots = new(subscription.MaxConcurrency, subscription.MaxConcurrency);
 
@@ -162,6 +192,9 @@ public sealed class DaprSubscriptionTable
         public Subscription Subscription { get; } = subscription;
 
         public string Consumer { get; } = consumer;
+
+        /// <summary>Where the app publishes this consumer's dead letters when they are not the sidecar's.</summary>
+        public IPubSub? DeadLetters { get; } = deadLetters;
 
         public async Task<DeliveryResult> RunAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
         {

@@ -21,9 +21,8 @@ public sealed class OverlayService(IActorClient actors, TopicCatalog catalog, IL
     public const string DeadLetterTopic = Names.Topics.BeefVerified + ".overlay.dead";
 
     /// <param name="maxConcurrency">Deliveries handled at once.</param>
-    /// <param name="deadLetterTopic">Where exhausted deliveries go; <see cref="DeadLetterTopic"/> unless the runtime allows one per topic and app (Dapr).</param>
-    public Subscription Subscription(int maxConcurrency, string deadLetterTopic = DeadLetterTopic) =>
-        new(Names.PubSub, Names.Topics.BeefVerified, HandleAsync, DeadLetterTopic: deadLetterTopic, Consumer: Names.Apps.Overlay, MaxConcurrency: maxConcurrency,
+    public Subscription Subscription(int maxConcurrency) =>
+        new(Names.PubSub, Names.Topics.BeefVerified, HandleAsync, DeadLetterTopic: DeadLetterTopic, Consumer: Names.Apps.Overlay, MaxConcurrency: maxConcurrency,
             Retry: new RetryPolicy(MaxAttempts: 8, InitialDelay: TimeSpan.FromMilliseconds(200), MaxDelay: TimeSpan.FromSeconds(30)));
 
     /// <summary>Offers a verified transaction to one topic's actor and answers the topic's STEAK entry.</summary>

@@ -147,6 +147,26 @@ public sealed class DaprPubSubContractTests : IAsyncLifetime
         _app.Sidecar.Faults.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task A_consumer_without_a_dead_letter_topic_drops_what_it_gives_up_on_instead_of_using_another_consumers()
+    {
+        var deadLetters = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using IAsyncDisposable d = _app.PubSub().Subscribe(new Subscription("pubsub", "t.dead", (e, _) =>
+        {
+            deadLetters.Enqueue(e.Id);
+            return Task.FromResult(DeliveryResult.Success);
+        }));
+        await using IAsyncDisposable first = _app.PubSub().Subscribe(new Subscription("pubsub", "t", (_, _) => Task.FromResult(DeliveryResult.Success), DeadLetterTopic: "t.dead", Consumer: "first"));
+        await using IAsyncDisposable second = _app.PubSub().Subscribe(new Subscription("pubsub", "t", (_, _) => Task.FromResult(DeliveryResult.Drop), Consumer: "second"));
+
+        CloudEvent sent = Event("t");
+        await _app.PubSub().PublishAsync(sent);
+        await _app.Sidecar.WhenDeliveriesSettledAsync(Patience);
+
+        _app.Sidecar.Deliveries.Single(r => r.EventId == sent.Id).Answer.Should().Be("{\"status\":\"SUCCESS\"}");
+        deadLetters.Should().BeEmpty("t.dead is the first consumer's, which took the event");
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(Patience);

@@ -115,15 +115,20 @@ public sealed class DaprSubscriptionTable
 
             Registration registration = chosen[i];
             string? own = registration.Subscription.DeadLetterTopic;
-            if (string.Equals(own, entry.DeadLetterTopic, StringComparison.Ordinal) || own is null || registration.DeadLetters is null)
+            if (string.Equals(own, entry.DeadLetterTopic, StringComparison.Ordinal))
             {
                 sidecarDrops = true;
                 continue;
             }
 
+            if (own is null || registration.DeadLetters is not IPubSub deadLetters)
+            {
+                continue; // no dead-letter topic of its own (Add refuses another without a pub/sub): dropped for it, not put in another's
+            }
+
             try
             {
-                await registration.DeadLetters.PublishAsync(cloudEvent with { Topic = own, PubSubName = registration.DeadLetters.Name }, cancellationToken).ConfigureAwait(false);
+                await deadLetters.PublishAsync(cloudEvent with { Topic = own, PubSubName = deadLetters.Name }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {

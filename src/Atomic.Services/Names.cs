@@ -36,4 +36,7 @@ public static class Names
     }
 
     public static string TxKey(string txid) => $"tx||{txid}";
+
+    /// <summary>The transaction's verified BEEF (bytes), kept apart from its record: written once by the verifier, upgraded once mined.</summary>
+    public static string BeefKey(string txid) => $"beef||{txid}";
 }

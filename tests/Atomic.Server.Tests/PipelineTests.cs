@@ -126,7 +126,8 @@ public sealed class PipelineTests
         var records = new TxRecords(server.Services.GetRequiredService<BuildingBlocks>().StateStore(Names.TxStore), TimeProvider.System);
         TxRecord record = (await records.GetAsync(txid))?.Record ?? throw new InvalidOperationException($"no record of {txid}");
         record.History.Select(h => h.Status).Should().Equal(TxStatus.Received, TxStatus.Verified, TxStatus.Broadcast, TxStatus.Mined);
-        Beef proven = Beef.FromBytes(Convert.FromBase64String(record.Beef));
+        record.Beef.Should().BeNull("the BEEF is kept apart from the record");
+        Beef proven = Beef.FromBytes((await records.GetBeefAsync(txid))!.Value.Beef);
         proven.Find(spend.Id)!.IsProven.Should().BeTrue("the stored BEEF was upgraded with the merkle path");
         return txid;
     }

@@ -46,8 +46,9 @@ public sealed class ArcCallbackApiTests : IAsyncLifetime
             return Task.FromResult(DeliveryResult.Success);
         }, Consumer: "probe"));
         _records = new TxRecords(_store, TimeProvider.System);
-        TxRecord record = _records.New(TxId, Convert.ToBase64String(SampleBeef), [], []) with { Status = TxStatus.Broadcast };
+        TxRecord record = _records.New(TxId, [], []) with { Status = TxStatus.Broadcast };
         await _store.SaveAsync(new StateWrite(Names.TxKey(TxId), record.ToJson()));
+        await _records.KeepBeefAsync(TxId, SampleBeef);
 
         var options = new BroadcasterOptions { CallbackToken = token };
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
@@ -108,7 +109,7 @@ public sealed class ArcCallbackApiTests : IAsyncLifetime
         TxRecord record = await Record();
         record.Status.Should().Be(TxStatus.Mined);
         record.MerklePath.Should().Be(Path.ToHex());
-        Beef.FromBytes(Convert.FromBase64String(record.Beef)).Find(Id)!.IsProven.Should().BeTrue();
+        Beef.FromBytes((await _records.GetBeefAsync(TxId))!.Value.Beef).Find(Id)!.IsProven.Should().BeTrue("the kept BEEF is upgraded");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         while (_published.IsEmpty)
         {

@@ -39,7 +39,8 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         }
 
         _records = new TxRecords(_store, TimeProvider.System);
-        TxRecord record = _records.New(TxId, Convert.ToBase64String(SampleBeef), [], []) with { Status = TxStatus.Verified };
+        // A record as written before BEEFs were kept apart: its BEEF inside (the upgrade moves it out).
+        TxRecord record = _records.New(TxId, [], []) with { Status = TxStatus.Verified, Beef = Convert.ToBase64String(SampleBeef) };
         await _store.SaveAsync(new StateWrite(Names.TxKey(TxId), record.ToJson()));
     }
 
@@ -133,8 +134,10 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         TxRecord record = await Record();
         record.Status.Should().Be(TxStatus.Mined);
         record.MerklePath.Should().Be(path);
-        Beef upgraded = Beef.FromBytes(Convert.FromBase64String(record.Beef));
+        record.Beef.Should().BeNull("the upgraded BEEF is kept apart from the record now");
+        Beef upgraded = Beef.FromBytes((await _records.GetBeefAsync(TxId))!.Value.Beef);
         upgraded.Find(id)!.IsProven.Should().BeTrue("the BEEF now carries the transaction's own merkle path");
+        (await _store.GetAsync(Names.BeefKey(TxId))).Should().NotBeNull();
         (await _store.GetAsync(BroadcasterService.WatchPrefix + TxId)).Should().BeNull();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         while (!_published.Any(e => e.Topic == Names.Topics.TxMined))

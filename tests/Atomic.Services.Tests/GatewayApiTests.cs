@@ -1,9 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Spv.ChainTrackers;
+using Atomic.Runtime.State;
+using Atomic.Services.Transactions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Atomic.Services.Tests;
 
@@ -141,10 +145,15 @@ public sealed class GatewayApiTests
     }
 
     [Fact]
-    public async Task The_beef_of_a_submitted_transaction_is_served_as_bytes_or_hex()
+    public async Task The_beef_of_a_transaction_is_kept_apart_from_its_record_once_verified_and_served_as_bytes_or_hex()
     {
-        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(verifier: false);
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync();
         (await pipeline.Client.PostAsync("/v1/beef", Octets(SampleBeef))).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        await WaitForStatusAsync(pipeline.Client, SampleTxId, "verified");
+
+        StateItem record = (await Records(pipeline).Store.GetAsync(Names.TxKey(SampleTxId)))!;
+        Encoding.UTF8.GetString(record.Value.Span).Should().NotContain("\"beef\"", "every stage rewrites the record: it stays small");
+        (await Records(pipeline).Store.GetAsync(Names.BeefKey(SampleTxId)))!.Value.ToArray().Should().Equal(SampleBeef);
 
         HttpResponseMessage bytes = await pipeline.Client.GetAsync($"/v1/tx/{SampleTxId}/beef");
         bytes.StatusCode.Should().Be(HttpStatusCode.OK);
@@ -159,6 +168,19 @@ public sealed class GatewayApiTests
         (await pipeline.Client.GetAsync($"/v1/tx/{new string('0', 64)}/beef")).StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await pipeline.Client.GetAsync("/v1/tx/zz/beef")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
     }
+
+    [Fact]
+    public async Task The_beef_of_a_transaction_not_yet_verified_is_not_served()
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(verifier: false);
+        (await pipeline.Client.PostAsync("/v1/beef", Octets(SampleBeef))).StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        HttpResponseMessage response = await pipeline.Client.GetAsync($"/v1/tx/{SampleTxId}/beef");
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await response.Content.ReadAsStringAsync()).Should().Contain("is received").And.Contain("kept once verified");
+    }
+
+    private static TxRecords Records(PipelineFixture pipeline) => pipeline.Services.GetRequiredService<TxRecords>();
 
     private static async Task WaitUntil(Func<bool> condition)
     {

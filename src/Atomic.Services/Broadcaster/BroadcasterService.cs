@@ -146,10 +146,16 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
             return;
         }
 
+        // The kept BEEF is upgraded first (proving it again changes nothing), then the record moves.
+        if (await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Broadcast }, _))
+        {
+            await records.ChangeBeefAsync(txid, beef => Upgrade(beef, txid, path), cancellationToken).ConfigureAwait(false);
+        }
+
         TxRecord? moved = await records.MoveAsync(txid, TxStatus.Mined, record => record with
         {
             MerklePath = merklePathHex,
-            Beef = Upgrade(record.Beef, txid, path),
+            Beef = null,
         }, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (moved is not null)
         {
@@ -240,11 +246,11 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
         await _watched.RemoveAsync(txid, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string Upgrade(string beefBase64, string txid, MerklePath path)
+    private static byte[] Upgrade(byte[] bytes, string txid, MerklePath path)
     {
-        Beef beef = Beef.FromMemory(Convert.FromBase64String(beefBase64));
+        Beef beef = Beef.FromMemory(bytes);
         beef.Prove(Hash256.FromDisplayHex(txid), path);
-        return Convert.ToBase64String(beef.ToBytes());
+        return beef.ToBytes();
     }
 
     private async Task FailAsync(string txid, string code, string reason, CancellationToken cancellationToken)

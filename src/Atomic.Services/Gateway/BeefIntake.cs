@@ -44,7 +44,7 @@ internal static class BeefIntake
     public static async Task<TxStatus> AcceptAsync(TxRecords records, string txid, byte[] body, IReadOnlyList<string> topics, IReadOnlyList<string> baskets, string route, CancellationToken cancellationToken)
     {
         string beefBase64 = Convert.ToBase64String(body);
-        TxRecord record = records.New(txid, beefBase64, topics, baskets);
+        TxRecord record = records.New(txid, topics, baskets);
         byte[] submitted = JsonSerializer.SerializeToUtf8Bytes(new BeefSubmitted(txid, beefBase64, topics, baskets, record.UpdatedAt), TxRecords.Json);
         try
         {

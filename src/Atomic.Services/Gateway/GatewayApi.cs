@@ -108,8 +108,9 @@ public static class GatewayApi
     }
 
     /// <summary>
-    /// The transaction's BEEF as the pipeline holds it: as submitted, and once mined upgraded with the transaction's own
-    /// merkle path (so a client can keep it as proof). Bytes, or hex with <c>Accept: text/plain</c>.
+    /// The transaction's BEEF as the pipeline keeps it: as verified, and once mined upgraded with the transaction's own
+    /// merkle path (so a client can keep it as proof). Bytes, or hex with <c>Accept: text/plain</c>. 404 before the
+    /// transaction is verified, and for a rejected one.
     /// </summary>
     internal static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> GetTxBeefAsync(string txid, HttpRequest request, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
     {
@@ -118,12 +119,14 @@ public static class GatewayApi
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, "a txid is 64 hex characters");
         }
 
-        if (await services.Records.GetAsync(txid.ToLowerInvariant(), cancellationToken).ConfigureAwait(false) is not var (record, _))
+        string id = txid.ToLowerInvariant();
+        if (await services.Records.GetBeefAsync(id, cancellationToken).ConfigureAwait(false) is not var (beef, _))
         {
-            return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"no transaction {txid} was submitted here");
+            return await services.Records.GetAsync(id, cancellationToken).ConfigureAwait(false) is var (record, _)
+                ? Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"transaction {txid} is {Status(record.Status)}: its BEEF is kept once verified")
+                : Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"no transaction {txid} was submitted here");
         }
 
-        byte[] beef = Convert.FromBase64String(record.Beef);
         return request.Headers.Accept.ToString().Contains("text/plain", StringComparison.OrdinalIgnoreCase)
             ? TypedResults.Text(Hex.Encode(beef), "text/plain")
             : TypedResults.File(beef, "application/octet-stream");

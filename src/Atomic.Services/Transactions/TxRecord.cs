@@ -22,13 +22,14 @@ public sealed record TxHistoryEntry(
     [property: JsonPropertyName("code")] string? Code = null);
 
 /// <summary>
-/// The record of one submitted transaction, kept at <c>tx||{txid}</c>: its BEEF (base64, upgraded with the merkle
-/// path once mined), where it is going, and where it has been.
+/// The record of one submitted transaction, kept at <c>tx||{txid}</c>: where it is going, and where it has been. Its
+/// BEEF is kept apart, at <c>beef||{txid}</c> (<see cref="TxRecords.GetBeefAsync"/>), so that the record every stage
+/// reads and rewrites stays small; <see cref="Beef"/> (base64) is only in records written before that.
 /// </summary>
 public sealed record TxRecord(
     [property: JsonPropertyName("txid")] string TxId,
     [property: JsonPropertyName("status")] TxStatus Status,
-    [property: JsonPropertyName("beef")] string Beef,
+    [property: JsonPropertyName("beef"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Beef,
     [property: JsonPropertyName("topics")] IReadOnlyList<string> Topics,
     [property: JsonPropertyName("baskets")] IReadOnlyList<string> Baskets,
     [property: JsonPropertyName("code")] string? Code,

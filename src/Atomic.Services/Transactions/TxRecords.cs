@@ -20,10 +20,70 @@ public sealed class TxRecords(IStateStore store, TimeProvider time)
     }
 
     /// <summary>A new record in <see cref="TxStatus.Received"/> (not yet saved).</summary>
-    public TxRecord New(string txid, string beefBase64, IReadOnlyList<string> topics, IReadOnlyList<string> baskets)
+    public TxRecord New(string txid, IReadOnlyList<string> topics, IReadOnlyList<string> baskets)
     {
         DateTimeOffset now = time.GetUtcNow();
-        return new TxRecord(txid, TxStatus.Received, beefBase64, topics, baskets, null, null, null, [new TxHistoryEntry(TxStatus.Received, now)], now);
+        return new TxRecord(txid, TxStatus.Received, null, topics, baskets, null, null, null, [new TxHistoryEntry(TxStatus.Received, now)], now);
+    }
+
+    /// <summary>
+    /// The transaction's BEEF as the pipeline keeps it (verified, upgraded once mined) and the ETag of
+    /// <c>beef||{txid}</c>; a record written before BEEFs were kept apart answers its own (ETag null); null when
+    /// none is kept (not verified yet, or rejected).
+    /// </summary>
+    public async Task<(byte[] Beef, string? ETag)?> GetBeefAsync(string txid, CancellationToken cancellationToken = default)
+    {
+        if (await store.GetAsync(Names.BeefKey(txid), cancellationToken).ConfigureAwait(false) is StateItem item)
+        {
+            return (item.Value.ToArray(), item.ETag);
+        }
+
+        return await GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Beef: string legacy }, _) ? (Convert.FromBase64String(legacy), null) : null;
+    }
+
+    /// <summary>
+    /// Keeps a verified BEEF at <c>beef||{txid}</c> unless one is kept already: the first verified BEEF stays, so a late
+    /// duplicate delivery can never replace a BEEF upgraded since. A single save, never a transaction: on Dapr every
+    /// transaction on the outbox store is published.
+    /// </summary>
+    public async Task KeepBeefAsync(string txid, ReadOnlyMemory<byte> beef, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await store.SaveAsync(new StateWrite(Names.BeefKey(txid), beef, Concurrency: StateConcurrency.FirstWrite), cancellationToken).ConfigureAwait(false);
+        }
+        catch (StateConcurrencyException)
+        {
+            // Kept by an earlier delivery.
+        }
+    }
+
+    /// <summary>
+    /// Replaces the kept BEEF with <paramref name="change"/> of it, guarded by its ETag and retried on a conflict; a
+    /// record's own BEEF (written before BEEFs were kept apart) moves to <c>beef||{txid}</c>. False when none is kept.
+    /// </summary>
+    public async Task<bool> ChangeBeefAsync(string txid, Func<byte[], byte[]> change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        for (int attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (await GetBeefAsync(txid, cancellationToken).ConfigureAwait(false) is not var (beef, etag))
+            {
+                return false;
+            }
+
+            try
+            {
+                await store.SaveAsync(new StateWrite(Names.BeefKey(txid), change(beef), etag, etag is null ? StateConcurrency.FirstWrite : StateConcurrency.LastWrite), cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (StateConcurrencyException)
+            {
+                // Changed (or moved out of a legacy record) meanwhile: read again.
+            }
+        }
+
+        throw new InvalidOperationException($"the BEEF of {txid} kept changing under {MaxAttempts} attempts to change it");
     }
 
     /// <summary>

@@ -65,6 +65,9 @@ public sealed class VerifierService(SpvVerifier verifier, TxRecords records, IPu
         {
             Telemetry.SpvOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", "verified"));
             activity?.SetTag("atomic.spv.outcome", "verified");
+
+            // Kept before the record moves, so a record past verified always has its BEEF.
+            await records.KeepBeefAsync(submitted.TxId, beef, cancellationToken).ConfigureAwait(false);
             TxRecord? moved = await records.MoveAsync(submitted.TxId, TxStatus.Verified, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (moved is not null)
             {

@@ -5,7 +5,23 @@ using Atomic.Pipeline.Benchmarks;
 // The all-in-one server runs in this process on Kestrel (the repository's components on a temporary SQLite file, or
 // PostgreSQL), with the dev chain as its ARC endpoint; clients POST BEEFs over loopback HTTP and each waits for its
 // transaction's tx.broadcast event before sending the next.
-var options = BenchOptions.Parse(args);
+BenchOptions? options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"{e.Message}\n{BenchOptions.Usage}");
+    return 2;
+}
+
+if (options is null)
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+
 Console.WriteLine($"# pipeline submit → {options.Until}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {options.Store}");
 foreach (int clients in options.Clients)
 {
@@ -18,3 +34,5 @@ foreach (int clients in options.Clients)
         Console.Write(stages);
     }
 }
+
+return 0;

@@ -3,12 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Atomic.Runtime.Dapr.Tests.Fakes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Atomic.Runtime.Dapr.Tests;
 
@@ -86,8 +81,8 @@ public sealed class DaprInvocationTests
     [Fact]
     public async Task A_call_through_the_sidecar_reaches_the_app_with_its_verb_path_query_body_and_headers_and_brings_its_answer_back()
     {
-        await using WebApplication echo = await StartEchoAsync();
-        Uri echoAddress = new(echo.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        (WebApplication echo, Uri echoAddress) = await LoopbackApp.StartAsync(_ => { }, MapEcho);
+        await using WebApplication _ = echo;
         await using FakeSidecar sidecar = await FakeSidecar.StartAsync(new FakeSidecarOptions { ApiToken = "sidecar-token" });
         sidecar.AddService("atomic-devchain", echoAddress);
         var options = new DaprOptions { HttpEndpoint = sidecar.Address, ApiToken = "sidecar-token" };
@@ -137,12 +132,8 @@ public sealed class DaprInvocationTests
         noToken.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
     }
 
-    private static async Task<WebApplication> StartEchoAsync()
-    {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        WebApplication app = builder.Build();
+    /// <summary>An app that answers <c>POST /arc/v1/tx</c> with what it received, for checking what the sidecar forwards.</summary>
+    private static void MapEcho(WebApplication app) =>
         app.MapMethods("/arc/v1/tx", ["POST"], async (HttpContext context) =>
         {
             using var reader = new StreamReader(context.Request.Body);
@@ -160,9 +151,6 @@ public sealed class DaprInvocationTests
                 callee = context.Request.Headers["dapr-callee-app-id"].FirstOrDefault(),
             }, statusCode: StatusCodes.Status201Created);
         });
-        await app.StartAsync();
-        return app;
-    }
 
     private sealed class Recorder(List<(Uri Uri, string? Token)> seen) : HttpMessageHandler
     {

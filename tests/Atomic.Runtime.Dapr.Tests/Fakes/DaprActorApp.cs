@@ -1,13 +1,7 @@
-using System.Net;
 using Atomic.Runtime.Actors;
 using Atomic.Runtime.Dapr.Actors;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Atomic.Runtime.Dapr.Tests.Fakes;
 
@@ -43,15 +37,13 @@ public sealed class DaprActorApp : IAsyncDisposable
     {
         HttpClient client = DaprSidecar.CreateHttpClient(new DaprOptions { HttpEndpoint = sidecar.Address, ApiToken = sidecar.Options.ApiToken });
         var runtime = new DaprActorRuntime(options, client, time);
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(runtime);
-        builder.Services.AddSingleton(new DaprOptions { AppApiToken = sidecar.Options.AppApiToken });
-        WebApplication app = builder.Build();
-        app.MapDaprActors();
-        await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        (WebApplication app, Uri address) = await LoopbackApp.StartAsync(
+            services =>
+            {
+                services.AddSingleton(runtime);
+                services.AddSingleton(new DaprOptions { AppApiToken = sidecar.Options.AppApiToken });
+            },
+            app => app.MapDaprActors());
         await sidecar.AttachActorAppAsync(address);
         return new DaprActorApp(app, sidecar, runtime, client, address);
     }

@@ -1,13 +1,7 @@
-using System.Net;
 using Atomic.Runtime.Dapr.PubSub;
 using Atomic.Runtime.Dapr.State;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Atomic.Runtime.Dapr.Tests.Fakes;
 
@@ -42,15 +36,13 @@ public sealed class DaprTestApp : IAsyncDisposable
     {
         sidecarOptions ??= new FakeSidecarOptions();
         var subscriptions = new DaprSubscriptionTable();
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(subscriptions);
-        builder.Services.AddSingleton(new DaprOptions { AppApiToken = sidecarOptions.AppApiToken });
-        WebApplication app = builder.Build();
-        app.MapDaprPubSub();
-        await app.StartAsync();
-        var appAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        (WebApplication app, Uri appAddress) = await LoopbackApp.StartAsync(
+            services =>
+            {
+                services.AddSingleton(subscriptions);
+                services.AddSingleton(new DaprOptions { AppApiToken = sidecarOptions.AppApiToken });
+            },
+            app => app.MapDaprPubSub());
 
         FakeSidecar sidecar = await FakeSidecar.StartAsync(sidecarOptions with { App = appAddress });
         HttpClient client = DaprSidecar.CreateHttpClient(new DaprOptions { HttpEndpoint = sidecar.Address, ApiToken = sidecarOptions.ApiToken });

@@ -84,7 +84,7 @@ public static class Extensions
             return registry;
         });
         services.AddHostedService(sp => new DaprWorkflowWorker(sp.GetRequiredService<GrpcClient>(), sp.GetRequiredService<WorkflowRegistry>(), workerOptions));
-        services.TryAddSingleton<IWorkflowClient>(sp => new DaprWorkflowClient(sp.GetRequiredKeyedService<HttpClient>(DaprSidecarKey)));
+        services.TryAddSingleton<IWorkflowClient>(sp => new DaprWorkflowClient(sp.GetRequiredKeyedService<HttpClient>(DaprSidecarKey), grpc: sp.GetRequiredService<GrpcClient>()));
         return services;
     }
 

@@ -198,7 +198,7 @@ public sealed class DaprWorkflowContractTests
         (await client.GetWorkflowStateAsync("nobody")).Should().BeNull("daprd answers an unknown instance with its id only");
         await FluentActions.Invoking(() => client.RaiseEventAsync("nobody", "E")).Should().ThrowAsync<InvalidOperationException>();
         (await client.PurgeWorkflowAsync("order-1")).Should().BeFalse("no worker ran the terminate: the instance is still pending");
-        await FluentActions.Invoking(() => client.ScheduleNewWorkflowAsync("Order", null, "later", DateTimeOffset.UtcNow.AddMinutes(1))).Should().ThrowAsync<NotSupportedException>();
+        await FluentActions.Invoking(() => client.ScheduleNewWorkflowAsync("Order", null, "later", DateTimeOffset.UtcNow.AddMinutes(1))).Should().ThrowAsync<NotSupportedException>("without the gRPC port");
         string generated = await client.ScheduleNewWorkflowAsync("Order");
         Guid.TryParse(generated, out _).Should().BeTrue("the sidecar makes the id when none is given");
 
@@ -217,6 +217,34 @@ public sealed class DaprWorkflowContractTests
             "POST /v1.0/workflows/dapr/Order/start  202");
         sidecar.Requests.Should().AllSatisfy(r => r.Token.Should().Be("tok"));
         sidecar.Requests[0].ContentType.Should().StartWith("application/json");
+    }
+
+    [Fact]
+    public async Task What_the_HTTP_API_cannot_say_goes_over_the_grpc_management_methods_and_the_rest_stays_on_HTTP()
+    {
+        await using FakeSidecar sidecar = await FakeSidecar.StartAsync(new FakeSidecarOptions { ApiToken = "tok" });
+        using var http = DaprSidecar.CreateHttpClient(new DaprOptions { HttpEndpoint = sidecar.Address, ApiToken = "tok" });
+        using var grpc = new GrpcClient(sidecar.GrpcAddress, "tok");
+        var client = new DaprWorkflowClient(http, TimeSpan.FromMilliseconds(10), grpc);
+        DateTimeOffset at = DateTimeOffset.UtcNow.AddMinutes(5);
+
+        (await client.ScheduleNewWorkflowAsync("Order", new { Item = "pen" }, "later", at)).Should().Be("later");
+        (await client.GetWorkflowStateAsync("later"))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Pending, "nothing runs before its start time");
+        await FluentActions.Invoking(() => client.ScheduleNewWorkflowAsync("Order", null, "later", at)).Should().ThrowAsync<InvalidOperationException>().WithMessage("*already exists*");
+        await client.TerminateWorkflowAsync("later", "cancelled", recursive: false);
+        await client.TerminateWorkflowAsync("later"); // no output, recursive: HTTP says that
+        (await FluentActions.Invoking(() => client.TerminateWorkflowAsync("nobody", "x")).Should().ThrowAsync<GrpcCallException>()).Which.StatusCode.Should().Be(5);
+
+        List<RecordedGrpcCall> calls = [.. sidecar.GrpcCalls.Where(c => !c.Path.EndsWith("/GetWorkItems", StringComparison.Ordinal))];
+        calls.Select(c => c.Path).Should().Equal(
+            "/TaskHubSidecarService/StartInstance", "/TaskHubSidecarService/StartInstance", "/TaskHubSidecarService/TerminateInstance", "/TaskHubSidecarService/TerminateInstance");
+        calls.Should().OnlyContain(c => c.Token == "tok" && c.Protocol == "HTTP/2" && c.Status == 0);
+        P.CreateInstanceRequest start = P.CreateInstanceRequest.Parser.ParseFrom(calls[0].Body.AsSpan(5));
+        (start.InstanceId, start.Name, start.Input, start.ScheduledStartTimestamp.ToDateTimeOffset()).Should().Be(("later", "Order", """{"item":"pen"}""", at));
+        P.TerminateRequest terminate = P.TerminateRequest.Parser.ParseFrom(calls[2].Body.AsSpan(5));
+        (terminate.InstanceId, terminate.Output, terminate.Recursive).Should().Be(("later", "\"cancelled\"", false));
+        sidecar.Requests.Select(r => $"{r.Method} {r.Path}").Should().Contain("POST /v1.0/workflows/dapr/later/terminate")
+            .And.NotContain(r => r.Contains("/start", StringComparison.Ordinal), "the scheduled start went over gRPC");
     }
 
     private static async Task<GrpcCallException> Throws(GrpcClient client)

@@ -3,17 +3,22 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Serialization;
 using Atomic.Runtime.Workflow;
+using Google.Protobuf.WellKnownTypes;
+using P = Atomic.Runtime.Dapr.Workflow.Protos;
 
 namespace Atomic.Runtime.Dapr.Workflow;
 
 /// <summary>
 /// <see cref="IWorkflowClient"/> over the sidecar's workflow HTTP API (<c>/v1.0/workflows/dapr/…</c>). What that API
-/// cannot say is done as documented here: waiting is polling <c>GET</c> every <see cref="PollInterval"/>; a terminate
-/// carries no output and is always recursive; pause and resume carry no reason; a start time is refused; the unknown
+/// cannot say goes, when the client has the sidecar's gRPC port (<paramref name="grpc"/>), through the durabletask
+/// management methods daprd serves there: a start time (<c>StartInstance</c>), a termination output or a terminate that
+/// is not recursive (<c>TerminateInstance</c>), and a failed instance's failure details with their inner failures
+/// (<c>GetInstance</c>). Without it a start time is refused and a terminate carries no output and is always recursive.
+/// Waiting is polling <c>GET</c> every <see cref="PollInterval"/>; pause and resume carry no reason; the unknown
 /// instance of a raise event and the running or absent instance of a purge are found by reading the instance after
 /// the sidecar refused.
 /// </summary>
-public sealed class DaprWorkflowClient(HttpClient sidecar, TimeSpan? pollInterval = null) : IWorkflowClient
+public sealed class DaprWorkflowClient(HttpClient sidecar, TimeSpan? pollInterval = null, GrpcClient? grpc = null) : IWorkflowClient
 {
     /// <summary>Dapr's built-in workflow component.</summary>
     public const string Component = "dapr";
@@ -28,9 +33,11 @@ public sealed class DaprWorkflowClient(HttpClient sidecar, TimeSpan? pollInterva
         string name, object? input = null, string? instanceId = null, DateTimeOffset? startAt = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (startAt is not null)
+        if (startAt is DateTimeOffset at)
         {
-            throw new NotSupportedException("the sidecar's workflow HTTP API has no start time: schedule the start from a workflow timer instead");
+            return grpc is null
+                ? throw new NotSupportedException("the sidecar's workflow HTTP API has no start time, and this client has no gRPC port to the sidecar: schedule the start from a workflow timer instead")
+                : await StartAtAsync(grpc, name, input, instanceId, at, cancellationToken).ConfigureAwait(false);
         }
 
         string url = Base + Escape(name) + "/start" + (instanceId is null ? "" : "?instanceID=" + Escape(instanceId));
@@ -68,7 +75,19 @@ public sealed class DaprWorkflowClient(HttpClient sidecar, TimeSpan? pollInterva
             return null; // daprd answers an unknown instance with its id and nothing else
         }
 
-        return ToState(instanceId, answer, includeInputsAndOutputs);
+        WorkflowState state = ToState(instanceId, answer, includeInputsAndOutputs);
+        if (state.RuntimeStatus == WorkflowRuntimeStatus.Failed && grpc is not null)
+        {
+            // The HTTP answer flattens the failure to its type, message and trace: read the whole of it.
+            P.GetInstanceResponse full = await grpc.UnaryAsync(
+                DaprWorkflowWorker.Path("GetInstance"), new P.GetInstanceRequest { InstanceId = instanceId }, P.GetInstanceResponse.Parser, cancellationToken).ConfigureAwait(false);
+            if (full.Exists && WorkflowProto.Failure(full.OrchestrationState?.FailureDetails) is TaskFailureDetails details)
+            {
+                state = state with { FailureDetails = details };
+            }
+        }
+
+        return state;
     }
 
     public Task<WorkflowState> WaitForWorkflowStartAsync(string instanceId, bool includeInputsAndOutputs = true, CancellationToken cancellationToken = default) =>
@@ -96,9 +115,25 @@ public sealed class DaprWorkflowClient(HttpClient sidecar, TimeSpan? pollInterva
         }
     }
 
-    /// <summary>Terminates the instance and (always: daprd's terminate is recursive) its children; the HTTP API carries no output, so <paramref name="output"/> is not recorded.</summary>
-    public Task TerminateWorkflowAsync(string instanceId, object? output = null, bool recursive = true, CancellationToken cancellationToken = default) =>
-        PostAsync(instanceId, "terminate", cancellationToken);
+    /// <summary>
+    /// Terminates the instance, and its children when <paramref name="recursive"/>, recording <paramref name="output"/>
+    /// (over gRPC). Without the gRPC port: over HTTP, which is always recursive and carries no output.
+    /// </summary>
+    public async Task TerminateWorkflowAsync(string instanceId, object? output = null, bool recursive = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        if (grpc is null || (output is null && recursive))
+        {
+            await PostAsync(instanceId, "terminate", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await grpc.UnaryAsync(
+            DaprWorkflowWorker.Path("TerminateInstance"),
+            new P.TerminateRequest { InstanceId = instanceId, Output = WorkflowJson.Serialize(output), Recursive = recursive },
+            P.TerminateResponse.Parser,
+            cancellationToken).ConfigureAwait(false);
+    }
 
     public Task SuspendWorkflowAsync(string instanceId, string? reason = null, CancellationToken cancellationToken = default) =>
         PostAsync(instanceId, "pause", cancellationToken);
@@ -119,6 +154,32 @@ public sealed class DaprWorkflowClient(HttpClient sidecar, TimeSpan? pollInterva
         return await GetWorkflowStateAsync(instanceId, false, cancellationToken).ConfigureAwait(false) is null or { IsWorkflowCompleted: false }
             ? false
             : throw failure;
+    }
+
+    private async Task<string> StartAtAsync(GrpcClient client, string name, object? input, string? instanceId, DateTimeOffset startAt, CancellationToken cancellationToken)
+    {
+        var request = new P.CreateInstanceRequest
+        {
+            InstanceId = instanceId ?? Guid.NewGuid().ToString(),
+            Name = name,
+            Input = WorkflowJson.Serialize(input),
+            ScheduledStartTimestamp = Timestamp.FromDateTimeOffset(startAt),
+        };
+        try
+        {
+            P.CreateInstanceResponse response = await client.UnaryAsync(
+                DaprWorkflowWorker.Path("StartInstance"), request, P.CreateInstanceResponse.Parser, cancellationToken).ConfigureAwait(false);
+            return response.InstanceId is { Length: > 0 } id ? id : request.InstanceId;
+        }
+        catch (GrpcCallException e) when (instanceId is not null)
+        {
+            if (await GetWorkflowStateAsync(instanceId, false, cancellationToken).ConfigureAwait(false) is { IsWorkflowCompleted: false })
+            {
+                throw new InvalidOperationException($"workflow instance '{instanceId}' already exists and has not finished", e);
+            }
+
+            throw;
+        }
     }
 
     private async Task PostAsync(string instanceId, string verb, CancellationToken cancellationToken)

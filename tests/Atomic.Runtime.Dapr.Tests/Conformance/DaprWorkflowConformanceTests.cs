@@ -9,22 +9,14 @@ namespace Atomic.Runtime.Dapr.Tests.Conformance;
 /// The workflow conformance suite, unchanged, against the Dapr host: each start is a new <see cref="DaprWorkflowWorker"/>
 /// on the fake sidecar's gRPC listener plus a <see cref="DaprWorkflowClient"/> on its HTTP API; the one
 /// <see cref="FakeSidecar"/> of a test keeps the instances across worker restarts and hands out again what a stopped
-/// worker left unfinished. Three tests are skipped: they assert what the workflow HTTP API cannot carry.
+/// worker left unfinished. What the workflow HTTP API cannot carry (a start time, a termination output, a failure's
+/// inner failure) the client sends over the sidecar's gRPC port.
 /// </summary>
 public sealed class DaprWorkflowConformanceTests : WorkflowConformance
 {
     private FakeSidecar? _sidecar;
 
     private FakeSidecar Sidecar => _sidecar ?? throw new InvalidOperationException("no runtime was started");
-
-    [Fact(Skip = "GET /v1.0/workflows/dapr/{id} reports a failure as dapr.workflow.failure.error_type/error_message/stack_trace only: the inner failure the test asserts does not cross the HTTP API")]
-    public override Task An_activity_failure_can_be_caught_and_an_uncaught_one_fails_the_workflow_with_its_details() => Task.CompletedTask;
-
-    [Fact(Skip = "POST /v1.0/workflows/dapr/{id}/terminate carries no output (daprd's terminate is recursive and output-less): the termination output the test asserts cannot be sent")]
-    public override Task Terminating_recursively_ends_the_instance_and_its_running_children() => Task.CompletedTask;
-
-    [Fact(Skip = "POST /v1.0/workflows/dapr/{name}/start has no start-time parameter: DaprWorkflowClient refuses startAt with NotSupportedException")]
-    public override Task A_scheduled_start_stays_pending_until_its_time() => Task.CompletedTask;
 
     protected override async Task<WorkflowRuntimeUnderTest> StartRuntimeAsync(WorkflowRegistry registry)
     {
@@ -33,7 +25,7 @@ public sealed class DaprWorkflowConformanceTests : WorkflowConformance
         var worker = new DaprWorkflowWorker(grpc, registry, new DaprWorkflowWorkerOptions { ReconnectDelay = TimeSpan.FromMilliseconds(20) });
         HttpClient http = DaprSidecar.CreateHttpClient(new DaprOptions { HttpEndpoint = _sidecar.Address, ApiToken = "sidecar-token" });
         await worker.StartAsync(CancellationToken.None);
-        return new WorkflowRuntimeUnderTest(new DaprWorkflowClient(http, TimeSpan.FromMilliseconds(10)), async () =>
+        return new WorkflowRuntimeUnderTest(new DaprWorkflowClient(http, TimeSpan.FromMilliseconds(10), grpc), async () =>
         {
             await worker.StopAsync(CancellationToken.None);
             worker.Dispose();

@@ -27,8 +27,10 @@ public sealed record RecordedGrpcCall(string Path, string Protocol, string? Cont
 /// stream they went out on breaks.
 /// </summary>
 /// <remarks>
-/// As in daprd, terminate is always recursive and carries no output; an unknown instance reads as an answer with only
-/// its <c>instanceID</c>. Timers fire on the wall clock.
+/// As in daprd, the HTTP terminate is always recursive and carries no output; an unknown instance reads as an answer
+/// with only its <c>instanceID</c>. The gRPC management methods <c>StartInstance</c> (with a scheduled start),
+/// <c>GetInstance</c> and <c>TerminateInstance</c> (output, recursive or not) say what HTTP cannot. Timers and
+/// scheduled starts fire on the wall clock.
 /// </remarks>
 public sealed partial class FakeSidecar
 {
@@ -103,8 +105,11 @@ public sealed partial class FakeSidecar
         host.MapPost("/v1.0/workflows/{component}/{id}/raiseEvent/{eventName}", RaiseWorkflowEventAsync);
         host.MapPost("/v1.0/workflows/{component}/{id}/{verb}", WorkflowVerb);
         host.MapPost(GrpcService + "/GetWorkItems", GetWorkItemsAsync);
-        host.MapPost(GrpcService + "/CompleteOrchestratorTask", context => UnaryAsync(context, P.OrchestratorResponse.Parser, CompleteOrchestratorTask));
-        host.MapPost(GrpcService + "/CompleteActivityTask", context => UnaryAsync(context, P.ActivityResponse.Parser, CompleteActivityTask));
+        host.MapPost(GrpcService + "/CompleteOrchestratorTask", context => UnaryAsync(context, P.OrchestratorResponse.Parser, r => Completed(CompleteOrchestratorTask(r))));
+        host.MapPost(GrpcService + "/CompleteActivityTask", context => UnaryAsync(context, P.ActivityResponse.Parser, r => Completed(CompleteActivityTask(r))));
+        host.MapPost(GrpcService + "/StartInstance", context => UnaryAsync(context, P.CreateInstanceRequest.Parser, StartInstance));
+        host.MapPost(GrpcService + "/GetInstance", context => UnaryAsync(context, P.GetInstanceRequest.Parser, GetInstance));
+        host.MapPost(GrpcService + "/TerminateInstance", context => UnaryAsync(context, P.TerminateRequest.Parser, TerminateInstance));
         host.MapPost(GrpcService + "/{method}", context => TrailersOnlyAsync(context, 12, $"unknown method {context.Request.Path}"));
     }
 
@@ -333,6 +338,9 @@ public sealed partial class FakeSidecar
 
         public P.ParentInstanceInfo? Parent { get; init; }
 
+        /// <summary>A scheduled start: no episode goes out before this time.</summary>
+        public DateTimeOffset? NotBefore { get; init; }
+
         public List<string> Children { get; } = [];
     }
 
@@ -345,9 +353,9 @@ public sealed partial class FakeSidecar
 
     private static Timestamp Now() => Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
 
-    private void Create(string id, string name, string? input, P.ParentInstanceInfo? parent)
+    private void Create(string id, string name, string? input, P.ParentInstanceInfo? parent, DateTimeOffset? notBefore = null)
     {
-        var instance = new WfInstance(id, name) { Input = input, Parent = parent };
+        var instance = new WfInstance(id, name) { Input = input, Parent = parent, NotBefore = notBefore };
         _instances[id] = instance;
         instance.Inbox.Add(Started(instance, input));
         Dispatch(instance);
@@ -393,7 +401,7 @@ public sealed partial class FakeSidecar
     /// <summary>Hands out the instance's next episode, unless one is in flight or nothing waits.</summary>
     private void Dispatch(WfInstance instance)
     {
-        if (instance.InFlight is not null || instance.Inbox.Count == 0 || Terminal(instance.Status))
+        if (instance.InFlight is not null || instance.Inbox.Count == 0 || Terminal(instance.Status) || instance.NotBefore > DateTimeOffset.UtcNow)
         {
             return;
         }
@@ -751,7 +759,10 @@ public sealed partial class FakeSidecar
         return Task.CompletedTask;
     }
 
-    private async Task UnaryAsync<TRequest>(HttpContext context, MessageParser<TRequest> parser, Func<TRequest, (int Status, string? Message)> handle)
+    private static (int Status, string? Message, IMessage? Response) Completed((int Status, string? Message) answer) =>
+        (answer.Status, answer.Message, answer.Status == 0 ? new P.CompleteTaskResponse() : null);
+
+    private async Task UnaryAsync<TRequest>(HttpContext context, MessageParser<TRequest> parser, Func<TRequest, (int Status, string? Message, IMessage? Response)> handle)
         where TRequest : class, IMessage<TRequest>
     {
         if (await ReadGrpcRequestAsync(context, parser) is not TRequest request)
@@ -759,7 +770,7 @@ public sealed partial class FakeSidecar
             return;
         }
 
-        (int status, string? message) = handle(request);
+        (int status, string? message, IMessage? response) = handle(request);
         if (status != 0)
         {
             await TrailersOnlyAsync(context, status, message);
@@ -767,8 +778,106 @@ public sealed partial class FakeSidecar
         }
 
         context.Response.ContentType = "application/grpc";
-        await context.Response.Body.WriteAsync(Atomic.Runtime.Dapr.Workflow.GrpcFraming.Frame(new P.CompleteTaskResponse()), context.RequestAborted);
+        await context.Response.Body.WriteAsync(Atomic.Runtime.Dapr.Workflow.GrpcFraming.Frame(response!), context.RequestAborted);
         context.Response.AppendTrailer("grpc-status", "0");
+    }
+
+    // ---- management over gRPC: what the HTTP API cannot say ----
+
+    /// <summary><c>StartInstance</c>: as the HTTP start, and a <c>scheduledStartTimestamp</c> holds the first episode back until then.</summary>
+    private (int Status, string? Message, IMessage? Response) StartInstance(P.CreateInstanceRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Name) || !InstanceIdSyntax.IsMatch(request.InstanceId))
+        {
+            return (3, $"a start needs a name and an instance id of alphanumeric characters, underscores and dashes, got '{request.Name}', '{request.InstanceId}'", null);
+        }
+
+        lock (_wfLock)
+        {
+            if (_instances.TryGetValue(request.InstanceId, out WfInstance? existing) && !Terminal(existing.Status))
+            {
+                return (6, $"an active workflow with ID '{request.InstanceId}' already exists", null);
+            }
+
+            Remove(request.InstanceId);
+            DateTimeOffset? notBefore = request.ScheduledStartTimestamp?.ToDateTimeOffset();
+            Create(request.InstanceId, request.Name, request.Input, parent: null, notBefore);
+            if (notBefore is DateTimeOffset at)
+            {
+                _ = StartLaterAsync(request.InstanceId, at);
+            }
+        }
+
+        return (0, null, new P.CreateInstanceResponse { InstanceId = request.InstanceId });
+    }
+
+    private async Task StartLaterAsync(string instanceId, DateTimeOffset at)
+    {
+        try
+        {
+            for (TimeSpan wait; (wait = at - DateTimeOffset.UtcNow) > TimeSpan.Zero;)
+            {
+                await Task.Delay(wait + TimeSpan.FromMilliseconds(1), _stopping.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        lock (_wfLock)
+        {
+            if (_instances.TryGetValue(instanceId, out WfInstance? instance))
+            {
+                Dispatch(instance);
+            }
+        }
+    }
+
+    /// <summary><c>GetInstance</c>: the instance with its whole failure details (the HTTP read flattens them).</summary>
+    private (int Status, string? Message, IMessage? Response) GetInstance(P.GetInstanceRequest request)
+    {
+        lock (_wfLock)
+        {
+            if (!_instances.TryGetValue(request.InstanceId, out WfInstance? i))
+            {
+                return (0, null, new P.GetInstanceResponse { Exists = false });
+            }
+
+            var state = new P.OrchestrationState
+            {
+                InstanceId = i.Id,
+                Name = i.Name,
+                OrchestrationStatus = (P.OrchestrationStatus)i.Status,
+                CreatedTimestamp = Timestamp.FromDateTimeOffset(i.Created),
+                LastUpdatedTimestamp = Timestamp.FromDateTimeOffset(i.Updated),
+                CustomStatus = i.CustomStatus,
+                FailureDetails = i.Failure,
+            };
+            if (request.GetInputsAndOutputs)
+            {
+                state.Input = i.Input;
+                state.Output = i.Output;
+            }
+
+            return (0, null, new P.GetInstanceResponse { Exists = true, OrchestrationState = state });
+        }
+    }
+
+    /// <summary><c>TerminateInstance</c>: with its output, and recursive only when asked; a finished instance ignores it.</summary>
+    private (int Status, string? Message, IMessage? Response) TerminateInstance(P.TerminateRequest request)
+    {
+        lock (_wfLock)
+        {
+            if (!_instances.TryGetValue(request.InstanceId, out WfInstance? i))
+            {
+                return (5, $"unable to find workflow with the provided instance ID: {request.InstanceId}", null);
+            }
+
+            Deliver(i, new P.HistoryEvent { EventId = -1, Timestamp = Now(), ExecutionTerminated = new P.ExecutionTerminatedEvent { Input = request.Output, Recurse = request.Recursive } });
+        }
+
+        return (0, null, new P.TerminateResponse());
     }
 
     private async Task GetWorkItemsAsync(HttpContext context)

@@ -244,7 +244,12 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
     /// </summary>
     private sealed class Group(DurablePubSub owner, string topic, string consumer)
     {
+        /// <summary>How many settled keys a consumer remembers (see <see cref="Settled"/>).</summary>
+        private const int RememberedSettlements = 4096;
+
         private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, byte> _settled = new(StringComparer.Ordinal);
+        private readonly ConcurrentQueue<string> _settledOrder = new();
         private int _next;
         private int _pending;
 
@@ -267,7 +272,7 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
 
         public void Enqueue(Pending pending)
         {
-            if (!_inFlight.TryAdd(pending.Key, 0))
+            if (_settled.ContainsKey(pending.Key) || !_inFlight.TryAdd(pending.Key, 0))
             {
                 return;
             }
@@ -276,14 +281,34 @@ public sealed class DurablePubSub : IPubSub, IAsyncDisposable
             Worker[] workers = Workers;
             if (workers.Length == 0)
             {
-                Settled(pending.Key); // nobody here: it stays in the store for the next subscription
+                Release(pending.Key); // nobody here: it stays in the store for the next subscription
                 return;
             }
 
             workers[(int)((uint)Interlocked.Increment(ref _next) % (uint)workers.Length)].Write(pending);
         }
 
+        /// <summary>
+        /// The delivery is done. Its key is remembered for a while: the backlog read at start-up can find and deliver
+        /// an event before the hand-off of the publish that stored it arrives, and that late hand-off must not deliver
+        /// it a second time. Keys are never reused, so remembering one is always right.
+        /// </summary>
         public void Settled(string key)
+        {
+            if (_settled.TryAdd(key, 0))
+            {
+                _settledOrder.Enqueue(key);
+                while (_settledOrder.Count > RememberedSettlements && _settledOrder.TryDequeue(out string? old))
+                {
+                    _settled.TryRemove(old, out _);
+                }
+            }
+
+            Release(key);
+        }
+
+        /// <summary>The delivery is no longer held here, but not done: the event stays stored.</summary>
+        private void Release(string key)
         {
             if (_inFlight.TryRemove(key, out _))
             {

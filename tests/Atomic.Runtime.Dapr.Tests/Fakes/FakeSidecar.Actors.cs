@@ -262,12 +262,7 @@ public sealed partial class FakeSidecar
         foreach (JsonElement operation in body.EnumerateArray())
         {
             string what = $"[{i++}]";
-            StrictJson.Fields(operation, what, "operation", "request");
-            string kind = StrictJson.OneOf(StrictJson.RequiredString(operation, "operation", what), $"{what}.operation", "upsert", "delete")!;
-            if (!operation.TryGetProperty("request", out JsonElement request))
-            {
-                throw new BadRequestException($"{what}: 'request' is required");
-            }
+            (string kind, JsonElement request) = Operation(operation, what);
 
             StrictJson.Fields(request, $"{what}.request", "key", "value", "metadata");
             string key = StrictJson.RequiredString(request, "key", $"{what}.request");

@@ -166,12 +166,7 @@ public sealed partial class FakeSidecar
         foreach (JsonElement operation in operations.EnumerateArray())
         {
             string what = $"operations[{i++}]";
-            StrictJson.Fields(operation, what, "operation", "request");
-            string kind = StrictJson.OneOf(StrictJson.RequiredString(operation, "operation", what), $"{what}.operation", "upsert", "delete")!;
-            if (!operation.TryGetProperty("request", out JsonElement request))
-            {
-                throw new BadRequestException($"{what}: 'request' is required");
-            }
+            (string kind, JsonElement request) = Operation(operation, what);
 
             writes.Add(ParseItem(request, $"{what}.request", upsert: kind == "upsert"));
         }
@@ -289,6 +284,16 @@ public sealed partial class FakeSidecar
 
         DateTimeOffset? expires = write.TtlSeconds is long s ? _options.Time.GetUtcNow().AddSeconds(s) : null;
         state[(store, write.Key)] = new Entry(write.Value, (++_lastETag).ToString(CultureInfo.InvariantCulture), expires);
+    }
+
+    /// <summary>One entry of a transaction's operations, read strictly: <c>{"operation": "upsert"|"delete", "request": {…}}</c>.</summary>
+    private static (string Kind, JsonElement Request) Operation(JsonElement operation, string what)
+    {
+        StrictJson.Fields(operation, what, "operation", "request");
+        string kind = StrictJson.OneOf(StrictJson.RequiredString(operation, "operation", what), $"{what}.operation", "upsert", "delete")!;
+        return operation.TryGetProperty("request", out JsonElement request)
+            ? (kind, request)
+            : throw new BadRequestException($"{what}: 'request' is required");
     }
 
     private sealed record Entry(string Json, string ETag, DateTimeOffset? ExpiresAt);

@@ -638,17 +638,28 @@ public sealed partial class FakeSidecar
         return false;
     }
 
-    private async Task FireAsync(string instanceId, string executionId, int timerId, Timestamp fireAt)
+    /// <summary>Waits on the wall clock until <paramref name="at"/>; false when the fake stops first.</summary>
+    private async Task<bool> WaitUntilAsync(DateTimeOffset at)
     {
         try
         {
-            // Task.Delay may wake a little early: a timer never fires before its time.
-            for (TimeSpan wait; (wait = fireAt.ToDateTimeOffset() - DateTimeOffset.UtcNow) > TimeSpan.Zero;)
+            // Task.Delay may wake a little early: nothing fires before its time.
+            for (TimeSpan wait; (wait = at - DateTimeOffset.UtcNow) > TimeSpan.Zero;)
             {
                 await Task.Delay(wait + TimeSpan.FromMilliseconds(1), _stopping.Token);
             }
+
+            return true;
         }
         catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task FireAsync(string instanceId, string executionId, int timerId, Timestamp fireAt)
+    {
+        if (!await WaitUntilAsync(fireAt.ToDateTimeOffset()))
         {
             return;
         }
@@ -813,14 +824,7 @@ public sealed partial class FakeSidecar
 
     private async Task StartLaterAsync(string instanceId, DateTimeOffset at)
     {
-        try
-        {
-            for (TimeSpan wait; (wait = at - DateTimeOffset.UtcNow) > TimeSpan.Zero;)
-            {
-                await Task.Delay(wait + TimeSpan.FromMilliseconds(1), _stopping.Token);
-            }
-        }
-        catch (OperationCanceledException)
+        if (!await WaitUntilAsync(at))
         {
             return;
         }

@@ -14,7 +14,6 @@ using Atomic.Runtime;
 using Atomic.Services;
 using Atomic.Services.Transactions;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Atomic.Server.Tests;
 
@@ -69,34 +68,14 @@ public sealed class PipelineTests
     [PostgresFact]
     public async Task The_same_transaction_goes_the_same_way_when_the_components_are_the_postgresql_variants()
     {
-        string run = Guid.NewGuid().ToString("n")[..12];
-        string connection = PostgresFactAttribute.ConnectionString!;
-        string root = ServerHost.RepositoryRoot();
-        string directory = ServerHost.CopyComponents(
-            from: Path.Combine(root, "components", "variants", "postgresql"),
-            rewrite: yaml => yaml
-                .Replace("host=127.0.0.1 port=5432 user=atomic password=atomic dbname=atomic", connection, StringComparison.Ordinal)
-                .Replace("value: \"state\"", $"value: \"state_{run}\"", StringComparison.Ordinal)
-                .Replace("value: \"tx\"", $"value: \"tx_{run}\"", StringComparison.Ordinal),
-            extraFiles: [Path.Combine(root, "components", "pubsub.yaml")]);
-        try
+        await using var postgres = new PostgresComponents();
+        await using (ServerHost server = await ServerHost.StartAsync(directory: postgres.Directory))
         {
-            await using (ServerHost server = await ServerHost.StartAsync(directory: directory))
-            {
-                await RunAsync(server);
-                File.Exists(Path.Combine(directory, "data", "state.db")).Should().BeFalse("every component is on PostgreSQL");
-            }
+            await RunAsync(server);
+            File.Exists(Path.Combine(postgres.Directory, "data", "state.db")).Should().BeFalse("every component is on PostgreSQL");
+        }
 
-            await using NpgsqlDataSource db = NpgsqlDataSource.Create(connection);
-            await using NpgsqlCommand count = db.CreateCommand($"SELECT count(*) FROM tx_{run} WHERE key LIKE 'tx||%'");
-            ((long)(await count.ExecuteScalarAsync())!).Should().Be(1, "the record lives in PostgreSQL");
-        }
-        finally
-        {
-            await using NpgsqlDataSource db = NpgsqlDataSource.Create(connection);
-            await using NpgsqlCommand drop = db.CreateCommand($"DROP TABLE IF EXISTS state_{run}; DROP TABLE IF EXISTS tx_{run}");
-            await drop.ExecuteNonQueryAsync();
-        }
+        (await postgres.RecordsAsync()).Should().Be(1, "the record lives in PostgreSQL");
     }
 
     /// <summary>Faucet → spend → POST /v1/beef → verified → broadcast → POST /arc/v1/mine → mined, checked at each step.</summary>

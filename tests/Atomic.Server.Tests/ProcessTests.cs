@@ -7,7 +7,6 @@ using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.DevChain.Tests.Interop;
 using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace Atomic.Server.Tests;
 
@@ -102,43 +101,24 @@ public sealed class ProcessTests : IDisposable
     [PostgresFact]
     public async Task The_sdk_as_a_client_sees_the_same_on_the_postgresql_components()
     {
-        string run = Guid.NewGuid().ToString("n")[..12];
-        string connection = PostgresFactAttribute.ConnectionString!;
-        string root = ServerHost.RepositoryRoot();
+        await using var postgres = new PostgresComponents();
         Directory.Delete(_directory, recursive: true);
-        _directory = ServerHost.CopyComponents(
-            from: Path.Combine(root, "components", "variants", "postgresql"),
-            rewrite: yaml => yaml
-                .Replace("host=127.0.0.1 port=5432 user=atomic password=atomic dbname=atomic", connection, StringComparison.Ordinal)
-                .Replace("value: \"state\"", $"value: \"state_{run}\"", StringComparison.Ordinal)
-                .Replace("value: \"tx\"", $"value: \"tx_{run}\"", StringComparison.Ordinal),
-            extraFiles: [Path.Combine(root, "components", "pubsub.yaml")]);
+        _directory = postgres.Directory;
         using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };
-        try
+        using (Process server = await StartAsync(http))
         {
-            using (Process server = await StartAsync(http))
+            try
             {
-                try
-                {
-                    await ClientRunAsync();
-                }
-                finally
-                {
-                    await StopAsync(server);
-                }
+                await ClientRunAsync();
             }
+            finally
+            {
+                await StopAsync(server);
+            }
+        }
 
-            File.Exists(Path.Combine(_directory, "data", "state.db")).Should().BeFalse("every component is on PostgreSQL");
-            await using NpgsqlDataSource db = NpgsqlDataSource.Create(connection);
-            await using NpgsqlCommand count = db.CreateCommand($"SELECT count(*) FROM tx_{run} WHERE key LIKE 'tx||%'");
-            ((long)(await count.ExecuteScalarAsync())!).Should().Be(5, "the five records live in PostgreSQL");
-        }
-        finally
-        {
-            await using NpgsqlDataSource db = NpgsqlDataSource.Create(connection);
-            await using NpgsqlCommand drop = db.CreateCommand($"DROP TABLE IF EXISTS state_{run}; DROP TABLE IF EXISTS tx_{run}");
-            await drop.ExecuteNonQueryAsync();
-        }
+        File.Exists(Path.Combine(_directory, "data", "state.db")).Should().BeFalse("every component is on PostgreSQL");
+        (await postgres.RecordsAsync()).Should().Be(5, "the five records live in PostgreSQL");
     }
 
     /// <summary>Runs tests/interop/pipeline-client.mjs against the server and checks what it saw at each step.</summary>

@@ -180,6 +180,17 @@ public class DemoCommandTests
     }
 
     [Fact]
+    public async Task A_deadline_that_cuts_an_answer_off_is_a_timeout_not_an_unreachable_server()
+    {
+        // The answer's body never ends; when the deadline cancels the read, the stream reports a broken connection.
+        using var stub = new StubHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new StallingStream()) });
+        CliFixture.Run run = await DemoAsync(stub, "--server", Server, "--timeout", "1");
+
+        run.ExitCode.Should().Be(1);
+        run.Error.Should().Contain("demo failed at ready: TIMEOUT: the demo did not finish within 1 s").And.NotContain("SERVER_UNREACHABLE");
+    }
+
+    [Fact]
     public async Task An_answer_that_is_not_JSON_is_reported_not_thrown()
     {
         using var stub = new StubHandler(request => request.RequestUri!.AbsolutePath switch
@@ -262,6 +273,46 @@ public class DemoCommandTests
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
+    }
+
+    /// <summary>A body that sends nothing until its read is cancelled, then fails as a connection cut mid-answer does.</summary>
+    private sealed class StallingStream : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException e)
+            {
+                throw new IOException("the connection was closed mid-answer", e);
+            }
+
+            return 0;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private sealed class StubHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler

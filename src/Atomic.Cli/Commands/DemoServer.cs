@@ -79,9 +79,13 @@ internal sealed class DemoServer(HttpClient http, Uri origin)
             {
                 response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             }
-            catch (HttpRequestException e)
+            catch (HttpRequestException e) when (!ct.IsCancellationRequested)
             {
                 throw Unreachable(step, e);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new OperationCanceledException($"{request.Method} {request.RequestUri!.AbsolutePath} was cut off by the deadline", e, ct);
             }
 
             using (response)
@@ -97,13 +101,18 @@ internal sealed class DemoServer(HttpClient http, Uri origin)
                 {
                     body = await ReadBoundedAsync(response.Content, ct);
                 }
-                catch (HttpRequestException e)
+                // A deadline that fires mid-answer can surface as a broken stream: it is still the deadline.
+                catch (HttpRequestException e) when (!ct.IsCancellationRequested)
                 {
                     throw Unreachable(step, e);
                 }
-                catch (IOException e)
+                catch (IOException e) when (!ct.IsCancellationRequested)
                 {
                     throw new DemoFailure(step, DemoCodes.ServerUnreachable, $"the answer to {request.Method} {request.RequestUri!.AbsolutePath} broke off: {e.Message}");
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException)
+                {
+                    throw new OperationCanceledException($"the answer to {request.Method} {request.RequestUri!.AbsolutePath} was cut off by the deadline", e, ct);
                 }
 
                 return body is null

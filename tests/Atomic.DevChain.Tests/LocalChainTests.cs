@@ -269,17 +269,17 @@ public sealed class LocalChainTests : IDisposable
     }
 
     [Fact]
-    public void An_input_the_chain_does_not_know_is_460_raw_462_extended_and_467_in_a_beef()
+    public void An_input_the_chain_does_not_know_is_460_raw_an_orphan_extended_and_467_in_a_beef()
     {
         var stranger = new Transaction(1, [new TxInput(new OutPoint(Hash256.FromDisplayHex(new string('a', 64)), 0), Script.Empty)], [_wallet.Output(1_000)], 0);
         Transaction spend = _wallet.Spend([(stranger, 0)], [_wallet.Output(900)]);
 
         SubmitResult raw = _chain.Submit(spend);
-        SubmitResult ef = _chain.Submit(new ExtendedPayload(new ExtendedTransaction(spend, [stranger.Outputs[0]])));
         SubmitResult beef = _chain.Submit(new BeefPayload(new Beef(BeefVersion.V2, [], [BeefTx.FromTransaction(spend)])));
+        SubmitResult ef = _chain.Submit(new ExtendedPayload(new ExtendedTransaction(spend, [stranger.Outputs[0]])));
 
         (raw.Status, raw.Code).Should().Be((ArcStatus.TxFormat, DevChainCodes.InputUnknown));
-        (ef.Status, ef.Code).Should().Be((ArcStatus.Inputs, DevChainCodes.InputUnknown));
+        (ef.Status, ef.Record!.Status).Should().Be((ArcStatus.Ok, TxStatus.SeenInOrphanMempool));
         (beef.Status, beef.Code).Should().Be((ArcStatus.MinedAncestorsNotFound, ReasonCodes.BeefMissingInput));
     }
 

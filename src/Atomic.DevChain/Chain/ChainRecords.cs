@@ -15,8 +15,14 @@ public enum TxStatus
     /// <summary>Valid, but it spends an output another transaction spent first: <c>DOUBLE_SPEND_ATTEMPTED</c>.</summary>
     DoubleSpendAttempted,
 
-    /// <summary>A double-spend attempt whose competitor was mined: <c>REJECTED</c>.</summary>
+    /// <summary>
+    /// Refused after it was held: a double-spend attempt whose competitor was mined, or an orphan whose parent was
+    /// refused or never arrived: <c>REJECTED</c>.
+    /// </summary>
     Rejected,
+
+    /// <summary>Valid as far as can be seen, but a parent is unknown: held apart, never mined: <c>SEEN_IN_ORPHAN_MEMPOOL</c>.</summary>
+    SeenInOrphanMempool,
 }
 
 /// <summary>ARC's names for <see cref="TxStatus"/> and the full list of <c>txStatus</c> values ARC defines.</summary>
@@ -36,6 +42,7 @@ public static class TxStatusNames
         TxStatus.Mined => "MINED",
         TxStatus.DoubleSpendAttempted => "DOUBLE_SPEND_ATTEMPTED",
         TxStatus.Rejected => "REJECTED",
+        TxStatus.SeenInOrphanMempool => "SEEN_IN_ORPHAN_MEMPOOL",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
     };
 
@@ -45,6 +52,7 @@ public static class TxStatusNames
         "MINED" => TxStatus.Mined,
         "DOUBLE_SPEND_ATTEMPTED" => TxStatus.DoubleSpendAttempted,
         "REJECTED" => TxStatus.Rejected,
+        "SEEN_IN_ORPHAN_MEMPOOL" => TxStatus.SeenInOrphanMempool,
         _ => throw new FormatException($"unknown stored status '{name}'"),
     };
 }

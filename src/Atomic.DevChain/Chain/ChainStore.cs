@@ -36,6 +36,7 @@ internal sealed class ChainStore : IDisposable
         "CREATE TABLE IF NOT EXISTS callbacks (txid BLOB NOT NULL, url TEXT NOT NULL, token TEXT NULL, full_status INTEGER NOT NULL, PRIMARY KEY (txid, url)) WITHOUT ROWID",
         "CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, token TEXT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS outbox_by_due ON outbox (next_at)",
+        "CREATE TABLE IF NOT EXISTS orphan_parents (parent BLOB NOT NULL, txid BLOB NOT NULL, PRIMARY KEY (parent, txid)) WITHOUT ROWID",
     ];
 
     private readonly SqliteConnection _connection;
@@ -248,6 +249,55 @@ internal sealed class ChainStore : IDisposable
         }
 
         return attempts;
+    }
+
+    // ---- the orphan mempool
+
+    /// <summary>Records that orphan <paramref name="txid"/> waits for transaction <paramref name="parent"/>.</summary>
+    public void AddOrphanParent(Hash256 parent, Hash256 txid) =>
+        Execute("INSERT INTO orphan_parents (parent, txid) VALUES ($p, $id) ON CONFLICT DO NOTHING", ("$p", parent.ToInternalBytes()), ("$id", txid.ToInternalBytes()));
+
+    public bool HasOrphansOf(Hash256 parent) =>
+        Scalar("SELECT 1 FROM orphan_parents WHERE parent = $p LIMIT 1", ("$p", parent.ToInternalBytes())) is not null;
+
+    /// <summary>The orphans waiting for <paramref name="parent"/>, oldest first.</summary>
+    public IReadOnlyList<Transaction> OrphansOf(Hash256 parent)
+    {
+        var orphans = new List<Transaction>();
+        using SqliteDataReader reader = Query(
+            "SELECT t.raw FROM orphan_parents o JOIN txs t ON t.txid = o.txid WHERE o.parent = $p AND t.status = $s ORDER BY t.seq",
+            ("$p", parent.ToInternalBytes()), ("$s", TxStatus.SeenInOrphanMempool.ToArc()));
+        while (reader.Read())
+        {
+            orphans.Add(Transaction.FromBytes((byte[])reader[0]));
+        }
+
+        return orphans;
+    }
+
+    /// <summary>The orphans held since before <paramref name="cutoff"/>, oldest first.</summary>
+    public IReadOnlyList<Hash256> OrphansSince(DateTimeOffset cutoff)
+    {
+        var orphans = new List<Hash256>();
+        using SqliteDataReader reader = Query(
+            "SELECT txid FROM txs WHERE status = $s AND updated_at < $at ORDER BY seq",
+            ("$s", TxStatus.SeenInOrphanMempool.ToArc()), ("$at", cutoff.ToUnixTimeMilliseconds()));
+        while (reader.Read())
+        {
+            orphans.Add(new Hash256((byte[])reader[0]));
+        }
+
+        return orphans;
+    }
+
+    /// <summary>Forgets an orphan's parents, and its row too when <paramref name="deleteTx"/> (it is about to be judged again).</summary>
+    public void ReleaseOrphan(Hash256 txid, bool deleteTx)
+    {
+        Execute("DELETE FROM orphan_parents WHERE txid = $id", ("$id", txid.ToInternalBytes()));
+        if (deleteTx)
+        {
+            Execute("DELETE FROM txs WHERE txid = $id", ("$id", txid.ToInternalBytes()));
+        }
     }
 
     // ---- outputs

@@ -63,5 +63,11 @@ public sealed class DevChainOptions
     /// <summary>How long one callback request may take.</summary>
     public TimeSpan CallbackTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a transaction whose parent is unknown waits in the orphan mempool (ARC's <c>SEEN_IN_ORPHAN_MEMPOOL</c>)
+    /// for that parent before it is rejected.
+    /// </summary>
+    public TimeSpan OrphanExpiry { get; set; } = TimeSpan.FromMinutes(10);
+
     public bool IsInMemory => string.IsNullOrWhiteSpace(DataPath) || DataPath.Trim() == ":memory:";
 }

@@ -123,10 +123,20 @@ public sealed class LocalChain : IDisposable
 
     public TxRecord? GetTransaction(Hash256 txid)
     {
+        TxRecord? record;
+        bool expired;
         lock (_gate)
         {
-            return _store.GetTx(txid);
+            expired = ExpireOrphans();
+            record = _store.GetTx(txid);
         }
+
+        if (expired)
+        {
+            RaiseCallbacksQueued();
+        }
+
+        return record;
     }
 
     public Transaction? GetRawTransaction(Hash256 txid)
@@ -185,8 +195,9 @@ public sealed class LocalChain : IDisposable
 
     /// <summary>
     /// Validates and accepts a transaction into the mempool; a BEEF's unproven ancestors are accepted first (each when
-    /// valid), its proven ones must be in this chain. A transaction the chain already knows answers its current
-    /// status, and registers the callback if one is given.
+    /// valid), its proven ones must be in this chain. An Extended Format transaction whose parent the chain has not seen
+    /// is held in the orphan mempool (<c>SEEN_IN_ORPHAN_MEMPOOL</c>) until that parent is accepted. A transaction the
+    /// chain already knows answers its current status, and registers the callback if one is given.
     /// </summary>
     public SubmitResult Submit(TxPayload payload, SubmitOptions? options = null)
     {
@@ -196,6 +207,7 @@ public sealed class LocalChain : IDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
+            ExpireOrphans();
             result = payload switch
             {
                 RawPayload raw => Accept(raw.Transaction, InputSource.Raw, options),
@@ -214,6 +226,9 @@ public sealed class LocalChain : IDisposable
         Raw,
         Extended,
         Beef,
+
+        /// <summary>A held orphan judged again once its parent was accepted: like <see cref="Extended"/>.</summary>
+        Orphan,
     }
 
     private SubmitResult AcceptBeef(Beef beef, SubmitOptions options)
@@ -223,7 +238,7 @@ public sealed class LocalChain : IDisposable
             return SubmitResult.Rejected(ArcStatus.Malformed, null, ReasonCodes.BeefMalformed, "the BEEF holds no transaction");
         }
 
-        if (_store.GetTx(subject) is TxRecord known)
+        if (_store.GetTx(subject) is TxRecord known && !IsJudgedAgain(known))
         {
             return Known(known, options);
         }
@@ -273,7 +288,7 @@ public sealed class LocalChain : IDisposable
                 continue;
             }
 
-            if (!isSubject && _store.HasTx(entry.TxId))
+            if (!isSubject && _store.GetTx(entry.TxId) is TxRecord ancestor && !IsJudgedAgain(ancestor))
             {
                 continue;
             }
@@ -327,12 +342,35 @@ public sealed class LocalChain : IDisposable
         ArcStatus.Conflict, record.TxId, record, ReasonCodes.DoubleSpend,
         record.ExtraInfo.Length > 0 ? record.ExtraInfo : "double spend attempted", record.CompetingTxs);
 
+    /// <summary>
+    /// A transaction refused after it was held as an orphan (its parent never arrived) is judged anew when submitted
+    /// again, since the parent may be there now; a refused double spend stays refused.
+    /// </summary>
+    private static bool IsJudgedAgain(TxRecord record) => record is { Status: TxStatus.Rejected, CompetingTxs.Count: 0 };
+
+    /// <summary>Judges one transaction, then every orphan that waited for it (<see cref="SettleOrphans"/>).</summary>
     private SubmitResult Accept(Transaction tx, InputSource source, SubmitOptions options)
+    {
+        SubmitResult result = AcceptOne(tx, source, options);
+        if (_store.HasOrphansOf(tx.Id))
+        {
+            SettleOrphans(tx.Id);
+        }
+
+        return result;
+    }
+
+    private SubmitResult AcceptOne(Transaction tx, InputSource source, SubmitOptions options)
     {
         Hash256 txid = tx.Id;
         if (_store.GetTx(txid) is TxRecord known)
         {
-            return Known(known, options);
+            if (!IsJudgedAgain(known))
+            {
+                return Known(known, options);
+            }
+
+            _store.ReleaseOrphan(txid, deleteTx: true);
         }
 
         SubmitResult? policy = CheckPolicy(tx);
@@ -358,7 +396,9 @@ public sealed class LocalChain : IDisposable
             StoredOutput? output = _store.GetOutput(prev);
             if (output is null)
             {
-                return UnknownInput(tx, i, source);
+                return source is InputSource.Extended or InputSource.Orphan && _store.GetTx(prev.TxId) is null or { Status: TxStatus.SeenInOrphanMempool }
+                    ? HoldOrphan(tx, i, options)
+                    : UnknownInput(tx, i, source);
             }
 
             if (output.Coinbase && nextHeight - output.Height!.Value < (uint)_options.CoinbaseMaturity)
@@ -431,6 +471,101 @@ public sealed class LocalChain : IDisposable
         return SubmitResult.Accepted(_store.GetTx(txid)!);
     }
 
+    /// <summary>
+    /// Keeps a transaction whose input <paramref name="input"/> spends a transaction this chain has not seen, as ARC's
+    /// orphan mempool does: answered <c>SEEN_IN_ORPHAN_MEMPOOL</c>, never mined, judged again when that parent is
+    /// accepted, refused when the parent is refused or has not arrived within <see cref="DevChainOptions.OrphanExpiry"/>.
+    /// </summary>
+    private SubmitResult HoldOrphan(Transaction tx, int input, SubmitOptions options)
+    {
+        Hash256 txid = tx.Id;
+        OutPoint prev = tx.Inputs[input].PrevOut;
+        DateTimeOffset now = _time.GetUtcNow();
+        _store.InTransaction(() =>
+        {
+            _store.InsertTx(tx, TxStatus.SeenInOrphanMempool, 0, $"input {input} spends {prev}, whose transaction this chain has not seen yet", [], now);
+            _store.AddOrphanParent(prev.TxId, txid);
+            Register(txid, options, notify: options.Callback?.FullStatusUpdates == true, now);
+        });
+        return SubmitResult.Accepted(_store.GetTx(txid)!);
+    }
+
+    /// <summary>
+    /// After <paramref name="parent"/> was judged: its orphans are judged again when it was accepted, refused when it was
+    /// refused (a double spend), and their own orphans in turn. Each orphan settles in one SQL transaction.
+    /// </summary>
+    private void SettleOrphans(Hash256 parent)
+    {
+        var judged = new Queue<Hash256>();
+        judged.Enqueue(parent);
+        while (judged.TryDequeue(out Hash256 next))
+        {
+            TxStatus? status = _store.GetTx(next)?.Status;
+            if (status is not (TxStatus.SeenOnNetwork or TxStatus.Mined or TxStatus.DoubleSpendAttempted or TxStatus.Rejected))
+            {
+                continue; // still an orphan itself, or refused without a record: its orphans wait on
+            }
+
+            foreach (Transaction orphan in _store.OrphansOf(next))
+            {
+                Hash256 txid = orphan.Id;
+                _store.InTransaction(() =>
+                {
+                    DateTimeOffset now = _time.GetUtcNow();
+                    if (status is TxStatus.DoubleSpendAttempted or TxStatus.Rejected)
+                    {
+                        _store.ReleaseOrphan(txid, deleteTx: false);
+                        _store.SetStatus(txid, TxStatus.Rejected, $"its parent {next} was not accepted ({status.Value.ToArc()})", now);
+                        Notify(txid, now);
+                        return;
+                    }
+
+                    _store.ReleaseOrphan(txid, deleteTx: true);
+                    SubmitResult result = AcceptOne(orphan, InputSource.Orphan, SubmitOptions.Default);
+                    if (result.Record is null)
+                    {
+                        _store.InsertTx(orphan, TxStatus.Rejected, 0, $"{result.Code}: {result.Detail}", [], now);
+                        Notify(txid, now);
+                    }
+                    else if (result.Record.Status is TxStatus.SeenOnNetwork)
+                    {
+                        Notify(txid, now, fullStatusOnly: true);
+                    }
+                    else if (result.Record.Status is TxStatus.DoubleSpendAttempted)
+                    {
+                        Notify(txid, now);
+                    }
+                });
+                judged.Enqueue(txid);
+            }
+        }
+    }
+
+    /// <summary>Refuses every orphan held longer than <see cref="DevChainOptions.OrphanExpiry"/>; true when any was.</summary>
+    private bool ExpireOrphans()
+    {
+        if (_disposed)
+        {
+            return false;
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        IReadOnlyList<Hash256> expired = _store.OrphansSince(now - _options.OrphanExpiry);
+        foreach (Hash256 txid in expired)
+        {
+            _store.InTransaction(() =>
+            {
+                string waited = _store.GetTx(txid)?.ExtraInfo ?? string.Empty;
+                _store.ReleaseOrphan(txid, deleteTx: false);
+                _store.SetStatus(txid, TxStatus.Rejected, $"orphan expired: no parent arrived within {_options.OrphanExpiry}: {waited}", now);
+                Notify(txid, now);
+            });
+            SettleOrphans(txid);
+        }
+
+        return expired.Count > 0;
+    }
+
     private void Register(Hash256 txid, SubmitOptions options, bool notify, DateTimeOffset now)
     {
         if (options.Callback is not CallbackRegistration callback)
@@ -448,7 +583,7 @@ public sealed class LocalChain : IDisposable
     private SubmitResult UnknownInput(Transaction tx, int index, InputSource source)
     {
         OutPoint prev = tx.Inputs[index].PrevOut;
-        if (_store.GetTx(prev.TxId) is TxRecord parent)
+        if (_store.GetTx(prev.TxId) is TxRecord parent && parent.Status != TxStatus.SeenInOrphanMempool)
         {
             string why = parent.Status is TxStatus.DoubleSpendAttempted or TxStatus.Rejected
                 ? $"whose transaction was not accepted ({parent.Status.ToArc()})"
@@ -460,7 +595,7 @@ public sealed class LocalChain : IDisposable
         return source switch
         {
             InputSource.Raw => SubmitResult.Rejected(ArcStatus.TxFormat, tx.Id, DevChainCodes.InputUnknown, message),
-            InputSource.Extended => SubmitResult.Rejected(ArcStatus.Inputs, tx.Id, DevChainCodes.InputUnknown, message),
+            InputSource.Extended or InputSource.Orphan => SubmitResult.Rejected(ArcStatus.Inputs, tx.Id, DevChainCodes.InputUnknown, message),
             _ => SubmitResult.Rejected(ArcStatus.MinedAncestorsNotFound, tx.Id, ReasonCodes.BeefMissingInput, message + " and the BEEF does not hold"),
         };
     }
@@ -557,6 +692,7 @@ public sealed class LocalChain : IDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
+            ExpireOrphans();
             for (int i = 0; i < count; i++)
             {
                 blocks.Add(_store.InTransaction(() => MineBlock(i == 0 ? _store.Mempool() : [])));
@@ -615,7 +751,8 @@ public sealed class LocalChain : IDisposable
         }
     }
 
-    private void Notify(Hash256 txid, DateTimeOffset now)
+    /// <summary>Queues a callback of the transaction's status to those registered (to full-status ones only, when asked).</summary>
+    private void Notify(Hash256 txid, DateTimeOffset now, bool fullStatusOnly = false)
     {
         IReadOnlyList<CallbackRegistration> callbacks = _store.CallbacksFor(txid);
         if (callbacks.Count == 0)
@@ -626,7 +763,10 @@ public sealed class LocalChain : IDisposable
         string body = ArcCallback.From(_store.GetTx(txid)!, now).ToJson();
         foreach (CallbackRegistration callback in callbacks)
         {
-            _store.Enqueue(callback, body, now);
+            if (!fullStatusOnly || callback.FullStatusUpdates)
+            {
+                _store.Enqueue(callback, body, now);
+            }
         }
     }
 
@@ -697,7 +837,7 @@ public sealed class LocalChain : IDisposable
                 [payee, change with { Satoshis = funding.Satoshis - satoshis - fee }],
                 0);
             Transaction tx = P2pkh.Sign(unsigned, [funding.ToTxOutput()], _devKey);
-            SubmitResult accepted = Accept(tx, InputSource.Raw, SubmitOptions.Default);
+            SubmitResult accepted = AcceptOne(tx, InputSource.Raw, SubmitOptions.Default);
             if (!accepted.IsAccepted)
             {
                 throw new FaucetException(ArcStatus.BadRequest, accepted.Code!, accepted.Detail!);

@@ -15,7 +15,7 @@ namespace Atomic.Server.Tests;
 /// right after accepting a BEEF it loses nothing, Ctrl-C (SIGINT) stops it cleanly with its databases intact, and
 /// <c>@bsv/sdk</c> in Node.js drives it end to end (tests/interop/pipeline-client.mjs) on SQLite and on PostgreSQL.
 /// </summary>
-public sealed class ProcessTests : IDisposable
+public sealed partial class ProcessTests : IDisposable
 {
     private string _directory = ServerHost.CopyComponents();
     private readonly int _port = FreePort();

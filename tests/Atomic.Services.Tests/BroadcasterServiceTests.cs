@@ -22,6 +22,7 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
     private readonly InMemoryStateStore _store = new(Names.TxStore);
     private readonly ConcurrentQueue<(string Endpoint, HttpRequestMessage Request, string Body)> _calls = new();
     private readonly ConcurrentQueue<CloudEvent> _published = new();
+    private readonly ListLogger _log = new();
     private DurablePubSub _pubsub = null!;
     private TxRecords _records = null!;
     private Func<string, HttpResponseMessage> _arc = _ => Arc(200, "SEEN_ON_NETWORK");
@@ -58,7 +59,7 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         var options = new BroadcasterOptions { Retries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), CallbackUrl = "http://me/cb", CallbackToken = "secret", MaxPollsPerTick = maxPollsPerTick };
         options.Endpoints.AddRange(endpoints.Select(u => new ArcEndpoint { Url = u, ApiKey = "key" }));
         var http = new HttpClient(new Handler(this));
-        return new BroadcasterService(new ArcClient(http, options), options, _records, _pubsub, TimeProvider.System, NullLogger<BroadcasterService>.Instance);
+        return new BroadcasterService(new ArcClient(http, options), options, _records, _pubsub, TimeProvider.System, _log);
     }
 
     private static CloudEvent Verified() =>
@@ -76,12 +77,13 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         (await Record()).Status.Should().Be(TxStatus.Broadcast);
         _calls.Should().HaveCount(2);
         (string _, HttpRequestMessage request, string body) = _calls.First();
-        request.RequestUri!.AbsolutePath.Should().Be("/v1/tx");
+        request.RequestUri!.AbsolutePath.Should().Be("/v1/txs", "the sample's unconfirmed parent goes with it, first");
         request.Headers.Authorization!.ToString().Should().Be("Bearer key");
         request.Headers.GetValues("X-CallbackUrl").Should().Equal("http://me/cb");
         request.Headers.GetValues("X-CallbackToken").Should().Equal("secret");
-        string rawTx = JsonDocument.Parse(body).RootElement.GetProperty("rawTx").GetString()!;
-        ExtendedTransaction.IsExtendedFormat(Hex.Decode(rawTx)).Should().BeTrue();
+        List<ExtendedTransaction> sent = JsonDocument.Parse(body).RootElement.EnumerateArray()
+            .Select(item => ExtendedTransaction.FromHex(item.GetProperty("rawTx").GetString()!)).ToList();
+        sent.Select(ef => ef.Transaction.Id).Should().Equal(UnprovenAncestors().Append(Hash256.FromDisplayHex(TxId)), "parents first, the subject last");
         (await _store.GetAsync(BroadcasterService.WatchPrefix + TxId)).Should().NotBeNull("it is watched until mined");
 
         (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
@@ -115,6 +117,71 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         if (status >= 500)
         {
             _calls.Should().HaveCount(3, "two Polly retries after the first attempt");
+        }
+    }
+
+    [Fact]
+    public async Task An_ancestor_already_broadcast_here_is_not_sent_again()
+    {
+        foreach (Hash256 ancestor in UnprovenAncestors())
+        {
+            string id = ancestor.ToDisplayHex();
+            await _store.SaveAsync(new StateWrite(Names.TxKey(id), (_records.New(id, [], []) with { Status = TxStatus.Broadcast }).ToJson()));
+        }
+
+        BroadcasterService service = Service("http://arc-a");
+        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+
+        (string _, HttpRequestMessage request, string body) = _calls.Single();
+        request.RequestUri!.AbsolutePath.Should().Be("/v1/tx");
+        ExtendedTransaction.FromHex(JsonDocument.Parse(body).RootElement.GetProperty("rawTx").GetString()!).Transaction.Id.ToDisplayHex().Should().Be(TxId);
+    }
+
+    [Fact]
+    public async Task A_child_whose_ancestor_is_refused_for_good_fails_naming_that_ancestor_and_a_warning_is_logged()
+    {
+        BroadcasterService service = Service("http://arc-a");
+        _ancestorStatus = 466;
+        _arc = _ => Arc(462, null);
+
+        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+
+        TxRecord record = await Record();
+        record.Status.Should().Be(TxStatus.Failed);
+        record.Code.Should().Be(ReasonCodes.BroadcastRejected);
+        record.Reason.Should().Contain("ancestor").And.Contain(UnprovenAncestors()[0].ToDisplayHex()).And.Contain("466");
+        _log.Warnings.Should().ContainSingle(w => w.Contains(TxId) && w.Contains(ReasonCodes.BroadcastRejected));
+    }
+
+    [Fact]
+    public async Task Mined_ancestors_not_found_is_retried_not_refused()
+    {
+        BroadcasterService service = Service("http://arc-a");
+        _arc = _ => Arc(467, null);
+        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Retry);
+        (await Record()).Status.Should().Be(TxStatus.Verified);
+    }
+
+    [Theory]
+    [InlineData(200, "SEEN_IN_ORPHAN_MEMPOOL", "failed", "BROADCAST_ORPHANED")]
+    [InlineData(200, "SEEN_ON_NETWORK", "broadcast", null)]
+    [InlineData(200, "REJECTED", "failed", "BROADCAST_REJECTED")]
+    [InlineData(404, null, "failed", "BROADCAST_UNREACHABLE")]
+    [InlineData(503, null, "failed", "BROADCAST_UNREACHABLE")]
+    public async Task After_the_last_retry_arc_is_asked_once_more_and_the_record_ends_by_its_answer(int status, string? txStatus, string outcome, string? code)
+    {
+        BroadcasterService service = Service("http://arc-a");
+        _arc = _ => Arc(status, txStatus);
+
+        (await service.HandleUnreachableAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+
+        TxRecord record = await Record();
+        record.Status.ToString().ToLowerInvariant().Should().Be(outcome);
+        record.Code.Should().Be(code);
+        _calls.Should().OnlyContain(c => c.Request.Method == HttpMethod.Get && c.Request.RequestUri!.AbsolutePath == $"/v1/tx/{TxId}");
+        if (code is not null)
+        {
+            _log.Warnings.Should().ContainSingle(w => w.Contains(TxId) && w.Contains(code));
         }
     }
 
@@ -166,13 +233,61 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         _calls.Select(c => c.Request.RequestUri!.AbsolutePath).Distinct().Should().HaveCount(3, "the second tick goes on where the first stopped");
     }
 
+    /// <summary>The sample's ancestors that have no merkle path, parents first.</summary>
+    private static List<Hash256> UnprovenAncestors()
+    {
+        Beef beef = Beef.FromBytes(SampleBeef);
+        return beef.AncestryOf(beef.SubjectTxId!.Value).Transactions
+            .Where(t => !t.IsProven && !t.IsTxIdOnly && t.TxId != beef.SubjectTxId).Select(t => t.TxId).ToList();
+    }
+
+    /// <summary>What the fake ARC answers for each ancestor in a <c>/v1/txs</c> batch (the subject gets <see cref="_arc"/>'s answer).</summary>
+    private int _ancestorStatus = 200;
+
     private sealed class Handler(BroadcasterServiceTests owner) : HttpMessageHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             string body = request.Content is null ? string.Empty : await request.Content.ReadAsStringAsync(cancellationToken);
             owner._calls.Enqueue((request.RequestUri!.GetLeftPart(UriPartial.Authority), request, body));
-            return owner._arc(request.RequestUri!.ToString());
+            HttpResponseMessage answer = owner._arc(request.RequestUri!.ToString());
+            if (request.RequestUri.AbsolutePath != "/v1/txs" || (int)answer.StatusCode >= 500)
+            {
+                return answer;
+            }
+
+            // ARC's batch answer: one item per transaction, each with its own status; the last is the subject's.
+            var items = new List<object>();
+            JsonElement[] sent = JsonDocument.Parse(body).RootElement.EnumerateArray().ToArray();
+            for (int i = 0; i < sent.Length - 1; i++)
+            {
+                string id = ExtendedTransaction.FromHex(sent[i].GetProperty("rawTx").GetString()!).Transaction.Id.ToDisplayHex();
+                items.Add(owner._ancestorStatus == 200
+                    ? new { txid = id, txStatus = "SEEN_ON_NETWORK", status = 200 }
+                    : new { txid = id, txStatus = (string?)null, status = owner._ancestorStatus, title = "refused", extraInfo = "conflict" } as object);
+            }
+
+            JsonElement subject = JsonDocument.Parse(await answer.Content.ReadAsStringAsync(cancellationToken)).RootElement;
+            items.Add(subject);
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(JsonSerializer.Serialize(items), Encoding.UTF8, "application/json") };
+        }
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger<BroadcasterService>
+    {
+        public ConcurrentQueue<string> Warnings { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning)
+            {
+                Warnings.Enqueue(formatter(state, exception));
+            }
         }
     }
 }

@@ -18,6 +18,12 @@ public static class ReasonCodes
     public const string BroadcastUnreachable = "BROADCAST_UNREACHABLE";
     public const string LimitExceeded = "LIMIT_EXCEEDED";
 
+    /// <summary>
+    /// Every retry ended with ARC holding the transaction as an orphan: an unconfirmed ancestor never reached the
+    /// network (added).
+    /// </summary>
+    public const string BroadcastOrphaned = "BROADCAST_ORPHANED";
+
     /// <summary>A transaction or script that is not well-formed (added: not BEEF-specific).</summary>
     public const string TxMalformed = "TX_MALFORMED";
 

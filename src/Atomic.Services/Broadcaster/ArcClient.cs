@@ -43,6 +43,16 @@ public sealed class BroadcasterOptions
     public int Retries { get; set; } = 3;
 
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Deliveries of one <c>beef.verified</c> event before it is given up on: a transaction ARC holds as an orphan, or
+    /// an unreachable network, is tried again this often, with exponential backoff, before the record fails.
+    /// </summary>
+    public int DeliveryAttempts { get; set; } = 8;
+
+    public TimeSpan DeliveryInitialDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan DeliveryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>ARC's TransactionResponse (and, on 4xx, its error body, which shares these fields).</summary>
@@ -63,7 +73,10 @@ public enum ArcVerdict
     /// <summary>Accepted (stored, announced, seen, or mined already).</summary>
     Accepted,
 
-    /// <summary>Neither accepted nor refused yet (SEEN_IN_ORPHAN_MEMPOOL): ask again later.</summary>
+    /// <summary>
+    /// Neither accepted nor refused yet: held as an orphan (SEEN_IN_ORPHAN_MEMPOOL) or its mined ancestors not found
+    /// (467), because a parent has not reached the network yet: ask again later.
+    /// </summary>
     Pending,
 
     /// <summary>A double spend: refused for good.</summary>
@@ -80,8 +93,9 @@ public enum ArcVerdict
 public sealed record ArcOutcome(string Endpoint, ArcVerdict Verdict, ArcResponse? Response, string Detail);
 
 /// <summary>
-/// Talks to ARC endpoints (<c>POST /v1/tx</c> with Extended Format hex, <c>GET /v1/tx/{txid}</c>), retrying transport
-/// errors and 5xx with exponential backoff (Polly) and classifying each answer.
+/// Talks to ARC endpoints (<c>POST /v1/tx</c> with Extended Format hex, or <c>POST /v1/txs</c> with its unconfirmed
+/// ancestors before it; <c>GET /v1/tx/{txid}</c>), retrying transport errors and 5xx with exponential backoff (Polly)
+/// and classifying each answer.
 /// </summary>
 public sealed class ArcClient
 {
@@ -110,13 +124,26 @@ public sealed class ArcClient
     }
 
     /// <summary>Posts one transaction to <paramref name="endpoint"/>; the verdict and time are counted (<see cref="Telemetry.BroadcastOutcomes"/>, <see cref="Telemetry.BroadcastDuration"/>).</summary>
-    public async Task<ArcOutcome> SubmitAsync(ArcEndpoint endpoint, string efHex, CancellationToken cancellationToken)
+    public Task<ArcOutcome> SubmitAsync(ArcEndpoint endpoint, string efHex, CancellationToken cancellationToken) =>
+        SubmitAsync(endpoint, [efHex], cancellationToken);
+
+    /// <summary>
+    /// Posts transactions parent first, the last one the subject: one alone to <c>/v1/tx</c>, several together to
+    /// <c>/v1/txs</c>. The outcome is the subject's; when it is not accepted, the detail names any ancestor refused too.
+    /// </summary>
+    public async Task<ArcOutcome> SubmitAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(efHexes);
+        if (efHexes.Count == 0)
+        {
+            throw new ArgumentException("no transaction to submit", nameof(efHexes));
+        }
+
         ArgumentNullException.ThrowIfNull(endpoint);
         using Activity? activity = Telemetry.Source.StartActivity("arc submit", ActivityKind.Client);
         activity?.SetTag("server.address", endpoint.Url);
         long started = Stopwatch.GetTimestamp();
-        ArcOutcome outcome = await SubmitCoreAsync(endpoint, efHex, cancellationToken).ConfigureAwait(false);
+        ArcOutcome outcome = await SubmitCoreAsync(endpoint, efHexes, cancellationToken).ConfigureAwait(false);
         var verdict = new KeyValuePair<string, object?>("verdict", outcome.Verdict.ToString());
         var url = new KeyValuePair<string, object?>("endpoint", endpoint.Url);
         Telemetry.BroadcastDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, verdict, url);
@@ -130,15 +157,16 @@ public sealed class ArcClient
         return outcome;
     }
 
-    private async Task<ArcOutcome> SubmitCoreAsync(ArcEndpoint endpoint, string efHex, CancellationToken cancellationToken)
+    private async Task<ArcOutcome> SubmitCoreAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, CancellationToken cancellationToken)
     {
+        bool batch = efHexes.Count > 1;
         try
         {
             using HttpResponseMessage response = await _retry.ExecuteAsync(async ct =>
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, Url(endpoint, "/v1/tx"))
+                using var request = new HttpRequestMessage(HttpMethod.Post, Url(endpoint, batch ? "/v1/txs" : "/v1/tx"))
                 {
-                    Content = JsonContent.Create(new { rawTx = efHex }),
+                    Content = batch ? JsonContent.Create(efHexes.Select(ef => new RawTx(ef))) : JsonContent.Create(new RawTx(efHexes[0])),
                 };
                 Authorize(request, endpoint);
                 request.Headers.TryAddWithoutValidation("X-WaitFor", _options.WaitFor);
@@ -153,13 +181,58 @@ public sealed class ArcClient
 
                 return await _http.SendAsync(request, ct).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
-            return await ClassifyAsync(endpoint.Url, response, cancellationToken).ConfigureAwait(false);
+            return batch && response.IsSuccessStatusCode
+                ? await ClassifyBatchAsync(endpoint.Url, response, efHexes.Count, cancellationToken).ConfigureAwait(false)
+                : await ClassifyAsync(endpoint.Url, response, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return new ArcOutcome(endpoint.Url, ArcVerdict.Unreachable, null, e.Message);
         }
     }
+
+    private sealed record RawTx([property: JsonPropertyName("rawTx")] string Value);
+
+    /// <summary>
+    /// <c>/v1/txs</c> answers one item per transaction, in order: a TransactionResponse or an error object, each with
+    /// its own <c>status</c>. The last is the subject's.
+    /// </summary>
+    private static async Task<ArcOutcome> ClassifyBatchAsync(string endpoint, HttpResponseMessage response, int count, CancellationToken cancellationToken)
+    {
+        List<ArcResponse>? items = null;
+        try
+        {
+            items = await response.Content.ReadFromJsonAsync<List<ArcResponse>>(Json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            // Not ARC's JSON: judged below as an answer without items.
+        }
+
+        if (items is null || items.Count != count)
+        {
+            return new ArcOutcome(endpoint, ArcVerdict.Unreachable, null, $"{(int)response.StatusCode}: /v1/txs answered {items?.Count ?? 0} items for {count} transactions");
+        }
+
+        ArcOutcome subject = Outcome(endpoint, StatusOf(items[^1]), items[^1], "OK");
+        if (subject.Verdict is ArcVerdict.Accepted)
+        {
+            return subject;
+        }
+
+        for (int i = 0; i < items.Count - 1; i++)
+        {
+            ArcOutcome ancestor = Outcome(endpoint, StatusOf(items[i]), items[i], "OK");
+            if (ancestor.Verdict is ArcVerdict.Rejected or ArcVerdict.DoubleSpend)
+            {
+                return subject with { Detail = $"{subject.Detail}; its unconfirmed ancestor {items[i].TxId} was refused: {ancestor.Detail}" };
+            }
+        }
+
+        return subject;
+    }
+
+    private static HttpStatusCode StatusOf(ArcResponse item) => (HttpStatusCode)(item.Status > 0 ? item.Status : 200);
 
     public async Task<ArcOutcome> StatusAsync(ArcEndpoint endpoint, string txid, CancellationToken cancellationToken)
     {
@@ -194,6 +267,11 @@ public sealed class ArcClient
             return ArcVerdict.DoubleSpend;
         }
 
+        if (code == 467)
+        {
+            return ArcVerdict.Pending; // mined ancestors not found: the network has not seen them yet
+        }
+
         if (code >= 400)
         {
             return ArcVerdict.Rejected;
@@ -225,9 +303,13 @@ public sealed class ArcClient
             // No JSON content type.
         }
 
-        ArcVerdict verdict = Classify(response.StatusCode, body);
-        string detail = $"{(int)response.StatusCode} {body?.TxStatus ?? body?.Title ?? response.ReasonPhrase}{(body?.ExtraInfo is { Length: > 0 } extra ? ": " + extra : string.Empty)}";
-        return new ArcOutcome(endpoint, verdict, body, detail);
+        return Outcome(endpoint, response.StatusCode, body, response.ReasonPhrase);
+    }
+
+    private static ArcOutcome Outcome(string endpoint, HttpStatusCode status, ArcResponse? body, string? reasonPhrase)
+    {
+        string detail = $"{(int)status} {body?.TxStatus ?? body?.Title ?? reasonPhrase}{(body?.ExtraInfo is { Length: > 0 } extra ? ": " + extra : string.Empty)}";
+        return new ArcOutcome(endpoint, Classify(status, body), body, detail);
     }
 
     private static Uri Url(ArcEndpoint endpoint, string path) => new(endpoint.Url.TrimEnd('/') + path);

@@ -11,10 +11,12 @@ namespace Atomic.Services.Broadcaster;
 
 /// <summary>
 /// Subscribes to <c>beef.verified</c>: converts the transaction to Extended Format and posts it to every configured ARC
-/// endpoint at once. One acceptance is enough (record → broadcast, <c>tx.broadcast</c>); refusals by all of them fail
-/// it (<c>tx.failed</c>, DOUBLE_SPEND or BROADCAST_REJECTED); a pending or unreachable network is retried later. Once
-/// broadcast, the transaction is watched (<c>watch||{txid}</c>, listed in the <see cref="WatchIndex"/>) until a callback
-/// or the poller reports it MINED.
+/// endpoint at once, after each unconfirmed ancestor in its BEEF not yet seen broadcast here (parents first), so that
+/// no transaction is refused for reaching ARC before its parent. One acceptance is enough (record → broadcast,
+/// <c>tx.broadcast</c>); refusals by all of them fail it (<c>tx.failed</c>, DOUBLE_SPEND or BROADCAST_REJECTED); an
+/// orphan (a parent not there yet) or an unreachable network is retried later, and fails with BROADCAST_ORPHANED or
+/// BROADCAST_UNREACHABLE after the last retry. Once broadcast, the transaction is watched (<c>watch||{txid}</c>,
+/// listed in the <see cref="WatchIndex"/>) until a callback or the poller reports it MINED.
 /// </summary>
 public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options, TxRecords records, IPubSub pubsub, TimeProvider time, ILogger<BroadcasterService> logger)
 {
@@ -28,9 +30,9 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
 
     public Subscription Subscription(int maxConcurrency) =>
         new(Names.PubSub, Names.Topics.BeefVerified, HandleAsync, DeadLetterTopic: DeadLetterTopic, Consumer: Names.Apps.Broadcaster, MaxConcurrency: maxConcurrency,
-            Retry: new RetryPolicy(MaxAttempts: 8, InitialDelay: TimeSpan.FromMilliseconds(500), MaxDelay: TimeSpan.FromSeconds(30)));
+            Retry: new RetryPolicy(MaxAttempts: options.DeliveryAttempts, InitialDelay: options.DeliveryInitialDelay, MaxDelay: options.DeliveryMaxDelay));
 
-    /// <summary>Retries exhausted: the network could not be reached; the record fails with BROADCAST_UNREACHABLE.</summary>
+    /// <summary>Retries exhausted: the record fails (BROADCAST_ORPHANED, BROADCAST_REJECTED or BROADCAST_UNREACHABLE).</summary>
     public Subscription DeadLetterSubscription() =>
         new(Names.PubSub, DeadLetterTopic, HandleUnreachableAsync, Consumer: Names.Apps.Broadcaster);
 
@@ -50,11 +52,11 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
             return DeliveryResult.Success; // already broadcast, mined or failed: a duplicate delivery
         }
 
-        string ef;
+        string[] efs;
         try
         {
             Beef beef = Beef.FromMemory(Convert.FromBase64String(verified.Beef));
-            ef = ExtendedTransaction.FromBeef(beef, Hash256.FromDisplayHex(verified.TxId)).ToHex();
+            efs = await ExtendedFormatsAsync(beef, Hash256.FromDisplayHex(verified.TxId), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
         {
@@ -71,32 +73,14 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
         var calls = new Task<ArcOutcome>[options.Endpoints.Count];
         for (int i = 0; i < calls.Length; i++)
         {
-            calls[i] = arc.SubmitAsync(options.Endpoints[i], ef, cancellationToken);
+            calls[i] = arc.SubmitAsync(options.Endpoints[i], efs, cancellationToken);
         }
 
         ArcOutcome[] outcomes = await Task.WhenAll(calls).ConfigureAwait(false);
         ArcOutcome? accepted = Array.Find(outcomes, o => o.Verdict == ArcVerdict.Accepted);
         if (accepted is not null)
         {
-            string arcStatus = accepted.Response?.TxStatus ?? "ACCEPTED";
-            await records.Store.SaveAsync(new StateWrite(WatchPrefix + verified.TxId, JsonSerializer.SerializeToUtf8Bytes(accepted.Endpoint)), cancellationToken).ConfigureAwait(false);
-            await _watched.AddAsync(verified.TxId, cancellationToken).ConfigureAwait(false);
-            TxRecord? moved = await records.MoveAsync(verified.TxId, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (moved is not null)
-            {
-                Telemetry.RecordStage(moved, "broadcast");
-            }
-
-            if (moved is not null || await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Broadcast }, _))
-            {
-                await PublishAsync(Names.Topics.TxBroadcast, verified.TxId, new TxBroadcast(verified.TxId, accepted.Endpoint, arcStatus), cancellationToken).ConfigureAwait(false);
-            }
-
-            if (accepted.Response is { TxStatus: "MINED", MerklePath: { Length: > 0 } path, BlockHash: var hash, BlockHeight: var height })
-            {
-                await MarkMinedAsync(verified.TxId, path, hash ?? string.Empty, height ?? 0, cancellationToken).ConfigureAwait(false);
-            }
-
+            await MarkBroadcastAsync(verified.TxId, accepted, cancellationToken).ConfigureAwait(false);
             return DeliveryResult.Success;
         }
 
@@ -112,14 +96,117 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
         return DeliveryResult.Success;
     }
 
+    /// <summary>
+    /// The subject in Extended Format, after each unconfirmed ancestor in its BEEF that this system has not seen
+    /// broadcast (parents first): ARC then never meets a child before its parent. An ancestor that cannot be put in
+    /// Extended Format (its own parent given by txid only) is left to the network.
+    /// </summary>
+    private async Task<string[]> ExtendedFormatsAsync(Beef beef, Hash256 subject, CancellationToken cancellationToken)
+    {
+        string subjectEf = ExtendedTransaction.FromBeef(beef, subject).ToHex();
+        if (!HasUnprovenAncestor(beef, subject))
+        {
+            return [subjectEf]; // the usual case: every parent is mined
+        }
+
+        var efs = new List<string>();
+        Beef ancestry = beef.AncestryOf(subject);
+        foreach (BeefTx entry in ancestry.Transactions)
+        {
+            if (entry.IsProven || entry.IsTxIdOnly || entry.TxId == subject
+                || await records.GetAsync(entry.TxId.ToDisplayHex(), cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Broadcast or TxStatus.Mined }, _))
+            {
+                continue;
+            }
+
+            try
+            {
+                efs.Add(ExtendedTransaction.FromBeef(ancestry, entry.TxId).ToHex());
+            }
+            catch (BsvFormatException)
+            {
+                // its parent is not in the BEEF in full: ARC must know that one already
+            }
+        }
+
+        efs.Add(subjectEf);
+        return [.. efs];
+    }
+
+    private static bool HasUnprovenAncestor(Beef beef, Hash256 subject)
+    {
+        foreach (BeefTx entry in beef.Transactions)
+        {
+            if (!entry.IsProven && !entry.IsTxIdOnly && entry.TxId != subject)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>An endpoint accepted the transaction: the record moves to broadcast and is watched until mined.</summary>
+    private async Task MarkBroadcastAsync(string txid, ArcOutcome accepted, CancellationToken cancellationToken)
+    {
+        string arcStatus = accepted.Response?.TxStatus ?? "ACCEPTED";
+        await records.Store.SaveAsync(new StateWrite(WatchPrefix + txid, JsonSerializer.SerializeToUtf8Bytes(accepted.Endpoint)), cancellationToken).ConfigureAwait(false);
+        await _watched.AddAsync(txid, cancellationToken).ConfigureAwait(false);
+        TxRecord? moved = await records.MoveAsync(txid, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (moved is not null)
+        {
+            Telemetry.RecordStage(moved, "broadcast");
+        }
+
+        if (moved is not null || await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Broadcast }, _))
+        {
+            await PublishAsync(Names.Topics.TxBroadcast, txid, new TxBroadcast(txid, accepted.Endpoint, arcStatus), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (accepted.Response is { TxStatus: "MINED", MerklePath: { Length: > 0 } path, BlockHash: var hash, BlockHeight: var height })
+        {
+            await MarkMinedAsync(txid, path, hash ?? string.Empty, height ?? 0, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Every delivery was retried: the endpoints are asked once more what they hold. Accepted after all, the record
+    /// moves on; still an orphan, it fails BROADCAST_ORPHANED; refused, BROADCAST_REJECTED; no answer, BROADCAST_UNREACHABLE.
+    /// </summary>
     internal async Task<DeliveryResult> HandleUnreachableAsync(CloudEvent cloudEvent, CancellationToken cancellationToken)
     {
-        // Only a record still verified was never broadcast: on Dapr's all-in-one app the overlay's exhausted
-        // deliveries share this dead-letter topic (one subscription per topic), and must not fail a broadcast record.
-        if (Read<BeefVerified>(cloudEvent) is { } verified
-            && await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Verified }, _))
+        // Only a record still verified was never broadcast: a duplicate or late dead letter must not fail a broadcast record.
+        if (Read<BeefVerified>(cloudEvent) is not { } verified
+            || await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _))
         {
-            await FailAsync(verified.TxId, ReasonCodes.BroadcastUnreachable, "no ARC endpoint accepted the transaction after every retry", cancellationToken).ConfigureAwait(false);
+            return DeliveryResult.Success;
+        }
+
+        var calls = new Task<ArcOutcome>[options.Endpoints.Count];
+        for (int i = 0; i < calls.Length; i++)
+        {
+            calls[i] = arc.StatusAsync(options.Endpoints[i], verified.TxId, cancellationToken);
+        }
+
+        ArcOutcome[] statuses = await Task.WhenAll(calls).ConfigureAwait(false);
+        if (Array.Find(statuses, o => o.Verdict == ArcVerdict.Accepted) is { } accepted)
+        {
+            await MarkBroadcastAsync(verified.TxId, accepted, cancellationToken).ConfigureAwait(false);
+        }
+        else if (Array.Exists(statuses, o => o.Response?.TxStatus == "SEEN_IN_ORPHAN_MEMPOOL"))
+        {
+            await FailAsync(verified.TxId, ReasonCodes.BroadcastOrphaned,
+                $"ARC still held the transaction as an orphan after every retry: an unconfirmed ancestor never reached the network ({ArcClient.ReasonFor(statuses)})",
+                cancellationToken).ConfigureAwait(false);
+        }
+        else if (Array.Exists(statuses, o => o.Verdict is ArcVerdict.Rejected or ArcVerdict.DoubleSpend && o.Response?.TxStatus is { Length: > 0 }))
+        {
+            await FailAsync(verified.TxId, ReasonCodes.BroadcastRejected, ArcClient.ReasonFor(statuses), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await FailAsync(verified.TxId, ReasonCodes.BroadcastUnreachable,
+                $"no ARC endpoint accepted the transaction after every retry ({ArcClient.ReasonFor(statuses)})", cancellationToken).ConfigureAwait(false);
         }
 
         return DeliveryResult.Success;
@@ -255,8 +342,13 @@ public sealed class BroadcasterService(ArcClient arc, BroadcasterOptions options
 
     private async Task FailAsync(string txid, string code, string reason, CancellationToken cancellationToken)
     {
-        if (await records.MoveAsync(txid, TxStatus.Failed, r => r with { Reason = reason }, code, cancellationToken).ConfigureAwait(false) is not null
-            || await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Failed }, _))
+        TxRecord? moved = await records.MoveAsync(txid, TxStatus.Failed, r => r with { Reason = reason }, code, cancellationToken).ConfigureAwait(false);
+        if (moved is not null)
+        {
+            logger.LogWarning("transaction {TxId} failed: {Code}: {Reason}", txid, code, reason);
+        }
+
+        if (moved is not null || await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Status: TxStatus.Failed }, _))
         {
             await PublishAsync(Names.Topics.TxFailed, txid, new TxProblem(txid, code, reason), cancellationToken).ConfigureAwait(false);
         }

@@ -1,0 +1,121 @@
+using System.Net;
+using Atomic.Sidecar.AppChannel;
+using Atomic.Sidecar.Grpc;
+using Atomic.Sidecar.Http;
+using Atomic.Sidecar.PubSub;
+using Atomic.Sidecar.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Atomic.Sidecar;
+
+/// <summary>
+/// A daprd for one machine: Dapr's HTTP API (port 3500) and gRPC API (port 50001) on loopback, over the components of a
+/// resources folder, calling the app as daprd does (its subscriptions, deliveries). Apps written with the official
+/// Dapr SDKs run against it unchanged.
+/// </summary>
+public sealed class EmbeddedSidecar : IAsyncDisposable
+{
+    private readonly WebApplication _host;
+    private readonly SidecarComponents _components;
+    private readonly AppChannel.AppChannel _channel;
+
+    private EmbeddedSidecar(WebApplication host, SidecarComponents components, AppChannel.AppChannel channel, Uri http, Uri grpc)
+    {
+        _host = host;
+        _components = components;
+        _channel = channel;
+        HttpAddress = http;
+        GrpcAddress = grpc;
+    }
+
+    /// <summary>The HTTP API's base address (<c>http://127.0.0.1:3500/</c> by default).</summary>
+    public Uri HttpAddress { get; }
+
+    /// <summary>The gRPC API's address (<c>http://127.0.0.1:50001/</c> by default), cleartext HTTP/2.</summary>
+    public Uri GrpcAddress { get; }
+
+    /// <summary>The app's subscriptions, as read at start-up.</summary>
+    public IReadOnlyList<SubscriptionInfo> Subscriptions => _channel.Subscriptions;
+
+    /// <summary>The components the sidecar serves.</summary>
+    public SidecarComponents Components => _components;
+
+    /// <summary>
+    /// Builds the components, starts both APIs and then the app channel (the app's subscriptions, read from
+    /// <c>GET /dapr/subscribe</c> and the resources folder). Fails, naming the file and field, on a component it cannot use.
+    /// </summary>
+    public static async Task<EmbeddedSidecar> StartAsync(SidecarOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        SidecarComponents components = await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
+        WebApplication? host = null;
+        try
+        {
+            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+            IPAddress address = IPAddress.Parse(options.ListenAddress);
+            ListenOptions? http = null;
+            ListenOptions? grpc = null;
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+                kestrel.AddServerHeader = false;
+                kestrel.Listen(address, options.HttpPort, l => (http = l).Protocols = HttpProtocols.Http1);
+                kestrel.Listen(address, options.GrpcPort, l => (grpc = l).Protocols = HttpProtocols.Http2); // h2c, prior knowledge
+            });
+            builder.Logging.ClearProviders();
+            if (loggerFactory is not null)
+            {
+                builder.Services.AddSingleton(loggerFactory);
+            }
+
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(components);
+            builder.Services.AddSingleton<StateService>();
+            builder.Services.AddSingleton<Publisher>();
+            builder.Services.AddSingleton<AppChannel.AppChannel>();
+            builder.Services.AddSingleton(sp => new SidecarMetadata(options, components, () => sp.GetRequiredService<AppChannel.AppChannel>().Subscriptions));
+            builder.Services.AddSingleton<DaprGrpcService>();
+            builder.Services.AddGrpc(grpcOptions =>
+            {
+                grpcOptions.MaxReceiveMessageSize = options.MaxRequestBodyBytes;
+                grpcOptions.EnableDetailedErrors = true;
+            });
+            host = builder.Build();
+            host.Use((context, next) => DaprHttp.HandleAsync(context, next, options.ApiToken));
+            host.MapStateApi();
+            host.MapPublishApi();
+            host.MapMetadataApi();
+            host.MapGrpcService<DaprGrpcService>();
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+
+            var httpAddress = new Uri($"http://{options.ListenAddress}:{http!.IPEndPoint!.Port}/");
+            var grpcAddress = new Uri($"http://{options.ListenAddress}:{grpc!.IPEndPoint!.Port}/");
+            AppChannel.AppChannel channel = host.Services.GetRequiredService<AppChannel.AppChannel>();
+            await channel.StartAsync(cancellationToken).ConfigureAwait(false);
+            return new EmbeddedSidecar(host, components, channel, httpAddress, grpcAddress);
+        }
+        catch
+        {
+            if (host is not null)
+            {
+                await host.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await components.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Stops delivering, then the APIs, then closes the components (a kept event stays kept).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _channel.DisposeAsync().ConfigureAwait(false);
+        await _host.StopAsync().ConfigureAwait(false);
+        await _host.DisposeAsync().ConfigureAwait(false);
+        await _components.DisposeAsync().ConfigureAwait(false);
+    }
+}

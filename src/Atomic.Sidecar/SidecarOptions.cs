@@ -1,0 +1,53 @@
+namespace Atomic.Sidecar;
+
+/// <summary>
+/// How one embedded sidecar runs: daprd's flags for one machine (<c>--app-id</c>, <c>--app-port</c>,
+/// <c>--dapr-http-port</c>, <c>--dapr-grpc-port</c>, <c>--resources-path</c>) and its two tokens.
+/// </summary>
+public sealed record SidecarOptions
+{
+    /// <summary>daprd's default HTTP API port.</summary>
+    public const int DefaultHttpPort = 3500;
+
+    /// <summary>daprd's default gRPC API port.</summary>
+    public const int DefaultGrpcPort = 50001;
+
+    /// <summary>The app this sidecar serves (<c>--app-id</c>).</summary>
+    public string AppId { get; init; } = "app";
+
+    /// <summary>Where the app listens (<c>--app-port</c> on <c>--app-channel-address</c>); null for an app with no callbacks.</summary>
+    public Uri? AppAddress { get; init; }
+
+    /// <summary>The loopback address both APIs listen on.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>The HTTP API's port; 0 picks a free one (see <see cref="EmbeddedSidecar.HttpAddress"/>).</summary>
+    public int HttpPort { get; init; } = DefaultHttpPort;
+
+    /// <summary>The gRPC API's port (cleartext HTTP/2); 0 picks a free one (see <see cref="EmbeddedSidecar.GrpcAddress"/>).</summary>
+    public int GrpcPort { get; init; } = DefaultGrpcPort;
+
+    /// <summary>The Dapr resources (component YAML) folder (<c>--resources-path</c>).</summary>
+    public string ResourcesPath { get; init; } = "components";
+
+    /// <summary>Where relative paths in the components (SQLite files) resolve; the resources folder's parent when null.</summary>
+    public string? BaseDirectory { get; init; }
+
+    /// <summary>When set, every API call must carry it as <c>dapr-api-token</c> (daprd's <c>DAPR_API_TOKEN</c>).</summary>
+    public string? ApiToken { get; init; }
+
+    /// <summary>When set, sent as <c>dapr-api-token</c> on every call to the app (daprd's <c>APP_API_TOKEN</c>).</summary>
+    public string? AppApiToken { get; init; }
+
+    /// <summary>The largest request body the APIs read (daprd's <c>--max-body-size</c>, 4 MiB by default).</summary>
+    public int MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>The clock TTLs and redeliveries are measured by.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The resources folder as an absolute path.</summary>
+    internal string ResourcesDirectory => Path.GetFullPath(ResourcesPath);
+
+    /// <summary>The base directory as an absolute path.</summary>
+    internal string BaseDirectoryPath => BaseDirectory is { Length: > 0 } b ? Path.GetFullPath(b) : Path.GetDirectoryName(ResourcesDirectory) ?? ResourcesDirectory;
+}

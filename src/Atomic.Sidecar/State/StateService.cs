@@ -1,0 +1,107 @@
+using Atomic.Runtime.State;
+
+namespace Atomic.Sidecar.State;
+
+/// <summary>
+/// The state API's operations, shared by the HTTP and gRPC APIs: keys are prefixed as daprd prefixes them, and a
+/// store's refusals become daprd's errors (an ETag conflict is 409 over HTTP and ABORTED over gRPC).
+/// </summary>
+public sealed class StateService(SidecarComponents components)
+{
+    public async Task<StateItem?> GetAsync(string store, string key, CancellationToken cancellationToken)
+    {
+        IStateStore target = components.StateStore(store);
+        return await target.GetAsync(components.StoredKey(store, key), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<(string Key, StateItem? Item)>> GetBulkAsync(string store, IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        IStateStore target = components.StateStore(store);
+        var stored = new string[keys.Count];
+        for (int i = 0; i < stored.Length; i++)
+        {
+            stored[i] = components.StoredKey(store, keys[i]);
+        }
+
+        IReadOnlyList<(string Key, StateItem? Item)> found = await target.GetBulkAsync(stored, cancellationToken).ConfigureAwait(false);
+        var result = new (string, StateItem?)[found.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = (keys[i], found[i].Item);
+        }
+
+        return result;
+    }
+
+    /// <summary>Saves each item on its own, in order, as daprd's bulk save does; the first refusal stops it.</summary>
+    public async Task SaveAsync(string store, IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken)
+    {
+        IStateStore target = components.StateStore(store);
+        StateWrite[] stored = new StateWrite[writes.Count];
+        for (int i = 0; i < stored.Length; i++)
+        {
+            stored[i] = writes[i] with { Key = components.StoredKey(store, writes[i].Key) };
+        }
+
+        foreach (StateWrite write in stored)
+        {
+            try
+            {
+                await target.SaveAsync(write, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StateConcurrencyException e)
+            {
+                throw Conflict(ErrorCodes.StateSave, $"failed saving state in state store {store}: possible etag mismatch. error from state store: {e.Message}");
+            }
+        }
+    }
+
+    public async Task DeleteAsync(string store, string key, string? etag, StateConcurrency concurrency, CancellationToken cancellationToken)
+    {
+        IStateStore target = components.StateStore(store);
+        string stored = components.StoredKey(store, key);
+        try
+        {
+            if (concurrency == StateConcurrency.FirstWrite && etag is null)
+            {
+                // Only a transaction's delete carries first-write; a delete of one key is a transaction of one.
+                await target.ExecuteTransactionAsync([new StateOperation.Delete(stored, null, concurrency)], cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await target.DeleteAsync(stored, etag, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (StateConcurrencyException e)
+        {
+            throw Conflict(ErrorCodes.StateDelete, $"failed deleting state with key {key}: possible etag mismatch. error from state store: {e.Message}");
+        }
+    }
+
+    /// <summary>All the operations or none (a store with an outbox publishes them once committed).</summary>
+    public async Task TransactAsync(string store, IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
+    {
+        IStateStore target = components.StateStore(store);
+        var stored = new StateOperation[operations.Count];
+        for (int i = 0; i < stored.Length; i++)
+        {
+            stored[i] = operations[i] switch
+            {
+                StateOperation.Upsert upsert => new StateOperation.Upsert(upsert.Write with { Key = components.StoredKey(store, upsert.Write.Key) }),
+                StateOperation.Delete delete => delete with { Key = components.StoredKey(store, delete.Key) },
+                _ => throw DaprError.Malformed("unknown operation"),
+            };
+        }
+
+        try
+        {
+            await target.ExecuteTransactionAsync(stored, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StateConcurrencyException e)
+        {
+            throw Conflict(ErrorCodes.StateTransaction, $"error while executing state transaction: possible etag mismatch. error from state store: {e.Message}");
+        }
+    }
+
+    private static DaprError Conflict(string code, string message) => new(409, global::Grpc.Core.StatusCode.Aborted, code, message);
+}

@@ -19,6 +19,9 @@ namespace Atomic.Sidecar;
 /// </summary>
 public sealed class EmbeddedSidecar : IAsyncDisposable
 {
+    /// <summary>The building blocks beyond state and pub/sub, in start order.</summary>
+    private static readonly ISidecarFeature[] Features = [new Invoke.InvokeFeature(), new Actors.ActorsFeature(), new Workflow.WorkflowFeature()];
+
     private readonly WebApplication _host;
     private readonly SidecarComponents _components;
     private readonly AppChannel.AppChannel _channel;
@@ -84,18 +87,33 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
                 grpcOptions.MaxReceiveMessageSize = options.MaxRequestBodyBytes;
                 grpcOptions.EnableDetailedErrors = true;
             });
+            foreach (ISidecarFeature feature in Features)
+            {
+                feature.AddServices(builder.Services, options);
+            }
+
             host = builder.Build();
             host.Use((context, next) => DaprHttp.HandleAsync(context, next, options.ApiToken));
             host.MapStateApi();
             host.MapPublishApi();
             host.MapMetadataApi();
             host.MapGrpcService<DaprGrpcService>();
+            foreach (ISidecarFeature feature in Features)
+            {
+                feature.Map(host);
+            }
+
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
 
             var httpAddress = new Uri($"http://{options.ListenAddress}:{http!.IPEndPoint!.Port}/");
             var grpcAddress = new Uri($"http://{options.ListenAddress}:{grpc!.IPEndPoint!.Port}/");
             AppChannel.AppChannel channel = host.Services.GetRequiredService<AppChannel.AppChannel>();
             await channel.StartAsync(cancellationToken).ConfigureAwait(false);
+            foreach (ISidecarFeature feature in Features)
+            {
+                await feature.StartAsync(host.Services, cancellationToken).ConfigureAwait(false);
+            }
+
             return new EmbeddedSidecar(host, components, channel, httpAddress, grpcAddress);
         }
         catch
@@ -113,6 +131,11 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
     /// <summary>Stops delivering, then the APIs, then closes the components (a kept event stays kept).</summary>
     public async ValueTask DisposeAsync()
     {
+        for (int i = Features.Length - 1; i >= 0; i--)
+        {
+            await Features[i].StopAsync(_host.Services).ConfigureAwait(false);
+        }
+
         await _channel.DisposeAsync().ConfigureAwait(false);
         await _host.StopAsync().ConfigureAwait(false);
         await _host.DisposeAsync().ConfigureAwait(false);

@@ -35,6 +35,9 @@ public sealed class SidecarComponents : IAsyncDisposable
     /// <summary>The state stores by name (outbox stores publish their transactions).</summary>
     public IReadOnlyDictionary<string, IStateStore> StateStores => _components.StateStores;
 
+    /// <summary>The store marked <c>actorStateStore: "true"</c> (actor state, reminders, workflow history), or null.</summary>
+    public Runtime.State.IStateStore? ActorStateStore => _components.ActorStateStore;
+
     /// <summary>The pub/subs by name.</summary>
     public IReadOnlyDictionary<string, IPubSub> PubSubs => _components.PubSubs;
 

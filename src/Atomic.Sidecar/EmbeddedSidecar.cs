@@ -26,8 +26,11 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
     private readonly SidecarComponents _components;
     private readonly AppChannel.AppChannel _channel;
 
-    private EmbeddedSidecar(WebApplication host, SidecarComponents components, AppChannel.AppChannel channel, Uri http, Uri grpc)
+    private readonly SidecarOptions _options;
+
+    private EmbeddedSidecar(WebApplication host, SidecarComponents components, AppChannel.AppChannel channel, Uri http, Uri grpc, SidecarOptions options)
     {
+        _options = options;
         _host = host;
         _components = components;
         _channel = channel;
@@ -114,7 +117,12 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
                 await feature.StartAsync(host.Services, cancellationToken).ConfigureAwait(false);
             }
 
-            return new EmbeddedSidecar(host, components, channel, httpAddress, grpcAddress);
+            if (options.Network is { } network && options.AppAddress is Uri app)
+            {
+                network.Register(options.AppId, app, options.AppApiToken);
+            }
+
+            return new EmbeddedSidecar(host, components, channel, httpAddress, grpcAddress, options);
         }
         catch
         {
@@ -131,6 +139,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
     /// <summary>Stops delivering, then the APIs, then closes the components (a kept event stays kept).</summary>
     public async ValueTask DisposeAsync()
     {
+        _options.Network?.Unregister(_options.AppId);
         for (int i = Features.Length - 1; i >= 0; i--)
         {
             await Features[i].StopAsync(_host.Services).ConfigureAwait(false);

@@ -42,6 +42,9 @@ public sealed record SidecarOptions
     /// <summary>The largest request body the APIs read (daprd's <c>--max-body-size</c>, 4 MiB by default).</summary>
     public int MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>The other sidecars of this machine, reached by app id for service invocation (null: only this app).</summary>
+    public SidecarNetwork? Network { get; init; }
+
     /// <summary>The clock TTLs and redeliveries are measured by.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

@@ -17,7 +17,7 @@ namespace Atomic.Sidecar.Grpc;
 /// handler only where it is a virtual method of the type the binding attribute names.
 /// </summary>
 [BindServiceMethod(typeof(DaprGrpcService), nameof(BindService))]
-public class DaprGrpcService(SidecarOptions options, StateService state, Publisher publisher, SidecarMetadata metadata)
+public class DaprGrpcService(SidecarOptions options, StateService state, Publisher publisher, SidecarMetadata metadata, Invoke.Invoker invoker)
 {
     public const string ServiceName = "dapr.proto.runtime.v1.Dapr";
 
@@ -35,6 +35,7 @@ public class DaprGrpcService(SidecarOptions options, StateService state, Publish
         binder.AddMethod(Unary(nameof(PublishEvent), PublishEventRequest.Parser, Empty.Parser), (UnaryServerMethod<PublishEventRequest, Empty>?)null);
         binder.AddMethod(Unary(nameof(BulkPublishEvent), BulkPublishRequest.Parser, BulkPublishResponse.Parser), (UnaryServerMethod<BulkPublishRequest, BulkPublishResponse>?)null);
         binder.AddMethod(Unary(nameof(BulkPublishEventAlpha1), BulkPublishRequest.Parser, BulkPublishResponse.Parser), (UnaryServerMethod<BulkPublishRequest, BulkPublishResponse>?)null);
+        binder.AddMethod(Unary(nameof(InvokeService), InvokeServiceRequest.Parser, InvokeResponse.Parser), (UnaryServerMethod<InvokeServiceRequest, InvokeResponse>?)null);
         binder.AddMethod(Unary(nameof(GetMetadata), GetMetadataRequest.Parser, GetMetadataResponse.Parser), (UnaryServerMethod<GetMetadataRequest, GetMetadataResponse>?)null);
         binder.AddMethod(Unary(nameof(SetMetadata), SetMetadataRequest.Parser, Empty.Parser), (UnaryServerMethod<SetMetadataRequest, Empty>?)null);
     }
@@ -165,6 +166,48 @@ public class DaprGrpcService(SidecarOptions options, StateService state, Publish
 
         return response;
     }
+
+    /// <summary>
+    /// Invokes a method of an HTTP app: the data's bytes are the body, the HTTP extension gives verb and query (POST
+    /// when none); a non-2xx answer is an error whose status follows the HTTP status, as daprd maps it.
+    /// </summary>
+    public virtual Task<InvokeResponse> InvokeService(InvokeServiceRequest request, ServerCallContext context) => Call(context, async () =>
+    {
+        InvokeRequest message = request.Message ?? throw DaprError.Malformed("InvokeServiceRequest.message is required");
+        HttpMethod verb = message.HttpExtension?.Verb switch
+        {
+            null or HTTPExtension.Types.Verb.None or HTTPExtension.Types.Verb.Post => HttpMethod.Post,
+            HTTPExtension.Types.Verb.Get => HttpMethod.Get,
+            HTTPExtension.Types.Verb.Put => HttpMethod.Put,
+            HTTPExtension.Types.Verb.Delete => HttpMethod.Delete,
+            HTTPExtension.Types.Verb.Patch => HttpMethod.Patch,
+            HTTPExtension.Types.Verb.Head => HttpMethod.Head,
+            HTTPExtension.Types.Verb.Options => HttpMethod.Options,
+            HTTPExtension.Types.Verb.Trace => HttpMethod.Trace,
+            _ => throw DaprError.Malformed($"verb {message.HttpExtension.Verb} is not supported"),
+        };
+        (System.Net.HttpStatusCode status, byte[] body, string? contentType) = await invoker.InvokeAsync(
+            request.Id, message.Method, verb, message.HttpExtension?.Querystring, message.Data?.Value.Memory ?? ReadOnlyMemory<byte>.Empty, message.ContentType,
+            context.CancellationToken).ConfigureAwait(false);
+        if ((int)status is < 200 or > 299)
+        {
+            throw new RpcException(new Status(GrpcStatusFor(status), $"fail to invoke, id: {request.Id}, err: the app answered {(int)status}: {System.Text.Encoding.UTF8.GetString(body)}"));
+        }
+
+        return new InvokeResponse { Data = new Any { Value = ByteString.CopyFrom(body) }, ContentType = contentType ?? string.Empty };
+    });
+
+    /// <summary>The gRPC status for an app's HTTP status (the mapping of gRPC's HTTP guide, as daprd uses it).</summary>
+    private static StatusCode GrpcStatusFor(System.Net.HttpStatusCode status) => (int)status switch
+    {
+        400 => StatusCode.InvalidArgument,
+        401 => StatusCode.Unauthenticated,
+        403 => StatusCode.PermissionDenied,
+        404 => StatusCode.NotFound,
+        409 => StatusCode.Aborted,
+        429 or 502 or 503 or 504 => StatusCode.Unavailable,
+        _ => StatusCode.Unknown,
+    };
 
     public virtual Task<GetMetadataResponse> GetMetadata(GetMetadataRequest request, ServerCallContext context) => Call(context, () =>
     {

@@ -22,6 +22,7 @@ public static class AtomicCli
         };
         root.Add(beef);
         root.Add(DemoCommand.Create(console, httpHandler));
+        root.Add(SidecarCommand.Create(console));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -23,16 +23,16 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
     private static readonly ISidecarFeature[] Features = [new Invoke.InvokeFeature(), new Actors.ActorsFeature(), new Workflow.WorkflowFeature()];
 
     private readonly WebApplication _host;
-    private readonly SidecarComponents _components;
+    private readonly SidecarComponents? _ownedComponents;
     private readonly AppChannel.AppChannel _channel;
 
     private readonly SidecarOptions _options;
 
-    private EmbeddedSidecar(WebApplication host, SidecarComponents components, AppChannel.AppChannel channel, Uri http, Uri grpc, SidecarOptions options)
+    private EmbeddedSidecar(WebApplication host, SidecarComponents? ownedComponents, AppChannel.AppChannel channel, Uri http, Uri grpc, SidecarOptions options)
     {
         _options = options;
         _host = host;
-        _components = components;
+        _ownedComponents = ownedComponents;
         _channel = channel;
         HttpAddress = http;
         GrpcAddress = grpc;
@@ -48,16 +48,24 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
     public IReadOnlyList<SubscriptionInfo> Subscriptions => _channel.Subscriptions;
 
     /// <summary>The components the sidecar serves.</summary>
-    public SidecarComponents Components => _components;
+    public SidecarComponents Components { get; private init; } = null!;
 
     /// <summary>
     /// Builds the components, starts both APIs and then the app channel (the app's subscriptions, read from
     /// <c>GET /dapr/subscribe</c> and the resources folder). Fails, naming the file and field, on a component it cannot use.
     /// </summary>
-    public static async Task<EmbeddedSidecar> StartAsync(SidecarOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    public static Task<EmbeddedSidecar> StartAsync(SidecarOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default) =>
+        StartAsync(options, sharedComponents: null, loggerFactory, cancellationToken);
+
+    /// <summary>
+    /// Starts a sidecar over <paramref name="sharedComponents"/> when given (several sidecars of one process share one
+    /// pub/sub and one actor state store, and the caller disposes them), else over its own resources folder.
+    /// </summary>
+    public static async Task<EmbeddedSidecar> StartAsync(SidecarOptions options, SidecarComponents? sharedComponents, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        SidecarComponents components = await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
+        bool owned = sharedComponents is null;
+        SidecarComponents components = sharedComponents ?? await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
         WebApplication? host = null;
         try
         {
@@ -110,6 +118,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
 
             var httpAddress = new Uri($"http://{options.ListenAddress}:{http!.IPEndPoint!.Port}/");
             var grpcAddress = new Uri($"http://{options.ListenAddress}:{grpc!.IPEndPoint!.Port}/");
+            await WaitForAppAsync(options, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSidecar>(), cancellationToken).ConfigureAwait(false);
             AppChannel.AppChannel channel = host.Services.GetRequiredService<AppChannel.AppChannel>();
             await channel.StartAsync(cancellationToken).ConfigureAwait(false);
             foreach (ISidecarFeature feature in Features)
@@ -122,7 +131,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
                 network.Register(options.AppId, app, options.AppApiToken);
             }
 
-            return new EmbeddedSidecar(host, components, channel, httpAddress, grpcAddress, options);
+            return new EmbeddedSidecar(host, owned ? components : null, channel, httpAddress, grpcAddress, options) { Components = components };
         }
         catch
         {
@@ -131,8 +140,44 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
                 await host.DisposeAsync().ConfigureAwait(false);
             }
 
-            await components.DisposeAsync().ConfigureAwait(false);
+            if (owned)
+            {
+                await components.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
+        }
+    }
+
+    /// <summary>Waits for the app's port to accept a connection (an app started beside the sidecar may still be starting).</summary>
+    private static async Task WaitForAppAsync(SidecarOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (options.AppAddress is not Uri app)
+        {
+            return;
+        }
+
+        long started = options.Time.GetTimestamp();
+        while (true)
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            try
+            {
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                attempt.CancelAfter(TimeSpan.FromSeconds(1));
+                await client.ConnectAsync(app.Host, app.Port, attempt.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                if (options.Time.GetElapsedTime(started) > options.AppReadyTimeout)
+                {
+                    logger.LogWarning("the app at {App} did not open its port within {Timeout}: going on without its subscriptions and actors", app, options.AppReadyTimeout);
+                    return;
+                }
+
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -148,6 +193,9 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
         await _channel.DisposeAsync().ConfigureAwait(false);
         await _host.StopAsync().ConfigureAwait(false);
         await _host.DisposeAsync().ConfigureAwait(false);
-        await _components.DisposeAsync().ConfigureAwait(false);
+        if (_ownedComponents is not null)
+        {
+            await _ownedComponents.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

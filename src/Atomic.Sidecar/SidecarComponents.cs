@@ -12,10 +12,13 @@ public sealed class SidecarComponents : IAsyncDisposable
 {
     private const string KeySeparator = "||";
 
+    /// <summary>Stands for "the app's id" among the prefixes (no fixed prefix can hold the separator).</summary>
+    private const string AppIdPrefix = "||appid";
+
     private readonly EmbeddedComponents _components;
     private readonly Dictionary<string, string?> _keyPrefixes;
 
-    private SidecarComponents(EmbeddedComponents components, IReadOnlyList<ComponentDefinition> definitions, string appId)
+    private SidecarComponents(EmbeddedComponents components, IReadOnlyList<ComponentDefinition> definitions)
     {
         _components = components;
         Definitions = definitions;
@@ -24,7 +27,7 @@ public sealed class SidecarComponents : IAsyncDisposable
         {
             if (definition.Type.StartsWith("state.", StringComparison.Ordinal))
             {
-                _keyPrefixes[definition.Name] = KeyPrefix(definition, appId);
+                _keyPrefixes[definition.Name] = KeyPrefix(definition);
             }
         }
     }
@@ -47,7 +50,7 @@ public sealed class SidecarComponents : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         IReadOnlyList<ComponentDefinition> definitions = ComponentLoader.LoadDirectory(options.ResourcesDirectory);
         EmbeddedComponents components = await EmbeddedComponents.BuildAsync(definitions, options.BaseDirectoryPath, options.Time, cancellationToken).ConfigureAwait(false);
-        return new SidecarComponents(components, definitions, options.AppId);
+        return new SidecarComponents(components, definitions);
     }
 
     /// <summary>The store named <paramref name="name"/>, or daprd's ERR_STATE_STORE_NOT_FOUND (ERR_STATE_STORES_NOT_CONFIGURED with none).</summary>
@@ -65,8 +68,11 @@ public sealed class SidecarComponents : IAsyncDisposable
     public IPubSub PubSub(string name) =>
         _components.PubSubs.TryGetValue(name, out IPubSub? pubsub) ? pubsub : throw DaprError.PubSubNotFound(name);
 
-    /// <summary>The key <paramref name="key"/> of store <paramref name="store"/> is kept under (daprd's key scheme: <c>{prefix}||{key}</c>).</summary>
-    public string StoredKey(string store, string key)
+    /// <summary>
+    /// The key <paramref name="key"/> of store <paramref name="store"/> is kept under for app <paramref name="appId"/>
+    /// (daprd's key scheme: <c>{prefix}||{key}</c>).
+    /// </summary>
+    public string StoredKey(string store, string key, string appId)
     {
         if (key.Length == 0)
         {
@@ -78,19 +84,23 @@ public sealed class SidecarComponents : IAsyncDisposable
             throw DaprError.Malformed($"input key/keyPrefix '{key}' can't contain '{KeySeparator}'");
         }
 
-        return _keyPrefixes.TryGetValue(store, out string? prefix) && prefix is not null ? prefix + KeySeparator + key : key;
+        return _keyPrefixes.TryGetValue(store, out string? prefix) && prefix is not null
+            ? (prefix == AppIdPrefix ? appId : prefix) + KeySeparator + key
+            : key;
     }
 
-    /// <summary>daprd's <c>keyPrefix</c> metadata: <c>appid</c> (default), <c>name</c>, <c>none</c>, or a fixed prefix.</summary>
-    private static string? KeyPrefix(ComponentDefinition definition, string appId) => (definition.Get("keyPrefix") ?? "appid") switch
+    /// <summary>
+    /// daprd's <c>keyPrefix</c> metadata: <c>appid</c> (default: the calling app's id, <see cref="AppIdPrefix"/> here),
+    /// <c>name</c>, <c>none</c>, or a fixed prefix.
+    /// </summary>
+    private static string? KeyPrefix(ComponentDefinition definition) => (definition.Get("keyPrefix") ?? "appid") switch
     {
-        "appid" => appId,
+        "appid" => AppIdPrefix,
         "name" => definition.Name,
         "none" => null,
         string fixedPrefix when fixedPrefix.Contains(KeySeparator, StringComparison.Ordinal) =>
             throw new ComponentException(definition.File, "spec.metadata.keyPrefix", $"'{fixedPrefix}' must not contain '{KeySeparator}'"),
         string fixedPrefix => fixedPrefix,
-        null => appId,
     };
 
     public ValueTask DisposeAsync() => _components.DisposeAsync();

@@ -42,6 +42,12 @@ public sealed record SidecarOptions
     /// <summary>The largest request body the APIs read (daprd's <c>--max-body-size</c>, 4 MiB by default).</summary>
     public int MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// How long the sidecar waits, once its APIs listen, for the app's port to accept connections before it reads the
+    /// app's subscriptions and actor types (daprd waits for the app port too); past it, it goes on without them.
+    /// </summary>
+    public TimeSpan AppReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The other sidecars of this machine, reached by app id for service invocation (null: only this app).</summary>
     public SidecarNetwork? Network { get; init; }
 

@@ -6,12 +6,12 @@ namespace Atomic.Sidecar.State;
 /// The state API's operations, shared by the HTTP and gRPC APIs: keys are prefixed as daprd prefixes them, and a
 /// store's refusals become daprd's errors (an ETag conflict is 409 over HTTP and ABORTED over gRPC).
 /// </summary>
-public sealed class StateService(SidecarComponents components)
+public sealed class StateService(SidecarComponents components, SidecarOptions options)
 {
     public async Task<StateItem?> GetAsync(string store, string key, CancellationToken cancellationToken)
     {
         IStateStore target = components.StateStore(store);
-        return await target.GetAsync(components.StoredKey(store, key), cancellationToken).ConfigureAwait(false);
+        return await target.GetAsync(components.StoredKey(store, key, options.AppId), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<(string Key, StateItem? Item)>> GetBulkAsync(string store, IReadOnlyList<string> keys, CancellationToken cancellationToken)
@@ -20,7 +20,7 @@ public sealed class StateService(SidecarComponents components)
         var stored = new string[keys.Count];
         for (int i = 0; i < stored.Length; i++)
         {
-            stored[i] = components.StoredKey(store, keys[i]);
+            stored[i] = components.StoredKey(store, keys[i], options.AppId);
         }
 
         IReadOnlyList<(string Key, StateItem? Item)> found = await target.GetBulkAsync(stored, cancellationToken).ConfigureAwait(false);
@@ -40,7 +40,7 @@ public sealed class StateService(SidecarComponents components)
         StateWrite[] stored = new StateWrite[writes.Count];
         for (int i = 0; i < stored.Length; i++)
         {
-            stored[i] = writes[i] with { Key = components.StoredKey(store, writes[i].Key) };
+            stored[i] = writes[i] with { Key = components.StoredKey(store, writes[i].Key, options.AppId) };
         }
 
         foreach (StateWrite write in stored)
@@ -59,7 +59,7 @@ public sealed class StateService(SidecarComponents components)
     public async Task DeleteAsync(string store, string key, string? etag, StateConcurrency concurrency, CancellationToken cancellationToken)
     {
         IStateStore target = components.StateStore(store);
-        string stored = components.StoredKey(store, key);
+        string stored = components.StoredKey(store, key, options.AppId);
         try
         {
             if (concurrency == StateConcurrency.FirstWrite && etag is null)
@@ -87,8 +87,8 @@ public sealed class StateService(SidecarComponents components)
         {
             stored[i] = operations[i] switch
             {
-                StateOperation.Upsert upsert => new StateOperation.Upsert(upsert.Write with { Key = components.StoredKey(store, upsert.Write.Key) }),
-                StateOperation.Delete delete => delete with { Key = components.StoredKey(store, delete.Key) },
+                StateOperation.Upsert upsert => new StateOperation.Upsert(upsert.Write with { Key = components.StoredKey(store, upsert.Write.Key, options.AppId) }),
+                StateOperation.Delete delete => delete with { Key = components.StoredKey(store, delete.Key, options.AppId) },
                 _ => throw DaprError.Malformed("unknown operation"),
             };
         }

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar;
+using Atomic.Sidecar.Hosting;
+
+namespace Atomic.Cli.Commands;
+
+/// <summary>
+/// <c>atomic sidecar</c>: the embedded sidecar for any Dapr app, in any language, with no daprd and no Docker, run alone
+/// or around the app's command (like <c>dapr run</c>); <c>atomic sidecar run -f dapr.yaml</c> runs a multi-app template.
+/// </summary>
+public static class SidecarCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var appId = new Option<string>("--app-id") { Description = "The app's id (required).", Required = true };
+        var appPort = new Option<int?>("--app-port") { Description = "The port the app listens on (for subscriptions, actors and invocation)." };
+        var resources = new Option<string>("--resources-path") { Description = "The folder of Dapr component YAML (default ./components).", DefaultValueFactory = _ => "components" };
+        var httpPort = new Option<int>("--dapr-http-port") { Description = $"The HTTP API's port (default {SidecarOptions.DefaultHttpPort}).", DefaultValueFactory = _ => SidecarOptions.DefaultHttpPort };
+        var grpcPort = new Option<int>("--dapr-grpc-port") { Description = $"The gRPC API's port (default {SidecarOptions.DefaultGrpcPort}).", DefaultValueFactory = _ => SidecarOptions.DefaultGrpcPort };
+        var command = new Argument<string[]>("command") { Description = "The app's command and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore };
+        foreach (Option<int> port in new[] { httpPort, grpcPort })
+        {
+            port.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<int>() is < 1 or > 65535)
+                {
+                    result.AddError($"{result.Option.Name} must be a port from 1 to 65535");
+                }
+            });
+        }
+
+        appPort.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1 or > 65535)
+            {
+                result.AddError("--app-port must be a port from 1 to 65535");
+            }
+        });
+
+        var sidecar = new Command("sidecar", "Run the embedded Dapr sidecar (daprd's HTTP and gRPC APIs over ./components) for one app, and the app's command if one is given after --.")
+        {
+            appId, appPort, resources, httpPort, grpcPort, command,
+        };
+        sidecar.SetAction(async (parse, _) =>
+        {
+            string[] run = parse.GetValue(command) ?? [];
+            string resourcesPath = Path.GetFullPath(parse.GetValue(resources)!);
+            var app = new RunApp(
+                parse.GetValue(appId)!,
+                Directory.GetCurrentDirectory(),
+                parse.GetValue(appPort),
+                parse.GetValue(httpPort),
+                parse.GetValue(grpcPort),
+                run,
+                new Dictionary<string, string>(),
+                resourcesPath);
+            return await RunAsync([app], console);
+        });
+
+        var file = new Option<string>("--file", "-f") { Description = "A Dapr multi-app run template (dapr.yaml).", Required = true };
+        var runTemplate = new Command("run", "Run every app of a Dapr multi-app run template, each next to its own embedded sidecar, in this one process.") { file };
+        runTemplate.SetAction(async (parse, _) =>
+        {
+            IReadOnlyList<RunApp> apps;
+            try
+            {
+                apps = RunTemplate.Load(parse.GetValue(file)!);
+            }
+            catch (ComponentException e)
+            {
+                throw new CliUsageException(e.Message, e);
+            }
+
+            return await RunAsync(apps, console);
+        });
+        sidecar.Add(runTemplate);
+        return sidecar;
+    }
+
+    /// <summary>Runs the apps and their sidecars until every app exits or SIGINT/SIGTERM; the exit code is the apps'.</summary>
+    private static async Task<int> RunAsync(IReadOnlyList<RunApp> apps, CliConsole console)
+    {
+        using var stopping = new CancellationTokenSource();
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true; // stop the apps and sidecars in order rather than dying at once
+            stopping.Cancel();
+        }
+
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        var defaults = new SidecarOptions
+        {
+            ApiToken = Environment.GetEnvironmentVariable("DAPR_API_TOKEN") is { Length: > 0 } token ? token : null,
+            AppApiToken = Environment.GetEnvironmentVariable("APP_API_TOKEN") is { Length: > 0 } appToken ? appToken : null,
+        };
+        SidecarRunner runner;
+        try
+        {
+            runner = await SidecarRunner.StartAsync(apps, console.Out, loggerFactory: null, defaults, stopping.Token);
+        }
+        catch (ComponentException e)
+        {
+            throw new CliUsageException(e.Message, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliUsageException(e.Message, e);
+        }
+
+        await using (runner)
+        {
+            await console.Out.FlushAsync();
+            return await runner.WaitAsync(stopping.Token);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Atomic.Sidecar.Hosting;
+
+/// <summary>
+/// Runs apps next to their sidecars in this one process, as <c>dapr run</c> does: each app's command starts with
+/// <c>DAPR_HTTP_PORT</c>, <c>DAPR_GRPC_PORT</c>, <c>APP_ID</c> and <c>APP_PORT</c> set, its sidecar starts on those ports,
+/// and the sidecars of one resources folder share its components (one pub/sub and one actor state store for all) and
+/// reach each other by app id. Output of each app is written with its app id in front.
+/// </summary>
+public sealed class SidecarRunner : IAsyncDisposable
+{
+    private readonly List<EmbeddedSidecar> _sidecars = [];
+    private readonly List<SidecarComponents> _components = [];
+    private readonly List<(string AppId, Process Process)> _processes = [];
+    private readonly TextWriter _log;
+
+    private SidecarRunner(TextWriter log) => _log = log;
+
+    /// <summary>The running sidecars, in the template's order.</summary>
+    public IReadOnlyList<EmbeddedSidecar> Sidecars => _sidecars;
+
+    /// <summary>The network the sidecars share.</summary>
+    public SidecarNetwork Network { get; } = new();
+
+    /// <summary>Starts every app and its sidecar; on a failure, what started is stopped and the error goes up.</summary>
+    public static async Task<SidecarRunner> StartAsync(IReadOnlyList<RunApp> apps, TextWriter log, ILoggerFactory? loggerFactory = null, SidecarOptions? defaults = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(apps);
+        var runner = new SidecarRunner(log);
+        try
+        {
+            // Every app first (each is told its sidecar's ports), then the sidecars together: each waits for its app's port.
+            var shared = new Dictionary<string, SidecarComponents>(StringComparer.Ordinal);
+            var starts = new List<(RunApp App, SidecarOptions Options, SidecarComponents Components)>();
+            foreach (RunApp app in apps)
+            {
+                SidecarOptions options = (defaults ?? new SidecarOptions()) with
+                {
+                    AppId = app.AppId,
+                    AppAddress = app.AppPort is int port ? new Uri($"http://127.0.0.1:{port}/") : null,
+                    HttpPort = app.DaprHttpPort ?? FreePort(),
+                    GrpcPort = app.DaprGrpcPort ?? FreePort(),
+                    ResourcesPath = app.ResourcesPath,
+                    BaseDirectory = defaults?.BaseDirectory ?? Path.GetDirectoryName(app.ResourcesPath),
+                    Network = runner.Network,
+                };
+                if (!shared.TryGetValue(app.ResourcesPath, out SidecarComponents? components))
+                {
+                    components = await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
+                    shared[app.ResourcesPath] = components;
+                    runner._components.Add(components);
+                }
+
+                starts.Add((app, options, components));
+            }
+
+            foreach ((RunApp app, SidecarOptions options, _) in starts)
+            {
+                if (app.Command.Count > 0)
+                {
+                    runner.StartApp(app, options);
+                }
+            }
+
+            Task<EmbeddedSidecar>[] sidecars = [.. starts.Select(s => EmbeddedSidecar.StartAsync(s.Options, s.Components, loggerFactory, cancellationToken))];
+            try
+            {
+                await Task.WhenAll(sidecars).ConfigureAwait(false);
+            }
+            finally
+            {
+                runner._sidecars.AddRange(sidecars.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+            }
+
+            foreach ((EmbeddedSidecar sidecar, RunApp app) in runner._sidecars.Zip(apps))
+            {
+                runner.Write($"== DAPR - {app.AppId} == ", $"sidecar on {sidecar.HttpAddress} (HTTP) and {sidecar.GrpcAddress} (gRPC), resources {app.ResourcesPath}");
+            }
+
+            return runner;
+        }
+        catch
+        {
+            await runner.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Completes when every app's command has exited (its exit code: the first non-zero one, else 0), or with 0 when
+    /// <paramref name="cancellationToken"/> is cancelled (Ctrl-C). With no command, only cancellation ends it.
+    /// </summary>
+    public async Task<int> WaitAsync(CancellationToken cancellationToken)
+    {
+        if (_processes.Count == 0)
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopping
+            }
+
+            return 0;
+        }
+
+        try
+        {
+            await Task.WhenAll(_processes.Select(p => p.Process.WaitForExitAsync(cancellationToken))).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return 0;
+        }
+
+        foreach ((string appId, Process process) in _processes)
+        {
+            Write($"== APP - {appId} == ", $"exited with {process.ExitCode}");
+        }
+
+        return _processes.Select(p => p.Process.ExitCode).FirstOrDefault(code => code != 0);
+    }
+
+    private void StartApp(RunApp app, SidecarOptions options)
+    {
+        var start = new ProcessStartInfo(app.Command[0])
+        {
+            WorkingDirectory = app.AppDirPath,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string argument in app.Command.Skip(1))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach ((string name, string value) in app.Env)
+        {
+            start.Environment[name] = value;
+        }
+
+        start.Environment["APP_ID"] = app.AppId;
+        start.Environment["DAPR_HTTP_PORT"] = options.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["DAPR_GRPC_PORT"] = options.GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (app.AppPort is int port)
+        {
+            start.Environment["APP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (options.ApiToken is not null)
+        {
+            start.Environment["DAPR_API_TOKEN"] = options.ApiToken;
+        }
+
+        if (options.AppApiToken is not null)
+        {
+            start.Environment["APP_API_TOKEN"] = options.AppApiToken;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException($"{app.AppId}: '{app.Command[0]}' did not start");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"{app.AppId}: cannot start '{app.Command[0]}' in {app.AppDirPath}: {e.Message}", e);
+        }
+
+        string prefix = $"== APP - {app.AppId} == ";
+        process.OutputDataReceived += (_, line) => Write(prefix, line.Data);
+        process.ErrorDataReceived += (_, line) => Write(prefix, line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes.Add((app.AppId, process));
+    }
+
+    private void Write(string prefix, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.WriteLine(prefix + line);
+            _log.Flush();
+        }
+    }
+
+    /// <summary>Stops the apps (SIGTERM, then a kill after 10 s), then the sidecars, then the shared components.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach ((_, Process process) in _processes)
+        {
+            await StopAsync(process).ConfigureAwait(false);
+        }
+
+        for (int i = _sidecars.Count - 1; i >= 0; i--)
+        {
+            await _sidecars[i].DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (SidecarComponents components in _components)
+        {
+            await components.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach ((_, Process process) in _processes)
+        {
+            process.Dispose();
+        }
+    }
+
+    private static async Task StopAsync(Process process)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            using Process? term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            if (term is not null)
+            {
+                await term.WaitForExitAsync().ConfigureAwait(false);
+            }
+        }
+
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A port free on loopback now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -74,6 +74,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
             ["Urls"] = url,
             ["Atomic:Components"] = components,
             ["Atomic:BaseDirectory"] = directory,
+            ["Atomic:Sidecar:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Atomic.Server.Hosting.StartupBanner"] = "Warning",
         });

@@ -158,6 +158,9 @@ public static class Extensions
         services.AddSingleton(sp => new EmbeddedRuntimeHost(components, settings, sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmbeddedRuntimeHost>>()));
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRuntimeHost>());
         services.AddSingleton<IActorClient>(sp => sp.GetRequiredService<EmbeddedRuntimeHost>().Client);
+        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection(SidecarSettings.Section).Get<SidecarSettings>() ?? new SidecarSettings());
+        services.AddSingleton<EmbeddedSidecarHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSidecarHost>());
         health.AddCheck<ActorRuntimeCheck>("runtime", tags: [HealthApi.Ready]);
         foreach (string name in components.StateStores.Keys)
         {

@@ -18,5 +18,14 @@ catch (Exception e) when (e is ServerConfigurationException or ComponentExceptio
 
 await using WebApplication app = builder.Build();
 app.MapAtomicServer();
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (ServerConfigurationException e)
+{
+    Console.Error.WriteLine($"atomic-server cannot start: {e.Message}");
+    return 2;
+}
+
 return 0;

@@ -16,11 +16,13 @@ public sealed class SidecarComponents : IAsyncDisposable
     private const string AppIdPrefix = "||appid";
 
     private readonly EmbeddedComponents _components;
+    private readonly bool _owned;
     private readonly Dictionary<string, string?> _keyPrefixes;
 
-    private SidecarComponents(EmbeddedComponents components, IReadOnlyList<ComponentDefinition> definitions)
+    private SidecarComponents(EmbeddedComponents components, IReadOnlyList<ComponentDefinition> definitions, bool owned)
     {
         _components = components;
+        _owned = owned;
         Definitions = definitions;
         _keyPrefixes = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (ComponentDefinition definition in definitions)
@@ -50,7 +52,18 @@ public sealed class SidecarComponents : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         IReadOnlyList<ComponentDefinition> definitions = ComponentLoader.LoadDirectory(options.ResourcesDirectory);
         EmbeddedComponents components = await EmbeddedComponents.BuildAsync(definitions, options.BaseDirectoryPath, options.Time, cancellationToken).ConfigureAwait(false);
-        return new SidecarComponents(components, definitions);
+        return new SidecarComponents(components, definitions, owned: true);
+    }
+
+    /// <summary>
+    /// Serves components a host built and owns (the all-in-one server's, shared by its in-process services and the
+    /// sidecar): disposing this leaves them open.
+    /// </summary>
+    public static SidecarComponents Over(EmbeddedComponents components, IReadOnlyList<ComponentDefinition> definitions)
+    {
+        ArgumentNullException.ThrowIfNull(components);
+        ArgumentNullException.ThrowIfNull(definitions);
+        return new SidecarComponents(components, definitions, owned: false);
     }
 
     /// <summary>The store named <paramref name="name"/>, or daprd's ERR_STATE_STORE_NOT_FOUND (ERR_STATE_STORES_NOT_CONFIGURED with none).</summary>
@@ -103,5 +116,5 @@ public sealed class SidecarComponents : IAsyncDisposable
         string fixedPrefix => fixedPrefix,
     };
 
-    public ValueTask DisposeAsync() => _components.DisposeAsync();
+    public ValueTask DisposeAsync() => _owned ? _components.DisposeAsync() : ValueTask.CompletedTask;
 }

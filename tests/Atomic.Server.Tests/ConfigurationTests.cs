@@ -25,6 +25,8 @@ public sealed class ConfigurationTests : IDisposable
         {
             ["Atomic:Components"] = Path.Combine(_directory, "components"),
             ["Atomic:BaseDirectory"] = _directory,
+            ["Atomic:Sidecar:HttpPort"] = "0",
+            ["Atomic:Sidecar:GrpcPort"] = "0",
         };
         foreach ((string key, string? value) in settings)
         {

@@ -135,6 +135,31 @@ public sealed partial class ProcessTests
         }
     }
 
+    [Fact]
+    public async Task The_all_in_one_server_serves_daprs_apis_over_its_own_components_on_the_ports_configured()
+    {
+        int httpPort = FreePort();
+        int grpcPort = FreePort();
+        using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };
+        using Process server = await StartAsync(http, "--Atomic:Sidecar:HttpPort", httpPort.ToString(), "--Atomic:Sidecar:GrpcPort", grpcPort.ToString());
+        try
+        {
+            using var sidecar = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+            (await sidecar.GetAsync("/v1.0/healthz")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+            JsonElement metadata = JsonDocument.Parse(await sidecar.GetStringAsync("/v1.0/metadata")).RootElement;
+            metadata.GetProperty("id").GetString().Should().Be("atomic-server");
+            metadata.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("name").GetString()).Should().Contain(["statestore", "txstore", "pubsub"]);
+
+            using var content = new StringContent("[{\"key\":\"probe\",\"value\":{\"ok\":true}}]", System.Text.Encoding.UTF8, "application/json");
+            (await sidecar.PostAsync("/v1.0/state/statestore", content)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+            (await sidecar.GetStringAsync("/v1.0/state/statestore/probe")).Should().Be("{\"ok\":true}");
+        }
+        finally
+        {
+            await StopAsync(server);
+        }
+    }
+
     /// <summary>Pays output <paramref name="vout"/> of <paramref name="parent"/> to <paramref name="key"/> in <paramref name="parts"/> outputs, less <paramref name="fee"/>.</summary>
     private static Transaction Pay(PrivateKey key, Transaction parent, uint vout, int parts, ulong fee)
     {

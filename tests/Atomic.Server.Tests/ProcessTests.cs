@@ -167,6 +167,8 @@ public sealed partial class ProcessTests : IDisposable
             "--Atomic:Components", Path.Combine(_directory, "components"),
             "--Atomic:BaseDirectory", _directory,
             "--Atomic:Broadcaster:PollInterval", "00:00:01",
+            "--Atomic:Sidecar:HttpPort", "0",
+            "--Atomic:Sidecar:GrpcPort", "0",
             "--Logging:LogLevel:Default", "Warning",
             .. extraArgs,
         ];

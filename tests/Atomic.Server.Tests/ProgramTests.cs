@@ -29,6 +29,8 @@ public sealed class ProgramTests : IDisposable
             web.UseEnvironment("Development");
             web.UseSetting("Atomic:Components", Path.Combine(_directory, "components"));
             web.UseSetting("Atomic:BaseDirectory", _directory);
+            web.UseSetting("Atomic:Sidecar:HttpPort", "0");
+            web.UseSetting("Atomic:Sidecar:GrpcPort", "0");
         });
         using HttpClient client = await Task.Run(factory.CreateClient).WaitAsync(TimeSpan.FromSeconds(60));
 

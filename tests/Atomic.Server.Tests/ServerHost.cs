@@ -88,6 +88,8 @@ internal sealed class ServerHost : IAsyncDisposable
             ["Atomic:BaseDirectory"] = directory,
             ["Atomic:Broadcaster:PollInterval"] = "00:00:01",
             ["Atomic:Broadcaster:RetryDelay"] = "00:00:00.050",
+            ["Atomic:Sidecar:HttpPort"] = "0", // parallel test servers: free ports, never 3500/50001
+            ["Atomic:Sidecar:GrpcPort"] = "0",
         };
         foreach ((string key, string? value) in settings ?? new Dictionary<string, string?>())
         {

@@ -23,8 +23,16 @@ internal sealed class StartupBanner(
     ServerTelemetry telemetry,
     IHostEnvironment environment,
     IConfiguration configuration,
+    IServiceProvider services,
     ILogger<StartupBanner> logger)
 {
+    /// <summary>The embedded sidecar's two APIs, or why there is none.</summary>
+    public string SidecarText => settings.IsDapr
+        ? "daprd (Atomic:Runtime dapr)"
+        : services.GetService<EmbeddedSidecarHost>()?.Addresses is (Uri http, Uri grpc)
+            ? $"embedded: HTTP {http}, gRPC {grpc}"
+            : $"off ({SidecarSettings.Section}:Enabled)";
+
     public string Url => server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.PublicUrl;
 
     /// <summary>Which runtime, and on Dapr, the sidecar's address.</summary>
@@ -38,8 +46,8 @@ internal sealed class StartupBanner(
         string[] broadcast = broadcaster.Endpoints.Select(e => e.Url).ToArray();
         string callbacks = string.IsNullOrEmpty(broadcaster.CallbackUrl) ? "off (polling only)" : broadcaster.CallbackUrl;
         logger.LogInformation(
-            "Atomic server listening on {Url} ({Environment}): runtime {Runtime} (app id {AppId}), dev chain {DevChain}, chain tracker {ChainTracker}, broadcast to {BroadcastEndpoints} with callbacks {CallbackUrl}, telemetry {Telemetry}",
-            Url, environment.EnvironmentName, RuntimeText, settings.AppId,
+            "Atomic server listening on {Url} ({Environment}): runtime {Runtime} (app id {AppId}), sidecar {Sidecar}, dev chain {DevChain}, chain tracker {ChainTracker}, broadcast to {BroadcastEndpoints} with callbacks {CallbackUrl}, telemetry {Telemetry}",
+            Url, environment.EnvironmentName, RuntimeText, settings.AppId, SidecarText,
             settings.DevChain ? $"on at {ServerSettings.DevChainPrefix}, data {devChain.Value.DataPath}" : "off",
             tracker, broadcast, callbacks, telemetry.Describe());
         if (!settings.IsDapr)
@@ -58,6 +66,7 @@ internal sealed class StartupBanner(
         text.AppendLine();
         text.AppendLine($"Atomic server on {Url}  ({environment.EnvironmentName}, app {settings.Role.Name}, app id {settings.AppId})");
         text.AppendLine($"runtime     {RuntimeText}");
+        text.AppendLine($"sidecar     {SidecarText}");
         text.AppendLine("routes");
         foreach (IGrouping<string, (string Group, string Route)> group in routes.GroupBy(r => r.Group))
         {

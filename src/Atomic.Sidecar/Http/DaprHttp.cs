@@ -6,11 +6,14 @@ namespace Atomic.Sidecar.Http;
 /// <summary>What every HTTP API route shares: daprd's error body, the API token, bounded JSON bodies and query metadata.</summary>
 internal static class DaprHttp
 {
+    /// <summary>Health needs no token (as on daprd); the gRPC services check theirs and answer in gRPC's own form.</summary>
+    private static readonly string[] NoTokenHere = ["/v1.0/healthz", "/dapr.proto.runtime.v1.Dapr", "/TaskHubSidecarService"];
+
     /// <summary>Answers <see cref="DaprError"/>s and malformed JSON in daprd's form (<c>{"errorCode", "message"}</c>), and enforces <c>dapr-api-token</c>.</summary>
     public static async Task HandleAsync(HttpContext context, RequestDelegate next, string? apiToken)
     {
         PathString path = context.Request.Path;
-        if (apiToken is not null && !path.StartsWithSegments("/v1.0/healthz") && !path.StartsWithSegments("/dapr.proto.runtime.v1.Dapr")
+        if (apiToken is not null && !Array.Exists(NoTokenHere, p => path.StartsWithSegments(p))
             && !string.Equals(context.Request.Headers["dapr-api-token"], apiToken, StringComparison.Ordinal))
         {
             await WriteErrorAsync(context, new DaprError(401, global::Grpc.Core.StatusCode.Unauthenticated, ErrorCodes.ApiToken, "invalid api token"));

@@ -91,7 +91,8 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             builder.Services.AddSingleton<StateService>();
             builder.Services.AddSingleton<Publisher>();
             builder.Services.AddSingleton<AppChannel.AppChannel>();
-            builder.Services.AddSingleton(sp => new SidecarMetadata(options, components, () => sp.GetRequiredService<AppChannel.AppChannel>().Subscriptions));
+            builder.Services.AddSingleton(sp => new SidecarMetadata(
+                options, components, () => sp.GetRequiredService<AppChannel.AppChannel>().Subscriptions, () => sp.GetRequiredService<Actors.ActorRuntime>()));
             builder.Services.AddSingleton<DaprGrpcService>();
             builder.Services.AddGrpc(grpcOptions =>
             {
@@ -129,6 +130,10 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             if (options.Network is { } network && options.AppAddress is Uri app)
             {
                 network.Register(options.AppId, app, options.AppApiToken);
+                if (host.Services.GetRequiredService<Actors.ActorRuntime>().RegisteredTypes is { Count: > 0 } actorTypes)
+                {
+                    network.RegisterActors(options.AppId, actorTypes, httpAddress);
+                }
             }
 
             return new EmbeddedSidecar(host, owned ? components : null, channel, httpAddress, grpcAddress, options) { Components = components };

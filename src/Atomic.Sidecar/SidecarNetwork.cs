@@ -9,13 +9,49 @@ namespace Atomic.Sidecar;
 public sealed class SidecarNetwork
 {
     private readonly ConcurrentDictionary<string, (Uri App, string? AppApiToken)> _apps = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string AppId, Uri Sidecar)> _actorHosts = new(StringComparer.Ordinal);
 
     /// <summary>The app ids registered now.</summary>
     public IReadOnlyCollection<string> AppIds => [.. _apps.Keys];
 
     internal void Register(string appId, Uri app, string? appApiToken) => _apps[appId] = (app, appApiToken);
 
-    internal void Unregister(string appId) => _apps.TryRemove(appId, out _);
+    internal void Unregister(string appId)
+    {
+        _apps.TryRemove(appId, out _);
+        foreach ((string type, (string host, Uri _)) in _actorHosts)
+        {
+            if (host == appId)
+            {
+                _actorHosts.TryRemove(type, out _);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records that <paramref name="appId"/>'s app hosts <paramref name="actorTypes"/>, reached through its sidecar at
+    /// <paramref name="sidecar"/> (placement for one process: an actor call for a type another app hosts goes there).
+    /// </summary>
+    internal void RegisterActors(string appId, IEnumerable<string> actorTypes, Uri sidecar)
+    {
+        foreach (string type in actorTypes)
+        {
+            _actorHosts[type] = (appId, sidecar);
+        }
+    }
+
+    /// <summary>The sidecar whose app hosts <paramref name="actorType"/>, if any sidecar of this network's does.</summary>
+    internal bool TryFindActorHost(string actorType, out Uri sidecar)
+    {
+        if (_actorHosts.TryGetValue(actorType, out (string AppId, Uri Sidecar) host))
+        {
+            sidecar = host.Sidecar;
+            return true;
+        }
+
+        sidecar = null!;
+        return false;
+    }
 
     internal bool TryFind(string appId, out Uri app, out string? appApiToken)
     {

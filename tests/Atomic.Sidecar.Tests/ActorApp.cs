@@ -259,7 +259,8 @@ public sealed class ActorApp : IAsyncDisposable
     public IReadOnlyList<string> Tokens => [.. _tokens];
 
     /// <summary>Starts the app; it listens before the sidecar starts, which reads its <c>/dapr/config</c>.</summary>
-    public static async Task<ActorApp> StartAsync(int sidecarHttpPort, ActorAppSettings settings)
+    /// <param name="routes">More routes of the app, beside its actors (an app invoked by app id too).</param>
+    public static async Task<ActorApp> StartAsync(int sidecarHttpPort, ActorAppSettings settings, Action<WebApplication>? routes = null)
     {
         string endpoint = $"http://127.0.0.1:{sidecarHttpPort}";
         var log = new ActorLog { SidecarEndpoint = endpoint, Json = settings.Json, ApiToken = settings.ApiToken };
@@ -300,6 +301,7 @@ public sealed class ActorApp : IAsyncDisposable
             return next(context);
         });
         app.MapActorsHandlers();
+        routes?.Invoke(app);
         await app.StartAsync();
         actorApp._app = app;
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

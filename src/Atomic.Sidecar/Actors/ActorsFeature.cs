@@ -12,7 +12,27 @@ internal sealed class ActorsFeature : ISidecarFeature
 {
     public void AddServices(IServiceCollection services, SidecarOptions options) => services.AddSingleton<ActorRuntime>();
 
-    public void Map(WebApplication app) => app.MapActorApi();
+    public void Map(WebApplication app)
+    {
+        app.MapActorApi();
+        app.Use(async (context, next) =>
+        {
+            // Placement for one process: a call for an actor type that another app of the network hosts goes to that
+            // app's sidecar, as daprd's placement sends it to the host that owns the actor.
+            if (context.Request.Path.StartsWithSegments("/v1.0/actors", out Microsoft.AspNetCore.Http.PathString rest)
+                && context.RequestServices.GetRequiredService<SidecarOptions>().Network is { } network
+                && rest.Value?.Split('/', 3, StringSplitOptions.RemoveEmptyEntries) is [string escapedType, ..]
+                && Uri.UnescapeDataString(escapedType) is string type
+                && !context.RequestServices.GetRequiredService<ActorRuntime>().RegisteredTypes.Contains(type)
+                && network.TryFindActorHost(type, out Uri sidecar))
+            {
+                await context.RequestServices.GetRequiredService<Invoke.Invoker>().ForwardToSidecarAsync(context, sidecar);
+                return;
+            }
+
+            await next(context);
+        });
+    }
 
     public Task StartAsync(IServiceProvider services, CancellationToken cancellationToken) =>
         services.GetRequiredService<ActorRuntime>().StartAsync(cancellationToken);

@@ -245,6 +245,24 @@ public class DaprGrpcService(SidecarOptions options, StateService state, Publish
             response.ExtendedMetadata[key] = value;
         }
 
+        var actors = new ActorRuntime
+        {
+            RuntimeStatus = metadata.Actors.RuntimeStatus switch
+            {
+                "RUNNING" => ActorRuntime.Types.ActorRuntimeStatus.Running,
+                "DISABLED" => ActorRuntime.Types.ActorRuntimeStatus.Disabled,
+                _ => ActorRuntime.Types.ActorRuntimeStatus.Initializing,
+            },
+            HostReady = metadata.Actors.HostReady,
+            Placement = "placement: this process",
+        };
+        foreach (Actors.ActiveActorCount active in metadata.Actors.ActiveActors)
+        {
+            actors.ActiveActors.Add(new ActiveActorsCount { Type = active.Type, Count = active.Count });
+        }
+
+        response.ActorRuntime = actors;
+
         return Task.FromResult(response);
     });
 

@@ -37,7 +37,8 @@ internal static class MetadataApi
 }
 
 /// <summary>What the sidecar says of itself: the app, the components, the subscriptions and the attributes set by the app.</summary>
-public sealed class SidecarMetadata(SidecarOptions options, SidecarComponents components, Func<IReadOnlyList<SubscriptionInfo>> subscriptions)
+public sealed class SidecarMetadata(
+    SidecarOptions options, SidecarComponents components, Func<IReadOnlyList<SubscriptionInfo>> subscriptions, Func<Actors.ActorRuntime> actors)
 {
     /// <summary>The runtime version the sidecar reports (the daprd API it follows).</summary>
     public const string RuntimeVersion = "1.16.0-atomic";
@@ -51,13 +52,23 @@ public sealed class SidecarMetadata(SidecarOptions options, SidecarComponents co
 
     public IReadOnlyList<SubscriptionInfo> Subscriptions => subscriptions();
 
+    /// <summary>The actor runtime: its status and each registered type's active actors.</summary>
+    public Actors.ActorRuntime Actors => actors();
+
     /// <summary>The body of <c>GET /v1.0/metadata</c>.</summary>
     public object Describe() => new Dictionary<string, object?>
     {
         ["id"] = options.AppId,
         ["runtimeVersion"] = RuntimeVersion,
         ["enabledFeatures"] = Array.Empty<string>(),
-        ["actors"] = Array.Empty<object>(),
+        ["actors"] = Actors.ActiveActors.Select(a => new Dictionary<string, object> { ["type"] = a.Type, ["count"] = a.Count }).ToList(),
+        ["actorRuntime"] = new Dictionary<string, object>
+        {
+            ["runtimeStatus"] = Actors.RuntimeStatus,
+            ["activeActors"] = Actors.ActiveActors.Select(a => new Dictionary<string, object> { ["type"] = a.Type, ["count"] = a.Count }).ToList(),
+            ["hostReady"] = Actors.HostReady,
+            ["placement"] = "placement: this process",
+        },
         ["components"] = components.Definitions.Select(c => new Dictionary<string, object>
         {
             ["name"] = c.Name,

@@ -71,9 +71,18 @@ public sealed class Invoker : IDisposable
     }
 
     /// <summary>Forwards the incoming request to <paramref name="target"/>'s <paramref name="method"/> and copies the answer back.</summary>
-    public async Task ForwardAsync(HttpContext context, string target, string method)
+    public Task ForwardAsync(HttpContext context, string target, string method)
     {
         (Uri baseUrl, string? token, IReadOnlyList<KeyValuePair<string, string>> extra) = Resolve(target);
+        return ForwardToAsync(context, baseUrl, method, token, extra, target);
+    }
+
+    /// <summary>Forwards the incoming request, as it is, to another sidecar of the network (an actor its app hosts).</summary>
+    public Task ForwardToSidecarAsync(HttpContext context, Uri sidecar) =>
+        ForwardToAsync(context, sidecar, context.Request.Path.Value ?? "/", _options.ApiToken, [], sidecar.Authority);
+
+    private async Task ForwardToAsync(HttpContext context, Uri baseUrl, string method, string? token, IReadOnlyList<KeyValuePair<string, string>> extra, string target)
+    {
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), Combine(baseUrl, method, context.Request.QueryString.Value));
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {

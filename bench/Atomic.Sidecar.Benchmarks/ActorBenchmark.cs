@@ -1,0 +1,89 @@
+using System.Net;
+using Atomic.Runtime.Actors;
+using Atomic.Runtime.Embedded.Actors;
+using Dapr.Actors;
+using Dapr.Actors.Client;
+using Dapr.Actors.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Atomic.Sidecar.Benchmarks;
+
+/// <summary>The contract of the benchmark's actor.</summary>
+public interface IBenchCounter : IActor
+{
+    Task<int> AddAsync(int amount);
+}
+
+/// <summary>
+/// Actor calls per second, each a turn that changes the actor's state: <c>ActorProxy</c> (JSON) → the embedded sidecar →
+/// a <c>Dapr.Actors.AspNetCore</c> app, whose state manager saves through the sidecar on <c>state.in-memory</c>; beside the
+/// old in-process actor runtime doing the same turns.
+/// </summary>
+internal static class ActorBenchmark
+{
+    private const int Ids = 1_000;
+
+    public sealed class BenchCounter(Dapr.Actors.Runtime.ActorHost host) : Dapr.Actors.Runtime.Actor(host), IBenchCounter
+    {
+        public async Task<int> AddAsync(int amount)
+        {
+            int value = await StateManager.GetOrAddStateAsync("count", 0) + amount;
+            await StateManager.SetStateAsync("count", value);
+            return value;
+        }
+    }
+
+    public sealed class InProcessCounter(Atomic.Runtime.Actors.ActorHost host) : Atomic.Runtime.Actors.Actor(host)
+    {
+        public async Task<int> AddAsync(int amount)
+        {
+            int value = await StateManager.GetOrAddAsync("count", 0) + amount;
+            await StateManager.SetAsync("count", value);
+            return value;
+        }
+    }
+
+    public static async Task RunAsync(int calls, int callers)
+    {
+        using var resources = new BenchResources(inMemory: true);
+        int sidecarPort = Hosting.SidecarRunner.FreePort();
+        string endpoint = $"http://127.0.0.1:{sidecarPort}";
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        builder.Services.AddActors(options =>
+        {
+            options.Actors.RegisterActor<BenchCounter>();
+            options.HttpEndpoint = endpoint;
+            options.UseJsonSerialization = true;
+        });
+        await using WebApplication app = builder.Build();
+        app.MapActorsHandlers();
+        await app.StartAsync();
+        var appAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+
+        double sidecarRate;
+        await using (EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(resources.Options(app: appAddress, httpPort: sidecarPort)))
+        {
+            var proxies = new IBenchCounter[Ids];
+            var factory = new ActorProxyFactory(new ActorProxyOptions { HttpEndpoint = endpoint, UseJsonSerialization = true });
+            for (int i = 0; i < Ids; i++)
+            {
+                proxies[i] = factory.CreateActorProxy<IBenchCounter>(new Dapr.Actors.ActorId($"c{i}"), nameof(BenchCounter));
+            }
+
+            sidecarRate = await Rate.MeasureAsync(calls, callers, i => proxies[Math.Abs(i) % Ids].AddAsync(1));
+        }
+
+        var options = new Atomic.Runtime.Actors.ActorRuntimeOptions { AppId = "bench" };
+        options.Actors.RegisterActor<InProcessCounter>("Counter");
+        await using var runtime = await EmbeddedActorRuntime.StartAsync(options, new Atomic.Runtime.Embedded.State.InMemoryStateStore("statestore"));
+        double inProcessRate = await Rate.MeasureAsync(calls, callers, i => runtime.InvokeAsync<int, int>("Counter", $"c{Math.Abs(i) % Ids}", "Add", 1));
+        Rate.Print($"actor calls ({callers} callers, in-memory)", sidecarRate, inProcessRate, 10_000, "calls/s");
+    }
+}

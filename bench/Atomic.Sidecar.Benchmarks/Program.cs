@@ -1,0 +1,43 @@
+using Atomic.Sidecar.Benchmarks;
+
+// Throughput of the embedded sidecar through the official Dapr SDK clients, each figure beside the old in-process
+// runtime's on the same components, measured in the same run:
+//   dotnet run -c Release --project bench/Atomic.Sidecar.Benchmarks -- [state|pubsub|actors|workflow|all] [--count SCALE]
+string what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
+int scale = 1;
+for (int i = 0; i < args.Length - 1; i++)
+{
+    if (args[i] == "--count" && int.TryParse(args[i + 1], out int n) && n > 0)
+    {
+        scale = n;
+    }
+}
+
+if (what is not ("state" or "pubsub" or "actors" or "workflow" or "all"))
+{
+    Console.Error.WriteLine("usage: Atomic.Sidecar.Benchmarks [state|pubsub|actors|workflow|all] [--count SCALE]");
+    return 2;
+}
+
+Console.WriteLine($"# embedded sidecar through the official SDK clients, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; SQLite components (actors: state.in-memory)");
+if (what is "state" or "all")
+{
+    await StateBenchmark.RunAsync(20_000 * scale, 32);
+}
+
+if (what is "pubsub" or "all")
+{
+    await PubSubBenchmark.RunAsync(20_000 * scale, 64);
+}
+
+if (what is "actors" or "all")
+{
+    await ActorBenchmark.RunAsync(20_000 * scale, 64);
+}
+
+if (what is "workflow" or "all")
+{
+    await WorkflowBenchmark.RunAsync(1_000 * scale);
+}
+
+return 0;

@@ -27,6 +27,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
     private readonly AppChannel.AppChannel _channel;
 
     private readonly SidecarOptions _options;
+    private int _connected;
 
     private EmbeddedSidecar(WebApplication host, SidecarComponents? ownedComponents, AppChannel.AppChannel channel, Uri http, Uri grpc, SidecarOptions options)
     {
@@ -59,9 +60,29 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
 
     /// <summary>
     /// Starts a sidecar over <paramref name="sharedComponents"/> when given (several sidecars of one process share one
-    /// pub/sub and one actor state store, and the caller disposes them), else over its own resources folder.
+    /// pub/sub and one actor state store, and the caller disposes them), else over its own resources folder:
+    /// <see cref="ListenAsync"/>, then <see cref="ConnectAppAsync"/>.
     /// </summary>
     public static async Task<EmbeddedSidecar> StartAsync(SidecarOptions options, SidecarComponents? sharedComponents, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        EmbeddedSidecar sidecar = await ListenAsync(options, sharedComponents, loggerFactory, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await sidecar.ConnectAppAsync(cancellationToken).ConfigureAwait(false);
+            return sidecar;
+        }
+        catch
+        {
+            await sidecar.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The first half of a start: builds the components and makes both APIs listen, so an app started next finds its
+    /// sidecar at once; the app is read by <see cref="ConnectAppAsync"/>.
+    /// </summary>
+    public static async Task<EmbeddedSidecar> ListenAsync(SidecarOptions options, SidecarComponents? sharedComponents, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         bool owned = sharedComponents is null;
@@ -119,23 +140,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
 
             var httpAddress = new Uri($"http://{options.ListenAddress}:{http!.IPEndPoint!.Port}/");
             var grpcAddress = new Uri($"http://{options.ListenAddress}:{grpc!.IPEndPoint!.Port}/");
-            await WaitForAppAsync(options, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSidecar>(), cancellationToken).ConfigureAwait(false);
             AppChannel.AppChannel channel = host.Services.GetRequiredService<AppChannel.AppChannel>();
-            await channel.StartAsync(cancellationToken).ConfigureAwait(false);
-            foreach (ISidecarFeature feature in Features)
-            {
-                await feature.StartAsync(host.Services, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (options.Network is { } network && options.AppAddress is Uri app)
-            {
-                network.Register(options.AppId, app, options.AppApiToken);
-                if (host.Services.GetRequiredService<Actors.ActorRuntime>().RegisteredTypes is { Count: > 0 } actorTypes)
-                {
-                    network.RegisterActors(options.AppId, actorTypes, httpAddress);
-                }
-            }
-
             return new EmbeddedSidecar(host, owned ? components : null, channel, httpAddress, grpcAddress, options) { Components = components };
         }
         catch
@@ -151,6 +156,35 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The second half of a start: waits for the app's port, reads the app (its subscriptions and actor types), starts
+    /// the deliveries, actors and workflows, and joins the network. Called once.
+    /// </summary>
+    public async Task ConnectAppAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _connected, 1) != 0)
+        {
+            throw new InvalidOperationException("the sidecar is connected to its app already");
+        }
+
+        IServiceProvider services = _host.Services;
+        await WaitForAppAsync(_options, services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSidecar>(), cancellationToken).ConfigureAwait(false);
+        await _channel.StartAsync(cancellationToken).ConfigureAwait(false);
+        foreach (ISidecarFeature feature in Features)
+        {
+            await feature.StartAsync(services, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_options.Network is { } network && _options.AppAddress is Uri app)
+        {
+            network.Register(_options.AppId, app, _options.AppApiToken);
+            if (services.GetRequiredService<Actors.ActorRuntime>().RegisteredTypes is { Count: > 0 } actorTypes)
+            {
+                network.RegisterActors(_options.AppId, actorTypes, HttpAddress);
+            }
         }
     }
 
@@ -190,9 +224,12 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _options.Network?.Unregister(_options.AppId);
-        for (int i = Features.Length - 1; i >= 0; i--)
+        if (Volatile.Read(ref _connected) != 0)
         {
-            await Features[i].StopAsync(_host.Services).ConfigureAwait(false);
+            for (int i = Features.Length - 1; i >= 0; i--)
+            {
+                await Features[i].StopAsync(_host.Services).ConfigureAwait(false);
+            }
         }
 
         await _channel.DisposeAsync().ConfigureAwait(false);

@@ -55,10 +55,18 @@ public sealed class SidecarCommandTests : IDisposable
     {
         string echo = Script("echo.mjs", """
             import http from 'node:http';
+            // Answers the sidecar's own calls (GET /dapr/subscribe, /dapr/config) 404, and stops after serving /hello.
             const server = http.createServer((req, res) => {
+              if (req.url !== '/hello') {
+                res.statusCode = 404;
+                res.end();
+                return;
+              }
+
               res.setHeader('content-type', 'application/json');
               res.end(JSON.stringify({ from: process.env.APP_ID, path: req.url, caller: req.headers['dapr-caller-app-id'] }));
               server.close();
+              server.closeAllConnections();
             });
             server.listen(Number(process.env.APP_PORT), '127.0.0.1');
             """);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Atomic.Runtime.State;
@@ -144,7 +143,7 @@ public sealed class ActorTests
     public async Task A_reminder_survives_a_sidecar_restart_on_SQLite()
     {
         await using var resources = new TestResources(Backend.Sqlite);
-        int port = FreePort();
+        int port = Hosting.SidecarRunner.FreePort();
         await using ActorApp app = await ActorApp.StartAsync(port, new ActorAppSettings());
         SidecarOptions options = resources.Options(AppId, app.Address) with { HttpPort = port };
         string endpoint = $"http://127.0.0.1:{port}";
@@ -307,16 +306,6 @@ public sealed class ActorTests
             RequestTimeout = TimeSpan.FromSeconds(30),
         });
 
-    /// <summary>A port free now (the sidecar's HTTP port must be known before the app starts, and the app before the sidecar).</summary>
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     private static Task WaitForEventAsync(ActorLog log, string @event) =>
         Eventually(() => Task.FromResult(log.Events.Contains(@event)), $"the app records '{@event}' (events so far: {string.Join(", ", log.Events)})");
 
@@ -362,7 +351,7 @@ public sealed class ActorTests
             ActorApp? app = null;
             try
             {
-                int port = FreePort();
+                int port = Hosting.SidecarRunner.FreePort();
                 app = await ActorApp.StartAsync(port, settings);
                 SidecarOptions options = resources.Options(AppId, app.Address) with { HttpPort = port };
                 options = configure?.Invoke(options) ?? options;

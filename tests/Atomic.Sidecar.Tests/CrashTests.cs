@@ -26,8 +26,8 @@ public sealed class CrashTests
                 sub.Record(context, order);
                 return Results.Ok();
             }).WithTopic("pubsub", "orders"));
-        int httpPort = SidecarProcess.FreePort();
-        int grpcPort = SidecarProcess.FreePort();
+        int httpPort = Hosting.SidecarRunner.FreePort();
+        int grpcPort = Hosting.SidecarRunner.FreePort();
 
         using (SidecarProcess first = await SidecarProcess.StartAsync(resources, "shop", app.Address, httpPort, grpcPort))
         {

@@ -19,7 +19,7 @@ public sealed class NodeSdkTests
         string interop = Path.Combine(root, "tests", "interop");
         File.Exists(Path.Combine(interop, "node_modules", "@dapr", "dapr", "package.json")).Should().BeTrue("./test.sh runs 'npm ci' in tests/interop, which installs @dapr/dapr");
         await using var resources = new TestResources(Backend.Sqlite);
-        int dotnetSidecar = SidecarProcess.FreePort();
+        int dotnetSidecar = Hosting.SidecarRunner.FreePort();
         await using ActorApp dotnetApp = await ActorApp.StartAsync(dotnetSidecar, new ActorAppSettings(), routes: app =>
             app.MapPost("/echo", async (HttpRequest request) =>
             {
@@ -29,7 +29,7 @@ public sealed class NodeSdkTests
         RunApp[] apps =
         [
             new("dotnet-app", root, dotnetApp.Address.Port, dotnetSidecar, null, [], new Dictionary<string, string>(), resources.ResourcesPath),
-            new("node-app", interop, SidecarProcess.FreePort(), null, null, ["node", Path.Combine(interop, "dapr-sdk-app.mjs"), "dotnet-app"], new Dictionary<string, string>(), resources.ResourcesPath),
+            new("node-app", interop, Hosting.SidecarRunner.FreePort(), null, null, ["node", Path.Combine(interop, "dapr-sdk-app.mjs"), "dotnet-app"], new Dictionary<string, string>(), resources.ResourcesPath),
         ];
         var log = new StringWriter();
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Atomic.Sidecar.Tests;
@@ -95,14 +94,6 @@ public sealed class SidecarProcess : IDisposable
     {
         _process.Kill();
         await _process.WaitForExitAsync();
-    }
-
-    /// <summary>A port free on loopback now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void Append(string? line)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Dapr.Workflow;
@@ -268,7 +267,7 @@ public sealed class WorkflowTests
     public async Task A_workflow_survives_a_sidecar_restart_while_it_waits_for_an_event()
     {
         await using var resources = new TestResources(Backend.Sqlite);
-        SidecarOptions options = resources.Options() with { HttpPort = FreePort(), GrpcPort = FreePort() };
+        SidecarOptions options = resources.Options() with { HttpPort = Hosting.SidecarRunner.FreePort(), GrpcPort = Hosting.SidecarRunner.FreePort() };
         string id = NewId("restart-event");
         EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(options);
         await using WorkflowApp app = await WorkflowApp.StartAsync(sidecar.GrpcAddress);
@@ -299,7 +298,7 @@ public sealed class WorkflowTests
     public async Task A_workflow_survives_a_sidecar_restart_while_its_timer_runs_and_a_new_worker_finishes_it()
     {
         await using var resources = new TestResources(Backend.Sqlite);
-        SidecarOptions options = resources.Options() with { HttpPort = FreePort(), GrpcPort = FreePort() };
+        SidecarOptions options = resources.Options() with { HttpPort = Hosting.SidecarRunner.FreePort(), GrpcPort = Hosting.SidecarRunner.FreePort() };
         string id = NewId("restart-timer");
         var ledger = new Ledger();
         EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(options);
@@ -325,13 +324,6 @@ public sealed class WorkflowTests
         {
             await sidecar.DisposeAsync();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

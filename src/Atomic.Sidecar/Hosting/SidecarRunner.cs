@@ -33,7 +33,8 @@ public sealed class SidecarRunner : IAsyncDisposable
         var runner = new SidecarRunner(log);
         try
         {
-            // Every app first (each is told its sidecar's ports), then the sidecars together: each waits for its app's port.
+            // Every sidecar listens first, then every app starts (told its sidecar's ports and finding it up), then each
+            // sidecar, all together, waits for its app's port and reads the app.
             var shared = new Dictionary<string, SidecarComponents>(StringComparer.Ordinal);
             var starts = new List<(RunApp App, SidecarOptions Options, SidecarComponents Components)>();
             foreach (RunApp app in apps)
@@ -58,6 +59,11 @@ public sealed class SidecarRunner : IAsyncDisposable
                 starts.Add((app, options, components));
             }
 
+            foreach ((_, SidecarOptions options, SidecarComponents components) in starts)
+            {
+                runner._sidecars.Add(await EmbeddedSidecar.ListenAsync(options, components, loggerFactory, cancellationToken).ConfigureAwait(false));
+            }
+
             foreach ((RunApp app, SidecarOptions options, _) in starts)
             {
                 if (app.Command.Count > 0)
@@ -66,15 +72,7 @@ public sealed class SidecarRunner : IAsyncDisposable
                 }
             }
 
-            Task<EmbeddedSidecar>[] sidecars = [.. starts.Select(s => EmbeddedSidecar.StartAsync(s.Options, s.Components, loggerFactory, cancellationToken))];
-            try
-            {
-                await Task.WhenAll(sidecars).ConfigureAwait(false);
-            }
-            finally
-            {
-                runner._sidecars.AddRange(sidecars.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
-            }
+            await Task.WhenAll(runner._sidecars.Select(s => s.ConnectAppAsync(cancellationToken))).ConfigureAwait(false);
 
             foreach ((EmbeddedSidecar sidecar, RunApp app) in runner._sidecars.Zip(apps))
             {

@@ -297,7 +297,7 @@ public sealed class ActorTests
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    private static ICounter Proxy(string endpoint, string actorId, string? apiToken = null, bool json = true) =>
+    internal static ICounter Proxy(string endpoint, string actorId, string? apiToken = null, bool json = true) =>
         ActorProxy.Create<ICounter>(new ActorId(actorId), ActorType, new ActorProxyOptions
         {
             HttpEndpoint = endpoint,
@@ -306,7 +306,7 @@ public sealed class ActorTests
             RequestTimeout = TimeSpan.FromSeconds(30),
         });
 
-    private static Task WaitForEventAsync(ActorLog log, string @event) =>
+    internal static Task WaitForEventAsync(ActorLog log, string @event) =>
         Eventually(() => Task.FromResult(log.Events.Contains(@event)), $"the app records '{@event}' (events so far: {string.Join(", ", log.Events)})");
 
     /// <summary>Polls <paramref name="condition"/> until it holds, for 15 s at most.</summary>

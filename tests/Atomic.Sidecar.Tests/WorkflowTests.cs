@@ -16,14 +16,14 @@ public sealed class WorkflowTests
 
     private static string NewId(string prefix) => prefix + "-" + Guid.NewGuid().ToString("n")[..10];
 
-    private static async Task<WorkflowState> CompletionAsync(DaprWorkflowClient client, string id)
+    internal static async Task<WorkflowState> CompletionAsync(DaprWorkflowClient client, string id)
     {
         using var deadline = new CancellationTokenSource(Deadline);
         return await client.WaitForWorkflowCompletionAsync(id, getInputsAndOutputs: true, deadline.Token);
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds of the instance's state, or fails at the deadline.</summary>
-    private static async Task<WorkflowState> UntilAsync(DaprWorkflowClient client, string id, Func<WorkflowState, bool> condition, TimeSpan? deadline = null)
+    internal static async Task<WorkflowState> UntilAsync(DaprWorkflowClient client, string id, Func<WorkflowState, bool> condition, TimeSpan? deadline = null)
     {
         DateTime end = DateTime.UtcNow + (deadline ?? Deadline);
         while (true)

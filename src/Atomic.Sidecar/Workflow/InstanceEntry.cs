@@ -14,6 +14,15 @@ internal sealed class InstanceEntry(string id)
 
     public SemaphoreSlim Lock { get; } = new(1, 1);
 
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes at the instance's next stored change (waiters read it before they read the state).</summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
+
+    /// <summary>Wakes the waiters of this instance only (one signal for all instances woke every waiter at every change).</summary>
+    public void Signal() =>
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     /// <summary>Whether <see cref="State"/> has been read from the store.</summary>
     public bool Loaded { get; set; }
 

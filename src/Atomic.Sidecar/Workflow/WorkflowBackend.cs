@@ -46,7 +46,6 @@ internal sealed class WorkflowBackend : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Dispatched> _sent = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly WorkflowTimers _timers;
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _streams;
     private int _stopped;
 
@@ -209,7 +208,7 @@ internal sealed class WorkflowBackend : IAsyncDisposable
             throw new RpcException(new Status(StatusCode.Aborted, $"workflow instance '{instance.Id}' was changed concurrently; try again"));
         }
 
-        Signal();
+        instance.Signal();
     }
 
     private async Task DeleteAsync(InstanceEntry instance, CancellationToken cancellationToken)
@@ -218,13 +217,7 @@ internal sealed class WorkflowBackend : IAsyncDisposable
         instance.State = null;
         instance.ETag = null;
         instance.InFlight = null;
-        Signal();
-    }
-
-    private void Signal()
-    {
-        TaskCompletionSource changed = Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        changed.TrySetResult();
+        instance.Signal();
     }
 
     // ---- management ----
@@ -318,7 +311,7 @@ internal sealed class WorkflowBackend : IAsyncDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         while (true)
         {
-            Task changed = Volatile.Read(ref _changed).Task;
+            Task changed = _instances.GetOrAdd(instanceId, id => new InstanceEntry(id)).Changed;
             WorkflowRuntimeState? state = await GetStateAsync(instanceId, linked.Token).ConfigureAwait(false);
             if (state is null || done(WorkflowStates.Status(state)))
             {

@@ -22,22 +22,22 @@ if (what is not ("state" or "pubsub" or "actors" or "workflow" or "all"))
 Console.WriteLine($"# embedded sidecar through the official SDK clients, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; SQLite components (actors: state.in-memory)");
 if (what is "state" or "all")
 {
-    await StateBenchmark.RunAsync(20_000 * scale, 32);
+    await StateBenchmark.RunAsync(60_000 * scale, 32);
 }
 
 if (what is "pubsub" or "all")
 {
-    await PubSubBenchmark.RunAsync(20_000 * scale, 64);
+    await PubSubBenchmark.RunAsync(60_000 * scale, 64);
 }
 
 if (what is "actors" or "all")
 {
-    await ActorBenchmark.RunAsync(20_000 * scale, 64);
+    await ActorBenchmark.RunAsync(60_000 * scale, 64);
 }
 
 if (what is "workflow" or "all")
 {
-    await WorkflowBenchmark.RunAsync(1_000 * scale);
+    await WorkflowBenchmark.RunAsync(2_000 * scale);
 }
 
 return 0;

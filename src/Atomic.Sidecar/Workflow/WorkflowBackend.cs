@@ -401,35 +401,15 @@ internal sealed class WorkflowBackend : IAsyncDisposable
     }
 
     /// <summary>Suspends a running instance: its inbox keeps filling, no turn is dispatched until it resumes.</summary>
-    public async Task SuspendAsync(string instanceId, string? reason, CancellationToken cancellationToken)
-    {
-        InstanceEntry instance = await LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            WorkflowRuntimeState current = instance.State ?? throw NoSuchInstance(instanceId);
-            if (WorkflowStates.IsTerminal(current))
-            {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"workflow instance '{instanceId}' has finished: it cannot be suspended"));
-            }
-
-            if (current.IsSuspended)
-            {
-                return;
-            }
-
-            WorkflowRuntimeState next = current.Clone();
-            next.IsSuspended = true;
-            next.OldEvents.Add(new HistoryEvent { EventId = -1, Timestamp = Now(), ExecutionSuspended = new ExecutionSuspendedEvent { Input = reason } });
-            await CommitAsync(instance, next, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            instance.Lock.Release();
-        }
-    }
+    public Task SuspendAsync(string instanceId, string? reason, CancellationToken cancellationToken) =>
+        SetSuspendedAsync(instanceId, suspended: true, reason, cancellationToken);
 
     /// <summary>Resumes a suspended instance and dispatches what arrived meanwhile.</summary>
-    public async Task ResumeAsync(string instanceId, string? reason, CancellationToken cancellationToken)
+    public Task ResumeAsync(string instanceId, string? reason, CancellationToken cancellationToken) =>
+        SetSuspendedAsync(instanceId, suspended: false, reason, cancellationToken);
+
+    /// <summary>Suspends or resumes an unfinished instance, recording the change in its history; a no-op when it is so already.</summary>
+    private async Task SetSuspendedAsync(string instanceId, bool suspended, string? reason, CancellationToken cancellationToken)
     {
         InstanceEntry instance = await LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
         try
@@ -437,19 +417,25 @@ internal sealed class WorkflowBackend : IAsyncDisposable
             WorkflowRuntimeState current = instance.State ?? throw NoSuchInstance(instanceId);
             if (WorkflowStates.IsTerminal(current))
             {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"workflow instance '{instanceId}' has finished: it cannot be resumed"));
+                throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                    $"workflow instance '{instanceId}' has finished: it cannot be {(suspended ? "suspended" : "resumed")}"));
             }
 
-            if (!current.IsSuspended)
+            if (current.IsSuspended == suspended)
             {
                 return;
             }
 
             WorkflowRuntimeState next = current.Clone();
-            next.IsSuspended = false;
-            next.OldEvents.Add(new HistoryEvent { EventId = -1, Timestamp = Now(), ExecutionResumed = new ExecutionResumedEvent { Input = reason } });
+            next.IsSuspended = suspended;
+            next.OldEvents.Add(suspended
+                ? new HistoryEvent { EventId = -1, Timestamp = Now(), ExecutionSuspended = new ExecutionSuspendedEvent { Input = reason } }
+                : new HistoryEvent { EventId = -1, Timestamp = Now(), ExecutionResumed = new ExecutionResumedEvent { Input = reason } });
             await CommitAsync(instance, next, cancellationToken).ConfigureAwait(false);
-            TryDispatch(instance);
+            if (!suspended)
+            {
+                TryDispatch(instance);
+            }
         }
         finally
         {

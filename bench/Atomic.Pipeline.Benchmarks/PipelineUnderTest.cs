@@ -4,10 +4,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Atomic.DevChain.Chain;
-using Atomic.Runtime;
 using Atomic.Runtime.PubSub;
 using Atomic.Server;
 using Atomic.Services;
+using Atomic.Services.Pipeline;
 using Microsoft.Data.Sqlite;
 
 namespace Atomic.Pipeline.Benchmarks;
@@ -28,7 +28,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         _app = app;
         _directory = directory;
         _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
-        _probe = app.Services.GetRequiredService<BuildingBlocks>().PubSub(Names.PubSub).Subscribe(new Subscription(
+        _probe = app.Services.GetRequiredService<Atomic.Server.Hosting.EmbeddedSidecarHost>().Components.PubSub(Names.PubSub).Subscribe(new Subscription(
             Names.PubSub, topic, (e, _) =>
             {
                 if (e.Subject is { } txid && _waiting.TryRemove(txid, out TaskCompletionSource<long>? done))

@@ -1,15 +1,14 @@
 using Atomic.Bsv.Spv.ChainTrackers;
 using Atomic.DevChain;
 using Atomic.DevChain.Chain;
-using Atomic.Runtime;
-using Atomic.Runtime.Actors;
-using Atomic.Runtime.Dapr;
-using Atomic.Runtime.Dapr.Actors;
 using Atomic.Runtime.Embedded.Components;
 using Atomic.Server.Apis;
 using Atomic.Server.Hosting;
 using Atomic.Services;
 using Atomic.Services.Broadcaster;
+using Atomic.Services.Pipeline;
+using Atomic.Sidecar;
+using Dapr;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -46,28 +45,36 @@ public static class Extensions
         services.AddSingleton<ServerTelemetry>();
         services.AddHostedService(sp => sp.GetRequiredService<ServerTelemetry>());
         IHealthChecksBuilder health = services.AddHealthChecks();
-        if (settings.IsDapr)
+        if (!settings.IsDapr)
         {
-            DaprRuntimeHost.AddDaprRuntime(services, settings, health);
+            await AddEmbeddedSidecarAsync(builder, settings, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await AddEmbeddedRuntimeAsync(services, settings, health, cancellationToken).ConfigureAwait(false);
+            services.AddSingleton<IReadOnlyList<ComponentDefinition>>([]);
         }
 
-        IHttpClientBuilder trackerHttp = services.AddHttpClient(ChainTrackers.HttpClientName);
-        IHttpClientBuilder arcHttp = services.AddHttpClient(nameof(ArcClient));
-        if (settings.IsDapr)
+        health.Add(new HealthCheckRegistration("sidecar", sp => new SidecarCheck(sp.GetRequiredService<IHttpClientFactory>().CreateClient(SidecarCheck.HttpClientName), sp), null, [HealthApi.Ready]));
+        foreach (string store in new[] { Names.StateStore, Names.TxStore })
         {
-            // dapr://{app-id} URLs became the sidecar's invoke URLs (ServerSettings); the sidecar wants its token on them.
-            trackerHttp.AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr!));
-            arcHttp.AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr!));
+            health.Add(new HealthCheckRegistration($"state:{store}", sp => new StateStoreCheck(sp.GetRequiredService<Dapr.Client.DaprClient>(), store), null, [HealthApi.Ready]));
         }
+
+        services.AddHttpClient(SidecarCheck.HttpClientName, client => client.BaseAddress = settings.Dapr.HttpEndpoint)
+            .AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr));
+
+        // dapr://{app-id} URLs became the sidecar's invoke URLs (ServerSettings); the sidecar wants its token on them.
+        services.AddHttpClient(ChainTrackers.HttpClientName).AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr));
+        services.AddHttpClient(nameof(ArcClient)).AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr));
 
         services.AddSingleton<IChainTracker>(sp => string.IsNullOrEmpty(settings.ChainTracker.Kind)
             ? throw new ServerConfigurationException($"Atomic:App '{settings.Role.Name}' has no chain tracker (Atomic:ChainTracker:Kind)")
             : ChainTrackers.Create(settings.ChainTracker, sp));
         services.AddAtomicPipeline(builder.Configuration);
+        if (settings.Role.HostsActors)
+        {
+            services.AddPipelineActors();
+        }
 
         if (!settings.Role.IsAll)
         {
@@ -109,23 +116,15 @@ public static class Extensions
     {
         ArgumentNullException.ThrowIfNull(app);
         ServerSettings settings = app.Services.GetRequiredService<ServerSettings>();
-        if (settings.Role.IsAll)
-        {
-            app.MapAtomicPipeline();
-        }
-        else if (settings.Role.Gateway)
-        {
-            app.MapAtomicGateway();
-        }
-        else if (settings.Role.Broadcaster)
-        {
-            app.MapAtomicBroadcaster();
-        }
 
-        if (settings.IsDapr)
+        // Dapr's programming model: events arrive as CloudEvents (their id and trace context forwarded as headers), the
+        // sidecar reads the subscriptions from /dapr/subscribe and calls the actors under /actors.
+        app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
+        app.MapSubscribeHandler();
+        app.MapAtomicPipeline(gateway: settings.Role.Gateway);
+        if (settings.Role.HostsActors)
         {
-            app.MapDaprPubSub();
-            app.MapDaprActors(mapHealth: false); // /healthz is the server's own
+            app.MapActorsHandlers();
         }
 
         if (settings.DevChain)
@@ -138,14 +137,23 @@ public static class Extensions
         return app;
     }
 
-    /// <summary>The embedded runtime: the components from <c>components/</c>, and the actor runtime over their actor state store.</summary>
-    private static async Task AddEmbeddedRuntimeAsync(IServiceCollection services, ServerSettings settings, IHealthChecksBuilder health, CancellationToken cancellationToken)
+    /// <summary>
+    /// The embedded sidecar: the components from <c>components/</c> (checked now, so a missing one stops start-up), the
+    /// records of an older version moved to today's keys, and the SDK clients pointed at the sidecar's ports.
+    /// </summary>
+    private static async Task AddEmbeddedSidecarAsync(WebApplicationBuilder builder, ServerSettings settings, CancellationToken cancellationToken)
     {
-        IReadOnlyList<ComponentDefinition> definitions = ComponentLoader.LoadDirectory(settings.ComponentsDirectory);
-        EmbeddedComponents components = await EmbeddedComponents.BuildAsync(definitions, settings.BaseDirectory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var options = new SidecarOptions { AppId = settings.AppId, ResourcesPath = settings.ComponentsDirectory, BaseDirectory = settings.BaseDirectory };
+        SidecarComponents components = await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
             CheckRequiredComponents(components, settings);
+            if (await StoreMigration.RunAsync(components, settings.AppId, cancellationToken).ConfigureAwait(false))
+            {
+                // The pub/sub read its consumers when it opened: open it again over the moved registrations.
+                await components.DisposeAsync().ConfigureAwait(false);
+                components = await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
@@ -153,22 +161,13 @@ public static class Extensions
             throw;
         }
 
-        services.AddSingleton(definitions);
-        services.AddSingleton(new BuildingBlocks(components.StateStores, components.PubSubs));
-        services.AddSingleton(sp => new EmbeddedRuntimeHost(components, settings, sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmbeddedRuntimeHost>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRuntimeHost>());
-        services.AddSingleton<IActorClient>(sp => sp.GetRequiredService<EmbeddedRuntimeHost>().Client);
-        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection(SidecarSettings.Section).Get<SidecarSettings>() ?? new SidecarSettings());
-        services.AddSingleton<EmbeddedSidecarHost>();
-        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSidecarHost>());
-        health.AddCheck<ActorRuntimeCheck>("runtime", tags: [HealthApi.Ready]);
-        foreach (string name in components.StateStores.Keys)
-        {
-            health.Add(new HealthCheckRegistration($"state:{name}", sp => new StateStoreCheck(sp.GetRequiredService<EmbeddedRuntimeHost>().Components.StateStores[name]), null, [HealthApi.Ready]));
-        }
+        builder.Configuration.AddInMemoryCollection(EmbeddedSidecarHost.ClientSettings(settings.Dapr));
+        builder.Services.AddSingleton(components.Definitions);
+        builder.Services.AddSingleton(sp => new EmbeddedSidecarHost(components, settings, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSidecarHost>());
     }
 
-    private static void CheckRequiredComponents(EmbeddedComponents components, ServerSettings settings)
+    private static void CheckRequiredComponents(SidecarComponents components, ServerSettings settings)
     {
         string declared = $"{settings.ComponentsDirectory} declares state stores [{string.Join(", ", components.StateStores.Keys)}] and pub/subs [{string.Join(", ", components.PubSubs.Keys)}]";
         if (components.ActorStateStore is null)

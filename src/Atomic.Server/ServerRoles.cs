@@ -1,4 +1,5 @@
 using Atomic.Services;
+using Atomic.Services.Pipeline;
 
 namespace Atomic.Server;
 

@@ -3,113 +3,158 @@ using Atomic.Bsv.Spv.ChainTrackers;
 using Atomic.Overlay;
 using Atomic.Overlay.Revocation;
 using Atomic.Overlay.Tokens;
-using Atomic.Runtime;
-using Atomic.Runtime.Actors;
+using Atomic.Services.Baskets;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Gateway;
-using Atomic.Services.Overlay;
-using Atomic.Services.Transactions;
+using Atomic.Services.Pipeline;
+using Atomic.Services.Topics;
 using Atomic.Services.Verifier;
+using Dapr;
+using Dapr.Actors.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Atomic.Services;
 
-/// <summary>Registers the pipeline's services; the host registers <see cref="BuildingBlocks"/> and an <see cref="IChainTracker"/>.</summary>
+/// <summary>
+/// Registers and maps the pipeline as an ordinary Dapr application: <c>DaprClient</c> for state and publishing, the
+/// overlay's actors on <c>Dapr.Actors.AspNetCore</c>, subscriptions as routes marked <c>WithTopic</c>. The host adds
+/// an <see cref="IChainTracker"/>, <c>UseCloudEvents</c> and <c>MapSubscribeHandler</c>.
+/// </summary>
 public static class Extensions
 {
     public static IServiceCollection AddAtomicPipeline(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Atomic:Gateway"));
-        services.AddOptions<PipelineOptions>().Bind(configuration.GetSection("Atomic:Pipeline"));
-        services.AddOptions<OverlayOptions>().Bind(configuration.GetSection("Atomic:Overlay"));
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<GatewayOptions>().BindConfiguration("Atomic:Gateway").ValidateOnStart();
+        services.AddOptions<PipelineOptions>().BindConfiguration("Atomic:Pipeline").ValidateOnStart();
+        services.AddOptions<OverlayOptions>().BindConfiguration("Atomic:Overlay").ValidateOnStart();
         var broadcaster = new BroadcasterOptions();
         configuration.GetSection("Atomic:Broadcaster").Bind(broadcaster);
         services.AddSingleton(broadcaster);
 
-        services.TryAddTimeProvider();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddDaprClient(client => client.UseJsonSerializationOptions(TxRecords.Json));
+        services.TryAddSingleton<IActorProxyFactory>(sp => new ActorProxyFactory(Actors.ProxyOptions(
+            DaprDefaultsFor(sp, "DAPR_HTTP_ENDPOINT", "DAPR_HTTP_PORT"), sp.GetService<IConfiguration>()?["DAPR_API_TOKEN"])));
+
         services.AddSingleton<ITopicManager, TokenTopicManager>();
         services.AddSingleton<ITopicManager, RevocationTopicManager>();
         services.AddSingleton<ILookupService, TokenLookupService>();
         services.AddSingleton<ILookupService, RevocationLookupService>();
         services.AddSingleton<TopicCatalog>();
 
-        services.AddSingleton(sp => new TxRecords(sp.GetRequiredService<BuildingBlocks>().StateStore(Names.TxStore), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<TxRecords>();
+        services.AddSingleton<EventPublisher>();
         services.AddSingleton<GatewayServices>();
         services.AddSingleton(sp => new SpvVerifier(sp.GetRequiredService<IChainTracker>()));
-        services.AddSingleton(sp => new VerifierService(
-            sp.GetRequiredService<SpvVerifier>(), sp.GetRequiredService<TxRecords>(),
-            sp.GetRequiredService<BuildingBlocks>().PubSub(Names.PubSub), sp.GetRequiredService<ILogger<VerifierService>>()));
+        services.AddSingleton<VerifierHandler>();
         services.AddHttpClient(nameof(ArcClient));
         services.AddSingleton(sp => new ArcClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(ArcClient)), broadcaster, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new BroadcasterService(
-            sp.GetRequiredService<ArcClient>(), broadcaster, sp.GetRequiredService<TxRecords>(),
-            sp.GetRequiredService<BuildingBlocks>().PubSub(Names.PubSub), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BroadcasterService>>()));
-        services.AddSingleton<OverlayService>();
-        services.AddHostedService<PipelineHost>();
+        services.AddSingleton<WatchIndex>();
+        services.AddSingleton<MinedRecorder>();
+        services.AddSingleton<BroadcastHandler>();
+        services.AddSingleton<OverlayAdmission>();
+        services.AddHostedService<MinedPoller>();
         return services;
     }
 
     /// <summary>
-    /// Maps every route of the pipeline this process serves: the gateway (<c>/v1/beef</c>, <c>/v1/tx/{txid}</c>), the
-    /// overlay (BRC-22 <c>/submit</c>, BRC-24 <c>/lookup</c>, baskets) and ARC's callback.
+    /// Registers the overlay's actor types (<c>TopicManager</c>, <c>BasketManager</c>) with the Dapr actor runtime,
+    /// with JSON bodies so that any language can call them.
     /// </summary>
-    public static IEndpointRouteBuilder MapAtomicPipeline(this IEndpointRouteBuilder app)
+    public static IServiceCollection AddPipelineActors(this IServiceCollection services)
     {
-        app.MapAtomicGateway();
-        app.MapAtomicBroadcaster();
-        return app;
-    }
-
-    /// <summary>
-    /// The <c>atomic-gateway</c> app's routes: <c>/v1/beef</c>, <c>/v1/tx/{txid}</c>, and the overlay's BRC-22
-    /// <c>/submit</c>, BRC-24 <c>/lookup</c> and baskets, which call the <c>atomic-overlay</c> app's actors.
-    /// </summary>
-    public static IEndpointRouteBuilder MapAtomicGateway(this IEndpointRouteBuilder app)
-    {
-        app.MapGatewayApi();
-        app.MapOverlayApi();
-        return app;
-    }
-
-    /// <summary>The <c>atomic-broadcaster</c> app's route: ARC's callback.</summary>
-    public static IEndpointRouteBuilder MapAtomicBroadcaster(this IEndpointRouteBuilder app)
-    {
-        app.MapArcCallbackApi();
-        return app;
-    }
-
-    /// <summary>
-    /// Registers the pipeline's actor types (<c>TopicManager</c>, <c>BasketManager</c>) with the host's actor runtime,
-    /// built from <paramref name="services"/>. The host also registers the runtime's <see cref="Runtime.Actors.IActorClient"/>.
-    /// </summary>
-    public static ActorRegistrationCollection AddPipelineActors(this ActorRegistrationCollection actors, IServiceProvider services)
-    {
-        ArgumentNullException.ThrowIfNull(actors);
-        ArgumentNullException.ThrowIfNull(services);
-
-        // Resolved when an actor is activated, not now: the host may build its actor runtime before its service provider is complete.
-        actors.RegisterActor(TopicManagerActor.TypeName, host => new TopicManagerActor(
-            host, services.GetRequiredService<TopicCatalog>(), services.GetRequiredService<IOptions<OverlayOptions>>().Value));
-        actors.RegisterActor(BasketManagerActor.TypeName, host => new BasketManagerActor(
-            host, services.GetRequiredService<IOptions<OverlayOptions>>().Value));
-        return actors;
-    }
-
-    private static void TryAddTimeProvider(this IServiceCollection services)
-    {
-        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        services.AddActors(options =>
         {
-            services.AddSingleton(TimeProvider.System);
+            options.UseJsonSerialization = true;
+            options.Actors.RegisterActor<TopicManagerActor>(TopicManagerActor.TypeName);
+            options.Actors.RegisterActor<BasketManagerActor>(BasketManagerActor.TypeName);
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// Maps the routes of every stage <see cref="PipelineOptions"/> enables: the gateway's public routes
+    /// (<c>/v1/beef</c>, <c>/v1/tx/{txid}</c>, BRC-22 <c>/submit</c>, BRC-24 <c>/lookup</c>, baskets) when
+    /// <paramref name="gateway"/>, ARC's callback with the broadcaster, and each stage's subscriptions.
+    /// </summary>
+    public static IEndpointRouteBuilder MapAtomicPipeline(this IEndpointRouteBuilder app, bool gateway = true)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        PipelineOptions stages = app.ServiceProvider.GetRequiredService<IOptions<PipelineOptions>>().Value;
+        if (gateway)
+        {
+            app.MapGatewayApi();
+            app.MapTopicsApi();
+            app.MapBasketsApi();
         }
+
+        if (stages.Verifier)
+        {
+            app.MapVerifierApi();
+        }
+
+        // Dapr gives an app one subscription per topic: an app running both beef.verified stages takes it on one route.
+        bool shared = stages.Overlay && stages.Broadcaster;
+        if (stages.Broadcaster)
+        {
+            app.MapArcCallbacks();
+            app.MapBroadcasterApi(withBeefVerified: !shared);
+        }
+
+        if (shared)
+        {
+            app.MapPost(BeefVerifiedRoute, HandleBeefVerifiedAsync)
+                .WithTopic(new TopicOptions { PubsubName = Names.PubSub, Name = Names.Topics.BeefVerified, DeadLetterTopic = BroadcasterApi.DeadLetterTopic });
+        }
+        else if (stages.Overlay)
+        {
+            app.MapTopicsAdmission();
+        }
+
+        return app;
+    }
+
+    /// <summary>The route of <c>beef.verified</c> in an app that runs both the overlay stage and the broadcaster.</summary>
+    public const string BeefVerifiedRoute = "/events/beef-verified";
+
+    /// <summary>
+    /// Both <c>beef.verified</c> stages at once; the event succeeds when both do. Each stage is idempotent, so a retry
+    /// for one repeats nothing of the other. The broadcaster's attempt limit and dead letter apply (the dead letter
+    /// fails only a record still verified, that is, never broadcast).
+    /// </summary>
+    internal static Task<Ok<DeliveryAnswer>> HandleBeefVerifiedAsync(
+        HttpRequest request, OverlayAdmission overlay, BroadcastHandler broadcaster, BroadcasterOptions options, CancellationToken cancellationToken) =>
+        Deliveries.HandleAsync(request, Names.Topics.BeefVerified, options.DeliveryAttempts, async activity =>
+        {
+            BeefVerified? verified = await Deliveries.ReadAsync<BeefVerified>(request, cancellationToken).ConfigureAwait(false);
+            Delivery[] outcomes = await Task.WhenAll(overlay.HandleAsync(verified), broadcaster.HandleAsync(verified, activity, cancellationToken)).ConfigureAwait(false);
+            return outcomes.Contains(Delivery.Retry) ? Delivery.Retry : outcomes.Contains(Delivery.Drop) ? Delivery.Drop : Delivery.Success;
+        });
+
+    /// <summary>The sidecar's HTTP endpoint as the SDK resolves it: <c>DAPR_HTTP_ENDPOINT</c>, else <c>DAPR_HTTP_PORT</c> on loopback.</summary>
+    private static string? DaprDefaultsFor(IServiceProvider sp, string endpointKey, string portKey)
+    {
+        IConfiguration? configuration = sp.GetService<IConfiguration>();
+        string? endpoint = configuration?[endpointKey] ?? Environment.GetEnvironmentVariable(endpointKey);
+        if (!string.IsNullOrEmpty(endpoint))
+        {
+            return endpoint;
+        }
+
+        string? port = configuration?[portKey] ?? Environment.GetEnvironmentVariable(portKey);
+        return string.IsNullOrEmpty(port) ? null : $"http://127.0.0.1:{port}";
     }
 }
 
-/// <summary>Which stages this process runs and how wide (section <c>Atomic:Pipeline</c>): all of them in the all-in-one server.</summary>
+/// <summary>Which stages this process runs (section <c>Atomic:Pipeline</c>): all of them in the all-in-one server.</summary>
 public sealed class PipelineOptions
 {
     public bool Verifier { get; set; } = true;
@@ -118,64 +163,4 @@ public sealed class PipelineOptions
 
     /// <summary>Topic and basket admission from <c>beef.verified</c> (the <c>atomic-overlay</c> app).</summary>
     public bool Overlay { get; set; } = true;
-
-    /// <summary>
-    /// Deliveries handled at once by the verifier and the overlay stage. Most of a delivery's time is spent waiting for
-    /// its writes to commit, and the store commits waiting writes together, so it is wider than the core count.
-    /// </summary>
-    public int Concurrency { get; set; } = 64;
-
-    /// <summary>
-    /// Deliveries the broadcaster handles at once: it mostly waits on ARC over the network, so it runs wider than the
-    /// CPU-bound stages.
-    /// </summary>
-    public int BroadcasterConcurrency { get; set; } = 64;
-}
-
-/// <summary>
-/// Subscribes the enabled stages at start-up (in <see cref="StartAsync"/>, before the server serves: daprd reads the
-/// app's subscriptions once), runs the MINED poller, and unsubscribes at shutdown.
-/// </summary>
-internal sealed class PipelineHost(
-    BuildingBlocks blocks,
-    IOptions<PipelineOptions> options,
-    IServiceProvider services) : BackgroundService
-{
-    private readonly List<IAsyncDisposable> _subscriptions = [];
-
-    public override Task StartAsync(CancellationToken cancellationToken)
-    {
-        Runtime.PubSub.IPubSub pubsub = blocks.PubSub(Names.PubSub);
-        PipelineOptions o = options.Value;
-        if (o.Verifier)
-        {
-            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<VerifierService>().Subscription(o.Concurrency)));
-        }
-
-        if (o.Overlay)
-        {
-            _subscriptions.Add(pubsub.Subscribe(services.GetRequiredService<OverlayService>().Subscription(o.Concurrency)));
-        }
-
-        if (o.Broadcaster)
-        {
-            BroadcasterService broadcaster = services.GetRequiredService<BroadcasterService>();
-            _subscriptions.Add(pubsub.Subscribe(broadcaster.Subscription(o.BroadcasterConcurrency)));
-            _subscriptions.Add(pubsub.Subscribe(broadcaster.DeadLetterSubscription()));
-        }
-
-        return base.StartAsync(cancellationToken);
-    }
-
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        options.Value.Broadcaster ? services.GetRequiredService<BroadcasterService>().RunPollerAsync(stoppingToken) : Task.CompletedTask;
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        foreach (IAsyncDisposable subscription in _subscriptions)
-        {
-            await subscription.DisposeAsync().ConfigureAwait(false);
-        }
-    }
 }

@@ -126,6 +126,15 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             }
 
             host = builder.Build();
+
+            // The SDK's actor runtime joins DAPR_HTTP_ENDPOINT and "/v1.0/..." into "//v1.0/..."; daprd answers those
+            // as the single-slash path, so the path is made one before routing reads it.
+            host.Use((context, next) =>
+            {
+                DaprHttp.CollapseLeadingSlashes(context.Request);
+                return next(context);
+            });
+            host.UseRouting();
             host.Use((context, next) => DaprHttp.HandleAsync(context, next, options.ApiToken));
             host.MapStateApi();
             host.MapPublishApi();

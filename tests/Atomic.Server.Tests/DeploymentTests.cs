@@ -1,5 +1,6 @@
 using System.Reflection;
 using Atomic.Services;
+using Atomic.Services.Pipeline;
 using YamlDotNet.RepresentationModel;
 
 namespace Atomic.Server.Tests;
@@ -309,7 +310,7 @@ public sealed class DeploymentTests
             foreach ((string key, string url) in urls)
             {
                 url.Should().StartWith("dapr://", because: $"{where}'s {key} goes through service invocation, so the resiliency policies apply");
-                string name = Runtime.Dapr.DaprInvocation.AppIdOf(url);
+                string name = Hosting.DaprInvocation.AppIdOf(url);
                 reachable.Should().Contain(name, because: $"{where}'s {key} '{url}' calls an app or HTTPEndpoint that exists there");
                 targeted.Should().Contain(name, because: $"resiliency.yaml has policies for {where}'s {key} '{url}'");
                 checkedUrls.Add(url);

@@ -20,7 +20,7 @@ public sealed class HealthTests
     }
 
     [Fact]
-    public async Task Readyz_lists_the_runtime_each_state_store_and_the_dev_chain_all_healthy()
+    public async Task Readyz_lists_the_sidecar_each_state_store_and_the_dev_chain_all_healthy()
     {
         await using ServerHost server = await ServerHost.StartAsync();
         using HttpResponseMessage response = await server.Client.GetAsync("/readyz");
@@ -30,7 +30,7 @@ public sealed class HealthTests
         var checks = body.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("status").GetString());
         checks.Should().BeEquivalentTo(new Dictionary<string, string>
         {
-            ["runtime"] = "Healthy",
+            ["sidecar"] = "Healthy",
             ["state:statestore"] = "Healthy",
             ["state:txstore"] = "Healthy",
             ["devchain"] = "Healthy",

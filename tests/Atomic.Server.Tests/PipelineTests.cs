@@ -8,11 +8,9 @@ using Atomic.Bsv.Scripts;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.DevChain.Chain;
-using TxRecord = Atomic.Services.Transactions.TxRecord;
-using TxStatus = Atomic.Services.Transactions.TxStatus;
-using Atomic.Runtime;
-using Atomic.Services;
-using Atomic.Services.Transactions;
+using Atomic.Services.Pipeline;
+using TxRecord = Atomic.Services.Pipeline.TxRecord;
+using TxStatus = Atomic.Services.Pipeline.TxStatus;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Atomic.Server.Tests;
@@ -102,7 +100,7 @@ public sealed class PipelineTests
         path.ComputeRoot(spend.Id).ToDisplayHex().Should().Be(block.GetProperty("merkleRoot").GetString());
         path.BlockHeight.Should().Be(block.GetProperty("height").GetUInt32());
 
-        var records = new TxRecords(server.Services.GetRequiredService<BuildingBlocks>().StateStore(Names.TxStore), TimeProvider.System);
+        TxRecords records = server.Services.GetRequiredService<TxRecords>();
         TxRecord record = (await records.GetAsync(txid))?.Record ?? throw new InvalidOperationException($"no record of {txid}");
         record.History.Select(h => h.Status).Should().Equal(TxStatus.Received, TxStatus.Verified, TxStatus.Broadcast, TxStatus.Mined);
         record.Beef.Should().BeNull("the BEEF is kept apart from the record");

@@ -24,19 +24,23 @@ public sealed class ProgramTests : IDisposable
     [Fact]
     public async Task Program_starts_the_server_that_answers_healthz_and_readyz()
     {
+        // On Kestrel, not the in-memory test server: the embedded sidecar calls the app back on its port.
+        int port = ServerHost.FreePort();
         await using WebApplicationFactory<ServerOptions> factory = new WebApplicationFactory<ServerOptions>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
+            web.UseSetting("Urls", $"http://127.0.0.1:{port}");
             web.UseSetting("Atomic:Components", Path.Combine(_directory, "components"));
             web.UseSetting("Atomic:BaseDirectory", _directory);
             web.UseSetting("Atomic:Sidecar:HttpPort", "0");
             web.UseSetting("Atomic:Sidecar:GrpcPort", "0");
         });
+        factory.UseKestrel(port);
         using HttpClient client = await Task.Run(factory.CreateClient).WaitAsync(TimeSpan.FromSeconds(60));
 
         (await client.GetAsync("/healthz").WaitAsync(TimeSpan.FromSeconds(30))).StatusCode.Should().Be(HttpStatusCode.OK);
-        JsonElement ready = await client.GetFromJsonAsync<JsonElement>("/readyz").WaitAsync(TimeSpan.FromSeconds(30));
-        ready.GetProperty("status").GetString().Should().Be("Healthy");
+        JsonElement ready = await ServerHost.WaitUntilReadyAsync(client);
+        ready.GetProperty("status").GetString().Should().Be("Healthy", ready.GetRawText());
         await factory.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
         File.Exists(Path.Combine(_directory, "data", "state.db")).Should().BeTrue("the settings reached the composition before the components were loaded");
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -75,12 +76,12 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <param name="environment">Development (the dev chain on) or Production (off).</param>
     /// <param name="settings">Configuration on top of appsettings; <c>{url}</c> in a value becomes the server's URL.</param>
     /// <param name="directory">A folder from <see cref="CopyComponents"/>; a fresh copy when null.</param>
+    /// <param name="url">The server's own URL; a free loopback port when null.</param>
     public static async Task<ServerHost> StartAsync(
-        string environment = "Development", IDictionary<string, string?>? settings = null, string? directory = null)
+        string environment = "Development", IDictionary<string, string?>? settings = null, string? directory = null, string? url = null)
     {
         directory ??= CopyComponents();
-        int port = FreePort();
-        string url = $"http://127.0.0.1:{port}";
+        url ??= $"http://127.0.0.1:{FreePort()}";
         var all = new Dictionary<string, string?>
         {
             ["Urls"] = url,
@@ -110,7 +111,29 @@ internal sealed class ServerHost : IAsyncDisposable
             throw;
         }
 
-        return new ServerHost(app, directory, url);
+        var host = new ServerHost(app, directory, url);
+        await WaitUntilReadyAsync(host.Client);
+        return host;
+    }
+
+    /// <summary>
+    /// Waits until <c>/readyz</c> answers 200 (the sidecar has read the app: its subscriptions deliver), as a deployment
+    /// waits for readiness before sending traffic; answers the last body seen.
+    /// </summary>
+    public static async Task<JsonElement> WaitUntilReadyAsync(HttpClient client, TimeSpan? timeout = null)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            using HttpResponseMessage response = await client.GetAsync("/readyz");
+            JsonElement body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            if (response.IsSuccessStatusCode || System.Diagnostics.Stopwatch.GetElapsedTime(started) > (timeout ?? TimeSpan.FromSeconds(30)))
+            {
+                return body;
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -129,7 +152,7 @@ internal sealed class ServerHost : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -7,6 +7,7 @@ using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.Services;
+using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -46,7 +47,8 @@ public sealed class TelemetryTests
         seen["atomic.broadcast.duration"].Should().NotBeEmpty();
         seen["atomic.tx.processing.duration"].Select(m => m.Tags["stage"]).Should().Contain(["verified", "broadcast", "mined"]);
         seen["atomic.pubsub.pending"].Should().Contain(m =>
-            Equals(m.Tags["pubsub"], "pubsub") && Equals(m.Tags["topic"], Names.Topics.BeefSubmitted) && Equals(m.Tags["consumer"], Names.Apps.Verifier));
+            Equals(m.Tags["pubsub"], "pubsub") && Equals(m.Tags["topic"], Names.Topics.BeefSubmitted) && Equals(m.Tags["consumer"], "atomic-server"));
+        seen["atomic.tx.outcomes"].Should().Contain(m => Equals(m.Tags["status"], "mined"));
     }
 
     [Fact]

@@ -6,16 +6,13 @@ using System.Text.Json;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Spv.ChainTrackers;
-using Atomic.Runtime.Embedded.PubSub;
-using Atomic.Runtime.Embedded.State;
-using Atomic.Runtime.PubSub;
-using Atomic.Runtime.State;
 using Atomic.Services.Broadcaster;
-using Atomic.Services.Transactions;
+using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Dapr.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Atomic.Services.Tests;
@@ -28,9 +25,7 @@ public sealed class ArcCallbackApiTests : IAsyncLifetime
     private static readonly Hash256 Id = Hash256.FromDisplayHex(TxId);
     private static readonly MerklePath Path = MerklePath.FromBlock(900, [new Hash256(Enumerable.Repeat((byte)7, 32).ToArray()), Id], [Id]);
 
-    private readonly InMemoryStateStore _store = new(Names.TxStore);
-    private readonly ConcurrentQueue<CloudEvent> _published = new();
-    private DurablePubSub _pubsub = null!;
+    private PipelineFixture _pipeline = null!;
     private TxRecords _records = null!;
     private WebApplication _app = null!;
     private HttpClient _client = null!;
@@ -39,15 +34,11 @@ public sealed class ArcCallbackApiTests : IAsyncLifetime
 
     private async Task StartAsync(string? token)
     {
-        _pubsub = await DurablePubSub.OpenAsync(Names.PubSub, _store);
-        _pubsub.Subscribe(new Subscription(Names.PubSub, Names.Topics.TxMined, (e, _) =>
-        {
-            _published.Enqueue(e);
-            return Task.FromResult(DeliveryResult.Success);
-        }, Consumer: "probe"));
-        _records = new TxRecords(_store, TimeProvider.System);
+        _pipeline = await PipelineFixture.StartAsync(verifier: false, overlay: false);
+        DaprClient dapr = _pipeline.Dapr;
+        _records = new TxRecords(dapr, TimeProvider.System);
         TxRecord record = _records.New(TxId, [], []) with { Status = TxStatus.Broadcast };
-        await _store.SaveAsync(new StateWrite(Names.TxKey(TxId), record.ToJson()));
+        await dapr.SaveByteStateAsync(Names.TxStore, Names.TxKey(TxId), record.ToJson());
         await _records.KeepBeefAsync(TxId, SampleBeef);
 
         var options = new BroadcasterOptions { CallbackToken = token };
@@ -55,8 +46,9 @@ public sealed class ArcCallbackApiTests : IAsyncLifetime
         builder.WebHost.UseTestServer();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<IChainTracker>(new StaticChainTracker([(Path.BlockHeight, Path.ComputeRoot())]));
-        builder.Services.AddSingleton(new BroadcasterService(
-            new ArcClient(new HttpClient(), options), options, _records, _pubsub, TimeProvider.System, NullLogger<BroadcasterService>.Instance));
+        var events = new EventPublisher(dapr);
+        var watched = new WatchIndex(dapr, NullLogger<WatchIndex>.Instance);
+        builder.Services.AddSingleton(new MinedRecorder(_records, events, watched, NullLogger<MinedRecorder>.Instance));
         _app = builder.Build();
         _app.MapArcCallbackApi();
         await _app.StartAsync();
@@ -66,8 +58,11 @@ public sealed class ArcCallbackApiTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _pubsub.DisposeAsync();
+        await _pipeline.DisposeAsync();
     }
+
+    private IReadOnlyCollection<ProbeEvent> MinedEvents =>
+        _pipeline.Events.TryGetValue(Names.Topics.TxMined, out ConcurrentQueue<ProbeEvent>? events) ? events : [];
 
     private Task<HttpResponseMessage> PostAsync(object body, string? token = Token, string? raw = null)
     {
@@ -111,13 +106,13 @@ public sealed class ArcCallbackApiTests : IAsyncLifetime
         record.MerklePath.Should().Be(Path.ToHex());
         Beef.FromBytes((await _records.GetBeefAsync(TxId))!.Value.Beef).Find(Id)!.IsProven.Should().BeTrue("the kept BEEF is upgraded");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (_published.IsEmpty)
+        while (MinedEvents.Count == 0)
         {
             await Task.Delay(10, timeout.Token);
         }
 
         await Task.Delay(100);
-        _published.Count(e => e.Subject == TxId).Should().BeGreaterThanOrEqualTo(1);
+        MinedEvents.Count(e => e.Subject == TxId).Should().BeGreaterThanOrEqualTo(1);
         record.History.Count(h => h.Status == TxStatus.Mined).Should().Be(1);
     }
 

@@ -3,8 +3,10 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Atomic.Bsv.Transactions;
-using Atomic.Runtime.PubSub;
-using Atomic.Services.Overlay;
+using Atomic.Services.Baskets;
+using Atomic.Services.Contracts;
+using Atomic.Services.Pipeline;
+using Atomic.Services.Topics;
 using static Atomic.Services.Tests.OverlayHttp;
 using static Atomic.Services.Tests.TestChain;
 
@@ -105,22 +107,21 @@ public sealed class BasketManagerActorTests
     {
         var chain = new TestChain();
         await using PipelineFixture pipeline = await PipelineFixture.StartAsync(chain.Tracker, verifier: false, overlay: false);
-        OverlayService overlay = pipeline.Services.GetOverlay();
+        OverlayAdmission overlay = pipeline.Services.GetOverlay();
         Transaction pay = chain.Spend([chain.Coin()], new TxOutput(60_000, P2pkh(Bob)), new TxOutput(39_000, P2pkh(Alice)));
         Transaction spend = chain.Spend([(pay, 0, Bob)], new TxOutput(59_000, P2pkh(Alice)));
 
-        CloudEvent Verified(Transaction tx) => CloudEvent.Create(Names.PubSub, Names.Topics.BeefVerified, JsonSerializer.SerializeToUtf8Bytes(
-            new BeefVerified(tx.Id.ToDisplayHex(), Convert.ToBase64String(chain.Beef(tx)), [], ["Wallet"]), new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        BeefVerified Verified(Transaction tx) => new(tx.Id.ToDisplayHex(), Convert.ToBase64String(chain.Beef(tx)), [], ["Wallet"]);
 
-        (await overlay.HandleAsync(Verified(pay), default)).Should().Be(DeliveryResult.Success);
-        (await overlay.HandleAsync(Verified(pay), default)).Should().Be(DeliveryResult.Success);
+        (await overlay.HandleAsync(Verified(pay))).Should().Be(Delivery.Success);
+        (await overlay.HandleAsync(Verified(pay))).Should().Be(Delivery.Success);
         JsonElement listed = await ListAsync(pipeline.Client, "wallet");
         listed.GetProperty("totalOutputs").GetInt32().Should().Be(2);
         Outpoints(listed).Should().Equal($"{pay.Id.ToDisplayHex()}.0", $"{pay.Id.ToDisplayHex()}.1");
         listed.GetProperty("outputs")[0].GetProperty("lockingScript").GetString().Should().Be(P2pkh(Bob).ToHex());
 
-        (await overlay.HandleAsync(Verified(spend), default)).Should().Be(DeliveryResult.Success);
-        (await overlay.HandleAsync(Verified(spend), default)).Should().Be(DeliveryResult.Success);
+        (await overlay.HandleAsync(Verified(spend))).Should().Be(Delivery.Success);
+        (await overlay.HandleAsync(Verified(spend))).Should().Be(Delivery.Success);
         Outpoints(await ListAsync(pipeline.Client, "wallet")).Should().Equal($"{pay.Id.ToDisplayHex()}.1", $"{spend.Id.ToDisplayHex()}.0");
         JsonElement withSpent = await ListAsync(pipeline.Client, "wallet", "?includeSpent=true");
         withSpent.GetProperty("totalOutputs").GetInt32().Should().Be(3);

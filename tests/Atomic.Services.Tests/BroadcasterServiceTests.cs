@@ -4,13 +4,11 @@ using System.Text;
 using System.Text.Json;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
-using Atomic.Runtime.Embedded.PubSub;
-using Atomic.Runtime.Embedded.State;
-using Atomic.Runtime.PubSub;
-using Atomic.Runtime.State;
 using Atomic.Services.Broadcaster;
-using Atomic.Services.Transactions;
+using Atomic.Services.Pipeline;
+using Dapr.Client;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Atomic.Services.Tests;
 
@@ -19,60 +17,70 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
     private static readonly byte[] SampleBeef = File.ReadAllBytes(PipelineFixture.Samples("chain.beef"));
     private static readonly string TxId = Beef.FromBytes(SampleBeef).SubjectTxId!.Value.ToDisplayHex();
 
-    private readonly InMemoryStateStore _store = new(Names.TxStore);
     private readonly ConcurrentQueue<(string Endpoint, HttpRequestMessage Request, string Body)> _calls = new();
-    private readonly ConcurrentQueue<CloudEvent> _published = new();
     private readonly ListLogger _log = new();
-    private DurablePubSub _pubsub = null!;
+    private PipelineFixture _pipeline = null!;
+    private DaprClient _dapr = null!;
     private TxRecords _records = null!;
     private Func<string, HttpResponseMessage> _arc = _ => Arc(200, "SEEN_ON_NETWORK");
 
     public async Task InitializeAsync()
     {
-        _pubsub = await DurablePubSub.OpenAsync(Names.PubSub, _store);
-        foreach (string topic in new[] { Names.Topics.TxBroadcast, Names.Topics.TxFailed, Names.Topics.TxMined })
-        {
-            _pubsub.Subscribe(new Subscription(Names.PubSub, topic, (e, _) =>
-            {
-                _published.Enqueue(e);
-                return Task.FromResult(DeliveryResult.Success);
-            }, Consumer: "probe"));
-        }
+        _pipeline = await PipelineFixture.StartAsync(verifier: false, overlay: false);
+        _dapr = _pipeline.Dapr;
+        _records = new TxRecords(_dapr, TimeProvider.System);
 
-        _records = new TxRecords(_store, TimeProvider.System);
         // A record as written before BEEFs were kept apart: its BEEF inside (the upgrade moves it out).
         TxRecord record = _records.New(TxId, [], []) with { Status = TxStatus.Verified, Beef = Convert.ToBase64String(SampleBeef) };
-        await _store.SaveAsync(new StateWrite(Names.TxKey(TxId), record.ToJson()));
+        await _dapr.SaveByteStateAsync(Names.TxStore, Names.TxKey(TxId), record.ToJson());
     }
 
-    public async Task DisposeAsync() => await _pubsub.DisposeAsync();
+    public async Task DisposeAsync() => await _pipeline.DisposeAsync();
+
+    private IReadOnlyCollection<ProbeEvent> Published(string topic) =>
+        _pipeline.Events.TryGetValue(topic, out ConcurrentQueue<ProbeEvent>? events) ? events : [];
 
     private static HttpResponseMessage Arc(int status, string? txStatus, string? merklePath = null) => new((HttpStatusCode)status)
     {
         Content = new StringContent(JsonSerializer.Serialize(new { txid = TxId, txStatus, status, title = "t", extraInfo = "", merklePath, blockHash = merklePath is null ? null : new string('0', 64), blockHeight = 900 }), Encoding.UTF8, "application/json"),
     };
 
-    private BroadcasterService Service(params string[] endpoints) => Service(100, endpoints);
+    private Broadcaster Service(params string[] endpoints) => Service(100, endpoints);
 
-    private BroadcasterService Service(int maxPollsPerTick, params string[] endpoints)
+    private Broadcaster Service(int maxPollsPerTick, params string[] endpoints)
     {
         var options = new BroadcasterOptions { Retries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), CallbackUrl = "http://me/cb", CallbackToken = "secret", MaxPollsPerTick = maxPollsPerTick };
         options.Endpoints.AddRange(endpoints.Select(u => new ArcEndpoint { Url = u, ApiKey = "key" }));
-        var http = new HttpClient(new Handler(this));
-        return new BroadcasterService(new ArcClient(http, options), options, _records, _pubsub, TimeProvider.System, _log);
+        var arc = new ArcClient(new HttpClient(new Handler(this)), options);
+        var events = new EventPublisher(_dapr);
+        var watched = new WatchIndex(_dapr, NullLogger<WatchIndex>.Instance);
+        var recorder = new MinedRecorder(_records, events, watched, _log.For<MinedRecorder>());
+        return new Broadcaster(
+            new BroadcastHandler(arc, options, _records, events, watched, recorder, _log.For<BroadcastHandler>()),
+            new MinedPoller(arc, options, Options.Create(new PipelineOptions()), watched, recorder, TimeProvider.System, NullLogger<MinedPoller>.Instance),
+            watched);
     }
 
-    private static CloudEvent Verified() =>
-        CloudEvent.Create(Names.PubSub, Names.Topics.BeefVerified, JsonSerializer.SerializeToUtf8Bytes(new BeefVerified(TxId, Convert.ToBase64String(SampleBeef), [], [])), TxId);
+    /// <summary>The broadcaster's parts as the app wires them.</summary>
+    private sealed record Broadcaster(BroadcastHandler Handler, MinedPoller Poller, WatchIndex Watched)
+    {
+        public Task<Delivery> HandleAsync(BeefVerified verified, CancellationToken cancellationToken) => Handler.HandleAsync(verified, null, cancellationToken);
+
+        public Task<Delivery> HandleUnreachableAsync(BeefVerified verified, CancellationToken cancellationToken) => Handler.HandleUnreachableAsync(verified, cancellationToken);
+
+        public Task PollOnceAsync(CancellationToken cancellationToken) => Poller.PollOnceAsync(cancellationToken);
+    }
+
+    private static BeefVerified Verified() => new(TxId, Convert.ToBase64String(SampleBeef), [], []);
 
     private async Task<TxRecord> Record() => (await _records.GetAsync(TxId))!.Value.Record;
 
     [Fact]
     public async Task An_accepting_endpoint_moves_the_record_to_broadcast_once_with_extended_format_and_the_callback()
     {
-        BroadcasterService service = Service("http://arc-a", "http://arc-b");
+        Broadcaster service = Service("http://arc-a", "http://arc-b");
         _arc = url => url.StartsWith("http://arc-a") ? Arc(465, null) : Arc(200, "SEEN_ON_NETWORK");
-        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Success);
 
         (await Record()).Status.Should().Be(TxStatus.Broadcast);
         _calls.Should().HaveCount(2);
@@ -84,9 +92,9 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         List<ExtendedTransaction> sent = JsonDocument.Parse(body).RootElement.EnumerateArray()
             .Select(item => ExtendedTransaction.FromHex(item.GetProperty("rawTx").GetString()!)).ToList();
         sent.Select(ef => ef.Transaction.Id).Should().Equal(UnprovenAncestors().Append(Hash256.FromDisplayHex(TxId)), "parents first, the subject last");
-        (await _store.GetAsync(BroadcasterService.WatchPrefix + TxId)).Should().NotBeNull("it is watched until mined");
+        (await service.Watched.ReadAsync(default)).Should().Contain(TxId, "it is watched until mined");
 
-        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Success);
         _calls.Should().HaveCount(2, "a duplicate delivery does not broadcast again");
     }
 
@@ -97,9 +105,9 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
     [InlineData(461, null, "BROADCAST_REJECTED")]
     public async Task Refusals_by_every_endpoint_fail_the_record_with_a_code(int status, string? txStatus, string code)
     {
-        BroadcasterService service = Service("http://arc-a");
+        Broadcaster service = Service("http://arc-a");
         _arc = _ => Arc(status, txStatus);
-        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Success);
         TxRecord record = await Record();
         record.Status.Should().Be(TxStatus.Failed);
         record.Code.Should().Be(code);
@@ -110,9 +118,9 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
     [InlineData(200, "SEEN_IN_ORPHAN_MEMPOOL")]
     public async Task An_unreachable_or_pending_network_is_retried_and_the_record_stays_verified(int status, string? txStatus)
     {
-        BroadcasterService service = Service("http://arc-a");
+        Broadcaster service = Service("http://arc-a");
         _arc = _ => Arc(status, txStatus);
-        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Retry);
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Retry);
         (await Record()).Status.Should().Be(TxStatus.Verified);
         if (status >= 500)
         {
@@ -126,11 +134,11 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         foreach (Hash256 ancestor in UnprovenAncestors())
         {
             string id = ancestor.ToDisplayHex();
-            await _store.SaveAsync(new StateWrite(Names.TxKey(id), (_records.New(id, [], []) with { Status = TxStatus.Broadcast }).ToJson()));
+            await _dapr.SaveByteStateAsync(Names.TxStore, Names.TxKey(id), (_records.New(id, [], []) with { Status = TxStatus.Broadcast }).ToJson());
         }
 
-        BroadcasterService service = Service("http://arc-a");
-        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+        Broadcaster service = Service("http://arc-a");
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Success);
 
         (string _, HttpRequestMessage request, string body) = _calls.Single();
         request.RequestUri!.AbsolutePath.Should().Be("/v1/tx");
@@ -140,11 +148,11 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_child_whose_ancestor_is_refused_for_good_fails_naming_that_ancestor_and_a_warning_is_logged()
     {
-        BroadcasterService service = Service("http://arc-a");
+        Broadcaster service = Service("http://arc-a");
         _ancestorStatus = 466;
         _arc = _ => Arc(462, null);
 
-        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Success);
 
         TxRecord record = await Record();
         record.Status.Should().Be(TxStatus.Failed);
@@ -156,9 +164,9 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
     [Fact]
     public async Task Mined_ancestors_not_found_is_retried_not_refused()
     {
-        BroadcasterService service = Service("http://arc-a");
+        Broadcaster service = Service("http://arc-a");
         _arc = _ => Arc(467, null);
-        (await service.HandleAsync(Verified(), default)).Should().Be(DeliveryResult.Retry);
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Retry);
         (await Record()).Status.Should().Be(TxStatus.Verified);
     }
 
@@ -170,10 +178,10 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
     [InlineData(503, null, "failed", "BROADCAST_UNREACHABLE")]
     public async Task After_the_last_retry_arc_is_asked_once_more_and_the_record_ends_by_its_answer(int status, string? txStatus, string outcome, string? code)
     {
-        BroadcasterService service = Service("http://arc-a");
+        Broadcaster service = Service("http://arc-a");
         _arc = _ => Arc(status, txStatus);
 
-        (await service.HandleUnreachableAsync(Verified(), default)).Should().Be(DeliveryResult.Success);
+        (await service.HandleUnreachableAsync(Verified(), default)).Should().Be(Delivery.Success);
 
         TxRecord record = await Record();
         record.Status.ToString().ToLowerInvariant().Should().Be(outcome);
@@ -188,7 +196,7 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_mined_report_upgrades_the_beef_and_publishes_tx_mined_once()
     {
-        BroadcasterService service = Service("http://arc-a");
+        Broadcaster service = Service("http://arc-a");
         await service.HandleAsync(Verified(), default);
         Hash256 id = Hash256.FromDisplayHex(TxId);
         Hash256 other = new(Enumerable.Repeat((byte)7, 32).ToArray());
@@ -204,27 +212,28 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         record.Beef.Should().BeNull("the upgraded BEEF is kept apart from the record now");
         Beef upgraded = Beef.FromBytes((await _records.GetBeefAsync(TxId))!.Value.Beef);
         upgraded.Find(id)!.IsProven.Should().BeTrue("the BEEF now carries the transaction's own merkle path");
-        (await _store.GetAsync(Names.BeefKey(TxId))).Should().NotBeNull();
-        (await _store.GetAsync(BroadcasterService.WatchPrefix + TxId)).Should().BeNull();
+        (await _dapr.GetByteStateAsync(Names.TxStore, Names.BeefKey(TxId))).IsEmpty.Should().BeFalse();
+        (await service.Watched.ReadAsync(default)).Should().NotContain(TxId);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (!_published.Any(e => e.Topic == Names.Topics.TxMined))
+        while (Published(Names.Topics.TxMined).Count == 0)
         {
             await Task.Delay(10, timeout.Token);
         }
 
-        _published.Count(e => e.Topic == Names.Topics.TxMined).Should().Be(1);
+        await Task.Delay(200); // a second tx.mined, were there one, would have arrived by now
+        Published(Names.Topics.TxMined).Should().ContainSingle();
     }
 
     [Fact]
     public async Task The_poller_asks_about_at_most_its_quota_per_tick_taking_turns()
     {
         string[] txids = [new string('a', 64), new string('b', 64), new string('c', 64)];
+        Broadcaster service = Service(2, "http://arc-a");
         foreach (string txid in txids)
         {
-            await _store.SaveAsync(new StateWrite(BroadcasterService.WatchPrefix + txid, JsonSerializer.SerializeToUtf8Bytes("http://arc-a")));
+            await service.Watched.AddAsync(txid, default);
         }
 
-        BroadcasterService service = Service(2, "http://arc-a");
         _arc = _ => Arc(200, "SEEN_ON_NETWORK");
         await service.PollOnceAsync(default);
         _calls.Should().HaveCount(2, "two status calls a tick");
@@ -273,20 +282,26 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         }
     }
 
-    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger<BroadcasterService>
+    /// <summary>The warnings every part logged, in one queue.</summary>
+    private sealed class ListLogger
     {
         public ConcurrentQueue<string> Warnings { get; } = new();
 
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
+        public Microsoft.Extensions.Logging.ILogger<T> For<T>() => new Typed<T>(this);
 
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        private sealed class Typed<T>(ListLogger owner) : Microsoft.Extensions.Logging.ILogger<T>
         {
-            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning)
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+            public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
-                Warnings.Enqueue(formatter(state, exception));
+                if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning)
+                {
+                    owner.Warnings.Enqueue(formatter(state, exception));
+                }
             }
         }
     }

@@ -5,8 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Spv.ChainTrackers;
-using Atomic.Runtime.State;
-using Atomic.Services.Transactions;
+using Atomic.Services.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Atomic.Services.Tests;
@@ -151,9 +150,9 @@ public sealed class GatewayApiTests
         (await pipeline.Client.PostAsync("/v1/beef", Octets(SampleBeef))).StatusCode.Should().Be(HttpStatusCode.Accepted);
         await WaitForStatusAsync(pipeline.Client, SampleTxId, "verified");
 
-        StateItem record = (await Records(pipeline).Store.GetAsync(Names.TxKey(SampleTxId)))!;
-        Encoding.UTF8.GetString(record.Value.Span).Should().NotContain("\"beef\"", "every stage rewrites the record: it stays small");
-        (await Records(pipeline).Store.GetAsync(Names.BeefKey(SampleTxId)))!.Value.ToArray().Should().Equal(SampleBeef);
+        ReadOnlyMemory<byte> record = await pipeline.Dapr.GetByteStateAsync(Names.TxStore, Names.TxKey(SampleTxId));
+        Encoding.UTF8.GetString(record.Span).Should().NotContain("\"beef\"", "every stage rewrites the record: it stays small");
+        (await pipeline.Dapr.GetByteStateAsync(Names.TxStore, Names.BeefKey(SampleTxId))).ToArray().Should().Equal(SampleBeef);
 
         HttpResponseMessage bytes = await pipeline.Client.GetAsync($"/v1/tx/{SampleTxId}/beef");
         bytes.StatusCode.Should().Be(HttpStatusCode.OK);

@@ -6,6 +6,7 @@ using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.Overlay.Tokens;
+using Atomic.Services.Pipeline;
 using static Atomic.Services.Tests.OverlayHttp;
 
 namespace Atomic.Services.Tests;

@@ -1,57 +1,64 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
 using Atomic.Bsv.Spv.ChainTrackers;
-using Atomic.Runtime;
-using Atomic.Runtime.Actors;
-using Atomic.Runtime.Embedded.Actors;
-using Atomic.Runtime.Embedded.PubSub;
-using Atomic.Runtime.Embedded.State;
-using Atomic.Runtime.PubSub;
-using Atomic.Runtime.State;
+using Atomic.Services.Pipeline;
+using Atomic.Sidecar;
+using Dapr;
+using Dapr.Actors.Client;
+using Dapr.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.TestHost;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Atomic.Services.Tests;
 
+/// <summary>One event the probe app received: its CloudEvent attributes as forwarded, and its data.</summary>
+internal sealed record ProbeEvent(string Topic, string Id, string? Subject, byte[] Data);
+
 /// <summary>
-/// The pipeline on the embedded runtime, in process: <c>txstore</c> with its outbox, a durable <c>pubsub</c> in it,
-/// <c>statestore</c> holding the actors (an <see cref="EmbeddedActorRuntime"/> serving the pipeline's actor types), the
-/// sample chain's roots as the chain tracker, every route of <c>MapAtomicPipeline</c>, and a probe that records every
-/// event. The broadcaster is off. On a test server by default, or on Kestrel at 127.0.0.1 for clients in other processes.
+/// The pipeline as a Dapr app on Kestrel (<c>AddAtomicPipeline</c>, <c>MapAtomicPipeline</c>, the overlay's actors)
+/// beside the embedded sidecar, over in-memory components written as Dapr YAML: <c>txstore</c> with its outbox,
+/// a durable <c>pubsub</c> in it, <c>statestore</c> holding the actors; the sample chain's roots as the chain tracker.
+/// A second app, <c>probe</c>, with its own sidecar on the same components, records every event. The broadcaster is off.
 /// </summary>
 internal sealed class PipelineFixture : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly EmbeddedActorRuntime _actors;
-    private readonly IAsyncDisposable _probe;
+    private static readonly string[] ProbedTopics =
+        [Names.Topics.BeefSubmitted, Names.Topics.BeefVerified, Names.Topics.BeefRejected, Names.Topics.TxBroadcast, Names.Topics.TxFailed, Names.Topics.TxMined];
 
-    private PipelineFixture(WebApplication app, EmbeddedActorRuntime actors, DurablePubSub pubsub, IAsyncDisposable probe, Uri? baseUrl)
+    private readonly List<IAsyncDisposable> _owned;
+    private readonly string _directory;
+
+    private PipelineFixture(WebApplication app, Uri baseUrl, List<IAsyncDisposable> owned, string directory, ConcurrentDictionary<string, ConcurrentQueue<ProbeEvent>> events)
     {
-        _app = app;
-        _actors = actors;
-        PubSub = pubsub;
-        _probe = probe;
+        Services = app.Services;
         BaseUrl = baseUrl;
-        Client = baseUrl is null ? app.GetTestClient() : new HttpClient { BaseAddress = baseUrl };
+        Client = new HttpClient { BaseAddress = baseUrl };
+        _owned = owned;
+        _directory = directory;
+        Events = events;
     }
 
     public HttpClient Client { get; }
 
-    /// <summary>The Kestrel address, when started with <c>kestrel: true</c>.</summary>
-    public Uri? BaseUrl { get; }
+    /// <summary>The app's Kestrel address.</summary>
+    public Uri BaseUrl { get; }
 
-    public DurablePubSub PubSub { get; }
+    public IServiceProvider Services { get; }
 
-    public IActorClient Actors => _actors;
+    /// <summary>The app's own SDK client, pointed at its sidecar.</summary>
+    public DaprClient Dapr => Services.GetRequiredService<DaprClient>();
 
-    public IServiceProvider Services => _app.Services;
+    /// <summary>The app's actor proxies, through its sidecar.</summary>
+    public IActorProxyFactory Actors => Services.GetRequiredService<IActorProxyFactory>();
 
-    /// <summary>Every event seen, per topic, in arrival order.</summary>
-    public ConcurrentDictionary<string, ConcurrentQueue<CloudEvent>> Events { get; } = new();
+    /// <summary>Every event the probe received, per topic, in arrival order.</summary>
+    public ConcurrentDictionary<string, ConcurrentQueue<ProbeEvent>> Events { get; }
 
     /// <summary>The directory holding Atomic.Dapr.sln.</summary>
     public static string RepositoryRoot
@@ -70,93 +77,169 @@ internal sealed class PipelineFixture : IAsyncDisposable
 
     public static string Samples(string file) => Path.Combine(RepositoryRoot, "samples", file);
 
-    public static async Task<PipelineFixture> StartAsync(IChainTracker? tracker = null, bool verifier = true, bool overlay = true, bool kestrel = false)
+    public static async Task<PipelineFixture> StartAsync(IChainTracker? tracker = null, bool verifier = true, bool overlay = true)
     {
-        var txstore = new InMemoryStateStore(Names.TxStore);
-        var statestore = new InMemoryStateStore(Names.StateStore);
-        DurablePubSub pubsub = await DurablePubSub.OpenAsync(Names.PubSub, txstore);
-        var blocks = new BuildingBlocks(
-            new Dictionary<string, IStateStore>
+        string directory = Directory.CreateTempSubdirectory("atomic-services-").FullName;
+        WriteComponents(directory);
+        var owned = new List<IAsyncDisposable>();
+        try
+        {
+            var network = new SidecarNetwork();
+            var resources = new SidecarOptions { ResourcesPath = directory, BaseDirectory = directory };
+            SidecarComponents components = await SidecarComponents.LoadAsync(resources);
+            owned.Add(components);
+
+            var events = new ConcurrentDictionary<string, ConcurrentQueue<ProbeEvent>>();
+            (WebApplication app, Uri url) = await StartAppAsync(Names.Apps.Overlay, components, network, resources, owned, builder =>
             {
-                [Names.TxStore] = new OutboxStateStore(txstore, pubsub, Names.Topics.BeefSubmitted),
-                [Names.StateStore] = statestore,
-            },
-            new Dictionary<string, IPubSub> { [Names.PubSub] = pubsub });
+                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Atomic:Pipeline:Verifier"] = verifier ? "true" : "false",
+                    ["Atomic:Pipeline:Broadcaster"] = "false",
+                    ["Atomic:Pipeline:Overlay"] = overlay ? "true" : "false",
+                    ["Atomic:Gateway:MaxBeefBytes"] = "100000",
+                    ["Atomic:Overlay:MaxJsonBytes"] = "65536",
+                });
+                builder.Services.AddSingleton(tracker ?? StaticChainTracker.FromFile(Samples("roots.json")));
+                builder.Services.AddAtomicPipeline(builder.Configuration);
+                builder.Services.AddPipelineActors();
+            }, app =>
+            {
+                app.MapAtomicPipeline();
+                app.MapActorsHandlers();
+            });
+
+            await StartAppAsync("probe", components, network, resources, owned, _ => { }, app =>
+            {
+                foreach (string topic in ProbedTopics)
+                {
+                    app.MapPost("/probe/" + topic, async (HttpRequest request) =>
+                    {
+                        using var body = new MemoryStream();
+                        await request.Body.CopyToAsync(body);
+                        events.GetOrAdd(topic, _ => new ConcurrentQueue<ProbeEvent>()).Enqueue(new ProbeEvent(
+                            topic, request.Headers["Cloudevent.id"].ToString(), request.Headers["Cloudevent.subject"].FirstOrDefault(), body.ToArray()));
+                        return Results.Ok();
+                    }).WithTopic(Names.PubSub, topic);
+                }
+            });
+
+            return new PipelineFixture(app, url, owned, directory, events);
+        }
+        catch
+        {
+            await DisposeAllAsync(owned);
+            throw;
+        }
+    }
+
+    /// <summary>One Dapr app on Kestrel and its own sidecar over the shared components; the sidecar reads the app once it listens.</summary>
+    private static async Task<(WebApplication App, Uri Url)> StartAppAsync(
+        string appId, SidecarComponents components, SidecarNetwork network, SidecarOptions resources, List<IAsyncDisposable> owned,
+        Action<WebApplicationBuilder> configure, Action<WebApplication> map)
+    {
+        var url = new Uri($"http://127.0.0.1:{FreePort()}/");
+        EmbeddedSidecar sidecar = await EmbeddedSidecar.ListenAsync(
+            resources with { AppId = appId, AppAddress = url, HttpPort = 0, GrpcPort = 0, Network = network }, components);
+        owned.Add(sidecar);
 
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
-        if (kestrel)
-        {
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-        }
-        else
-        {
-            builder.WebHost.UseTestServer();
-        }
-
+        builder.WebHost.UseUrls(url.AbsoluteUri);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Atomic:Pipeline:Verifier"] = verifier ? "true" : "false",
-            ["Atomic:Pipeline:Broadcaster"] = "false",
-            ["Atomic:Pipeline:Overlay"] = overlay ? "true" : "false",
-            ["Atomic:Gateway:MaxBeefBytes"] = "100000",
-            ["Atomic:Overlay:MaxJsonBytes"] = "65536",
+            ["DAPR_HTTP_ENDPOINT"] = sidecar.HttpAddress.AbsoluteUri.TrimEnd('/'),
+            ["DAPR_GRPC_ENDPOINT"] = sidecar.GrpcAddress.AbsoluteUri.TrimEnd('/'),
         });
-        builder.Services.AddSingleton(blocks);
-        builder.Services.AddSingleton(tracker ?? StaticChainTracker.FromFile(Samples("roots.json")));
-
-        // The host contract: the runtime's actor client; the runtime itself is started once the provider exists.
-        EmbeddedActorRuntime? runtime = null;
-        builder.Services.AddSingleton<IActorClient>(_ => runtime ?? throw new InvalidOperationException("the actor runtime is not started yet"));
-        builder.Services.AddAtomicPipeline(builder.Configuration);
+        configure(builder);
         WebApplication app = builder.Build();
-        app.MapAtomicPipeline();
-
-        var actorOptions = new ActorRuntimeOptions { AppId = Names.Apps.Overlay };
-        actorOptions.Actors.AddPipelineActors(app.Services);
-        runtime = await EmbeddedActorRuntime.StartAsync(actorOptions, statestore);
+        app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
+        app.MapSubscribeHandler();
+        map(app);
         await app.StartAsync();
-
-        Uri? baseUrl = kestrel
-            ? new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First())
-            : null;
-
-        PipelineFixture? fixture = null;
-        var probes = new List<IAsyncDisposable>();
-        foreach (string topic in new[] { Names.Topics.BeefSubmitted, Names.Topics.BeefVerified, Names.Topics.BeefRejected })
-        {
-            probes.Add(pubsub.Subscribe(new Subscription(Names.PubSub, topic, (e, _) =>
-            {
-                fixture!.Events.GetOrAdd(e.Topic, _ => new ConcurrentQueue<CloudEvent>()).Enqueue(e);
-                return Task.FromResult(DeliveryResult.Success);
-            }, Consumer: "probe")));
-        }
-
-        fixture = new PipelineFixture(app, runtime, pubsub, new Probes(probes), baseUrl);
-        return fixture;
+        owned.Insert(0, app); // stopped before its sidecar
+        await sidecar.ConnectAppAsync();
+        return (app, url);
     }
+
+    private static void WriteComponents(string directory)
+    {
+        File.WriteAllText(Path.Combine(directory, "statestore.yaml"), """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: statestore
+            spec:
+              type: state.in-memory
+              version: v1
+              metadata:
+              - name: actorStateStore
+                value: "true"
+            """);
+        File.WriteAllText(Path.Combine(directory, "txstore.yaml"), """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: txstore
+            spec:
+              type: state.in-memory
+              version: v1
+              metadata:
+              - name: keyPrefix
+                value: "name"
+              - name: outboxPublishPubsub
+                value: "pubsub"
+              - name: outboxPublishTopic
+                value: "beef.submitted"
+            """);
+        File.WriteAllText(Path.Combine(directory, "pubsub.yaml"), """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: pubsub
+            spec:
+              type: pubsub.in-memory
+              version: v1
+              metadata:
+              - name: stateStore
+                value: "txstore"
+            """);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The data of the one event of <paramref name="topic"/>, as JSON.</summary>
+    public static JsonElement Data(ProbeEvent e) => JsonDocument.Parse(e.Data).RootElement;
 
     public async ValueTask DisposeAsync()
     {
-        if (BaseUrl is not null)
+        Client.Dispose();
+        await DisposeAllAsync(_owned);
+        try
         {
-            Client.Dispose();
+            Directory.Delete(_directory, recursive: true);
         }
-
-        await _probe.DisposeAsync();
-        await _app.StopAsync();
-        await _actors.DisposeAsync();
-        await _app.DisposeAsync();
-        await PubSub.DisposeAsync();
+        catch (IOException)
+        {
+            // a temp directory left behind
+        }
     }
 
-    private sealed class Probes(List<IAsyncDisposable> probes) : IAsyncDisposable
+    private static async Task DisposeAllAsync(List<IAsyncDisposable> owned)
     {
-        public async ValueTask DisposeAsync()
+        foreach (IAsyncDisposable item in owned)
         {
-            foreach (IAsyncDisposable probe in probes)
+            if (item is WebApplication app)
             {
-                await probe.DisposeAsync();
+                await app.StopAsync();
             }
+
+            await item.DisposeAsync();
         }
     }
 }

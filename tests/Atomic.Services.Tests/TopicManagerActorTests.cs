@@ -2,8 +2,11 @@ using System.Text.Json;
 using Atomic.Bsv.Transactions;
 using Atomic.Overlay.Revocation;
 using Atomic.Overlay.Tokens;
-using Atomic.Runtime.Actors;
-using Atomic.Services.Overlay;
+using Atomic.Services.Baskets;
+using Atomic.Services.Contracts;
+using Atomic.Services.Pipeline;
+using Atomic.Services.Topics;
+using Dapr.Actors;
 using static Atomic.Services.Tests.OverlayHttp;
 using static Atomic.Services.Tests.TestChain;
 
@@ -132,7 +135,7 @@ public sealed class TopicManagerActorTests
 
         // The verifier publishes beef.verified for it; the overlay's admission of it must answer the stored entry.
         await WaitUntilAsync(() => Task.FromResult(pipeline.Events.TryGetValue(Names.Topics.BeefVerified, out var v) && !v.IsEmpty));
-        AdmittanceInstructions direct = await pipeline.Services.GetOverlay().AdmitAsync(TokenTopicManager.TopicName, txid, Convert.ToBase64String(beef), default);
+        AdmittanceInstructions direct = await pipeline.Services.GetOverlay().AdmitAsync(TokenTopicManager.TopicName, txid, Convert.ToBase64String(beef));
         direct.OutputsToAdmit.Should().Equal(0);
         (await OutputsAsync(pipeline.Client, "ls_tokens", new { assetId })).Should().ContainSingle();
     }
@@ -145,16 +148,17 @@ public sealed class TopicManagerActorTests
         (Transaction mint, string assetId) = chain.Mint(7);
         (Transaction other, _) = chain.Mint(8);
 
-        Func<Task> admit = () => pipeline.Actors.InvokeAsync<AdmitRequest, AdmittanceInstructions>(
-            TopicManagerActor.TypeName, TokenTopicManager.TopicName, "Admit", new AdmitRequest(other.Id.ToDisplayHex(), Convert.ToBase64String(chain.Beef(mint))));
+        ITopicManager manager = pipeline.Actors.CreateActorProxy<ITopicManager>(new ActorId(TokenTopicManager.TopicName), ITopicManager.TypeName);
+        Func<Task> admit = () => manager.Admit(new AdmitRequest(other.Id.ToDisplayHex(), Convert.ToBase64String(chain.Beef(mint))));
 
-        await admit.Should().ThrowAsync<ActorInvocationException>();
+        // The actor's own exception crosses the sidecar as the SDK carries it: its type name and message.
+        (await admit.Should().ThrowAsync<Exception>()).Which.Should().Match<Exception>(e => Pipeline.Actors.ErrorType(e) == typeof(ArgumentException).FullName);
         (await OutputsAsync(pipeline.Client, "ls_tokens", new { assetId })).Should().BeEmpty();
     }
 }
 
 internal static class ServiceProviderExtensions
 {
-    public static OverlayService GetOverlay(this IServiceProvider services) =>
-        (OverlayService)services.GetService(typeof(OverlayService))!;
+    public static OverlayAdmission GetOverlay(this IServiceProvider services) =>
+        (OverlayAdmission)services.GetService(typeof(OverlayAdmission))!;
 }

@@ -1,14 +1,15 @@
-using Atomic.Runtime.Embedded.Components;
+using System.Net;
+using System.Net.Sockets;
 using Atomic.Sidecar;
 
 namespace Atomic.Server.Hosting;
 
-/// <summary>Settings of the embedded sidecar the server starts on the embedded runtime (section <c>Atomic:Sidecar</c>).</summary>
+/// <summary>Settings of the embedded sidecar (section <c>Atomic:Sidecar</c>), started when no sidecar is given.</summary>
 public sealed class SidecarSettings
 {
     public const string Section = "Atomic:Sidecar";
 
-    /// <summary>Whether the server serves Dapr's APIs over its components (on by default on the embedded runtime).</summary>
+    /// <summary>Whether the server starts its own sidecar when none is given (no <c>DAPR_HTTP_PORT</c>).</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>The HTTP API's port on 127.0.0.1; 0 picks a free one.</summary>
@@ -19,53 +20,131 @@ public sealed class SidecarSettings
 }
 
 /// <summary>
-/// The embedded sidecar beside the all-in-one server: daprd's HTTP and gRPC APIs on loopback over the very components
-/// the server's services use, for any Dapr app of any language on this machine. Started after the embedded runtime,
-/// stopped before it; a port already taken stops start-up naming the key.
+/// The embedded sidecar in the server's own process: daprd's HTTP and gRPC APIs on loopback over the components in
+/// <c>components/</c>, serving this app (its subscriptions and actors) exactly as daprd would, and any other Dapr app on
+/// the machine. The APIs listen before the app serves; the sidecar then reads the app (<c>/dapr/subscribe</c>,
+/// <c>/dapr/config</c>) once its port is open. Stopped after the app, so the last deliveries finish; a port already
+/// taken stops start-up naming the key.
 /// </summary>
-internal sealed class EmbeddedSidecarHost(
-    EmbeddedRuntimeHost runtime, IReadOnlyList<ComponentDefinition> definitions, ServerSettings settings, SidecarSettings sidecar, ILoggerFactory loggers)
-    : IHostedService
+internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSettings settings, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
+    private readonly CancellationTokenSource _stopping = new();
     private EmbeddedSidecar? _started;
+    private Task _connect = Task.CompletedTask;
+    private int _disposed;
 
-    /// <summary>The running sidecar's addresses, for the banner; null while off.</summary>
+    public SidecarComponents Components => components;
+
+    /// <summary>The running sidecar's addresses, for the banner; null before it listens.</summary>
     public (Uri Http, Uri Grpc)? Addresses => _started is null ? null : (_started.HttpAddress, _started.GrpcAddress);
+
+    /// <summary>Whether the sidecar has read the app (subscriptions delivering, actor types placed).</summary>
+    public bool Connected => _connect.IsCompletedSuccessfully && _started is not null;
+
+    /// <summary>
+    /// Where the embedded sidecar will listen: the configured ports, a free one for each 0 (chosen now, so the SDK
+    /// clients can be pointed at it before the host is built).
+    /// </summary>
+    public static DaprOptions Plan(SidecarSettings sidecar, string? apiToken)
+    {
+        int http = sidecar.HttpPort == 0 ? FreePort() : sidecar.HttpPort;
+        int grpc = sidecar.GrpcPort == 0 ? FreePort() : sidecar.GrpcPort;
+        return new DaprOptions
+        {
+            HttpEndpoint = new Uri($"http://127.0.0.1:{http}/"),
+            GrpcPort = grpc,
+            ApiToken = string.IsNullOrEmpty(apiToken) ? null : apiToken,
+        };
+    }
+
+    /// <summary>The settings the SDK clients read (<c>DAPR_HTTP_ENDPOINT</c>, <c>DAPR_GRPC_ENDPOINT</c>), pointing at this sidecar.</summary>
+    public static Dictionary<string, string?> ClientSettings(DaprOptions dapr) => new()
+    {
+        ["DAPR_HTTP_ENDPOINT"] = dapr.HttpEndpoint.AbsoluteUri.TrimEnd('/'),
+        ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{dapr.GrpcPort}",
+        ["DAPR_HTTP_PORT"] = dapr.HttpEndpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["DAPR_GRPC_PORT"] = dapr.GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!sidecar.Enabled)
-        {
-            return;
-        }
-
         var options = new SidecarOptions
         {
             AppId = settings.AppId,
-            HttpPort = sidecar.HttpPort,
-            GrpcPort = sidecar.GrpcPort,
+            AppAddress = new Uri(settings.PublicUrl),
+            HttpPort = settings.Dapr.HttpEndpoint.Port,
+            GrpcPort = settings.Dapr.GrpcPort,
             ResourcesPath = settings.ComponentsDirectory,
             BaseDirectory = settings.BaseDirectory,
-            ApiToken = Environment.GetEnvironmentVariable("DAPR_API_TOKEN") is { Length: > 0 } token ? token : null,
+            ApiToken = settings.Dapr.ApiToken,
         };
         try
         {
-            _started = await EmbeddedSidecar.StartAsync(options, SidecarComponents.Over(runtime.Components, definitions), loggers, cancellationToken).ConfigureAwait(false);
+            _started = await EmbeddedSidecar.ListenAsync(options, components, loggers, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException e)
         {
             throw new ServerConfigurationException(
-                $"the embedded sidecar cannot listen on 127.0.0.1:{sidecar.HttpPort} (HTTP) and 127.0.0.1:{sidecar.GrpcPort} (gRPC): {e.Message}; "
-                + $"set {SidecarSettings.Section}:HttpPort and :GrpcPort (0 picks free ports), or {SidecarSettings.Section}:Enabled false");
+                $"the embedded sidecar cannot listen on 127.0.0.1:{options.HttpPort} (HTTP) and 127.0.0.1:{options.GrpcPort} (gRPC): {e.Message}; "
+                + $"set {SidecarSettings.Section}:HttpPort and :GrpcPort (0 picks free ports), or run under a sidecar of your own (DAPR_HTTP_PORT)");
         }
+
+        // The app's port opens once every hosted service has started: the sidecar waits for it, then reads the app.
+        EmbeddedSidecar started = _started;
+        ILogger logger = loggers.CreateLogger<EmbeddedSidecarHost>();
+        _connect = Task.Run(async () =>
+        {
+            try
+            {
+                await started.ConnectAppAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "the embedded sidecar could not read the app at {App}", options.AppAddress);
+                throw;
+            }
+        });
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _connect.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // logged where it happened
+        }
+
         if (_started is not null)
         {
             await _started.DisposeAsync().ConfigureAwait(false);
             _started = null;
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_started is not null)
+        {
+            await _started.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await components.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,22 +1,19 @@
 using Atomic.DevChain.Chain;
-using Atomic.Runtime.State;
+using Dapr.Client;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Atomic.Server.Hosting;
 
-/// <summary>The actor runtime has started (and so have the components it runs on).</summary>
-internal sealed class ActorRuntimeCheck(EmbeddedRuntimeHost runtime) : IHealthCheck
+/// <summary>
+/// The sidecar is reachable and its components are ready: <c>GET /v1.0/healthz/outbound</c> answers 204 (Dapr's health
+/// API: the outbound check, which does not wait for the app itself to be healthy); the embedded sidecar must also have
+/// read the app (its subscriptions deliver, its actor types are placed).
+/// </summary>
+internal sealed class SidecarCheck(HttpClient sidecar, IServiceProvider services) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(runtime.ActorsStarted
-            ? HealthCheckResult.Healthy($"embedded, {runtime.Components.StateStores.Count} state stores and {runtime.Components.PubSubs.Count} pub/subs loaded, actor types: {string.Join(", ", runtime.ActorTypes.DefaultIfEmpty("(none)"))}")
-            : HealthCheckResult.Unhealthy("the actor runtime has not started"));
-}
+    public const string HttpClientName = "sidecar";
 
-/// <summary>One state store answers a read (of a key nobody writes).</summary>
-internal sealed class StateStoreCheck(IStateStore store) : IHealthCheck
-{
-    private const string ProbeKey = "health||probe";
+    public const string Path = "v1.0/healthz/outbound";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -24,12 +21,43 @@ internal sealed class StateStoreCheck(IStateStore store) : IHealthCheck
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
         try
         {
-            await store.GetAsync(ProbeKey, timeout.Token).ConfigureAwait(false);
+            using HttpResponseMessage response = await sidecar.GetAsync(Path, timeout.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return HealthCheckResult.Unhealthy($"the sidecar at {sidecar.BaseAddress} answered {(int)response.StatusCode} to GET /{Path}");
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return HealthCheckResult.Unhealthy($"the sidecar at {sidecar.BaseAddress} is not reachable: {e.Message}");
+        }
+
+        return services.GetService<EmbeddedSidecarHost>() is { Connected: false }
+            ? HealthCheckResult.Unhealthy($"the embedded sidecar at {sidecar.BaseAddress} has not read the app yet")
+            : HealthCheckResult.Healthy($"the sidecar at {sidecar.BaseAddress} is ready");
+    }
+}
+
+/// <summary>
+/// One state store answers a read of a key nobody writes, asked through the sidecar as the services ask it: the
+/// sidecar, the component and its database must all answer.
+/// </summary>
+internal sealed class StateStoreCheck(DaprClient dapr, string store) : IHealthCheck
+{
+    private const string ProbeKey = "health|probe";
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await dapr.GetByteStateAsync(store, ProbeKey, cancellationToken: timeout.Token).ConfigureAwait(false);
             return HealthCheckResult.Healthy("answers reads");
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"a read failed: {e.Message}");
+            return HealthCheckResult.Unhealthy($"a read failed: {(e.InnerException ?? e).Message}");
         }
     }
 }

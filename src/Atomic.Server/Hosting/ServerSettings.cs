@@ -1,4 +1,3 @@
-using Atomic.Runtime.Dapr;
 using Atomic.Services.Broadcaster;
 
 namespace Atomic.Server.Hosting;
@@ -21,8 +20,10 @@ internal sealed class ServerSettings
 
     public const string DaprRuntime = "dapr";
 
-    private ServerSettings(ServerOptions options, ServerRole role, DaprOptions? dapr, string components, string baseDirectory, string publicUrl, IReadOnlyDictionary<string, string?> overrides)
+    private ServerSettings(ServerOptions options, ServerRole role, DaprOptions dapr, bool external, SidecarSettings sidecar, string components, string baseDirectory, string publicUrl, IReadOnlyDictionary<string, string?> overrides)
     {
+        IsDapr = external;
+        Sidecar = sidecar;
         Overrides = overrides;
         Options = options;
         Role = role;
@@ -37,10 +38,17 @@ internal sealed class ServerSettings
     /// <summary>Which app this process is (<c>Atomic:App</c>).</summary>
     public ServerRole Role { get; }
 
-    /// <summary>The sidecar's address and tokens when the runtime is <c>dapr</c>; null on <c>embedded</c>.</summary>
-    public DaprOptions? Dapr { get; }
+    /// <summary>
+    /// Where the sidecar is and its tokens: daprd's (<c>DAPR_HTTP_PORT</c> and friends) on <c>dapr</c>, or the embedded
+    /// sidecar's loopback ports on <c>embedded</c>.
+    /// </summary>
+    public DaprOptions Dapr { get; }
 
-    public bool IsDapr => Dapr is not null;
+    /// <summary>Whether a sidecar outside this process (daprd, or <c>atomic sidecar</c>) serves the app.</summary>
+    public bool IsDapr { get; }
+
+    /// <summary>The embedded sidecar's settings (used on <c>embedded</c> only).</summary>
+    public SidecarSettings Sidecar { get; }
 
     /// <summary>The app id the actor runtime keys its state with.</summary>
     public string AppId => Options.AppId!;
@@ -84,7 +92,8 @@ internal sealed class ServerSettings
         options.AppId = string.IsNullOrWhiteSpace(options.AppId) ? role.AppId : options.AppId;
         string runtime = RuntimeOf(options.Runtime, configuration);
         options.Runtime = runtime;
-        DaprOptions? dapr = null;
+        SidecarSettings sidecar = configuration.GetSection(SidecarSettings.Section).Get<SidecarSettings>() ?? new SidecarSettings();
+        DaprOptions dapr;
         string components = string.Empty;
         string baseDirectory;
         if (runtime == DaprRuntime)
@@ -104,13 +113,19 @@ internal sealed class ServerSettings
         {
             if (!role.IsAll)
             {
-                throw new ServerConfigurationException($"Atomic:App '{role.Name}' is one app of a split deployment and needs Atomic:Runtime 'dapr' (the embedded runtime runs every app in one process: Atomic:App 'all')");
+                throw new ServerConfigurationException($"Atomic:App '{role.Name}' is one app of a split deployment and needs a sidecar of its own (daprd, or 'atomic sidecar', which set DAPR_HTTP_PORT): the embedded sidecar serves the all-in-one app, Atomic:App 'all'");
+            }
+
+            if (!sidecar.Enabled)
+            {
+                throw new ServerConfigurationException($"{SidecarSettings.Section}:Enabled is false and no sidecar is given (DAPR_HTTP_PORT, DAPR_GRPC_PORT): the services need one");
             }
 
             components = FindComponents(options.Components, environment.ContentRootPath);
             baseDirectory = string.IsNullOrWhiteSpace(options.BaseDirectory)
                 ? Path.GetDirectoryName(components) ?? components
                 : Path.GetFullPath(options.BaseDirectory);
+            dapr = EmbeddedSidecarHost.Plan(sidecar, configuration["DAPR_API_TOKEN"]);
         }
 
         string publicUrl = PublicUrlOf(options.PublicUrl, configuration["Urls"] ?? configuration["ASPNETCORE_URLS"] ?? DefaultUrl(role));
@@ -146,19 +161,23 @@ internal sealed class ServerSettings
         }
 
         Dictionary<string, string?> overrides = BroadcastEndpoints(configuration, dapr);
-        return new ServerSettings(options, role, dapr, components, baseDirectory, publicUrl, overrides);
+        return new ServerSettings(options, role, dapr, runtime == DaprRuntime, sidecar, components, baseDirectory, publicUrl, overrides);
     }
 
     /// <summary>The app's own URL when <c>Urls</c> is not set: loopback at the role's default port.</summary>
     public static string DefaultUrl(ServerRole role) => $"http://127.0.0.1:{role.Port}";
 
-    /// <summary><c>Atomic:Runtime</c>, or when empty: <c>dapr</c> when <c>DAPR_HTTP_PORT</c> is set (daprd sets it for its app), else <c>embedded</c>.</summary>
+    /// <summary>
+    /// <c>Atomic:Runtime</c>, or when empty: <c>dapr</c> when <c>DAPR_HTTP_PORT</c>, <c>DAPR_GRPC_PORT</c> or
+    /// <c>DAPR_HTTP_ENDPOINT</c> is set (daprd and <c>atomic sidecar</c> set them for their app), else <c>embedded</c>.
+    /// </summary>
     private static string RuntimeOf(string? configured, IConfiguration configuration)
     {
         string runtime = (configured ?? string.Empty).Trim().ToLowerInvariant();
         if (runtime.Length == 0)
         {
-            return string.IsNullOrWhiteSpace(configuration["DAPR_HTTP_PORT"]) ? Embedded : DaprRuntime;
+            return string.IsNullOrWhiteSpace(configuration["DAPR_HTTP_PORT"]) && string.IsNullOrWhiteSpace(configuration["DAPR_GRPC_PORT"])
+                && string.IsNullOrWhiteSpace(configuration["DAPR_HTTP_ENDPOINT"]) ? Embedded : DaprRuntime;
         }
 
         return runtime is Embedded or DaprRuntime
@@ -252,7 +271,7 @@ internal sealed class ServerSettings
     /// Checks <c>Atomic:Broadcaster:Endpoints</c>: each Url absolute http(s), or <c>dapr://{app-id}/…</c> on the Dapr
     /// runtime, which is returned resolved to the sidecar's invoke URL, keyed by its setting.
     /// </summary>
-    private static Dictionary<string, string?> BroadcastEndpoints(IConfiguration configuration, DaprOptions? dapr)
+    private static Dictionary<string, string?> BroadcastEndpoints(IConfiguration configuration, DaprOptions dapr)
     {
         var resolved = new Dictionary<string, string?>();
         foreach (IConfigurationSection endpoint in configuration.GetSection("Atomic:Broadcaster:Endpoints").GetChildren())
@@ -265,7 +284,7 @@ internal sealed class ServerSettings
             }
             else if (!IsHttpUrl(url))
             {
-                throw new ServerConfigurationException($"{key} must be an ARC endpoint's absolute http(s) URL{(dapr is null ? string.Empty : " or dapr://{app-id} for service invocation")}, got '{url}'");
+                throw new ServerConfigurationException($"{key} must be an ARC endpoint's absolute http(s) URL or dapr://{{app-id}} for service invocation, got '{url}'");
             }
         }
 
@@ -273,19 +292,14 @@ internal sealed class ServerSettings
     }
 
     /// <summary>
-    /// A <c>dapr://{app-id}/…</c> URL resolved to the sidecar's service invocation URL (null for any other URL); on the
-    /// embedded runtime, or for a malformed app id, a <see cref="ServerConfigurationException"/> naming <paramref name="key"/>.
+    /// A <c>dapr://{app-id}/…</c> URL resolved to the sidecar's service invocation URL (null for any other URL); for a
+    /// malformed app id, a <see cref="ServerConfigurationException"/> naming <paramref name="key"/>.
     /// </summary>
-    private static string? Invocation(string? url, string key, DaprOptions? dapr)
+    private static string? Invocation(string? url, string key, DaprOptions dapr)
     {
         if (!DaprInvocation.IsInvocationUrl(url))
         {
             return null;
-        }
-
-        if (dapr is null)
-        {
-            throw new ServerConfigurationException($"{key} '{url}' calls through Dapr service invocation, which needs Atomic:Runtime 'dapr'");
         }
 
         try
@@ -301,7 +315,7 @@ internal sealed class ServerSettings
     private static bool IsHttpUrl(string? url) =>
         Uri.TryCreate(url, UriKind.Absolute, out Uri? parsed) && (parsed.Scheme == Uri.UriSchemeHttp || parsed.Scheme == Uri.UriSchemeHttps);
 
-    private static void Check(ChainTrackerOptions tracker, string key, bool devChain, bool nested, DaprOptions? dapr)
+    private static void Check(ChainTrackerOptions tracker, string key, bool devChain, bool nested, DaprOptions dapr)
     {
         string kind = tracker.Kind = (tracker.Kind ?? string.Empty).Trim().ToLowerInvariant();
         if (Array.IndexOf(Kinds, kind) < 0)
@@ -319,7 +333,7 @@ internal sealed class ServerSettings
             case "devchain" when !devChain:
                 throw new ServerConfigurationException($"{key}:Kind is 'devchain' but the dev chain is off (Atomic:DevChain:Enabled=false)");
             case "bhs" when !IsHttpUrl(tracker.Url):
-                throw new ServerConfigurationException($"{key}:Url must be the Block Headers Service's absolute http(s) URL{(dapr is null ? string.Empty : " or dapr://{app-id} for service invocation")}, got '{tracker.Url}'");
+                throw new ServerConfigurationException($"{key}:Url must be the Block Headers Service's absolute http(s) URL or dapr://{{app-id}} for service invocation, got '{tracker.Url}'");
             case "whatsonchain" when tracker.Network is not ("main" or "test"):
                 throw new ServerConfigurationException($"{key}:Network must be 'main' or 'test', got '{tracker.Network}'");
             case "whatsonchain" when !string.IsNullOrWhiteSpace(tracker.Url) && !IsHttpUrl(tracker.Url):

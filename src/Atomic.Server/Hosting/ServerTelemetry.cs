@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Atomic.Runtime;
 using Atomic.Runtime.Embedded.PubSub;
 using Atomic.Services;
+using Atomic.Services.Pipeline;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -28,13 +29,13 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
     private MeterProvider? _meterProvider;
     private TracerProvider? _tracerProvider;
 
-    public ServerTelemetry(IConfiguration configuration, BuildingBlocks blocks)
+    public ServerTelemetry(IConfiguration configuration, IServiceProvider services)
     {
         _configuration = configuration;
         ServiceName = Setting(configuration, "OTEL_SERVICE_NAME") ?? DefaultServiceName;
         MetricsEndpoint = Setting(configuration, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") ?? Setting(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT");
         TracesEndpoint = Setting(configuration, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ?? Setting(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT");
-        _meter.CreateObservableGauge("atomic.pubsub.pending", () => Pending(blocks), "{event}", "deliveries held and not yet settled, per pub/sub, topic and consumer");
+        _meter.CreateObservableGauge("atomic.pubsub.pending", () => Pending(services.GetService<EmbeddedSidecarHost>()?.Components.PubSubs), "{event}", "deliveries held and not yet settled, per pub/sub, topic and consumer");
     }
 
     public string ServiceName { get; }
@@ -94,9 +95,10 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
         _meter.Dispose();
     }
 
-    private static IEnumerable<Measurement<int>> Pending(BuildingBlocks blocks)
+    /// <summary>The embedded sidecar's durable pub/subs (none under a sidecar outside this process).</summary>
+    private static IEnumerable<Measurement<int>> Pending(IReadOnlyDictionary<string, Runtime.PubSub.IPubSub>? pubsubs)
     {
-        foreach ((string name, Runtime.PubSub.IPubSub pubsub) in blocks.PubSubs)
+        foreach ((string name, Runtime.PubSub.IPubSub pubsub) in pubsubs ?? new Dictionary<string, Runtime.PubSub.IPubSub>())
         {
             if (pubsub is not DurablePubSub durable)
             {

@@ -2,6 +2,7 @@ using System.Text;
 using Atomic.DevChain.Chain;
 using Atomic.Runtime.Embedded.Components;
 using Atomic.Services.Broadcaster;
+using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -28,15 +29,15 @@ internal sealed class StartupBanner(
 {
     /// <summary>The embedded sidecar's two APIs, or why there is none.</summary>
     public string SidecarText => settings.IsDapr
-        ? "daprd (Atomic:Runtime dapr)"
+        ? $"given: HTTP {settings.Dapr.HttpEndpoint}, gRPC port {settings.Dapr.GrpcPort} (daprd or 'atomic sidecar'; it reads its own components)"
         : services.GetService<EmbeddedSidecarHost>()?.Addresses is (Uri http, Uri grpc)
             ? $"embedded: HTTP {http}, gRPC {grpc}"
-            : $"off ({SidecarSettings.Section}:Enabled)";
+            : "embedded: not listening";
 
     public string Url => server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.PublicUrl;
 
-    /// <summary>Which runtime, and on Dapr, the sidecar's address.</summary>
-    public string RuntimeText => settings.IsDapr ? DaprRuntimeHost.Describe(settings) : "embedded";
+    /// <summary>The app's building blocks: always the Dapr SDK, against whichever sidecar serves it.</summary>
+    public string RuntimeText => $"Dapr SDK, components {Names.StateStore}, {Names.TxStore} (outbox → {Names.PubSub}/{Names.Topics.BeefSubmitted}), {Names.PubSub}";
 
     public void Announce()
     {

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Spv.ChainTrackers;
-using Atomic.Services.Gateway;
+using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -53,7 +53,7 @@ public static class ArcCallbackApi
             return Problems.Of(StatusCodes.Status401Unauthorized, Problems.Unauthorized, "an ARC callback carries 'Authorization: Bearer <X-CallbackToken>'");
         }
 
-        byte[]? body = await GatewayApi.ReadBoundedAsync(request.BodyReader, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await Requests.ReadBoundedAsync(request.BodyReader, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return Problems.Of(StatusCodes.Status413PayloadTooLarge, ReasonCodes.LimitExceeded, $"a callback body is at most {MaxBodyBytes} bytes");
@@ -118,14 +118,14 @@ public static class ArcCallbackApi
             return Unproven;
         }
 
-        await services.Broadcaster.MarkMinedAsync(txid, callback.MerklePath!, callback.BlockHash ?? string.Empty, callback.BlockHeight ?? path.BlockHeight, cancellationToken).ConfigureAwait(false);
+        await services.Recorder.MarkMinedAsync(txid, callback.MerklePath!, callback.BlockHash ?? string.Empty, callback.BlockHeight ?? path.BlockHeight, cancellationToken).ConfigureAwait(false);
         return "mined";
     }
 
     private static async Task<string> RejectedAsync(string txid, ArcCallback callback, ArcCallbackServices services, CancellationToken cancellationToken)
     {
         string reason = $"ARC reported REJECTED{(string.IsNullOrEmpty(callback.ExtraInfo) ? string.Empty : ": " + callback.ExtraInfo)}";
-        return await services.Broadcaster.MarkRejectedAsync(txid, reason, cancellationToken).ConfigureAwait(false) ? "failed" : "ignored";
+        return await services.Recorder.MarkRejectedAsync(txid, reason, cancellationToken).ConfigureAwait(false) ? "failed" : "ignored";
     }
 
     private static List<ArcCallback> Read(byte[] body)
@@ -171,13 +171,13 @@ public static class ArcCallbackApi
 }
 
 /// <summary>What the callback route needs.</summary>
-public sealed class ArcCallbackServices(BroadcasterService broadcaster, BroadcasterOptions options, IChainTracker chainTracker, ILogger<BroadcasterService> logger)
+public sealed class ArcCallbackServices(MinedRecorder recorder, BroadcasterOptions options, IChainTracker chainTracker, ILogger<MinedRecorder> logger)
 {
-    public BroadcasterService Broadcaster { get; } = broadcaster;
+    public MinedRecorder Recorder { get; } = recorder;
 
     public BroadcasterOptions Options { get; } = options;
 
     public IChainTracker ChainTracker { get; } = chainTracker;
 
-    public ILogger<BroadcasterService> Logger { get; } = logger;
+    public ILogger<MinedRecorder> Logger { get; } = logger;
 }

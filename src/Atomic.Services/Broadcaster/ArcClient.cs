@@ -8,6 +8,8 @@ using Atomic.Bsv.Primitives;
 using Polly;
 using Polly.Retry;
 
+using Atomic.Services.Pipeline;
+
 namespace Atomic.Services.Broadcaster;
 
 /// <summary>One ARC endpoint to broadcast to (section <c>Atomic:Broadcaster:Endpoints</c>).</summary>
@@ -46,13 +48,10 @@ public sealed class BroadcasterOptions
 
     /// <summary>
     /// Deliveries of one <c>beef.verified</c> event before it is given up on: a transaction ARC holds as an orphan, or
-    /// an unreachable network, is tried again this often, with exponential backoff, before the record fails.
+    /// an unreachable network, is tried again this often before the record fails. The time between deliveries is the
+    /// sidecar's: the pub/sub's inbound retry policy in <c>components/resiliency.yaml</c>.
     /// </summary>
     public int DeliveryAttempts { get; set; } = 8;
-
-    public TimeSpan DeliveryInitialDelay { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    public TimeSpan DeliveryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>ARC's TransactionResponse (and, on 4xx, its error body, which shares these fields).</summary>

@@ -1,20 +1,21 @@
 using System.Text.Json;
-using Atomic.Runtime.State;
+using Atomic.Services.Pipeline;
+using Dapr.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Atomic.Services.Broadcaster;
 
 /// <summary>
-/// The transactions the MINED poller asks about. Where the store lists keys (the embedded stores), the
-/// <c>watch||{txid}</c> keys are the index and nothing more is written. Where it cannot (Dapr's state API), 16 shard
-/// keys <c>watch-index||{0..f}</c> (by the txid's first hex digit) each hold a JSON array of txids, changed one at a
-/// time per shard in this process and with ETag retries across processes, so concurrent broadcasters never lose an
-/// entry. Bounded: a shard holds at most <see cref="ShardCapacity"/> txids; past that a transaction is still watched
-/// by its callback, just not polled.
+/// The transactions the MINED poller asks about: 16 shard keys <c>watch-index|{0..f}</c> in <c>txstore</c> (by the
+/// txid's first hex digit), each a JSON array of txids, since Dapr's state API cannot list keys. A shard is changed one
+/// txid at a time per shard in this process and with ETag retries across processes, so concurrent broadcasters never
+/// lose an entry. Bounded: a shard holds at most <see cref="ShardCapacity"/> txids; past that a transaction is still
+/// watched by its callback, just not polled.
 /// </summary>
-public sealed class WatchIndex(IStateStore store, ILogger logger)
+public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
 {
-    public const string ShardPrefix = "watch-index||";
+    /// <summary>The shards' key prefix (<c>watch-index||</c> in the design; daprd refuses <c>||</c> in keys).</summary>
+    public const string ShardPrefix = "watch-index|";
 
     /// <summary>Txids one shard holds (64 KiB of hex each, 65,536 in all).</summary>
     public const int ShardCapacity = 4096;
@@ -23,33 +24,9 @@ public sealed class WatchIndex(IStateStore store, ILogger logger)
 
     private static readonly string[] Shards = [.. "0123456789abcdef".Select(c => ShardPrefix + c)];
 
+    private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite, Consistency = ConsistencyMode.Strong };
+
     private readonly SemaphoreSlim[] _shardGates = [.. Shards.Select(_ => new SemaphoreSlim(1, 1))];
-    private bool? _canList;
-
-    /// <summary>Whether the store lists keys (asked once): then the <c>watch||</c> keys are the index.</summary>
-    private async ValueTask<bool> CanListAsync(CancellationToken cancellationToken)
-    {
-        if (_canList is bool known)
-        {
-            return known;
-        }
-
-        try
-        {
-            await foreach ((string, StateItem) _ in store.ListAsync(BroadcasterService.WatchPrefix, cancellationToken).ConfigureAwait(false))
-            {
-                break;
-            }
-
-            _canList = true;
-        }
-        catch (NotSupportedException)
-        {
-            _canList = false;
-        }
-
-        return _canList.Value;
-    }
 
     public static string ShardOf(string txid) => ShardPrefix + char.ToLowerInvariant(txid.Length > 0 ? txid[0] : '0');
 
@@ -61,19 +38,9 @@ public sealed class WatchIndex(IStateStore store, ILogger logger)
     public async Task<IReadOnlyList<string>> ReadAsync(CancellationToken cancellationToken)
     {
         var all = new List<string>();
-        if (await CanListAsync(cancellationToken).ConfigureAwait(false))
+        foreach (BulkStateItem item in await dapr.GetBulkStateAsync(Names.TxStore, Shards, parallelism: null, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            await foreach ((string key, StateItem _) in store.ListAsync(BroadcasterService.WatchPrefix, cancellationToken).ConfigureAwait(false))
-            {
-                all.Add(key[BroadcasterService.WatchPrefix.Length..]);
-            }
-
-            return all;
-        }
-
-        foreach ((string _, StateItem? item) in await store.GetBulkAsync(Shards, cancellationToken).ConfigureAwait(false))
-        {
-            all.AddRange(Parse(item));
+            all.AddRange(Parse(item.Value));
         }
 
         return all;
@@ -83,9 +50,9 @@ public sealed class WatchIndex(IStateStore store, ILogger logger)
     {
         string key = ShardOf(txid);
         int shard = Array.IndexOf(Shards, key);
-        if (shard < 0 || await CanListAsync(cancellationToken).ConfigureAwait(false))
+        if (shard < 0)
         {
-            return; // not a hex txid (never indexed), or the watch||{txid} key is the index
+            return; // not a hex txid: never indexed
         }
 
         await _shardGates[shard].WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -103,8 +70,8 @@ public sealed class WatchIndex(IStateStore store, ILogger logger)
     {
         for (int attempt = 1; ; attempt++)
         {
-            StateItem? item = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
-            List<string> txids = Parse(item);
+            (List<string>? stored, string etag) = await dapr.GetStateAndETagAsync<List<string>?>(Names.TxStore, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            List<string> txids = stored ?? [];
             bool present = txids.Contains(txid, StringComparer.Ordinal);
             if (present == add)
             {
@@ -126,29 +93,50 @@ public sealed class WatchIndex(IStateStore store, ILogger logger)
                 txids.Remove(txid);
             }
 
-            try
+            // No ETag means the shard is new: first write wins, a concurrent first writer makes this one retry.
+            bool saved;
+            if (string.IsNullOrEmpty(etag))
             {
-                // No ETag means the shard is new: first write wins, a concurrent first writer makes this one retry.
-                await store.SaveAsync(new StateWrite(key, JsonSerializer.SerializeToUtf8Bytes(txids), item?.ETag, StateConcurrency.FirstWrite), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await dapr.SaveStateAsync(Names.TxStore, key, txids, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    saved = true;
+                }
+                catch (Dapr.DaprException e) when (TxRecords.IsConflict(e))
+                {
+                    saved = false;
+                }
+            }
+            else
+            {
+                saved = await dapr.TrySaveStateAsync(Names.TxStore, key, txids, etag, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            if (saved)
+            {
                 return;
             }
-            catch (StateConcurrencyException) when (attempt < MaxAttempts)
+
+            if (attempt >= MaxAttempts)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken).ConfigureAwait(false);
+                throw new InvalidOperationException($"the watch index shard {key} kept changing under {MaxAttempts} attempts");
             }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static List<string> Parse(StateItem? item)
+    /// <summary>A shard's txids as the bulk read answers them (raw JSON); an unreadable shard counts as empty (it is rewritten whole on its next change).</summary>
+    private static List<string> Parse(string? json)
     {
-        if (item is null || item.Value.IsEmpty)
+        if (string.IsNullOrEmpty(json))
         {
             return [];
         }
 
         try
         {
-            return JsonSerializer.Deserialize<List<string>>(item.Value.Span) ?? [];
+            return JsonSerializer.Deserialize<List<string>>(json) ?? [];
         }
         catch (JsonException)
         {

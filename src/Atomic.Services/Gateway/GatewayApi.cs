@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Atomic.Bsv.Primitives;
 using Atomic.Overlay.Baskets;
-using Atomic.Services.Transactions;
+using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -47,7 +47,7 @@ public static class GatewayApi
         }
 
         int limit = hex ? (options.MaxBeefBytes * 2) + 2 : options.MaxBeefBytes;
-        byte[]? body = await ReadBoundedAsync(request.BodyReader, limit, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await Requests.ReadBoundedAsync(request.BodyReader, limit, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return Problems.Of(StatusCodes.Status413PayloadTooLarge, ReasonCodes.LimitExceeded, $"the BEEF exceeds {options.MaxBeefBytes} bytes");
@@ -64,7 +64,7 @@ public static class GatewayApi
             body = decoded;
         }
 
-        var topics = ReadTargets(request, "X-Topics", options.MaxTargets, NormalizeTopic);
+        var topics = Requests.ReadTargets(request, "X-Topics", options.MaxTargets, Requests.NormalizeTopic);
         if (topics.Error is not null)
         {
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, topics.Error);
@@ -75,7 +75,7 @@ public static class GatewayApi
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.TopicUnknown, $"no topic manager serves '{unknown}' (served: {string.Join(", ", services.Topics)})");
         }
 
-        var baskets = ReadTargets(request, "X-Baskets", options.MaxTargets, BasketNames.Normalize);
+        var baskets = Requests.ReadTargets(request, "X-Baskets", options.MaxTargets, BasketNames.Normalize);
         if (baskets.Error is not null)
         {
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, baskets.Error);
@@ -93,7 +93,7 @@ public static class GatewayApi
 
     internal static async Task<Results<Ok<TxView>, ProblemHttpResult>> GetTxAsync(string txid, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
     {
-        if (!Hash256.TryFromDisplayHex(txid, out _) || txid.Length != 64)
+        if (!Requests.IsTxId(txid))
         {
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, "a txid is 64 hex characters");
         }
@@ -114,7 +114,7 @@ public static class GatewayApi
     /// </summary>
     internal static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> GetTxBeefAsync(string txid, HttpRequest request, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
     {
-        if (!Hash256.TryFromDisplayHex(txid, out _) || txid.Length != 64)
+        if (!Requests.IsTxId(txid))
         {
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, "a txid is 64 hex characters");
         }
@@ -133,77 +133,6 @@ public static class GatewayApi
     }
 
     internal static string Status(TxStatus status) => JsonSerializer.Serialize(status, TxRecords.Json).Trim('"');
-
-    internal static string NormalizeTopic(string topic)
-    {
-        string t = topic.Trim();
-        return t.StartsWith("tm_", StringComparison.Ordinal) && t.Length <= 64 && !t.Contains("||", StringComparison.Ordinal)
-            ? t
-            : throw new ArgumentException($"'{topic}' is not a topic name (tm_ followed by the protocol's name)");
-    }
-
-    /// <summary>A header holding a JSON array of names, normalized and deduplicated.</summary>
-    internal static (IReadOnlyList<string> Values, string? Error) ReadTargets(HttpRequest request, string header, int max, Func<string, string> normalize)
-    {
-        string? raw = request.Headers[header];
-        if (string.IsNullOrWhiteSpace(raw))
-        {
-            return ([], null);
-        }
-
-        try
-        {
-            string[]? names = JsonSerializer.Deserialize<string[]>(raw);
-            if (names is null || names.Length > max)
-            {
-                return ([], $"{header} must be a JSON array of at most {max} names");
-            }
-
-            var result = new List<string>(names.Length);
-            foreach (string name in names)
-            {
-                string normalized = normalize(name ?? throw new ArgumentException("a name cannot be null"));
-                if (!result.Contains(normalized))
-                {
-                    result.Add(normalized);
-                }
-            }
-
-            return (result, null);
-        }
-        catch (JsonException)
-        {
-            return ([], $"{header} must be a JSON array of strings, such as [\"tm_tokens\"]");
-        }
-        catch (ArgumentException e)
-        {
-            return ([], $"{header}: {e.Message}");
-        }
-    }
-
-    /// <summary>The whole body, or null once it passes <paramref name="limit"/> bytes (read no further).</summary>
-    internal static async Task<byte[]?> ReadBoundedAsync(PipeReader reader, int limit, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            ReadResult result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            if (buffer.Length > limit)
-            {
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                return null;
-            }
-
-            if (result.IsCompleted)
-            {
-                byte[] body = buffer.ToArray();
-                reader.AdvanceTo(buffer.End);
-                return body;
-            }
-
-            reader.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
 }
 
 /// <summary>What the gateway's handlers need.</summary>

@@ -10,6 +10,16 @@ internal static class DaprHttp
     private static readonly string[] NoTokenHere = ["/v1.0/healthz", "/dapr.proto.runtime.v1.Dapr", "/TaskHubSidecarService"];
 
     /// <summary>Answers <see cref="DaprError"/>s and malformed JSON in daprd's form (<c>{"errorCode", "message"}</c>), and enforces <c>dapr-api-token</c>.</summary>
+    /// <summary><c>//v1.0/state</c> → <c>/v1.0/state</c>: a client that joins a base address ending in '/' to an absolute path.</summary>
+    public static void CollapseLeadingSlashes(HttpRequest request)
+    {
+        string? path = request.Path.Value;
+        if (path is { Length: > 1 } && path[1] == '/')
+        {
+            request.Path = new PathString("/" + path.TrimStart('/'));
+        }
+    }
+
     public static async Task HandleAsync(HttpContext context, RequestDelegate next, string? apiToken)
     {
         PathString path = context.Request.Path;

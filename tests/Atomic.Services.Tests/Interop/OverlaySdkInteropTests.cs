@@ -16,7 +16,7 @@ public sealed class OverlaySdkInteropTests
     public async Task The_sdks_overlay_broadcaster_and_lookup_resolver_work_unchanged_against_submit_and_lookup()
     {
         var chain = new TestChain();
-        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(chain.Tracker, kestrel: true);
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(chain.Tracker);
         (Transaction mint, string assetId) = chain.Mint(1_234);
 
         string output = await NodeRunner.RunAsync("overlay-client.mjs", TimeSpan.FromMinutes(2),

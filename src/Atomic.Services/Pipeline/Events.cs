@@ -1,0 +1,37 @@
+using System.Text.Json.Serialization;
+
+namespace Atomic.Services.Pipeline;
+
+/// <summary><c>beef.submitted</c>: a BEEF durably accepted by the gateway.</summary>
+public sealed record BeefSubmitted(
+    [property: JsonPropertyName("txid")] string TxId,
+    [property: JsonPropertyName("beef")] string Beef,
+    [property: JsonPropertyName("topics")] IReadOnlyList<string> Topics,
+    [property: JsonPropertyName("baskets")] IReadOnlyList<string> Baskets,
+    [property: JsonPropertyName("receivedAt")] DateTimeOffset ReceivedAt);
+
+/// <summary><c>beef.verified</c>: the BEEF passed SPV.</summary>
+public sealed record BeefVerified(
+    [property: JsonPropertyName("txid")] string TxId,
+    [property: JsonPropertyName("beef")] string Beef,
+    [property: JsonPropertyName("topics")] IReadOnlyList<string> Topics,
+    [property: JsonPropertyName("baskets")] IReadOnlyList<string> Baskets);
+
+/// <summary><c>beef.rejected</c> and <c>tx.failed</c>: why a transaction stopped.</summary>
+public sealed record TxProblem(
+    [property: JsonPropertyName("txid")] string TxId,
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("reason")] string Reason);
+
+/// <summary><c>tx.broadcast</c>: an ARC endpoint accepted the transaction.</summary>
+public sealed record TxBroadcast(
+    [property: JsonPropertyName("txid")] string TxId,
+    [property: JsonPropertyName("endpoint")] string Endpoint,
+    [property: JsonPropertyName("arcStatus")] string ArcStatus);
+
+/// <summary><c>tx.mined</c>: the transaction is in a block; the merkle path is BRC-74 hex.</summary>
+public sealed record TxMined(
+    [property: JsonPropertyName("txid")] string TxId,
+    [property: JsonPropertyName("blockHeight")] long BlockHeight,
+    [property: JsonPropertyName("blockHash")] string BlockHash,
+    [property: JsonPropertyName("merklePath")] string MerklePath);

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Atomic.Services.Pipeline;
+
+/// <summary>
+/// The pipeline's metrics and traces (meter and activity source <c>Atomic.Services</c>); a host exports them with
+/// OpenTelemetry. Names follow OpenTelemetry's conventions: dotted, lower case, units in UCUM.
+/// </summary>
+public static class Telemetry
+{
+    public const string Name = "Atomic.Services";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    public static readonly Meter Meter = new(Name);
+
+    /// <summary>BEEFs durably accepted by the gateway (tag <c>route</c>: <c>/v1/beef</c> or <c>/submit</c>).</summary>
+    public static readonly Counter<long> BeefAccepted = Meter.CreateCounter<long>("atomic.beef.accepted", "{beef}", "BEEFs durably accepted");
+
+    /// <summary>Submissions refused before acceptance (tag <c>code</c>).</summary>
+    public static readonly Counter<long> BeefRefused = Meter.CreateCounter<long>("atomic.beef.refused", "{beef}", "BEEFs refused by the gateway");
+
+    /// <summary>SPV outcomes (tag <c>outcome</c>: <c>verified</c> or <c>rejected</c>, and <c>code</c> when rejected).</summary>
+    public static readonly Counter<long> SpvOutcomes = Meter.CreateCounter<long>("atomic.spv.outcomes", "{tx}", "SPV verifications by outcome");
+
+    public static readonly Histogram<double> SpvDuration = Meter.CreateHistogram<double>("atomic.spv.duration", "s", "time to verify one BEEF by SPV");
+
+    /// <summary>Time from acceptance to a stage's outcome (tag <c>stage</c>: <c>verified</c>, <c>broadcast</c>, <c>mined</c>).</summary>
+    public static readonly Histogram<double> ProcessingDuration = Meter.CreateHistogram<double>("atomic.tx.processing.duration", "s", "time from acceptance to each stage");
+
+    /// <summary>Broadcast calls by verdict (tags <c>verdict</c>, <c>endpoint</c>).</summary>
+    public static readonly Counter<long> BroadcastOutcomes = Meter.CreateCounter<long>("atomic.broadcast.outcomes", "{call}", "ARC broadcast calls by verdict");
+
+    public static readonly Histogram<double> BroadcastDuration = Meter.CreateHistogram<double>("atomic.broadcast.duration", "s", "time of one ARC broadcast call");
+
+    /// <summary>Records <see cref="ProcessingDuration"/> for a record that has just reached <paramref name="stage"/>: its last step's time minus its first's.</summary>
+    internal static void RecordStage(TxRecord record, string stage)
+    {
+        if (record.History.Count < 2)
+        {
+            return;
+        }
+
+        double seconds = Math.Max(0, (record.History[^1].At - record.History[0].At).TotalSeconds);
+        ProcessingDuration.Record(seconds, new KeyValuePair<string, object?>("stage", stage));
+        if (record.Status is TxStatus.Mined or TxStatus.Failed)
+        {
+            Outcomes.Add(1, new KeyValuePair<string, object?>("status", stage), new KeyValuePair<string, object?>("code", record.Code));
+        }
+    }
+
+    /// <summary>Topic admissions (tags <c>topic</c>, <c>outcome</c>: <c>admitted</c> or <c>none</c>).</summary>
+    /// <summary>Transactions reaching the end of the pipeline: <c>status</c> mined or failed (with its <c>code</c>).</summary>
+    public static readonly Counter<long> Outcomes = Meter.CreateCounter<long>("atomic.tx.outcomes", "{tx}", "transactions reaching mined or failed");
+
+    public static readonly Counter<long> TopicAdmissions = Meter.CreateCounter<long>("atomic.topic.admissions", "{tx}", "transactions examined by topic managers");
+}

@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Dapr;
+using Dapr.Client;
+using Grpc.Core;
+
+namespace Atomic.Services.Pipeline;
+
+/// <summary>
+/// Reads and moves transaction records in <c>txstore</c> through the Dapr state API. A move is applied with the
+/// record's ETag, and a move the state machine does not allow from the current status is a no-op: that one rule makes
+/// duplicate deliveries and resubmissions harmless.
+/// </summary>
+public sealed class TxRecords(DaprClient dapr, TimeProvider time)
+{
+    private const int MaxAttempts = 16;
+
+    private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite, Consistency = ConsistencyMode.Strong };
+    private static readonly StateOptions LastWrite = new() { Concurrency = ConcurrencyMode.LastWrite, Consistency = ConsistencyMode.Strong };
+
+    public DaprClient Dapr => dapr;
+
+    public async Task<(TxRecord Record, string ETag)?> GetAsync(string txid, CancellationToken cancellationToken = default)
+    {
+        (ReadOnlyMemory<byte> value, string etag) = await dapr.GetByteStateAndETagAsync(Names.TxStore, Names.TxKey(txid), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return value.IsEmpty ? null : (TxRecord.FromJson(value.Span), etag);
+    }
+
+    /// <summary>A new record in <see cref="TxStatus.Received"/> (not yet saved).</summary>
+    public TxRecord New(string txid, IReadOnlyList<string> topics, IReadOnlyList<string> baskets)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        return new TxRecord(txid, TxStatus.Received, null, topics, baskets, null, null, null, [new TxHistoryEntry(TxStatus.Received, now)], now);
+    }
+
+    /// <summary>
+    /// The transaction's BEEF as the pipeline keeps it (verified, upgraded once mined) and the ETag of
+    /// <c>beef|{txid}</c>; a record written before BEEFs were kept apart answers its own (ETag null); null when none
+    /// is kept (not verified yet, or rejected).
+    /// </summary>
+    public async Task<(byte[] Beef, string? ETag)?> GetBeefAsync(string txid, CancellationToken cancellationToken = default)
+    {
+        (ReadOnlyMemory<byte> value, string etag) = await dapr.GetByteStateAndETagAsync(Names.TxStore, Names.BeefKey(txid), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!value.IsEmpty)
+        {
+            return (value.ToArray(), etag);
+        }
+
+        return await GetAsync(txid, cancellationToken).ConfigureAwait(false) is ({ Beef: string legacy }, _) ? (Convert.FromBase64String(legacy), null) : null;
+    }
+
+    /// <summary>
+    /// Keeps a verified BEEF at <c>beef|{txid}</c> unless one is kept already: the first verified BEEF stays, so a late
+    /// duplicate delivery can never replace a BEEF upgraded since. A single save, never a transaction: every
+    /// transaction on the outbox store is published.
+    /// </summary>
+    public async Task KeepBeefAsync(string txid, ReadOnlyMemory<byte> beef, CancellationToken cancellationToken = default)
+    {
+        // First write with no ETag: saved only when absent; a BEEF kept by an earlier delivery stays.
+        _ = await TrySaveAsync(Names.BeefKey(txid), beef, null, FirstWrite, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Replaces the kept BEEF with <paramref name="change"/> of it, guarded by its ETag and retried on a conflict; a
+    /// record's own BEEF (written before BEEFs were kept apart) moves to <c>beef|{txid}</c>. False when none is kept.
+    /// </summary>
+    public async Task<bool> ChangeBeefAsync(string txid, Func<byte[], byte[]> change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        for (int attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (await GetBeefAsync(txid, cancellationToken).ConfigureAwait(false) is not var (beef, etag))
+            {
+                return false;
+            }
+
+            if (await TrySaveAsync(Names.BeefKey(txid), change(beef), etag, etag is null ? FirstWrite : LastWrite, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            // Changed (or moved out of a legacy record) meanwhile: read again.
+        }
+
+        throw new InvalidOperationException($"the BEEF of {txid} kept changing under {MaxAttempts} attempts to change it");
+    }
+
+    /// <summary>
+    /// Moves the record to <paramref name="to"/>, applying <paramref name="change"/>; returns the moved record, or null
+    /// when there is no record or the move is not allowed from its status (already done, or overtaken).
+    /// </summary>
+    public async Task<TxRecord?> MoveAsync(string txid, TxStatus to, Func<TxRecord, TxRecord>? change = null, string? code = null, CancellationToken cancellationToken = default)
+    {
+        for (int attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (await GetAsync(txid, cancellationToken).ConfigureAwait(false) is not var (record, etag))
+            {
+                return null;
+            }
+
+            if (!TxRecord.CanMove(record.Status, to))
+            {
+                return null;
+            }
+
+            DateTimeOffset now = time.GetUtcNow();
+            TxRecord moved = (change?.Invoke(record) ?? record) with
+            {
+                Status = to,
+                Code = code ?? (to is TxStatus.Rejected or TxStatus.Failed ? record.Code : null),
+                History = [.. record.History, new TxHistoryEntry(to, now, code)],
+                UpdatedAt = now,
+            };
+            if (await TrySaveAsync(Names.TxKey(txid), moved.ToJson(), etag, LastWrite, cancellationToken).ConfigureAwait(false))
+            {
+                return moved;
+            }
+
+            // Someone moved it first: read again and decide again.
+        }
+
+        throw new InvalidOperationException($"transaction record {txid} kept changing under {MaxAttempts} attempts to move it to {to}");
+    }
+
+    /// <summary>Saves guarded by <paramref name="etag"/> (or, under first-write without one, only when absent); false on a conflict.</summary>
+    internal async Task<bool> TrySaveAsync(string key, ReadOnlyMemory<byte> value, string? etag, StateOptions options, CancellationToken cancellationToken)
+    {
+        if (etag is not null)
+        {
+            return await dapr.TrySaveByteStateAsync(Names.TxStore, key, value, etag, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await dapr.SaveByteStateAsync(Names.TxStore, key, value, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DaprException e) when (IsConflict(e))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>daprd answers an ETag mismatch, or a first write over an existing key, with gRPC <c>Aborted</c>.</summary>
+    internal static bool IsConflict(DaprException e) => e.InnerException is RpcException { StatusCode: StatusCode.Aborted };
+
+    internal static JsonSerializerOptions Json => TxRecord.Json;
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Spv;
+using Atomic.Services.Pipeline;
+using Microsoft.Extensions.Logging;
+
+namespace Atomic.Services.Verifier;
+
+/// <summary>
+/// Handles <c>beef.submitted</c>: runs SPV, moves the record to verified or rejected and publishes <c>beef.verified</c>
+/// or <c>beef.rejected</c>. A duplicate delivery finds the record already moved and publishes the same outcome again
+/// (downstream handlers are idempotent), so a crash between the move and the publish loses nothing. A chain tracker
+/// that cannot be reached is a Retry, never a rejection.
+/// </summary>
+public sealed class VerifierHandler(SpvVerifier spv, TxRecords records, EventPublisher events, ILogger<VerifierHandler> logger)
+{
+    public async Task<Delivery> HandleAsync(BeefSubmitted? submitted, Activity? activity, CancellationToken cancellationToken)
+    {
+        byte[] beef;
+        try
+        {
+            if (submitted?.TxId is null || submitted.Beef is null)
+            {
+                return Delivery.Drop;
+            }
+
+            beef = Convert.FromBase64String(submitted.Beef);
+        }
+        catch (FormatException e)
+        {
+            logger.LogWarning("dropping a beef.submitted event whose BEEF is not base64: {Message}", e.Message);
+            return Delivery.Drop;
+        }
+
+        activity?.SetTag("atomic.txid", submitted.TxId);
+        SpvResult result;
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            result = await spv.VerifyAsync(beef, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BsvFormatException e)
+        {
+            result = new SpvResult(false, default, e.Code, e.Message);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("chain tracker unavailable for {TxId}, retrying: {Message}", submitted.TxId, e.Message);
+            activity?.SetStatus(ActivityStatusCode.Error, "chain tracker unavailable");
+            return Delivery.Retry;
+        }
+
+        Telemetry.SpvDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        if (result.IsValid)
+        {
+            Telemetry.SpvOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", "verified"));
+            activity?.SetTag("atomic.spv.outcome", "verified");
+
+            // Kept before the record moves, so a record past verified always has its BEEF.
+            await records.KeepBeefAsync(submitted.TxId, beef, cancellationToken).ConfigureAwait(false);
+            TxRecord? moved = await records.MoveAsync(submitted.TxId, TxStatus.Verified, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (moved is not null)
+            {
+                Telemetry.RecordStage(moved, "verified");
+            }
+            else if (await records.GetAsync(submitted.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _))
+            {
+                return Delivery.Success; // already past this step (or unknown): nothing to repeat
+            }
+
+            await events.PublishAsync(Names.Topics.BeefVerified, submitted.TxId, new BeefVerified(submitted.TxId, submitted.Beef, submitted.Topics, submitted.Baskets), cancellationToken).ConfigureAwait(false);
+            return Delivery.Success;
+        }
+
+        string code = result.Code ?? ReasonCodes.BeefMalformed;
+        string reason = result.Reason ?? "invalid";
+        Telemetry.SpvOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", "rejected"), new KeyValuePair<string, object?>("code", code));
+        activity?.SetTag("atomic.spv.outcome", "rejected");
+        activity?.SetTag("atomic.code", code);
+        TxRecord? rejected = await records.MoveAsync(submitted.TxId, TxStatus.Rejected, r => r with { Reason = reason }, code, cancellationToken).ConfigureAwait(false);
+        if (rejected is null && await records.GetAsync(submitted.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Rejected }, _))
+        {
+            return Delivery.Success;
+        }
+
+        await events.PublishAsync(Names.Topics.BeefRejected, submitted.TxId, new TxProblem(submitted.TxId, code, reason), cancellationToken).ConfigureAwait(false);
+        return Delivery.Success;
+    }
+}

@@ -25,7 +25,8 @@ public sealed class SidecarResiliency
 
     private readonly ResiliencySpec _spec;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, TargetPolicy> _targets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TargetPolicy> _apps = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Name, bool Inbound), TargetPolicy> _components = new();
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, TargetPolicy>> _endpoints = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CircuitBreaker> _componentBreakers = new(StringComparer.Ordinal);
 
@@ -48,15 +49,15 @@ public sealed class SidecarResiliency
     /// </summary>
     internal TargetPolicy App(string appId, string endpoint)
     {
-        PolicyNames names = _spec.Apps.TryGetValue(appId, out PolicyNames? declared) ? declared : Defaults(["App"]);
-        if (names.IsEmpty)
+        if (_apps.TryGetValue(appId, out TargetPolicy? shared))
         {
-            return TargetPolicy.None;
+            return shared; // no breaker, or none at all: one policy for every endpoint of the app
         }
 
+        PolicyNames names = _spec.Apps.TryGetValue(appId, out PolicyNames? declared) ? declared : Defaults(["App"]);
         if (names.CircuitBreaker is null)
         {
-            return _targets.GetOrAdd("app\n" + appId, _ => new TargetPolicy(names.Timeout, names.Retry, null, _time));
+            return _apps.GetOrAdd(appId, _ => names.IsEmpty ? TargetPolicy.None : new TargetPolicy(names.Timeout, names.Retry, null, _time));
         }
 
         ConcurrentDictionary<string, TargetPolicy> breakers = _endpoints.GetOrAdd(appId, _ => new(StringComparer.Ordinal));
@@ -74,10 +75,12 @@ public sealed class SidecarResiliency
     }
 
     /// <summary>The policy for the sidecar's calls into component <paramref name="name"/>.</summary>
-    internal TargetPolicy Outbound(string name, ComponentKind kind) => Component(name, kind, "Outbound");
+    internal TargetPolicy Outbound(string name, ComponentKind kind) =>
+        _components.TryGetValue((name, false), out TargetPolicy? known) ? known : Component(name, kind, "Outbound");
 
     /// <summary>The policy for each delivery of pub/sub <paramref name="name"/>'s events to the app.</summary>
-    internal TargetPolicy Inbound(string name) => Component(name, ComponentKind.Pubsub, "Inbound");
+    internal TargetPolicy Inbound(string name) =>
+        _components.TryGetValue((name, true), out TargetPolicy? known) ? known : Component(name, ComponentKind.Pubsub, "Inbound");
 
     /// <summary>
     /// The redeliveries of pub/sub <paramref name="name"/> as the component counts them, from its inbound retry policy:
@@ -107,13 +110,13 @@ public sealed class SidecarResiliency
         PolicyNames names = _spec.Components.TryGetValue(name, out (PolicyNames Inbound, PolicyNames Outbound) declared)
             ? (direction == "Inbound" ? declared.Inbound : declared.Outbound)
             : Defaults([$"{kind}Component{direction}", $"Component{direction}", "Component"]);
-        if (names.IsEmpty)
+        return _components.GetOrAdd((name, direction == "Inbound"), _ =>
         {
-            return TargetPolicy.None;
-        }
+            if (names.IsEmpty)
+            {
+                return TargetPolicy.None;
+            }
 
-        return _targets.GetOrAdd($"component\n{name}\n{direction}", _ =>
-        {
             // One breaker per component name whichever direction asks first, as daprd keeps them.
             CircuitBreaker? breaker = names.CircuitBreaker is BreakerPolicy policy
                 ? _componentBreakers.GetOrAdd(name, _ => new CircuitBreaker(policy, _time))

@@ -86,6 +86,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         bool owned = sharedComponents is null;
+        Resiliency.SidecarResiliency resiliency = Resiliency.SidecarResiliency.Load(options); // a bad Resiliency resource stops start-up
         SidecarComponents components = sharedComponents ?? await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
         WebApplication? host = null;
         try
@@ -109,6 +110,8 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
 
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(components);
+            builder.Services.AddSingleton(resiliency);
+            builder.Services.AddSingleton<AppHealth>();
             builder.Services.AddSingleton<StateService>();
             builder.Services.AddSingleton<Publisher>();
             builder.Services.AddSingleton<AppChannel.AppChannel>();
@@ -181,6 +184,8 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
 
         IServiceProvider services = _host.Services;
         await WaitForAppAsync(_options, services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSidecar>(), cancellationToken).ConfigureAwait(false);
+        AppHealth health = services.GetRequiredService<AppHealth>();
+        health.Start();
         await _channel.StartAsync(cancellationToken).ConfigureAwait(false);
         foreach (ISidecarFeature feature in Features)
         {
@@ -189,7 +194,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
 
         if (_options.Network is { } network && _options.AppAddress is Uri app)
         {
-            network.Register(_options.AppId, app, _options.AppApiToken);
+            network.Register(_options.AppId, app, _options.AppApiToken, () => health.IsHealthy);
             if (services.GetRequiredService<Actors.ActorRuntime>().RegisteredTypes is { Count: > 0 } actorTypes)
             {
                 network.RegisterActors(_options.AppId, actorTypes, HttpAddress);

@@ -8,13 +8,14 @@ namespace Atomic.Sidecar;
 /// </summary>
 public sealed class SidecarNetwork
 {
-    private readonly ConcurrentDictionary<string, (Uri App, string? AppApiToken)> _apps = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Uri App, string? AppApiToken, Func<bool> Healthy)> _apps = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string AppId, Uri Sidecar)> _actorHosts = new(StringComparer.Ordinal);
 
     /// <summary>The app ids registered now.</summary>
     public IReadOnlyCollection<string> AppIds => [.. _apps.Keys];
 
-    internal void Register(string appId, Uri app, string? appApiToken) => _apps[appId] = (app, appApiToken);
+    /// <summary>Registers an app; <paramref name="healthy"/> says whether its sidecar's health checks let work through to it.</summary>
+    internal void Register(string appId, Uri app, string? appApiToken, Func<bool>? healthy = null) => _apps[appId] = (app, appApiToken, healthy ?? (() => true));
 
     internal void Unregister(string appId)
     {
@@ -53,16 +54,17 @@ public sealed class SidecarNetwork
         return false;
     }
 
-    internal bool TryFind(string appId, out Uri app, out string? appApiToken)
+    internal bool TryFind(string appId, out Uri app, out string? appApiToken, out Func<bool> healthy)
     {
-        if (_apps.TryGetValue(appId, out (Uri App, string? Token) found))
+        if (_apps.TryGetValue(appId, out (Uri App, string? Token, Func<bool> Healthy) found))
         {
-            (app, appApiToken) = found;
+            (app, appApiToken, healthy) = found;
             return true;
         }
 
         app = null!;
         appApiToken = null;
+        healthy = () => false;
         return false;
     }
 }

@@ -2,7 +2,7 @@ namespace Atomic.Sidecar;
 
 /// <summary>
 /// How one embedded sidecar runs: daprd's flags for one machine (<c>--app-id</c>, <c>--app-port</c>,
-/// <c>--dapr-http-port</c>, <c>--dapr-grpc-port</c>, <c>--resources-path</c>) and its two tokens.
+/// <c>--dapr-http-port</c>, <c>--dapr-grpc-port</c>, <c>--resources-path</c>, the app health check flags) and its two tokens.
 /// </summary>
 public sealed record SidecarOptions
 {
@@ -47,6 +47,24 @@ public sealed record SidecarOptions
     /// app's subscriptions and actor types (daprd waits for the app port too); past it, it goes on without them.
     /// </summary>
     public TimeSpan AppReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Whether the sidecar probes the app's health (daprd's <c>--enable-app-health-check</c>): while the app is
+    /// unhealthy, deliveries wait (their events stay kept) and invocations of the app are refused.
+    /// </summary>
+    public bool EnableAppHealthCheck { get; init; }
+
+    /// <summary>The path probed with <c>GET</c> (<c>--app-health-check-path</c>); a 2xx answer is healthy.</summary>
+    public string AppHealthCheckPath { get; init; } = "/healthz";
+
+    /// <summary>The time between probes (<c>--app-health-probe-interval</c>, 5 s).</summary>
+    public TimeSpan AppHealthProbeInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one probe may take (<c>--app-health-probe-timeout</c>, 500 ms).</summary>
+    public TimeSpan AppHealthProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The failed probes in a row that make the app unhealthy (<c>--app-health-threshold</c>, 3); one success makes it healthy.</summary>
+    public int AppHealthThreshold { get; init; } = 3;
 
     /// <summary>The other sidecars of this machine, reached by app id for service invocation (null: only this app).</summary>
     public SidecarNetwork? Network { get; init; }

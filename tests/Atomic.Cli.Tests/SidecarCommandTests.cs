@@ -51,6 +51,45 @@ public sealed class SidecarCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_app_health_check_flags_reach_the_sidecar_and_invocations_pass_once_the_app_is_healthy()
+    {
+        int appPort = Free();
+        string script = Script("health.mjs", """
+            import http from 'node:http';
+            const server = http.createServer((req, res) => {
+              if (req.url === '/ready') { res.writeHead(200); res.end(); return; }
+              if (req.url === '/hello') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('hi'); return; }
+              res.writeHead(404); res.end();
+            });
+            server.listen(Number(process.env.APP_PORT), '127.0.0.1');
+            const sidecar = `http://127.0.0.1:${process.env.DAPR_HTTP_PORT}`;
+            const health = (await (await fetch(`${sidecar}/v1.0/metadata`)).json()).appConnectionProperties.health;
+            if (health?.healthCheckPath !== '/ready' || health.healthProbeInterval !== '1s' || health.healthProbeTimeout !== '200ms' || health.healthThreshold !== 2) {
+              console.log(JSON.stringify(health)); process.exit(10);
+            }
+            const deadline = Date.now() + 15000;
+            while (true) {
+              const r = await fetch(`${sidecar}/v1.0/invoke/probe/method/hello`);
+              if (r.status === 200 && await r.text() === 'hi') break;
+              if (Date.now() > deadline) process.exit(11);
+              await new Promise(done => setTimeout(done, 50));
+            }
+            console.log('invoked once healthy');
+            server.close();
+            process.exit(7);
+            """);
+
+        CliFixture.Run run = await CliFixture.RunAsync(string.Empty,
+            "sidecar", "--app-id", "probe", "--app-port", appPort.ToString(), "--resources-path", Path.Combine(_directory, "components"),
+            "--dapr-http-port", Free().ToString(), "--dapr-grpc-port", Free().ToString(),
+            "--enable-app-health-check", "--app-health-check-path", "/ready", "--app-health-probe-interval", "1",
+            "--app-health-probe-timeout", "200", "--app-health-threshold", "2", "--", "node", script);
+
+        run.ExitCode.Should().Be(7, run.Out + run.Error);
+        run.Out.Should().Contain("== APP - probe == invoked once healthy");
+    }
+
+    [Fact]
     public async Task A_run_template_starts_each_app_beside_its_sidecar_and_they_invoke_each_other_by_app_id()
     {
         string echo = Script("echo.mjs", """

@@ -19,6 +19,11 @@ public static class SidecarCommand
         var resources = new Option<string>("--resources-path") { Description = "The folder of Dapr component YAML (default ./components).", DefaultValueFactory = _ => "components" };
         var httpPort = new Option<int>("--dapr-http-port") { Description = $"The HTTP API's port (default {SidecarOptions.DefaultHttpPort}).", DefaultValueFactory = _ => SidecarOptions.DefaultHttpPort };
         var grpcPort = new Option<int>("--dapr-grpc-port") { Description = $"The gRPC API's port (default {SidecarOptions.DefaultGrpcPort}).", DefaultValueFactory = _ => SidecarOptions.DefaultGrpcPort };
+        var healthCheck = new Option<bool>("--enable-app-health-check") { Description = "Probe the app's health; while it is unhealthy, deliveries wait and invocations of it are refused." };
+        var healthPath = new Option<string>("--app-health-check-path") { Description = "The path probed (default /healthz).", DefaultValueFactory = _ => AppHealthCheck.Default.Path };
+        var healthInterval = new Option<int>("--app-health-probe-interval") { Description = "Seconds between probes (default 5).", DefaultValueFactory = _ => 5 };
+        var healthTimeout = new Option<int>("--app-health-probe-timeout") { Description = "Milliseconds a probe may take (default 500).", DefaultValueFactory = _ => 500 };
+        var healthThreshold = new Option<int>("--app-health-threshold") { Description = "Failed probes in a row before the app is unhealthy (default 3).", DefaultValueFactory = _ => 3 };
         var command = new Argument<string[]>("command") { Description = "The app's command and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore };
         foreach (Option<int> port in new[] { httpPort, grpcPort })
         {
@@ -27,6 +32,17 @@ public static class SidecarCommand
                 if (result.GetValueOrDefault<int>() is < 1 or > 65535)
                 {
                     result.AddError($"{result.Option.Name} must be a port from 1 to 65535");
+                }
+            });
+        }
+
+        foreach (Option<int> positive in new[] { healthInterval, healthTimeout, healthThreshold })
+        {
+            positive.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<int>() < 1)
+                {
+                    result.AddError($"{result.Option.Name} must be 1 or more");
                 }
             });
         }
@@ -41,7 +57,7 @@ public static class SidecarCommand
 
         var sidecar = new Command("sidecar", "Run the embedded Dapr sidecar (daprd's HTTP and gRPC APIs over ./components) for one app, and the app's command if one is given after --.")
         {
-            appId, appPort, resources, httpPort, grpcPort, command,
+            appId, appPort, resources, httpPort, grpcPort, healthCheck, healthPath, healthInterval, healthTimeout, healthThreshold, command,
         };
         sidecar.SetAction(async (parse, _) =>
         {
@@ -55,7 +71,14 @@ public static class SidecarCommand
                 parse.GetValue(grpcPort),
                 run,
                 new Dictionary<string, string>(),
-                resourcesPath);
+                resourcesPath,
+                parse.GetValue(healthCheck)
+                    ? new AppHealthCheck(
+                        parse.GetValue(healthPath)!,
+                        TimeSpan.FromSeconds(parse.GetValue(healthInterval)),
+                        TimeSpan.FromMilliseconds(parse.GetValue(healthTimeout)),
+                        parse.GetValue(healthThreshold))
+                    : null);
             return await RunAsync([app], console);
         });
 

@@ -4,20 +4,24 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Atomic.Runtime.PubSub;
 using Atomic.Sidecar.PubSub;
+using Atomic.Sidecar.Resiliency;
 using Microsoft.Extensions.Logging;
+using Polly.Timeout;
 
 namespace Atomic.Sidecar.AppChannel;
 
 /// <summary>
 /// The sidecar's calls to the app, as daprd makes them: its subscriptions (<c>GET /dapr/subscribe</c> and Subscription
 /// resources), and the delivery of every event of those topics to the app's routes, answered SUCCESS, RETRY or DROP.
+/// Each delivery waits while the app is unhealthy (<see cref="AppHealth"/>) and runs under the pub/sub's inbound
+/// Resiliency policy (its timeout and circuit breaker; its retry is the pub/sub's redelivery).
 /// </summary>
 public sealed partial class AppChannel : IAsyncDisposable
 {
     /// <summary>How many deliveries of one subscription are in flight at once.</summary>
     public const int MaxConcurrency = 16;
 
-    /// <summary>How long the app has to answer one delivery before it counts as a RETRY.</summary>
+    /// <summary>How long the app has to answer one delivery before it counts as a RETRY, unless an inbound timeout policy says otherwise.</summary>
     public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>How long start-up waits for the app to accept connections before it goes on without its subscriptions.</summary>
@@ -28,20 +32,27 @@ public sealed partial class AppChannel : IAsyncDisposable
 
     private const string ApiTokenHeader = "dapr-api-token";
 
+    /// <summary>How often a delivery held back by an open circuit breaker looks again.</summary>
+    private static readonly TimeSpan BreakerPoll = TimeSpan.FromMilliseconds(50);
+
     private readonly SidecarOptions _options;
     private readonly SidecarComponents _components;
     private readonly ILogger<AppChannel> _logger;
+    private readonly SidecarResiliency _resiliency;
+    private readonly AppHealth _health;
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<IAsyncDisposable> _handles = [];
     private readonly object _lock = new();
     private bool _disposed;
 
-    public AppChannel(SidecarOptions options, SidecarComponents components, ILogger<AppChannel> logger)
+    public AppChannel(SidecarOptions options, SidecarComponents components, SidecarResiliency resiliency, AppHealth health, ILogger<AppChannel> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _components = components;
+        _resiliency = resiliency;
+        _health = health;
         _logger = logger;
         _http = new HttpClient(new SocketsHttpHandler
         {
@@ -73,7 +84,6 @@ public sealed partial class AppChannel : IAsyncDisposable
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         IReadOnlyList<AppSubscription> declarative = SubscriptionReader.LoadDeclarative(_options.ResourcesDirectory, _options.AppId);
-        IReadOnlyDictionary<string, RetryPolicy> retries = ResiliencyReader.LoadInboundRetries(_options.ResourcesDirectory, _options.AppId);
         IReadOnlyList<AppSubscription> programmatic = await ReadProgrammaticAsync(app, linked.Token).ConfigureAwait(false);
 
         var chosen = new List<AppSubscription>();
@@ -100,7 +110,7 @@ public sealed partial class AppChannel : IAsyncDisposable
                 info.Topic,
                 (cloudEvent, stop) => DeliverAsync(app, target, cloudEvent, stop),
                 DeadLetterTopic: info.DeadLetterTopic,
-                Retry: retries.TryGetValue(info.PubSubName, out RetryPolicy? retry) ? retry : DefaultRetry,
+                Retry: _resiliency.InboundRedeliveries(info.PubSubName) ?? DefaultRetry,
                 Consumer: _options.AppId,
                 MaxConcurrency: MaxConcurrency));
             bool late;
@@ -197,7 +207,11 @@ public sealed partial class AppChannel : IAsyncDisposable
         }
     }
 
-    /// <summary>One delivery: POSTs the event to its route and maps the app's answer as daprd does.</summary>
+    /// <summary>
+    /// One delivery: waits while the app is unhealthy or the pub/sub's inbound circuit breaker is open (the event stays
+    /// kept and no attempt is counted), then POSTs the event to its route under the inbound timeout and maps the app's
+    /// answer as daprd does. A RETRY, a failure or a timeout counts against the circuit breaker.
+    /// </summary>
     private async Task<DeliveryResult> DeliverAsync(Uri app, AppSubscription subscription, CloudEvent cloudEvent, CancellationToken stop)
     {
         string? path = subscription.PathFor(cloudEvent);
@@ -207,8 +221,35 @@ public sealed partial class AppChannel : IAsyncDisposable
             return DeliveryResult.Success; // daprd: an event no rule matches is skipped (acknowledged)
         }
 
-        (ReadOnlyMemory<byte> body, string contentType) = Publisher.Delivery(cloudEvent);
         string url = Url(app, path);
+        TargetPolicy policy = _resiliency.Inbound(cloudEvent.PubSubName);
+        while (true)
+        {
+            await _health.WaitHealthyAsync(stop).ConfigureAwait(false);
+            try
+            {
+                return await policy.ExecuteAsync(attempt => SendAsync(url, cloudEvent, policy.Timeout is null, attempt), stop).ConfigureAwait(false);
+            }
+            catch (CircuitBrokenException)
+            {
+                await Task.Delay(BreakerPoll, _options.Time, stop).ConfigureAwait(false);
+            }
+            catch (AttemptFailedException)
+            {
+                return DeliveryResult.Retry;
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or TimeoutRejectedException)
+            {
+                LogDeliveryFailed(_logger, cloudEvent.Id, url, e is TimeoutRejectedException ? $"no answer within {policy.Timeout}" : e.Message);
+                return DeliveryResult.Retry;
+            }
+        }
+    }
+
+    /// <summary>One attempt: a RETRY answer throws <see cref="AttemptFailedException"/>, so that the circuit breaker counts it.</summary>
+    private async ValueTask<DeliveryResult> SendAsync(string url, CloudEvent cloudEvent, bool ownTimeout, CancellationToken cancellationToken)
+    {
+        (ReadOnlyMemory<byte> body, string contentType) = Publisher.Delivery(cloudEvent);
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ReadOnlyMemoryContent(body) };
         if (!request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType))
         {
@@ -217,19 +258,16 @@ public sealed partial class AppChannel : IAsyncDisposable
 
         request.Headers.TryAddWithoutValidation("pubsubname", cloudEvent.PubSubName);
         AddToken(request);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        timeout.CancelAfter(DeliveryTimeout);
-        try
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (ownTimeout)
         {
-            using HttpResponseMessage response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            byte[] answer = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
-            return Outcome(response.StatusCode, answer, url, cloudEvent);
+            timeout.CancelAfter(DeliveryTimeout);
         }
-        catch (Exception e) when (!stop.IsCancellationRequested && e is HttpRequestException or OperationCanceledException)
-        {
-            LogDeliveryFailed(_logger, cloudEvent.Id, url, e.Message);
-            return DeliveryResult.Retry;
-        }
+
+        using HttpResponseMessage response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+        byte[] answer = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+        DeliveryResult result = Outcome(response.StatusCode, answer, url, cloudEvent);
+        return result == DeliveryResult.Retry ? throw new AttemptFailedException((int)response.StatusCode, result) : result;
     }
 
     /// <summary>daprd's reading of the app's answer to a delivery (pubsub API reference, "Expected HTTP Response").</summary>

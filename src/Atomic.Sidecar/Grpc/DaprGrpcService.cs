@@ -245,6 +245,23 @@ public class DaprGrpcService(SidecarOptions options, StateService state, Publish
             response.ExtendedMetadata[key] = value;
         }
 
+        response.AppConnectionProperties = new AppConnectionProperties
+        {
+            Port = options.AppAddress?.Port ?? 0,
+            Protocol = "http",
+            ChannelAddress = options.AppAddress?.Host ?? string.Empty,
+        };
+        if (options.EnableAppHealthCheck && options.AppAddress is not null)
+        {
+            response.AppConnectionProperties.Health = new AppConnectionHealthProperties
+            {
+                HealthCheckPath = options.AppHealthCheckPath,
+                HealthProbeInterval = SidecarMetadata.GoDuration(options.AppHealthProbeInterval),
+                HealthProbeTimeout = SidecarMetadata.GoDuration(options.AppHealthProbeTimeout),
+                HealthThreshold = options.AppHealthThreshold,
+            };
+        }
+
         var actors = new ActorRuntime
         {
             RuntimeStatus = metadata.Actors.RuntimeStatus switch

@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Atomic.Sidecar.Hosting;
 
-/// <summary>One app of a run: its id, where and how it starts, and its sidecar's ports (null: a free one).</summary>
+/// <summary>One app of a run: its id, where and how it starts, its sidecar's ports (null: a free one), and its health checks (null: off).</summary>
 public sealed record RunApp(
     string AppId,
     string AppDirPath,
@@ -13,13 +13,36 @@ public sealed record RunApp(
     int? DaprGrpcPort,
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string> Env,
-    string ResourcesPath);
+    string ResourcesPath,
+    AppHealthCheck? HealthCheck = null);
+
+/// <summary>daprd's app health check settings (<c>--app-health-check-path</c>, <c>--app-health-probe-interval</c>, …), with daprd's defaults.</summary>
+public sealed record AppHealthCheck(string Path, TimeSpan ProbeInterval, TimeSpan ProbeTimeout, int Threshold)
+{
+    public static AppHealthCheck Default { get; } = new("/healthz", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(500), 3);
+
+    /// <summary>Sets these checks on <paramref name="options"/>.</summary>
+    public SidecarOptions ApplyTo(SidecarOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options with
+        {
+            EnableAppHealthCheck = true,
+            AppHealthCheckPath = Path,
+            AppHealthProbeInterval = ProbeInterval,
+            AppHealthProbeTimeout = ProbeTimeout,
+            AppHealthThreshold = Threshold,
+        };
+    }
+}
 
 /// <summary>
 /// Dapr's multi-app run template (<c>dapr run -f dapr.yaml</c>, version 1): <c>common</c> settings and <c>apps</c>, each
 /// with <c>appID</c>, <c>appDirPath</c>, <c>appPort</c>, <c>daprHTTPPort</c>, <c>daprGRPCPort</c>, <c>command</c>,
-/// <c>env</c> and <c>resourcesPath</c>; paths are relative to the template's folder. Fields the embedded sidecar has no
-/// use for (health checks, log levels, config file) are accepted and ignored.
+/// <c>env</c>, <c>resourcesPath</c> and the health checks (<c>enableAppHealthCheck</c>, <c>appHealthCheckPath</c>,
+/// <c>appHealthProbeInterval</c> in seconds, <c>appHealthProbeTimeout</c> in milliseconds, <c>appHealthThreshold</c>);
+/// paths are relative to the template's folder. Fields the embedded sidecar has no use for (log levels, config file)
+/// are accepted and ignored.
 /// </summary>
 public static class RunTemplate
 {
@@ -107,10 +130,54 @@ public static class RunTemplate
                 Port(app, "daprGRPCPort", file, at),
                 command,
                 env,
-                Resources(app, appDir, file, at) ?? commonResources));
+                Resources(app, appDir, file, at) ?? commonResources,
+                HealthCheck(app, common, file, at)));
         }
 
         return result;
+    }
+
+    /// <summary>The app's health check settings, each from the app or else from <c>common</c>; null when not enabled.</summary>
+    private static AppHealthCheck? HealthCheck(YamlMappingNode app, YamlMappingNode common, string file, string at)
+    {
+        (string? Text, string Field) Setting(string key) =>
+            Scalar(app, key) is string own ? (own, $"{at}.{key}") : (Scalar(common, key), $"common.{key}");
+
+        (string? enabled, string enabledField) = Setting("enableAppHealthCheck");
+        if (enabled is null)
+        {
+            return null;
+        }
+
+        if (!bool.TryParse(enabled, out bool on))
+        {
+            throw new ComponentException(file, enabledField, $"'{enabled}' is not true or false");
+        }
+
+        if (!on)
+        {
+            return null;
+        }
+
+        int Number(string key, int fallback, int min)
+        {
+            (string? text, string field) = Setting(key);
+            if (text is null)
+            {
+                return fallback;
+            }
+
+            return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) && value >= min
+                ? value
+                : throw new ComponentException(file, field, $"'{text}' is not a whole number from {min} up");
+        }
+
+        AppHealthCheck defaults = AppHealthCheck.Default;
+        return new AppHealthCheck(
+            Setting("appHealthCheckPath").Text is { Length: > 0 } path ? path : defaults.Path,
+            TimeSpan.FromSeconds(Number("appHealthProbeInterval", (int)defaults.ProbeInterval.TotalSeconds, 1)),
+            TimeSpan.FromMilliseconds(Number("appHealthProbeTimeout", (int)defaults.ProbeTimeout.TotalMilliseconds, 1)),
+            Number("appHealthThreshold", defaults.Threshold, 1));
     }
 
     private static string? Resources(YamlMappingNode node, string baseDirectory, string file, string at)

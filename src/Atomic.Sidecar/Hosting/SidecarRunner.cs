@@ -49,6 +49,10 @@ public sealed class SidecarRunner : IAsyncDisposable
                     BaseDirectory = defaults?.BaseDirectory ?? Path.GetDirectoryName(app.ResourcesPath),
                     Network = runner.Network,
                 };
+                if (app.HealthCheck is AppHealthCheck health)
+                {
+                    options = health.ApplyTo(options);
+                }
                 if (!shared.TryGetValue(app.ResourcesPath, out SidecarComponents? components))
                 {
                     components = await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);

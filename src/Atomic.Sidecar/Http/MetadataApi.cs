@@ -88,13 +88,54 @@ public sealed class SidecarMetadata(
             ["type"] = s.Type,
         }).ToList(),
         ["extended"] = new Dictionary<string, string>(Extended),
-        ["appConnectionProperties"] = new Dictionary<string, object?>
+        ["appConnectionProperties"] = AppConnection(),
+    };
+
+    /// <summary>daprd's <c>appConnectionProperties</c>; <c>health</c> only when app health checks are on, its durations in Go's form.</summary>
+    private Dictionary<string, object?> AppConnection()
+    {
+        var properties = new Dictionary<string, object?>
         {
             ["port"] = options.AppAddress?.Port ?? 0,
             ["protocol"] = "http",
             ["channelAddress"] = options.AppAddress?.Host ?? string.Empty,
-        },
-    };
+        };
+        if (options.EnableAppHealthCheck && options.AppAddress is not null)
+        {
+            properties["health"] = new Dictionary<string, object>
+            {
+                ["healthCheckPath"] = options.AppHealthCheckPath,
+                ["healthProbeInterval"] = GoDuration(options.AppHealthProbeInterval),
+                ["healthProbeTimeout"] = GoDuration(options.AppHealthProbeTimeout),
+                ["healthThreshold"] = options.AppHealthThreshold,
+            };
+        }
+
+        return properties;
+    }
+
+    /// <summary>A duration as Go prints one: <c>500ms</c>, <c>5s</c>, <c>1m30s</c>.</summary>
+    internal static string GoDuration(TimeSpan span)
+    {
+        if (span < TimeSpan.FromSeconds(1))
+        {
+            return span.TotalMilliseconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "ms";
+        }
+
+        string text = string.Empty;
+        if (span.TotalHours >= 1)
+        {
+            text += (int)span.TotalHours + "h";
+        }
+
+        if (span.TotalMinutes >= 1)
+        {
+            text += span.Minutes + "m";
+        }
+
+        double seconds = span.Seconds + (span.Milliseconds / 1000.0);
+        return text + seconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s";
+    }
 
     private static string[] Capabilities(string type) => type.StartsWith("state.", StringComparison.Ordinal)
         ? ["ETAG", "TRANSACTIONAL", "TTL"]

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Atomic.Runtime.PubSub;
+using Atomic.Sidecar.Resiliency;
+using Polly.Timeout;
 
 namespace Atomic.Sidecar.PubSub;
 
@@ -9,9 +11,10 @@ namespace Atomic.Sidecar.PubSub;
 /// a CloudEvent 1.0 (<c>source</c> the app id, <c>type</c> <c>com.dapr.event.sent</c>, overridable through
 /// <c>cloudevent.*</c> metadata), a payload that already is one (<c>application/cloudevents+json</c>) keeps its fields and
 /// gains the ones missing, and <c>rawPayload=true</c> is delivered as sent. The event is then in the pub/sub component,
-/// which keeps it until every subscriber has handled it.
+/// which keeps it until every subscriber has handled it; the call into the component runs under the pub/sub's
+/// outbound Resiliency policy (timeout, retry, circuit breaker).
 /// </summary>
-public sealed class Publisher(SidecarComponents components, SidecarOptions options)
+public sealed class Publisher(SidecarComponents components, SidecarOptions options, SidecarResiliency resiliency)
 {
     /// <summary>The content type of a structured CloudEvent.</summary>
     public const string CloudEventsJson = "application/cloudevents+json";
@@ -62,22 +65,31 @@ public sealed class Publisher(SidecarComponents components, SidecarOptions optio
         return target;
     }
 
-    private static async Task Store(IPubSub target, CloudEvent[] events, CancellationToken cancellationToken)
+    private async Task Store(IPubSub target, CloudEvent[] events, CancellationToken cancellationToken)
     {
+        TargetPolicy policy = resiliency.Outbound(target.Name, ComponentKind.Pubsub);
         try
         {
-            if (events.Length == 1)
-            {
-                await target.PublishAsync(events[0], cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await target.PublishBulkAsync(events, cancellationToken).ConfigureAwait(false);
-            }
+            await policy.ExecuteAsync(
+                async ct =>
+                {
+                    if (events.Length == 1)
+                    {
+                        await target.PublishAsync(events[0], ct).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await target.PublishBulkAsync(events, ct).ConfigureAwait(false);
+                    }
+
+                    return true;
+                },
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutRejectedException or CircuitBrokenException)
         {
-            throw new DaprError(500, global::Grpc.Core.StatusCode.Internal, ErrorCodes.PubSubPublishMessage, $"error when publish to topic {events[0].Topic} in pubsub {target.Name}: {e.Message}");
+            string why = e is TimeoutRejectedException ? Invoke.Invoker.DeadlineExceeded : e.Message;
+            throw new DaprError(500, global::Grpc.Core.StatusCode.Internal, ErrorCodes.PubSubPublishMessage, $"error when publish to topic {events[0].Topic} in pubsub {target.Name}: {why}");
         }
     }
 

@@ -1,17 +1,21 @@
 using Atomic.Runtime.State;
+using Atomic.Sidecar.Resiliency;
+using Polly.Timeout;
 
 namespace Atomic.Sidecar.State;
 
 /// <summary>
-/// The state API's operations, shared by the HTTP and gRPC APIs: keys are prefixed as daprd prefixes them, and a
-/// store's refusals become daprd's errors (an ETag conflict is 409 over HTTP and ABORTED over gRPC).
+/// The state API's operations, shared by the HTTP and gRPC APIs: keys are prefixed as daprd prefixes them, each call
+/// into the store runs under its outbound Resiliency policy, and a store's refusals become daprd's errors (an ETag
+/// conflict is 409 over HTTP and ABORTED over gRPC; a timeout or an open circuit breaker is 500 with the operation's code).
 /// </summary>
-public sealed class StateService(SidecarComponents components, SidecarOptions options)
+public sealed class StateService(SidecarComponents components, SidecarOptions options, SidecarResiliency resiliency)
 {
     public async Task<StateItem?> GetAsync(string store, string key, CancellationToken cancellationToken)
     {
         IStateStore target = components.StateStore(store);
-        return await target.GetAsync(components.StoredKey(store, key, options.AppId), cancellationToken).ConfigureAwait(false);
+        string stored = components.StoredKey(store, key, options.AppId);
+        return await RunAsync(store, ct => target.GetAsync(stored, ct), ErrorCodes.StateGet, $"fail to get {key} from state store {store}", cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<(string Key, StateItem? Item)>> GetBulkAsync(string store, IReadOnlyList<string> keys, CancellationToken cancellationToken)
@@ -23,7 +27,8 @@ public sealed class StateService(SidecarComponents components, SidecarOptions op
             stored[i] = components.StoredKey(store, keys[i], options.AppId);
         }
 
-        IReadOnlyList<(string Key, StateItem? Item)> found = await target.GetBulkAsync(stored, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<(string Key, StateItem? Item)> found = await RunAsync(
+            store, ct => target.GetBulkAsync(stored, ct), ErrorCodes.StateBulkGet, $"failed getting bulk state from state store {store}", cancellationToken).ConfigureAwait(false);
         var result = new (string, StateItem?)[found.Count];
         for (int i = 0; i < result.Length; i++)
         {
@@ -47,7 +52,7 @@ public sealed class StateService(SidecarComponents components, SidecarOptions op
         {
             try
             {
-                await target.SaveAsync(write, cancellationToken).ConfigureAwait(false);
+                await RunAsync(store, ct => Done(target.SaveAsync(write, ct)), ErrorCodes.StateSave, $"failed saving state in state store {store}", cancellationToken).ConfigureAwait(false);
             }
             catch (StateConcurrencyException e)
             {
@@ -65,11 +70,13 @@ public sealed class StateService(SidecarComponents components, SidecarOptions op
             if (concurrency == StateConcurrency.FirstWrite && etag is null)
             {
                 // Only a transaction's delete carries first-write; a delete of one key is a transaction of one.
-                await target.ExecuteTransactionAsync([new StateOperation.Delete(stored, null, concurrency)], cancellationToken).ConfigureAwait(false);
+                await RunAsync(
+                    store, ct => Done(target.ExecuteTransactionAsync([new StateOperation.Delete(stored, null, concurrency)], ct)), ErrorCodes.StateDelete,
+                    $"failed deleting state with key {key}", cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await target.DeleteAsync(stored, etag, cancellationToken).ConfigureAwait(false);
+                await RunAsync(store, ct => Done(target.DeleteAsync(stored, etag, ct)), ErrorCodes.StateDelete, $"failed deleting state with key {key}", cancellationToken).ConfigureAwait(false);
             }
         }
         catch (StateConcurrencyException e)
@@ -95,7 +102,7 @@ public sealed class StateService(SidecarComponents components, SidecarOptions op
 
         try
         {
-            await target.ExecuteTransactionAsync(stored, cancellationToken).ConfigureAwait(false);
+            await RunAsync(store, ct => Done(target.ExecuteTransactionAsync(stored, ct)), ErrorCodes.StateTransaction, "error while executing state transaction", cancellationToken).ConfigureAwait(false);
         }
         catch (StateConcurrencyException e)
         {
@@ -104,4 +111,31 @@ public sealed class StateService(SidecarComponents components, SidecarOptions op
     }
 
     private static DaprError Conflict(string code, string message) => new(409, global::Grpc.Core.StatusCode.Aborted, code, message);
+
+    /// <summary>
+    /// One call into <paramref name="store"/> under its outbound policy; a timeout ("context deadline exceeded", as
+    /// daprd words it) or an open circuit breaker is 500 with the operation's error code.
+    /// </summary>
+    private async Task<T> RunAsync<T>(string store, Func<CancellationToken, Task<T>> call, string code, string what, CancellationToken cancellationToken)
+    {
+        TargetPolicy policy = resiliency.Outbound(store, ComponentKind.Statestore);
+        try
+        {
+            return await policy.ExecuteAsync(async ct => await call(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException)
+        {
+            throw new DaprError(500, global::Grpc.Core.StatusCode.DeadlineExceeded, code, $"{what}: {Invoke.Invoker.DeadlineExceeded}");
+        }
+        catch (CircuitBrokenException e)
+        {
+            throw new DaprError(500, global::Grpc.Core.StatusCode.Unavailable, code, $"{what}: {e.Message}");
+        }
+    }
+
+    private static async Task<bool> Done(Task task)
+    {
+        await task.ConfigureAwait(false);
+        return true;
+    }
 }

@@ -26,11 +26,11 @@ internal sealed class PostgresComponents : IAsyncDisposable
     /// <summary>The base directory holding <c>components/</c>.</summary>
     public string Directory { get; }
 
-    /// <summary>How many transaction records (<c>tx||…</c>) the run's <c>txstore</c> table holds.</summary>
+    /// <summary>How many transaction records the run's <c>txstore</c> table holds (<c>txstore||tx|…</c>: the sidecar prefixes keys with the store's name).</summary>
     public async Task<long> RecordsAsync()
     {
         await using NpgsqlDataSource db = NpgsqlDataSource.Create(_connection);
-        await using NpgsqlCommand count = db.CreateCommand($"SELECT count(*) FROM tx_{_run} WHERE key LIKE 'tx||%'");
+        await using NpgsqlCommand count = db.CreateCommand($"SELECT count(*) FROM tx_{_run} WHERE key LIKE 'txstore||tx|%'");
         return (long)(await count.ExecuteScalarAsync())!;
     }
 

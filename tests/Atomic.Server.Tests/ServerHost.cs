@@ -29,6 +29,9 @@ internal sealed class ServerHost : IAsyncDisposable
 
     public string Url { get; }
 
+    /// <summary>Whether <see cref="DisposeAsync"/> leaves <see cref="Directory"/> in place.</summary>
+    public bool KeepDirectory { get; private init; }
+
     public HttpClient Client { get; }
 
     public IServiceProvider Services => App.Services;
@@ -77,8 +80,9 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <param name="settings">Configuration on top of appsettings; <c>{url}</c> in a value becomes the server's URL.</param>
     /// <param name="directory">A folder from <see cref="CopyComponents"/>; a fresh copy when null.</param>
     /// <param name="url">The server's own URL; a free loopback port when null.</param>
+    /// <param name="keepDirectory">Leave the folder at dispose, for a server started again on it.</param>
     public static async Task<ServerHost> StartAsync(
-        string environment = "Development", IDictionary<string, string?>? settings = null, string? directory = null, string? url = null)
+        string environment = "Development", IDictionary<string, string?>? settings = null, string? directory = null, string? url = null, bool keepDirectory = false)
     {
         directory ??= CopyComponents();
         url ??= $"http://127.0.0.1:{FreePort()}";
@@ -111,7 +115,7 @@ internal sealed class ServerHost : IAsyncDisposable
             throw;
         }
 
-        var host = new ServerHost(app, directory, url);
+        var host = new ServerHost(app, directory, url) { KeepDirectory = keepDirectory };
         await WaitUntilReadyAsync(host.Client);
         return host;
     }
@@ -142,6 +146,11 @@ internal sealed class ServerHost : IAsyncDisposable
         await App.StopAsync();
         await App.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (KeepDirectory)
+        {
+            return;
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

@@ -130,8 +130,8 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
 
             host = builder.Build();
 
-            // The SDK's actor runtime joins DAPR_HTTP_ENDPOINT and "/v1.0/..." into "//v1.0/..."; daprd answers those
-            // as the single-slash path, so the path is made one before routing reads it.
+            // Dapr.Actors' runtime asks for actor state at "//v1.0/..." when given DAPR_HTTP_ENDPOINT; the path is made
+            // single-slashed before routing reads it.
             host.Use((context, next) =>
             {
                 DaprHttp.CollapseLeadingSlashes(context.Request);

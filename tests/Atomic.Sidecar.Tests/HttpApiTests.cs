@@ -104,7 +104,7 @@ public sealed class HttpApiTests : IAsyncLifetime
     [Fact]
     public async Task A_path_with_a_doubled_leading_slash_is_served_as_the_single_slash_path()
     {
-        // Dapr.Actors joins a DAPR_HTTP_ENDPOINT ending in '/' to "/v1.0/...": daprd serves it, and so must this sidecar.
+        // Dapr.Actors' runtime asks for actor state at "//v1.0/..." when given DAPR_HTTP_ENDPOINT.
         string doubled = _sidecar.HttpAddress.AbsoluteUri + "/v1.0/state/statestore"; // the address ends in '/'
         (await _http.PostAsJsonAsync(doubled, new[] { new { key = "slashes", value = 7 } })).StatusCode.Should().Be(HttpStatusCode.NoContent);
         (await _http.GetStringAsync(doubled + "/slashes")).Should().Be("7");

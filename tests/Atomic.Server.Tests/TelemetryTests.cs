@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
@@ -7,10 +8,12 @@ using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.Services;
+using Atomic.Server.Hosting;
 using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Atomic.Server.Tests;
 
@@ -49,6 +52,59 @@ public sealed class TelemetryTests
         seen["atomic.pubsub.pending"].Should().Contain(m =>
             Equals(m.Tags["pubsub"], "pubsub") && Equals(m.Tags["topic"], Names.Topics.BeefSubmitted) && Equals(m.Tags["consumer"], "atomic-server"));
         seen["atomic.tx.outcomes"].Should().Contain(m => Equals(m.Tags["status"], "mined"));
+    }
+
+    [Fact]
+    public async Task A_transactions_spans_share_the_trace_of_its_submission_through_the_sidecar_and_every_stage()
+    {
+        var spans = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is Telemetry.Name or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        await using ServerHost server = await ServerHost.StartAsync();
+        string txid = await PipelineTests.RunAsync(server);
+
+        Activity Span(string name) => spans.First(a => a.DisplayName == name && Equals(a.GetTagItem("atomic.txid"), txid));
+        Activity submitted = Span("beef.submitted process");
+        Activity verified = Span("beef.verified process");
+        verified.TraceId.Should().Be(submitted.TraceId, "the verifier's publish carried the trace on to the next stage");
+        submitted.ParentSpanId.Should().NotBe(default(ActivitySpanId), "the event was published inside a trace");
+        spans.Should().Contain(a => a.TraceId == submitted.TraceId && a.Source.Name == "Microsoft.AspNetCore" && a.ParentSpanId == default,
+            "the trace began with the app's request for the submission, and the outbox event carried it through the sidecar");
+    }
+
+    [Fact]
+    public async Task A_beef_the_gateway_refuses_is_counted_with_its_route_and_code()
+    {
+        var refused = new ConcurrentBag<(object? Route, object? Code)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == Telemetry.Name && instrument.Name == "atomic.beef.refused")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            var map = tags.ToArray().ToDictionary(t => t.Key, t => t.Value);
+            refused.Add((map["route"], map["code"]));
+        });
+        listener.Start();
+
+        await using ServerHost server = await ServerHost.StartAsync();
+        using var garbage = new ByteArrayContent([1, 2, 3]);
+        garbage.Headers.ContentType = new("application/octet-stream");
+        (await server.Client.PostAsync("/v1/beef", garbage)).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        refused.Should().Contain(r => Equals(r.Route, "/v1/beef") && r.Code != null && r.Code.ToString()!.StartsWith("BEEF_", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -114,7 +170,41 @@ public sealed class TelemetryTests
         traces.Should().Contain("beef.submitted process").And.Contain("beef.verified process").And.Contain("arc submit");
     }
 
-    /// <summary>An OTLP/HTTP receiver that keeps every request body by path (protobuf strings are plain UTF-8 inside).</summary>
+    [Fact]
+    public async Task With_the_zipkin_exporter_chosen_traces_go_to_zipkin_as_dapr_init_runs_it()
+    {
+        await using var collector = await FakeCollector.StartAsync();
+        await using (ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["OTEL_TRACES_EXPORTER"] = "zipkin",
+            ["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = collector.Url + "/api/v2/spans",
+            ["OTEL_SERVICE_NAME"] = "atomic-zipkin-test",
+        }))
+        {
+            server.Services.GetRequiredService<ServerTelemetry>().Describe().Should().Contain("Zipkin " + collector.Url + "/api/v2/spans");
+            await PipelineTests.RunAsync(server);
+        }
+
+        // Stopping flushed the spans: Zipkin's JSON v2, one array per batch.
+        collector.Requests.Should().ContainKey("/api/v2/spans");
+        string spans = Encoding.UTF8.GetString(collector.Requests["/api/v2/spans"].SelectMany(b => b).ToArray());
+        spans.Should().Contain("atomic-zipkin-test").And.Contain("beef.submitted process").And.Contain("beef.verified process");
+    }
+
+    [Theory]
+    [InlineData("jaeger", null, "OTEL_TRACES_EXPORTER 'jaeger'")]
+    [InlineData("zipkin", "localhost:9411", "OTEL_EXPORTER_ZIPKIN_ENDPOINT 'localhost:9411'")]
+    public async Task An_exporter_it_cannot_use_stops_start_up_naming_the_variable(string exporter, string? endpoint, string message)
+    {
+        Func<Task> start = async () => await (await ServerHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["OTEL_TRACES_EXPORTER"] = exporter,
+            ["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = endpoint,
+        })).DisposeAsync();
+        (await start.Should().ThrowAsync<ServerConfigurationException>()).WithMessage(message + "*");
+    }
+
+    /// <summary>An OTLP/HTTP and Zipkin receiver that keeps every request body by path (protobuf strings are plain UTF-8 inside).</summary>
     private sealed class FakeCollector : IAsyncDisposable
     {
         private readonly WebApplication _app;
@@ -135,7 +225,8 @@ public sealed class TelemetryTests
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             WebApplication app = builder.Build();
             FakeCollector? collector = null;
-            app.MapPost("/v1/{signal}", async (HttpContext context) =>
+            // OTLP/HTTP's /v1/{signal}, and Zipkin's /api/v2/spans (JSON, answered 202).
+            app.MapPost("/{**path}", async (HttpContext context) =>
             {
                 using var body = new MemoryStream();
                 await context.Request.Body.CopyToAsync(body);

@@ -47,6 +47,34 @@ public sealed class PubSubTests(ITestOutputHelper output)
         app.At("/orders").Should().HaveCount(1, "a SUCCESS (an empty 200) settles the event");
     }
 
+    [Fact]
+    public async Task The_publishers_trace_context_travels_with_the_event_to_the_subscriber()
+    {
+        await using var resources = new TestResources(Backend.InMemory);
+        await using SubscriberApp app = await SubscriberApp.StartAsync((web, sub) =>
+            web.MapPost("/orders", (Order order, HttpContext context) => Ok(sub, context, order)).WithTopic("pubsub", "orders"));
+        await using EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(resources.Options(AppId, app.Address));
+        using DaprClient client = Client(sidecar);
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "trace-test",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var source = new System.Diagnostics.ActivitySource("trace-test");
+
+        string traceId;
+        using (System.Diagnostics.Activity publishing = source.StartActivity("publish")!)
+        {
+            traceId = publishing.TraceId.ToHexString();
+            await client.PublishEventAsync("pubsub", "orders", new Order("o-t", 1)); // the SDK's gRPC call carries traceparent
+        }
+
+        Received delivery = (await app.WaitForAsync("/orders")).Single();
+        delivery.Headers["traceparent"].Should().Contain(traceId, "daprd delivers with the publisher's trace context");
+        delivery.Attribute("traceparent").Should().Contain(traceId, "and keeps it in the CloudEvent");
+    }
+
     [Theory]
     [MemberData(nameof(TestResources.Backends), MemberType = typeof(TestResources))]
     public async Task The_subscriptions_Dapr_AspNetCore_declares_are_read_with_their_dead_letter_topics(Backend backend)

@@ -120,6 +120,10 @@ public sealed class OutboxStateStore : IStateStore
             published.Value,
             _time.GetUtcNow(),
             _pubsub.Name,
-            _topic);
+            _topic)
+        {
+            TraceParent = Meta(StateMetadata.CloudEventPrefix + "traceparent"),
+            TraceState = Meta(StateMetadata.CloudEventPrefix + "tracestate"),
+        };
     }
 }

@@ -17,6 +17,12 @@ public sealed record CloudEvent(
 {
     public const string SpecVersion = "1.0";
 
+    /// <summary>The W3C trace context the event was published in (the distributed tracing extension's <c>traceparent</c>).</summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>The W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>.</summary>
+    public string? TraceState { get; init; }
+
     /// <summary>A new event for <paramref name="topic"/> with a fresh id, typed by the topic name.</summary>
     public static CloudEvent Create(string pubSubName, string topic, ReadOnlyMemory<byte> data, string? subject = null, string source = "atomic", string dataContentType = "application/json", TimeProvider? time = null) =>
         new(Guid.NewGuid().ToString("n"), source, topic, subject, dataContentType, data, (time ?? TimeProvider.System).GetUtcNow(), pubSubName, topic);

@@ -45,6 +45,15 @@ public static class CloudEventJson
         writer.WriteString("time", cloudEvent.Time.ToString("O", CultureInfo.InvariantCulture));
         writer.WriteString("topic", cloudEvent.Topic);
         writer.WriteString("pubsubname", cloudEvent.PubSubName);
+        if (cloudEvent.TraceParent is not null)
+        {
+            writer.WriteString("traceparent", cloudEvent.TraceParent);
+        }
+
+        if (cloudEvent.TraceState is not null)
+        {
+            writer.WriteString("tracestate", cloudEvent.TraceState);
+        }
         if (IsJson(cloudEvent.DataContentType) && IsValidJson(cloudEvent.Data.Span))
         {
             writer.WritePropertyName("data");
@@ -124,7 +133,11 @@ public static class CloudEventJson
 
         return new CloudEvent(
             id, source, type, OptionalString(root, "subject"), contentType, data, time,
-            OptionalString(root, "pubsubname") ?? string.Empty, OptionalString(root, "topic") ?? type);
+            OptionalString(root, "pubsubname") ?? string.Empty, OptionalString(root, "topic") ?? type)
+        {
+            TraceParent = OptionalString(root, "traceparent"),
+            TraceState = OptionalString(root, "tracestate"),
+        };
     }
 
     private static bool IsJson(string contentType) =>

@@ -38,6 +38,17 @@ public static class GatewayApi
 
     internal static async Task<Results<Accepted<Submitted>, ProblemHttpResult>> SubmitBeefAsync(HttpRequest request, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
     {
+        Results<Accepted<Submitted>, ProblemHttpResult> result = await AcceptBeefAsync(request, services, cancellationToken).ConfigureAwait(false);
+        if (result.Result is ProblemHttpResult problem)
+        {
+            Telemetry.RecordRefusal(Route, problem);
+        }
+
+        return result;
+    }
+
+    private static async Task<Results<Accepted<Submitted>, ProblemHttpResult>> AcceptBeefAsync(HttpRequest request, GatewayServices services, CancellationToken cancellationToken)
+    {
         GatewayOptions options = services.Options.Value;
         string? mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         bool hex = mediaType == "text/plain";

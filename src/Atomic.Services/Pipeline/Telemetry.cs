@@ -35,6 +35,11 @@ public static class Telemetry
     public static readonly Histogram<double> BroadcastDuration = Meter.CreateHistogram<double>("atomic.broadcast.duration", "s", "time of one ARC broadcast call");
 
     /// <summary>Records <see cref="ProcessingDuration"/> for a record that has just reached <paramref name="stage"/>: its last step's time minus its first's.</summary>
+    /// <summary>Counts a BEEF a route refused (<see cref="BeefRefused"/>), tagged with the route and the problem's reason code.</summary>
+    internal static void RecordRefusal(string route, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult problem) =>
+        BeefRefused.Add(1, new KeyValuePair<string, object?>("route", route),
+            new KeyValuePair<string, object?>("code", problem.ProblemDetails.Extensions.TryGetValue("code", out object? code) ? code : null));
+
     internal static void RecordStage(TxRecord record, string stage)
     {
         if (record.History.Count < 2)

@@ -89,6 +89,18 @@ public static class TopicsApi
     internal static async Task<Results<Ok<Dictionary<string, AdmittanceInstructions>>, ProblemHttpResult>> SubmitAsync(
         HttpRequest request, [AsParameters] TopicsApiServices services, CancellationToken cancellationToken)
     {
+        Results<Ok<Dictionary<string, AdmittanceInstructions>>, ProblemHttpResult> result = await AdmitBeefAsync(request, services, cancellationToken).ConfigureAwait(false);
+        if (result.Result is ProblemHttpResult problem)
+        {
+            Telemetry.RecordRefusal(SubmitRoute, problem);
+        }
+
+        return result;
+    }
+
+    private static async Task<Results<Ok<Dictionary<string, AdmittanceInstructions>>, ProblemHttpResult>> AdmitBeefAsync(
+        HttpRequest request, TopicsApiServices services, CancellationToken cancellationToken)
+    {
         GatewayOptions options = services.Gateway.Value;
         string? mediaType = Requests.MediaType(request);
         if (mediaType is not (null or "application/octet-stream"))

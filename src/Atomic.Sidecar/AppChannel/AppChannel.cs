@@ -257,6 +257,16 @@ public sealed partial class AppChannel : IAsyncDisposable
         }
 
         request.Headers.TryAddWithoutValidation("pubsubname", cloudEvent.PubSubName);
+        if (cloudEvent.TraceParent is not null)
+        {
+            // The publisher's trace context, so the app's span for this delivery joins the publisher's trace.
+            request.Headers.TryAddWithoutValidation("traceparent", cloudEvent.TraceParent);
+            if (cloudEvent.TraceState is not null)
+            {
+                request.Headers.TryAddWithoutValidation("tracestate", cloudEvent.TraceState);
+            }
+        }
+
         AddToken(request);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (ownTimeout)

@@ -22,6 +22,7 @@ internal static class DaprHttp
 
     public static async Task HandleAsync(HttpContext context, RequestDelegate next, string? apiToken)
     {
+        TraceContext.Capture(context.Request);
         PathString path = context.Request.Path;
         if (apiToken is not null && !Array.Exists(NoTokenHere, p => path.StartsWithSegments(p))
             && !string.Equals(context.Request.Headers["dapr-api-token"], apiToken, StringComparison.Ordinal))

@@ -96,6 +96,7 @@ public sealed class Publisher(SidecarComponents components, SidecarOptions optio
     /// <summary>The event to keep for one publish, following daprd's rules for its payload.</summary>
     internal CloudEvent Build(string pubsub, string topic, ReadOnlyMemory<byte> data, string? contentType, IReadOnlyDictionary<string, string> metadata)
     {
+        metadata = Http.TraceContext.With(metadata)!;
         string type = string.IsNullOrEmpty(contentType) ? "application/json" : contentType;
         DateTimeOffset now = options.Time.GetUtcNow();
         if (metadata.TryGetValue("rawPayload", out string? raw) && bool.TryParse(raw, out bool isRaw) && isRaw)
@@ -117,7 +118,11 @@ public sealed class Publisher(SidecarComponents components, SidecarOptions optio
             data,
             now,
             pubsub,
-            topic);
+            topic)
+        {
+            TraceParent = Override(metadata, "traceparent"),
+            TraceState = Override(metadata, "tracestate"),
+        };
     }
 
     /// <summary>A payload that is a CloudEvent already: its fields stand, the missing ones are added, and Dapr's own.</summary>
@@ -154,13 +159,19 @@ public sealed class Publisher(SidecarComponents components, SidecarOptions optio
 
         envelope["topic"] = topic;
         envelope["pubsubname"] = pubsub;
+        string? traceParent = Override(metadata, "traceparent") ?? (envelope["traceparent"] as JsonValue)?.GetValue<string>();
+        if (traceParent is not null)
+        {
+            envelope["traceparent"] = traceParent;
+        }
+
         if (envelope["time"] is null)
         {
             envelope["time"] = now.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         }
 
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(envelope);
-        return new CloudEvent(id, source, type, subject, CloudEventsJson, bytes, now, pubsub, topic);
+        return new CloudEvent(id, source, type, subject, CloudEventsJson, bytes, now, pubsub, topic) { TraceParent = traceParent };
     }
 
     private static string? Override(IReadOnlyDictionary<string, string> metadata, string attribute) =>

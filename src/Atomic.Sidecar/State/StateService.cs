@@ -94,7 +94,11 @@ public sealed class StateService(SidecarComponents components, SidecarOptions op
         {
             stored[i] = operations[i] switch
             {
-                StateOperation.Upsert upsert => new StateOperation.Upsert(upsert.Write with { Key = components.StoredKey(store, upsert.Write.Key, options.AppId) }),
+                StateOperation.Upsert upsert => new StateOperation.Upsert(upsert.Write with
+                {
+                    Key = components.StoredKey(store, upsert.Write.Key, options.AppId),
+                    Metadata = Http.TraceContext.With(upsert.Write.Metadata),
+                }),
                 StateOperation.Delete delete => delete with { Key = components.StoredKey(store, delete.Key, options.AppId) },
                 _ => throw DaprError.Malformed("unknown operation"),
             };

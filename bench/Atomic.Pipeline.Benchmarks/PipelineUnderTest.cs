@@ -74,7 +74,8 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
             ["Urls"] = url,
             ["Atomic:Components"] = components,
             ["Atomic:BaseDirectory"] = directory,
-            ["Atomic:Sidecar:Enabled"] = "false",
+            ["Atomic:Sidecar:HttpPort"] = "0", // the embedded sidecar the services reach through the SDK, on free ports
+            ["Atomic:Sidecar:GrpcPort"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Atomic.Server.Hosting.StartupBanner"] = "Warning",
         });
@@ -99,10 +100,29 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
             return Results.Json(new { txid = "", txStatus = "SEEN_ON_NETWORK", status = 200, title = "OK" });
         });
         await app.StartAsync();
+        await WaitUntilReadyAsync(url);
         return new PipelineUnderTest(app, directory, url, options.Until == "verified" ? Names.Topics.BeefVerified : Names.Topics.TxBroadcast)
         {
             _dropTables = options.Postgres is null ? null : $"{options.Postgres}|DROP TABLE IF EXISTS bench_state_{run}; DROP TABLE IF EXISTS bench_tx_{run}",
         };
+    }
+
+    /// <summary>Waits until <c>/readyz</c> answers 200: the sidecar has read the app's subscriptions and actors.</summary>
+    private static async Task WaitUntilReadyAsync(string url)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        for (int i = 0; i < 600; i++)
+        {
+            using HttpResponseMessage ready = await http.GetAsync("/readyz");
+            if (ready.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new InvalidOperationException("the server did not become ready within 30 s");
     }
 
     /// <summary>

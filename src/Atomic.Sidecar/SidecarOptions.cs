@@ -39,6 +39,13 @@ public sealed record SidecarOptions
     /// <summary>When set, sent as <c>dapr-api-token</c> on every call to the app (daprd's <c>APP_API_TOKEN</c>).</summary>
     public string? AppApiToken { get; init; }
 
+    /// <summary>
+    /// Deliveries of one subscription in flight to the app at once. daprd hands each message of an in-memory pub/sub to
+    /// the app as it comes (bounded only by <c>--app-max-concurrency</c>); this bounds it so a backlog read after a
+    /// restart does not open thousands of requests at once.
+    /// </summary>
+    public int MaxConcurrentDeliveries { get; init; } = 64;
+
     /// <summary>The largest request body the APIs read (daprd's <c>--max-body-size</c>, 4 MiB by default).</summary>
     public int MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
 

@@ -110,10 +110,10 @@ public sealed class PipelineTests
     }
 
     /// <summary>Asks the dev chain's faucet to pay 50,000 satoshis to <paramref name="key"/>'s P2PKH script.</summary>
-    internal static async Task<(Beef Funding, Transaction Parent, uint Vout)> FundAsync(HttpClient http, PrivateKey key)
+    internal static async Task<(Beef Funding, Transaction Parent, uint Vout)> FundAsync(HttpClient http, PrivateKey key, string prefix = "/arc")
     {
         Script locking = Script.PayToPublicKeyHash(key.PublicKey.ToHash160());
-        using HttpResponseMessage funded = await http.PostAsJsonAsync("/arc/v1/faucet", new { lockingScript = locking.ToHex(), satoshis = 50_000 });
+        using HttpResponseMessage funded = await http.PostAsJsonAsync(prefix + "/v1/faucet", new { lockingScript = locking.ToHex(), satoshis = 50_000 });
         funded.StatusCode.Should().Be(HttpStatusCode.OK, await funded.Content.ReadAsStringAsync());
         JsonElement faucet = await funded.Content.ReadFromJsonAsync<JsonElement>();
         Beef funding = Beef.FromHex(faucet.GetProperty("beef").GetString()!);

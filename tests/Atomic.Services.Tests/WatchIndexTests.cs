@@ -30,6 +30,17 @@ public sealed class WatchIndexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Many_changes_to_one_shard_at_once_are_all_kept()
+    {
+        var index = new WatchIndex(Dapr, NullLogger<WatchIndex>.Instance);
+        string[] txids = [.. Enumerable.Range(0, 100).Select(i => "ab" + i.ToString("x62"))];
+        await Task.WhenAll(txids.Select(t => index.AddAsync(t, default)));
+        (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "ab")).Should().BeEquivalentTo(txids);
+        await Task.WhenAll(txids.Take(50).Select(t => index.RemoveAsync(t, default)));
+        (await index.ReadAsync(default)).Should().BeEquivalentTo(txids.Skip(50));
+    }
+
+    [Fact]
     public async Task Two_broadcasters_sharing_the_store_lose_no_entry_of_each_other()
     {
         var first = new WatchIndex(Dapr, NullLogger<WatchIndex>.Instance);
@@ -39,23 +50,23 @@ public sealed class WatchIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Adding_twice_keeps_one_entry_and_a_txid_lands_in_the_shard_of_its_first_hex_digit()
+    public async Task Adding_twice_keeps_one_entry_and_a_txid_lands_in_the_shard_of_its_first_two_hex_digits()
     {
         var index = new WatchIndex(Dapr, NullLogger<WatchIndex>.Instance);
         string txid = "ab" + new string('0', 62);
         await index.AddAsync(txid, default);
         await index.AddAsync(txid, default);
         (await index.ReadAsync(default)).Should().Equal(txid);
-        (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "a")).Should().Equal(txid);
+        (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "ab")).Should().Equal(txid);
     }
 
     [Fact]
     public async Task A_full_shard_refuses_more_entries_so_the_index_stays_bounded()
     {
-        List<string> full = [.. Enumerable.Range(0, WatchIndex.ShardCapacity).Select(i => "0" + i.ToString("x63"))];
-        await Dapr.SaveStateAsync(Names.TxStore, WatchIndex.ShardPrefix + "0", full);
+        List<string> full = [.. Enumerable.Range(0, WatchIndex.ShardCapacity).Select(i => "00" + i.ToString("x62"))];
+        await Dapr.SaveStateAsync(Names.TxStore, WatchIndex.ShardPrefix + "00", full);
         var index = new WatchIndex(Dapr, NullLogger<WatchIndex>.Instance);
-        await index.AddAsync("0" + new string('f', 63), default);
+        await index.AddAsync("00" + new string('f', 62), default);
         (await index.ReadAsync(default)).Should().HaveCount(WatchIndex.ShardCapacity);
     }
 }

@@ -12,7 +12,7 @@ namespace Atomic.Server.Hosting;
 /// <list type="bullet">
 /// <item><c>tx||{txid}</c> and <c>beef||{txid}</c> to <c>tx|{txid}</c> and <c>beef|{txid}</c> under <c>txstore</c>'s key
 /// prefix (daprd refuses <c>||</c> in a key);</item>
-/// <item>each <c>watch||{txid}</c> into the watch index shards <c>watch-index|{0..f}</c>;</item>
+/// <item>each <c>watch||{txid}</c> into the watch index shards <c>watch-index|{00..ff}</c>;</item>
 /// <item>events still waiting for the old per-stage consumers (<c>atomic-verifier</c>, <c>atomic-overlay</c>,
 /// <c>atomic-broadcaster</c>) to this app id, which now consumes every topic, and those consumers unregistered.</item>
 /// </list>
@@ -59,24 +59,28 @@ internal static class StoreMigration
         var old = new List<string>();
         foreach ((string key, StateItem item) in await ListAsync(store, "watch-index" + Old, cancellationToken).ConfigureAwait(false))
         {
-            Shard(shards, key["watch-index||".Length..]).UnionWith(JsonSerializer.Deserialize<List<string>>(item.Value.Span) ?? []);
+            foreach (string txid in JsonSerializer.Deserialize<List<string>>(item.Value.Span) ?? [])
+            {
+                Shard(shards, txid).Add(txid);
+            }
+
             old.Add(key);
         }
 
         foreach ((string key, StateItem _) in await ListAsync(store, "watch" + Old, cancellationToken).ConfigureAwait(false))
         {
             string txid = key["watch||".Length..];
-            if (txid.Length > 0)
+            if (txid.Length >= 2)
             {
-                Shard(shards, txid[..1]).Add(txid);
+                Shard(shards, txid).Add(txid);
             }
 
             old.Add(key);
         }
 
-        foreach ((string digit, SortedSet<string> txids) in shards)
+        foreach ((string shard, SortedSet<string> txids) in shards)
         {
-            string key = storedKey(WatchIndex.ShardPrefix + digit);
+            string key = storedKey(shard);
             StateItem? current = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
             if (current is not null)
             {
@@ -92,12 +96,13 @@ internal static class StoreMigration
         }
     }
 
-    private static SortedSet<string> Shard(Dictionary<string, SortedSet<string>> shards, string digit)
+    /// <summary>The set of today's shard of <paramref name="txid"/> (<see cref="WatchIndex.ShardOf"/>).</summary>
+    private static SortedSet<string> Shard(Dictionary<string, SortedSet<string>> shards, string txid)
     {
-        string d = digit.ToLowerInvariant();
-        if (!shards.TryGetValue(d, out SortedSet<string>? set))
+        string key = WatchIndex.ShardOf(txid);
+        if (!shards.TryGetValue(key, out SortedSet<string>? set))
         {
-            shards[d] = set = new SortedSet<string>(StringComparer.Ordinal);
+            shards[key] = set = new SortedSet<string>(StringComparer.Ordinal);
         }
 
         return set;

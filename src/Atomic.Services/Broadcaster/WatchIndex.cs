@@ -6,29 +6,32 @@ using Microsoft.Extensions.Logging;
 namespace Atomic.Services.Broadcaster;
 
 /// <summary>
-/// The transactions the MINED poller asks about: 16 shard keys <c>watch-index|{0..f}</c> in <c>txstore</c> (by the
-/// txid's first hex digit), each a JSON array of txids, since Dapr's state API cannot list keys. A shard is changed one
-/// txid at a time per shard in this process and with ETag retries across processes, so concurrent broadcasters never
-/// lose an entry. Bounded: a shard holds at most <see cref="ShardCapacity"/> txids; past that a transaction is still
-/// watched by its callback, just not polled.
+/// The transactions the MINED poller asks about: 256 shard keys <c>watch-index|{00..ff}</c> in <c>txstore</c> (by the
+/// txid's first two hex digits), each a JSON array of txids, since Dapr's state API cannot list keys. Changes to one
+/// shard made at the same time in this process are written together: one read and one ETag-guarded write per shard
+/// for all of them, retried on a conflict with another process, and each caller's task completes only once its change
+/// is written. So concurrent broadcasters never lose an entry, and a busy broadcaster writes each shard once per round
+/// rather than once per transaction. Bounded: a shard holds at most <see cref="ShardCapacity"/> txids; past that a
+/// transaction is still watched by its callback, just not polled.
 /// </summary>
 public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
 {
     /// <summary>The shards' key prefix (<c>watch-index||</c> in the design; daprd refuses <c>||</c> in keys).</summary>
     public const string ShardPrefix = "watch-index|";
 
-    /// <summary>Txids one shard holds (64 KiB of hex each, 65,536 in all).</summary>
+    /// <summary>Txids one shard holds (about 270 KB of JSON; a million in all).</summary>
     public const int ShardCapacity = 4096;
 
     private const int MaxAttempts = 20;
 
-    private static readonly string[] Shards = [.. "0123456789abcdef".Select(c => ShardPrefix + c)];
+    private static readonly string[] Shards = [.. Enumerable.Range(0, 256).Select(i => ShardPrefix + i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))];
 
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite, Consistency = ConsistencyMode.Strong };
 
-    private readonly SemaphoreSlim[] _shardGates = [.. Shards.Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly ShardQueue[] _queues = [.. Shards.Select(_ => new ShardQueue())];
 
-    public static string ShardOf(string txid) => ShardPrefix + char.ToLowerInvariant(txid.Length > 0 ? txid[0] : '0');
+    /// <summary>The shard key of a txid (its first two hex digits, lower case).</summary>
+    public static string ShardOf(string txid) => ShardPrefix + (txid.Length >= 2 ? txid[..2].ToLowerInvariant() : "00");
 
     public Task AddAsync(string txid, CancellationToken cancellationToken) => ChangeAsync(txid, add: true, cancellationToken);
 
@@ -46,73 +49,102 @@ public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
         return all;
     }
 
-    private async Task ChangeAsync(string txid, bool add, CancellationToken cancellationToken)
+    private Task ChangeAsync(string txid, bool add, CancellationToken cancellationToken)
     {
-        string key = ShardOf(txid);
-        int shard = Array.IndexOf(Shards, key);
-        if (shard < 0)
+        if (!Outpoints.IsTxId(txid))
         {
-            return; // not a hex txid: never indexed
+            return Task.CompletedTask; // not a txid: never indexed
         }
 
-        await _shardGates[shard].WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        int shard = Convert.ToInt32(txid[..2], 16);
+        var change = new Change(txid.ToLowerInvariant(), add);
+        ShardQueue queue = _queues[shard];
+        bool start;
+        lock (queue)
         {
-            await ChangeShardAsync(key, txid, add, cancellationToken).ConfigureAwait(false);
+            queue.Pending.Add(change);
+            start = !queue.Flushing;
+            queue.Flushing = true;
         }
-        finally
+
+        if (start)
         {
-            _shardGates[shard].Release();
+            _ = Task.Run(() => FlushAsync(Shards[shard], queue), CancellationToken.None);
+        }
+
+        return change.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Writes whatever changes wait for one shard, round after round, until none wait.</summary>
+    private async Task FlushAsync(string key, ShardQueue queue)
+    {
+        while (true)
+        {
+            List<Change> round;
+            lock (queue)
+            {
+                if (queue.Pending.Count == 0)
+                {
+                    queue.Flushing = false;
+                    return;
+                }
+
+                round = queue.Pending;
+                queue.Pending = [];
+            }
+
+            try
+            {
+                await WriteAsync(key, round).ConfigureAwait(false);
+                foreach (Change change in round)
+                {
+                    change.Done.TrySetResult();
+                }
+            }
+            catch (Exception e)
+            {
+                foreach (Change change in round)
+                {
+                    change.Done.TrySetException(e);
+                }
+            }
         }
     }
 
-    private async Task ChangeShardAsync(string key, string txid, bool add, CancellationToken cancellationToken)
+    private async Task WriteAsync(string key, List<Change> round)
     {
         for (int attempt = 1; ; attempt++)
         {
-            (List<string>? stored, string etag) = await dapr.GetStateAndETagAsync<List<string>?>(Names.TxStore, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            (List<string>? stored, string etag) = await dapr.GetStateAndETagAsync<List<string>?>(Names.TxStore, key).ConfigureAwait(false);
             List<string> txids = stored ?? [];
-            bool present = txids.Contains(txid, StringComparer.Ordinal);
-            if (present == add)
+            bool changed = false;
+            foreach (Change change in round)
             {
-                return;
-            }
-
-            if (add && txids.Count >= ShardCapacity)
-            {
-                logger.LogWarning("the watch index shard {Shard} is full ({Capacity}): {TxId} is not polled, only its ARC callback can report it mined", key, ShardCapacity, txid);
-                return;
-            }
-
-            if (add)
-            {
-                txids.Add(txid);
-            }
-            else
-            {
-                txids.Remove(txid);
-            }
-
-            // No ETag means the shard is new: first write wins, a concurrent first writer makes this one retry.
-            bool saved;
-            if (string.IsNullOrEmpty(etag))
-            {
-                try
+                bool present = txids.Contains(change.TxId, StringComparer.Ordinal);
+                if (present == change.Add)
                 {
-                    await dapr.SaveStateAsync(Names.TxStore, key, txids, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    saved = true;
+                    continue;
                 }
-                catch (Dapr.DaprException e) when (TxRecords.IsConflict(e))
+
+                if (change.Add && txids.Count >= ShardCapacity)
                 {
-                    saved = false;
+                    logger.LogWarning("the watch index shard {Shard} is full ({Capacity}): {TxId} is not polled, only its ARC callback can report it mined", key, ShardCapacity, change.TxId);
+                    continue;
                 }
-            }
-            else
-            {
-                saved = await dapr.TrySaveStateAsync(Names.TxStore, key, txids, etag, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+                if (change.Add)
+                {
+                    txids.Add(change.TxId);
+                }
+                else
+                {
+                    txids.Remove(change.TxId);
+                }
+
+                changed = true;
             }
 
-            if (saved)
+            if (!changed || await TrySaveAsync(key, txids, etag).ConfigureAwait(false))
             {
                 return;
             }
@@ -122,7 +154,26 @@ public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
                 throw new InvalidOperationException($"the watch index shard {key} kept changing under {MaxAttempts} attempts");
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt))).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Saves guarded by the shard's ETag; no ETag means the shard is new, and a concurrent first writer makes this one retry.</summary>
+    private async Task<bool> TrySaveAsync(string key, List<string> txids, string etag)
+    {
+        if (!string.IsNullOrEmpty(etag))
+        {
+            return await dapr.TrySaveStateAsync(Names.TxStore, key, txids, etag, FirstWrite).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await dapr.SaveStateAsync(Names.TxStore, key, txids, FirstWrite).ConfigureAwait(false);
+            return true;
+        }
+        catch (Dapr.DaprException e) when (TxRecords.IsConflict(e))
+        {
+            return false;
         }
     }
 
@@ -142,5 +193,17 @@ public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
         {
             return [];
         }
+    }
+
+    private sealed record Change(string TxId, bool Add)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed class ShardQueue
+    {
+        public List<Change> Pending { get; set; } = [];
+
+        public bool Flushing { get; set; }
     }
 }

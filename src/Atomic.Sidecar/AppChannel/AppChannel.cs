@@ -18,8 +18,6 @@ namespace Atomic.Sidecar.AppChannel;
 /// </summary>
 public sealed partial class AppChannel : IAsyncDisposable
 {
-    /// <summary>How many deliveries of one subscription are in flight at once.</summary>
-    public const int MaxConcurrency = 16;
 
     /// <summary>How long the app has to answer one delivery before it counts as a RETRY, unless an inbound timeout policy says otherwise.</summary>
     public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(60);
@@ -112,7 +110,7 @@ public sealed partial class AppChannel : IAsyncDisposable
                 DeadLetterTopic: info.DeadLetterTopic,
                 Retry: _resiliency.InboundRedeliveries(info.PubSubName) ?? DefaultRetry,
                 Consumer: _options.AppId,
-                MaxConcurrency: MaxConcurrency));
+                MaxConcurrency: _options.MaxConcurrentDeliveries));
             bool late;
             lock (_lock)
             {

@@ -37,16 +37,36 @@ public sealed class OverlayAdmissionTests
 
     private static BeefVerified Verified(IReadOnlyList<string> topics, IReadOnlyList<string> baskets) => new(TxId, Beef, topics, baskets);
 
+    /// <summary>Records on a sidecar that is not there: these events carry their BEEF, so the store is never asked.</summary>
+    private static readonly TxRecords NoStore = new(new Dapr.Client.DaprClientBuilder().UseGrpcEndpoint("http://127.0.0.1:9").Build(), TimeProvider.System);
+
+    [Fact]
+    public async Task An_event_for_no_topic_and_no_basket_is_done_without_reading_its_beef()
+    {
+        var actors = new RecordingActors();
+        var service = new OverlayAdmission(actors, Catalog, NoStore, NullLogger<OverlayAdmission>.Instance);
+
+        (await service.HandleAsync(new BeefVerified(TxId, null, [], []))).Should().Be(Delivery.Success);
+        actors.Calls.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_beef_by_reference_that_cannot_be_read_now_is_retried()
+    {
+        var service = new OverlayAdmission(new RecordingActors(), Catalog, NoStore, NullLogger<OverlayAdmission>.Instance);
+
+        (await service.HandleAsync(new BeefVerified(TxId, null, ["tm_tokens"], []))).Should().Be(Delivery.Retry);
+    }
+
     [Theory]
     [InlineData("not json")]
     [InlineData("null")]
-    [InlineData("{\"txid\": \"abc\", \"beef\": \"AAAA\"}")]
-    [InlineData("{\"txid\": \"0000000000000000000000000000000000000000000000000000000000000000\"}")]
-    [InlineData("{\"txid\": \"0000000000000000000000000000000000000000000000000000000000000000\", \"beef\": \"%%%\"}")]
+    [InlineData("{\"txid\": \"abc\", \"beef\": \"AAAA\", \"topics\": [\"tm_tokens\"]}")]
+    [InlineData("{\"txid\": \"0000000000000000000000000000000000000000000000000000000000000000\", \"beef\": \"%%%\", \"topics\": [\"tm_tokens\"]}")]
     public async Task Unreadable_events_are_dropped_without_calling_an_actor(string json)
     {
         var actors = new RecordingActors();
-        var service = new OverlayAdmission(actors, Catalog, NullLogger<OverlayAdmission>.Instance);
+        var service = new OverlayAdmission(actors, Catalog, NoStore, NullLogger<OverlayAdmission>.Instance);
 
         (await service.HandleAsync(Event(json))).Should().Be(Delivery.Drop);
         actors.Calls.Should().BeEmpty();
@@ -56,7 +76,7 @@ public sealed class OverlayAdmissionTests
     public async Task Each_served_topic_and_each_basket_gets_one_call_and_the_rest_are_skipped()
     {
         var actors = new RecordingActors();
-        var service = new OverlayAdmission(actors, Catalog, NullLogger<OverlayAdmission>.Instance);
+        var service = new OverlayAdmission(actors, Catalog, NoStore, NullLogger<OverlayAdmission>.Instance);
 
         Delivery result = await service.HandleAsync(Verified(["tm_tokens", "tm_elsewhere", "tm_revocation"], [" Wallet ", "default"]));
 
@@ -69,7 +89,7 @@ public sealed class OverlayAdmissionTests
     public async Task A_failing_actor_makes_the_delivery_retry()
     {
         var actors = new RecordingActors { Fail = true };
-        var service = new OverlayAdmission(actors, Catalog, NullLogger<OverlayAdmission>.Instance);
+        var service = new OverlayAdmission(actors, Catalog, NoStore, NullLogger<OverlayAdmission>.Instance);
 
         (await service.HandleAsync(Verified(["tm_tokens"], []))).Should().Be(Delivery.Retry);
     }

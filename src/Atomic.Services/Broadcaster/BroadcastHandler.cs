@@ -19,7 +19,7 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
 {
     public async Task<Delivery> HandleAsync(BeefVerified? verified, Activity? activity, CancellationToken cancellationToken)
     {
-        if (verified?.TxId is null || verified.Beef is null || !Outpoints.IsTxId(verified.TxId))
+        if (verified?.TxId is null || !Outpoints.IsTxId(verified.TxId))
         {
             return Delivery.Drop;
         }
@@ -33,7 +33,16 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
         string[] efs;
         try
         {
-            Beef beef = Beef.FromMemory(Convert.FromBase64String(verified.Beef));
+            byte[]? bytes = verified.Beef is string carried
+                ? Convert.FromBase64String(carried)
+                : (await records.GetBeefAsync(verified.TxId, cancellationToken).ConfigureAwait(false))?.Beef;
+            if (bytes is null)
+            {
+                await recorder.FailAsync(verified.TxId, ReasonCodes.BeefMalformed, "no BEEF is kept for the transaction", cancellationToken).ConfigureAwait(false);
+                return Delivery.Success;
+            }
+
+            Beef beef = Beef.FromMemory(bytes);
             efs = await ExtendedFormatsAsync(beef, Hash256.FromDisplayHex(verified.TxId), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)

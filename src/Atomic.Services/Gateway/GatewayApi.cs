@@ -131,11 +131,16 @@ public static class GatewayApi
         }
 
         string id = txid.ToLowerInvariant();
-        if (await services.Records.GetBeefAsync(id, cancellationToken).ConfigureAwait(false) is not var (beef, _))
+        if (await services.Records.GetAsync(id, cancellationToken).ConfigureAwait(false) is not var (record, _))
         {
-            return await services.Records.GetAsync(id, cancellationToken).ConfigureAwait(false) is var (record, _)
-                ? Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"transaction {txid} is {Status(record.Status)}: its BEEF is kept once verified")
-                : Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"no transaction {txid} was submitted here");
+            return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"no transaction {txid} was submitted here");
+        }
+
+        // The BEEF is kept from the moment it is accepted, but served only as the pipeline vouches for it: once verified.
+        if (record.Status is TxStatus.Received or TxStatus.Rejected
+            || await services.Records.GetBeefAsync(id, cancellationToken).ConfigureAwait(false) is not var (beef, _))
+        {
+            return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"transaction {txid} is {Status(record.Status)}: its BEEF is served once verified");
         }
 
         return request.Headers.Accept.ToString().Contains("text/plain", StringComparison.OrdinalIgnoreCase)

@@ -44,9 +44,13 @@ internal static class BeefIntake
     /// </summary>
     public static async Task<TxStatus> AcceptAsync(TxRecords records, string txid, byte[] body, IReadOnlyList<string> topics, IReadOnlyList<string> baskets, string route, CancellationToken cancellationToken)
     {
-        string beefBase64 = Convert.ToBase64String(body);
         TxRecord record = records.New(txid, topics, baskets);
-        byte[] submitted = JsonSerializer.SerializeToUtf8Bytes(new BeefSubmitted(txid, beefBase64, topics, baskets, record.UpdatedAt), TxRecords.Json);
+        byte[] submitted = JsonSerializer.SerializeToUtf8Bytes(new BeefSubmitted(txid, null, topics, baskets, record.UpdatedAt), TxRecords.Json);
+
+        // The BEEF first, on its own (a save on the outbox store publishes nothing; a transaction publishes every upsert):
+        // the event names it by txid, so every stage reads it once from the store instead of every event carrying it. A
+        // crash before the record leaves a BEEF nobody points at, which a resubmission finds there.
+        await records.KeepBeefAsync(txid, body, cancellationToken).ConfigureAwait(false);
         try
         {
             // One transaction on the outbox store: the record and its beef.submitted event (the record's projection)

@@ -2,18 +2,21 @@ using System.Text.Json.Serialization;
 
 namespace Atomic.Services.Pipeline;
 
-/// <summary><c>beef.submitted</c>: a BEEF durably accepted by the gateway.</summary>
+/// <summary>
+/// <c>beef.submitted</c>: a BEEF durably accepted by the gateway. The BEEF itself is at <c>beef|{txid}</c> (events carry it by
+/// reference); <see cref="Beef"/> (base64) is only in events written before that.
+/// </summary>
 public sealed record BeefSubmitted(
     [property: JsonPropertyName("txid")] string TxId,
-    [property: JsonPropertyName("beef")] string Beef,
+    [property: JsonPropertyName("beef"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Beef,
     [property: JsonPropertyName("topics")] IReadOnlyList<string> Topics,
     [property: JsonPropertyName("baskets")] IReadOnlyList<string> Baskets,
     [property: JsonPropertyName("receivedAt")] DateTimeOffset ReceivedAt);
 
-/// <summary><c>beef.verified</c>: the BEEF passed SPV.</summary>
+/// <summary><c>beef.verified</c>: the BEEF passed SPV; it is at <c>beef|{txid}</c> (<see cref="Beef"/> only in older events).</summary>
 public sealed record BeefVerified(
     [property: JsonPropertyName("txid")] string TxId,
-    [property: JsonPropertyName("beef")] string Beef,
+    [property: JsonPropertyName("beef"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Beef,
     [property: JsonPropertyName("topics")] IReadOnlyList<string> Topics,
     [property: JsonPropertyName("baskets")] IReadOnlyList<string> Baskets);
 

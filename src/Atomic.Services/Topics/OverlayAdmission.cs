@@ -15,7 +15,7 @@ namespace Atomic.Services.Topics;
 /// transaction already admitted through <c>POST /submit</c> changes nothing. An actor that fails is retried; an
 /// unreadable event is dropped.
 /// </summary>
-public sealed class OverlayAdmission(IActorProxyFactory actors, TopicCatalog catalog, ILogger<OverlayAdmission> logger)
+public sealed class OverlayAdmission(IActorProxyFactory actors, TopicCatalog catalog, TxRecords records, ILogger<OverlayAdmission> logger)
 {
     /// <summary>Failed attempts of one event before it is dead-lettered.</summary>
     public const int MaxAttempts = 8;
@@ -42,22 +42,46 @@ public sealed class OverlayAdmission(IActorProxyFactory actors, TopicCatalog cat
 
     public async Task<Delivery> HandleAsync(BeefVerified? verified)
     {
-        if (verified is null || !Outpoints.IsTxId(verified.TxId) || verified.Beef is null)
+        if (verified is null || !Outpoints.IsTxId(verified.TxId))
         {
             return Delivery.Drop;
         }
 
+        if (verified.Topics is not { Count: > 0 } && verified.Baskets is not { Count: > 0 })
+        {
+            return Delivery.Success; // nothing for the overlay: the BEEF is not even read
+        }
+
+        string txid = verified.TxId.ToLowerInvariant();
+        string beefBase64;
         try
         {
-            _ = Convert.FromBase64String(verified.Beef);
+            if (verified.Beef is string carried)
+            {
+                _ = Convert.FromBase64String(carried); // an event written before BEEFs travelled by reference
+                beefBase64 = carried;
+            }
+            else if (await records.GetBeefAsync(txid).ConfigureAwait(false) is var (stored, _))
+            {
+                beefBase64 = Convert.ToBase64String(stored);
+            }
+            else
+            {
+                logger.LogWarning("dropping beef.verified for {TxId}: no BEEF is kept for it", txid);
+                return Delivery.Drop;
+            }
         }
         catch (FormatException e)
         {
             logger.LogWarning("dropping a beef.verified event whose BEEF is not base64: {Message}", e.Message);
             return Delivery.Drop;
         }
+        catch (Exception e) when (e is Dapr.DaprException or HttpRequestException)
+        {
+            logger.LogWarning("the BEEF of {TxId} could not be read, retrying: {Message}", txid, e.Message);
+            return Delivery.Retry;
+        }
 
-        string txid = verified.TxId.ToLowerInvariant();
         try
         {
             foreach (string topic in verified.Topics ?? [])
@@ -68,7 +92,7 @@ public sealed class OverlayAdmission(IActorProxyFactory actors, TopicCatalog cat
                     continue;
                 }
 
-                await AdmitAsync(topic, txid, verified.Beef).ConfigureAwait(false);
+                await AdmitAsync(topic, txid, beefBase64).ConfigureAwait(false);
             }
 
             foreach (string name in verified.Baskets ?? [])
@@ -85,7 +109,7 @@ public sealed class OverlayAdmission(IActorProxyFactory actors, TopicCatalog cat
                 }
 
                 IBasketManager manager = actors.CreateActorProxy<IBasketManager>(new ActorId(basket), IBasketManager.TypeName);
-                await manager.ApplyTransaction(new ApplyTransactionRequest(txid, verified.Beef)).ConfigureAwait(false);
+                await manager.ApplyTransaction(new ApplyTransactionRequest(txid, beefBase64)).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (Actors.IsCallFailure(e))

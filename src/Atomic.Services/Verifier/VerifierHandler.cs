@@ -16,15 +16,28 @@ public sealed class VerifierHandler(SpvVerifier spv, TxRecords records, EventPub
 {
     public async Task<Delivery> HandleAsync(BeefSubmitted? submitted, Activity? activity, CancellationToken cancellationToken)
     {
+        if (submitted?.TxId is null || !Outpoints.IsTxId(submitted.TxId))
+        {
+            return Delivery.Drop;
+        }
+
         byte[] beef;
+        bool kept = submitted.Beef is null;
         try
         {
-            if (submitted?.TxId is null || submitted.Beef is null)
+            if (submitted.Beef is string carried)
             {
+                beef = Convert.FromBase64String(carried); // an event written before BEEFs travelled by reference
+            }
+            else if (await records.GetBeefAsync(submitted.TxId, cancellationToken).ConfigureAwait(false) is var (stored, _))
+            {
+                beef = stored;
+            }
+            else
+            {
+                logger.LogWarning("dropping beef.submitted for {TxId}: no BEEF is kept for it", submitted.TxId);
                 return Delivery.Drop;
             }
-
-            beef = Convert.FromBase64String(submitted.Beef);
         }
         catch (FormatException e)
         {
@@ -56,8 +69,12 @@ public sealed class VerifierHandler(SpvVerifier spv, TxRecords records, EventPub
             Telemetry.SpvOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", "verified"));
             activity?.SetTag("atomic.spv.outcome", "verified");
 
-            // Kept before the record moves, so a record past verified always has its BEEF.
-            await records.KeepBeefAsync(submitted.TxId, beef, cancellationToken).ConfigureAwait(false);
+            // Kept before the record moves, so a record past verified always has its BEEF (kept already when it came by reference).
+            if (!kept)
+            {
+                await records.KeepBeefAsync(submitted.TxId, beef, cancellationToken).ConfigureAwait(false);
+            }
+
             TxRecord? moved = await records.MoveAsync(submitted.TxId, TxStatus.Verified, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (moved is not null)
             {
@@ -68,7 +85,7 @@ public sealed class VerifierHandler(SpvVerifier spv, TxRecords records, EventPub
                 return Delivery.Success; // already past this step (or unknown): nothing to repeat
             }
 
-            await events.PublishAsync(Names.Topics.BeefVerified, submitted.TxId, new BeefVerified(submitted.TxId, submitted.Beef, submitted.Topics, submitted.Baskets), cancellationToken).ConfigureAwait(false);
+            await events.PublishAsync(Names.Topics.BeefVerified, submitted.TxId, new BeefVerified(submitted.TxId, null, submitted.Topics, submitted.Baskets), cancellationToken).ConfigureAwait(false);
             return Delivery.Success;
         }
 

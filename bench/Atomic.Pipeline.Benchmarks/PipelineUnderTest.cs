@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Atomic.DevChain.Chain;
-using Atomic.Runtime.PubSub;
+using Atomic.Sidecar.Components.PubSub;
 using Atomic.Server;
 using Atomic.Services;
 using Atomic.Services.Pipeline;

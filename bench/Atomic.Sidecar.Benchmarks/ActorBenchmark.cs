@@ -1,6 +1,4 @@
 using System.Net;
-using Atomic.Runtime.Actors;
-using Atomic.Runtime.Embedded.Actors;
 using Dapr.Actors;
 using Dapr.Actors.Client;
 using Dapr.Actors.Runtime;
@@ -38,16 +36,6 @@ internal static class ActorBenchmark
         }
     }
 
-    public sealed class InProcessCounter(Atomic.Runtime.Actors.ActorHost host) : Atomic.Runtime.Actors.Actor(host)
-    {
-        public async Task<int> AddAsync(int amount)
-        {
-            int value = await StateManager.GetOrAddAsync("count", 0) + amount;
-            await StateManager.SetAsync("count", value);
-            return value;
-        }
-    }
-
     public static async Task RunAsync(int calls, int callers)
     {
         using var resources = new BenchResources(inMemory: true);
@@ -80,10 +68,6 @@ internal static class ActorBenchmark
             sidecarRate = await Rate.MeasureAsync(calls, callers, i => proxies[Math.Abs(i) % Ids].AddAsync(1));
         }
 
-        var options = new Atomic.Runtime.Actors.ActorRuntimeOptions { AppId = "bench" };
-        options.Actors.RegisterActor<InProcessCounter>("Counter");
-        await using var runtime = await EmbeddedActorRuntime.StartAsync(options, new Atomic.Runtime.Embedded.State.InMemoryStateStore("statestore"));
-        double inProcessRate = await Rate.MeasureAsync(calls, callers, i => runtime.InvokeAsync<int, int>("Counter", $"c{Math.Abs(i) % Ids}", "Add", 1));
-        Rate.Print($"actor calls ({callers} callers, in-memory)", sidecarRate, inProcessRate, 10_000, "calls/s");
+        Rate.Print($"actor calls ({callers} callers, in-memory)", sidecarRate, "287,352 calls/s at d0bdbd8", 10_000, "calls/s");
     }
 }

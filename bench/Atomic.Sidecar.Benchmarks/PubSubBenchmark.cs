@@ -1,4 +1,4 @@
-using Atomic.Runtime.PubSub;
+using Atomic.Sidecar.Components.PubSub;
 using Dapr;
 using Dapr.Client;
 using Microsoft.AspNetCore.Builder;
@@ -82,10 +82,10 @@ internal static class PubSubBenchmark
             return Task.FromResult(DeliveryResult.Success);
         }, Consumer: "bench", MaxConcurrency: 16));
         byte[] data = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Tick(0));
-        await Rate.RunAsync(count, publishers, _ => pubsub.PublishAsync(Atomic.Runtime.PubSub.CloudEvent.Create("pubsub", "ticks", data)));
+        await Rate.RunAsync(count, publishers, _ => pubsub.PublishAsync(Atomic.Sidecar.Components.PubSub.CloudEvent.Create("pubsub", "ticks", data)));
         await inProcessWarm.Task.WaitAsync(TimeSpan.FromMinutes(5));
         var inProcessWatch = System.Diagnostics.Stopwatch.StartNew();
-        await Rate.RunAsync(count, publishers, _ => pubsub.PublishAsync(Atomic.Runtime.PubSub.CloudEvent.Create("pubsub", "ticks", data)));
+        await Rate.RunAsync(count, publishers, _ => pubsub.PublishAsync(Atomic.Sidecar.Components.PubSub.CloudEvent.Create("pubsub", "ticks", data)));
         await inProcessDone.Task.WaitAsync(TimeSpan.FromMinutes(5));
         double inProcessRate = count / inProcessWatch.Elapsed.TotalSeconds;
         Rate.Print($"publish->deliver->ack ({publishers} pub.)", sidecarRate, inProcessRate, 5_000, "events/s");

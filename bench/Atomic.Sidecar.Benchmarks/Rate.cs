@@ -32,6 +32,13 @@ internal static class Rate
     }
 
     /// <summary>One result line: the rate through the sidecar, the in-process figure, their ratio and the goal.</summary>
+    /// <summary>
+    /// A figure with nothing to compare it with in the same run: the in-process actor runtime and workflow engine were the
+    /// app-side copies of the SDK's model that issue #14 deleted; <paramref name="lastInProcess"/> is their last figure.
+    /// </summary>
+    public static void Print(string what, double sidecar, string lastInProcess, double goal, string unit) =>
+        Console.WriteLine($"{what,-34} sidecar {sidecar,9:N0} {unit}   in-process runtime: gone ({lastInProcess})   goal {goal:N0} {(sidecar >= goal ? "met" : "NOT met")}");
+
     public static void Print(string what, double sidecar, double inProcess, double goal, string unit) =>
         Console.WriteLine($"{what,-34} sidecar {sidecar,9:N0} {unit}   in-process runtime {inProcess,9:N0} {unit}   ratio {sidecar / inProcess,5:F2}   goal {goal:N0} {(sidecar >= goal ? "met" : "NOT met")}");
 }

@@ -1,4 +1,4 @@
-using Atomic.Runtime.State;
+using Atomic.Sidecar.Components.State;
 using Dapr.Client;
 
 namespace Atomic.Sidecar.Benchmarks;

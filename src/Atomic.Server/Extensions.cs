@@ -1,7 +1,7 @@
 using Atomic.Bsv.Spv.ChainTrackers;
 using Atomic.DevChain;
 using Atomic.DevChain.Chain;
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using Atomic.Server.Apis;
 using Atomic.Server.Hosting;
 using Atomic.Services;

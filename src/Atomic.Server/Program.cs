@@ -1,4 +1,4 @@
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using Atomic.Server;
 
 // The server: by default all-in-one (gateway, verifier, broadcaster and overlay, the embedded runtime over components/

@@ -1,6 +1,6 @@
-using Atomic.Runtime.Embedded.Components;
-using Atomic.Runtime.PubSub;
-using Atomic.Runtime.State;
+using Atomic.Sidecar.Components;
+using Atomic.Sidecar.Components.PubSub;
+using Atomic.Sidecar.Components.State;
 
 namespace Atomic.Sidecar;
 
@@ -41,7 +41,7 @@ public sealed class SidecarComponents : IAsyncDisposable
     public IReadOnlyDictionary<string, IStateStore> StateStores => _components.StateStores;
 
     /// <summary>The store marked <c>actorStateStore: "true"</c> (actor state, reminders, workflow history), or null.</summary>
-    public Runtime.State.IStateStore? ActorStateStore => _components.ActorStateStore;
+    public Components.State.IStateStore? ActorStateStore => _components.ActorStateStore;
 
     /// <summary>The pub/subs by name.</summary>
     public IReadOnlyDictionary<string, IPubSub> PubSubs => _components.PubSubs;

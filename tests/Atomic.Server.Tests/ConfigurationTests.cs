@@ -1,6 +1,6 @@
 using System.Net;
 using Atomic.Bsv.Spv.ChainTrackers;
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using Atomic.Services.Broadcaster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Atomic.Runtime.State;
+using Atomic.Sidecar.Components.State;
 using Dapr.Actors;
 using Dapr.Actors.Client;
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using Atomic.Sidecar.AppChannel;
 using Dapr;
 using Dapr.Client;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using Atomic.Sidecar.Resiliency;
 using Dapr;
 using Dapr.Client;

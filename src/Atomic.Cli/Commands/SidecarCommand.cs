@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using Atomic.Sidecar;
 using Atomic.Sidecar.Hosting;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
-using Atomic.Runtime;
-using Atomic.Runtime.Embedded.PubSub;
+using Atomic.Sidecar.Components.PubSub;
 using Atomic.Services;
 using Atomic.Services.Pipeline;
 using OpenTelemetry;
@@ -124,9 +123,9 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
     }
 
     /// <summary>The embedded sidecar's durable pub/subs (none under a sidecar outside this process).</summary>
-    private static IEnumerable<Measurement<int>> Pending(IReadOnlyDictionary<string, Runtime.PubSub.IPubSub>? pubsubs)
+    private static IEnumerable<Measurement<int>> Pending(IReadOnlyDictionary<string, Atomic.Sidecar.Components.PubSub.IPubSub>? pubsubs)
     {
-        foreach ((string name, Runtime.PubSub.IPubSub pubsub) in pubsubs ?? new Dictionary<string, Runtime.PubSub.IPubSub>())
+        foreach ((string name, Atomic.Sidecar.Components.PubSub.IPubSub pubsub) in pubsubs ?? new Dictionary<string, Atomic.Sidecar.Components.PubSub.IPubSub>())
         {
             if (pubsub is not DurablePubSub durable)
             {

@@ -1,6 +1,6 @@
 using System.Text;
 using Atomic.DevChain.Chain;
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Hosting.Server;

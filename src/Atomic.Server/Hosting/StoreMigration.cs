@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Atomic.Runtime.State;
+using Atomic.Sidecar.Components.State;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Pipeline;
 using Atomic.Sidecar;
@@ -143,7 +143,7 @@ internal static class StoreMigration
 
     private static IEnumerable<ComponentDefinitionView> PubSubStores(SidecarComponents components)
     {
-        foreach (Runtime.Embedded.Components.ComponentDefinition definition in components.Definitions)
+        foreach (Atomic.Sidecar.Components.ComponentDefinition definition in components.Definitions)
         {
             if (definition.Type == "pubsub.in-memory"
                 && components.StateStores.TryGetValue(definition.Get("stateStore") ?? string.Empty, out IStateStore? store))

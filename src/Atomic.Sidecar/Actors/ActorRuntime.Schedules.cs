@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Atomic.Runtime.State;
+using Atomic.Sidecar.Components.State;
 using Microsoft.Extensions.Logging;
 
 namespace Atomic.Sidecar.Actors;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Atomic.Runtime.PubSub;
+using Atomic.Sidecar.Components.PubSub;
 using Atomic.Sidecar.PubSub;
 using Atomic.Sidecar.Resiliency;
 using Microsoft.Extensions.Logging;

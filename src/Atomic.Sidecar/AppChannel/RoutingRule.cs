@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Atomic.Runtime.PubSub;
+using Atomic.Sidecar.Components.PubSub;
 using Atomic.Sidecar.PubSub;
 
 namespace Atomic.Sidecar.AppChannel;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using Microsoft.Extensions.Logging;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;

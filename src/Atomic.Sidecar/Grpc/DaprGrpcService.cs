@@ -1,4 +1,4 @@
-using Atomic.Runtime.State;
+using Atomic.Sidecar.Components.State;
 using Atomic.Sidecar.Http;
 using Atomic.Sidecar.PubSub;
 using Atomic.Sidecar.State;
@@ -49,7 +49,7 @@ public class DaprGrpcService(SidecarOptions options, StateService state, Publish
 
     public virtual Task<GetStateResponse> GetState(GetStateRequest request, ServerCallContext context) => Call(context, async () =>
     {
-        Runtime.State.StateItem? item = await state.GetAsync(request.StoreName, request.Key, context.CancellationToken).ConfigureAwait(false);
+        Components.State.StateItem? item = await state.GetAsync(request.StoreName, request.Key, context.CancellationToken).ConfigureAwait(false);
         var response = new GetStateResponse();
         if (item is not null)
         {
@@ -62,9 +62,9 @@ public class DaprGrpcService(SidecarOptions options, StateService state, Publish
 
     public virtual Task<GetBulkStateResponse> GetBulkState(GetBulkStateRequest request, ServerCallContext context) => Call(context, async () =>
     {
-        IReadOnlyList<(string Key, Runtime.State.StateItem? Item)> found = await state.GetBulkAsync(request.StoreName, [.. request.Keys], context.CancellationToken).ConfigureAwait(false);
+        IReadOnlyList<(string Key, Components.State.StateItem? Item)> found = await state.GetBulkAsync(request.StoreName, [.. request.Keys], context.CancellationToken).ConfigureAwait(false);
         var response = new GetBulkStateResponse();
-        foreach ((string key, Runtime.State.StateItem? item) in found)
+        foreach ((string key, Components.State.StateItem? item) in found)
         {
             var entry = new BulkStateItem { Key = key };
             if (item is not null)
@@ -213,7 +213,7 @@ public class DaprGrpcService(SidecarOptions options, StateService state, Publish
     {
         _ = request;
         var response = new GetMetadataResponse { Id = options.AppId, RuntimeVersion = SidecarMetadata.RuntimeVersion };
-        foreach (Runtime.Embedded.Components.ComponentDefinition component in metadata.Components)
+        foreach (Components.ComponentDefinition component in metadata.Components)
         {
             var registered = new RegisteredComponents { Name = component.Name, Type = component.Type, Version = component.Version };
             response.RegisteredComponents.Add(registered);

@@ -1,4 +1,4 @@
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using Atomic.Sidecar.AppChannel;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Atomic.Runtime.State;
+using Atomic.Sidecar.Components.State;
 using Atomic.Sidecar.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Atomic.Runtime.PubSub;
+using Atomic.Sidecar.Components.PubSub;
 using Atomic.Sidecar.Resiliency;
 using Polly.Timeout;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Atomic.Runtime.Embedded.Components;
+using Atomic.Sidecar.Components;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

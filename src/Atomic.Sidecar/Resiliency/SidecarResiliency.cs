@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Atomic.Runtime.PubSub;
+using Atomic.Sidecar.Components.PubSub;
 
 namespace Atomic.Sidecar.Resiliency;
 

@@ -1,4 +1,4 @@
-using Atomic.Runtime.State;
+using Atomic.Sidecar.Components.State;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;

@@ -1,4 +1,4 @@
-using Atomic.Runtime.State;
+using Atomic.Sidecar.Components.State;
 using Atomic.Sidecar.Resiliency;
 using Polly.Timeout;
 

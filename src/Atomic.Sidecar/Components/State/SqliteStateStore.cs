@@ -1,0 +1,380 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using Atomic.Sidecar.Components.State;
+using Microsoft.Data.Sqlite;
+
+namespace Atomic.Sidecar.Components.State;
+
+/// <summary>
+/// <c>state.sqlite</c>, the embedded default: one table (key, value, etag, expiry) in a WAL-mode SQLite file. Every
+/// write that checks an ETag runs inside <c>BEGIN IMMEDIATE</c>, so the check and the write are one atomic step;
+/// a transaction's operations share one such SQL transaction and its prepared statements, and a write that checks
+/// nothing (no ETag, last-write) does not read first. Expired items are invisible and removed lazily.
+/// </summary>
+/// <remarks>
+/// Writes to one database file from this process go through one queue (<see cref="FileWriter"/>): whatever writes
+/// are waiting are applied in one SQL transaction, each inside its own savepoint, so a write whose ETag check fails is
+/// rolled back alone while the others commit together, and a caller's task completes only once its write is
+/// committed (group commit). SQLite's busy handler, which makes waiting writers sleep, only matters between processes.
+/// Connections use <c>synchronous=NORMAL</c>, WAL's usual pairing: a committed transaction survives the process being
+/// killed; only an operating-system crash or power loss can take back the last commits before a checkpoint.
+/// </remarks>
+public sealed partial class SqliteStateStore : IStateStore
+{
+    private readonly string _connectionString;
+    private readonly string _table;
+    private readonly int _busyTimeoutMs;
+    private readonly TimeProvider _time;
+    private readonly FileWriter _writer;
+
+    /// <param name="name">The component name.</param>
+    /// <param name="connectionString">A Microsoft.Data.Sqlite connection string, e.g. <c>Data Source=data/state.db</c>.</param>
+    /// <param name="tableName">The table, a plain identifier (default <c>state</c>).</param>
+    /// <param name="busyTimeout">How long a writer waits for the file lock before failing.</param>
+    /// <param name="timeProvider">The clock TTLs are measured by.</param>
+    public SqliteStateStore(string name, string connectionString, string tableName = "state", TimeSpan? busyTimeout = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        if (!Identifier().IsMatch(tableName))
+        {
+            throw new ArgumentException($"table name '{tableName}' must be a plain identifier (letters, digits, _)", nameof(tableName));
+        }
+
+        Name = name;
+        _connectionString = connectionString;
+        _table = tableName;
+        _busyTimeoutMs = (int)(busyTimeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
+        _time = timeProvider ?? TimeProvider.System;
+        _writer = FileWriter.For(connectionString);
+        using SqliteConnection connection = Open();
+        Execute(connection, null, "PRAGMA journal_mode=WAL;");
+        Execute(connection, null, $"CREATE TABLE IF NOT EXISTS {_table} (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, etag TEXT NOT NULL, expires_at INTEGER NULL) WITHOUT ROWID;");
+    }
+
+    public string Name { get; }
+
+    public Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        using SqliteConnection connection = Open();
+        return Task.FromResult(Read(connection, null, key));
+    }
+
+    public Task<IReadOnlyList<(string Key, StateItem? Item)>> GetBulkAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        using SqliteConnection connection = Open();
+        using SqliteTransaction snapshot = connection.BeginTransaction(deferred: true); // one consistent read
+        var result = new (string, StateItem?)[keys.Count];
+        for (int i = 0; i < keys.Count; i++)
+        {
+            result[i] = (keys[i], Read(connection, snapshot, keys[i]));
+        }
+
+        return Task.FromResult<IReadOnlyList<(string Key, StateItem? Item)>>(result);
+    }
+
+    public Task<string> SaveAsync(StateWrite write, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        return _writer.Enqueue(this, statements => statements.Upsert(write), cancellationToken);
+    }
+
+    public Task DeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _writer.Enqueue(this, statements =>
+        {
+            statements.Remove(key, etag, StateConcurrency.LastWrite);
+            return string.Empty;
+        }, cancellationToken);
+    }
+
+    public Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        foreach (StateOperation operation in operations)
+        {
+            if (operation is not (StateOperation.Upsert or StateOperation.Delete))
+            {
+                throw new ArgumentException($"unknown state operation {operation?.GetType().Name}", nameof(operations));
+            }
+        }
+
+        return _writer.Enqueue(this, statements =>
+        {
+            // A conflict throws out of here, and the writer rolls back to this request's savepoint: all or nothing.
+            foreach (StateOperation operation in operations)
+            {
+                if (operation is StateOperation.Upsert upsert)
+                {
+                    statements.Upsert(upsert.Write);
+                }
+                else if (operation is StateOperation.Delete delete)
+                {
+                    statements.Remove(delete.Key, delete.ETag, delete.Concurrency);
+                }
+            }
+
+            return string.Empty;
+        }, cancellationToken);
+    }
+
+    public async IAsyncEnumerable<(string Key, StateItem Item)> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        string? upper = StateRules.PrefixUpperBound(prefix);
+        using SqliteConnection connection = Open();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = $"SELECT key, value, etag FROM {_table} WHERE key >= @prefix {(upper is null ? "" : "AND key < @upper")} AND substr(key, 1, length(@prefix)) = @prefix AND (expires_at IS NULL OR expires_at > @now) ORDER BY key;";
+        command.Parameters.AddWithValue("@prefix", prefix);
+        if (upper is not null)
+        {
+            command.Parameters.AddWithValue("@upper", upper);
+        }
+
+        command.Parameters.AddWithValue("@now", Now());
+        using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return (reader.GetString(0), new StateItem((byte[])reader.GetValue(1), reader.GetString(2)));
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=NORMAL;");
+        return connection;
+    }
+
+    // BEGIN IMMEDIATE takes the write lock up front, so the ETag read and the write cannot interleave with another writer.
+    private static SqliteTransaction BeginImmediate(SqliteConnection connection) => connection.BeginTransaction(deferred: false);
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private StateItem? Read(SqliteConnection connection, SqliteTransaction? transaction, string key)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT value, etag FROM {_table} WHERE key = @key AND (expires_at IS NULL OR expires_at > @now);";
+        command.Parameters.AddWithValue("@key", key);
+        command.Parameters.AddWithValue("@now", Now());
+        using SqliteDataReader reader = command.ExecuteReader();
+        return reader.Read() ? new StateItem((byte[])reader.GetValue(0), reader.GetString(1)) : null;
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach ((string n, object v) in parameters)
+        {
+            command.Parameters.AddWithValue(n, v);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// The write commands of one SQL transaction, each prepared on first use and re-bound for every operation after
+    /// that. Only an ETag or first-write concurrency makes the current item matter, so only they read it first.
+    /// </summary>
+    private sealed class WriteStatements(SqliteStateStore store, SqliteConnection connection, SqliteTransaction transaction) : IDisposable
+    {
+        private SqliteCommand? _read;
+        private SqliteCommand? _upsert;
+        private SqliteCommand? _delete;
+
+        public string Upsert(StateWrite write)
+        {
+            if (write.ETag is not null || write.Concurrency == StateConcurrency.FirstWrite)
+            {
+                StateRules.Check(store.Name, write.Key, write.ETag, write.Concurrency, CurrentETag(write.Key), isDelete: false);
+            }
+
+            string etag = Guid.NewGuid().ToString("n");
+            _upsert ??= Prepare(
+                $"INSERT INTO {store._table} (key, value, etag, expires_at) VALUES (@key, @value, @etag, @expires) ON CONFLICT(key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at;",
+                "@key", "@value", "@etag", "@expires");
+            _upsert.Parameters["@key"].Value = write.Key;
+            _upsert.Parameters["@value"].Value = write.Value.ToArray();
+            _upsert.Parameters["@etag"].Value = etag;
+            _upsert.Parameters["@expires"].Value = write.Ttl is TimeSpan ttl ? (store._time.GetUtcNow() + ttl).ToUnixTimeMilliseconds() : DBNull.Value;
+            _upsert.ExecuteNonQuery();
+            return etag;
+        }
+
+        public void Remove(string key, string? etag, StateConcurrency concurrency)
+        {
+            if (etag is not null || concurrency == StateConcurrency.FirstWrite)
+            {
+                StateRules.Check(store.Name, key, etag, concurrency, CurrentETag(key), isDelete: true);
+            }
+
+            _delete ??= Prepare($"DELETE FROM {store._table} WHERE key = @key;", "@key");
+            _delete.Parameters["@key"].Value = key;
+            _delete.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            _read?.Dispose();
+            _upsert?.Dispose();
+            _delete?.Dispose();
+        }
+
+        private string? CurrentETag(string key)
+        {
+            _read ??= Prepare($"SELECT etag FROM {store._table} WHERE key = @key AND (expires_at IS NULL OR expires_at > @now);", "@key", "@now");
+            _read.Parameters["@key"].Value = key;
+            _read.Parameters["@now"].Value = store.Now();
+            return _read.ExecuteScalar() as string;
+        }
+
+        private SqliteCommand Prepare(string sql, params string[] parameters)
+        {
+            SqliteCommand command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            foreach (string parameter in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter(parameter, DBNull.Value));
+            }
+
+            command.Prepare();
+            return command;
+        }
+    }
+
+    /// <summary>
+    /// The single writer of one database file in this process: requests queue, and a drain loop (running only while
+    /// there are requests) applies them in batches, one SQL transaction per batch and one savepoint per request.
+    /// </summary>
+    private sealed class FileWriter
+    {
+        private const int MaxBatch = 256;
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, FileWriter> Files = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<Request> _queue = new();
+        private int _draining;
+
+        /// <summary>The writer of the file <paramref name="connectionString"/> names (shared by stores of that file); a private one for memory databases.</summary>
+        public static FileWriter For(string connectionString)
+        {
+            string source = new SqliteConnectionStringBuilder(connectionString).DataSource;
+            return string.IsNullOrEmpty(source) || source == ":memory:" || source.StartsWith("file:", StringComparison.OrdinalIgnoreCase)
+                ? new FileWriter()
+                : Files.GetOrAdd(Path.GetFullPath(source), _ => new FileWriter());
+        }
+
+        public Task<string> Enqueue(SqliteStateStore store, Func<WriteStatements, string> apply, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var request = new Request(store, apply);
+            _queue.Enqueue(request);
+            if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+            {
+                _ = Task.Run(Drain, CancellationToken.None);
+            }
+
+            return request.Done.Task;
+        }
+
+        private void Drain()
+        {
+            var batch = new List<Request>(MaxBatch);
+            while (true)
+            {
+                while (!_queue.IsEmpty)
+                {
+                    batch.Clear();
+                    while (batch.Count < MaxBatch && _queue.TryDequeue(out Request? request))
+                    {
+                        batch.Add(request);
+                    }
+
+                    Commit(batch);
+                }
+
+                Volatile.Write(ref _draining, 0);
+                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+                {
+                    return; // nothing left, or another drain loop took over
+                }
+            }
+        }
+
+        private static void Commit(List<Request> batch)
+        {
+            var applied = new List<(Request Request, string Result)>(batch.Count);
+            var statements = new Dictionary<SqliteStateStore, WriteStatements>();
+            try
+            {
+                using SqliteConnection connection = batch[0].Store.Open();
+                using SqliteTransaction transaction = BeginImmediate(connection);
+                foreach (Request request in batch)
+                {
+                    transaction.Save("w");
+                    try
+                    {
+                        if (!statements.TryGetValue(request.Store, out WriteStatements? forStore))
+                        {
+                            forStore = new WriteStatements(request.Store, connection, transaction);
+                            statements.Add(request.Store, forStore);
+                        }
+
+                        string result = request.Apply(forStore);
+                        transaction.Release("w");
+                        applied.Add((request, result));
+                    }
+                    catch (Exception e)
+                    {
+                        // Only this request's changes go: the savepoint is rolled back and the batch goes on.
+                        transaction.Rollback("w");
+                        transaction.Release("w");
+                        request.Done.TrySetException(e);
+                    }
+                }
+
+                foreach (WriteStatements forStore in statements.Values)
+                {
+                    forStore.Dispose();
+                }
+
+                statements.Clear();
+                transaction.Commit();
+            }
+            catch (Exception e)
+            {
+                foreach (WriteStatements forStore in statements.Values)
+                {
+                    forStore.Dispose();
+                }
+
+                // The file refused the batch (locked by another process past the busy timeout, disk full, ...): every
+                // write of it fails, and none is committed.
+                foreach (Request request in batch)
+                {
+                    request.Done.TrySetException(e);
+                }
+
+                return;
+            }
+
+            foreach ((Request request, string result) in applied)
+            {
+                request.Done.TrySetResult(result);
+            }
+        }
+
+        private sealed record Request(SqliteStateStore Store, Func<WriteStatements, string> Apply)
+        {
+            public TaskCompletionSource<string> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex Identifier();
+}

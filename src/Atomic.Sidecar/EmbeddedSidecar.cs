@@ -87,6 +87,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         bool owned = sharedComponents is null;
         Resiliency.SidecarResiliency resiliency = Resiliency.SidecarResiliency.Load(options); // a bad Resiliency resource stops start-up
+        Tracing.SidecarTracing tracing = Tracing.SidecarTracing.Load(options); // so does a bad Configuration
         SidecarComponents components = sharedComponents ?? await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
         WebApplication? host = null;
         try
@@ -108,6 +109,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
                 builder.Services.AddSingleton(loggerFactory);
             }
 
+            builder.Services.AddSingleton(_ => tracing); // created by a factory: the host disposes it, exporting what is left
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(components);
             builder.Services.AddSingleton(resiliency);
@@ -138,7 +140,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
                 return next(context);
             });
             host.UseRouting();
-            host.Use((context, next) => DaprHttp.HandleAsync(context, next, options.ApiToken));
+            host.Use((context, next) => DaprHttp.HandleAsync(context, next, options.ApiToken, tracing));
             host.MapStateApi();
             host.MapPublishApi();
             host.MapMetadataApi();

@@ -40,6 +40,12 @@ public sealed record SidecarOptions
     public string? AppApiToken { get; init; }
 
     /// <summary>
+    /// The Configuration the sidecar runs with (daprd's <c>--config</c>, a run template's <c>configFilePath</c>): its
+    /// <c>spec.tracing</c> decides whether the sidecar makes spans and where they go. None: no spans of its own.
+    /// </summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>
     /// Deliveries of one subscription in flight to the app at once. daprd hands each message of an in-memory pub/sub to
     /// the app as it comes (bounded only by <c>--app-max-concurrency</c>); this bounds it so a backlog read after a
     /// restart does not open thousands of requests at once.

@@ -485,7 +485,7 @@ public sealed class PubSubTests(ITestOutputHelper output)
             .Should().BeEquivalentTo(new[] { ("invoices", "DECLARATIVE"), ("orders", "PROGRAMMATIC") });
     }
 
-    private static IResult Ok(SubscriberApp app, HttpContext context, Order order)
+    internal static IResult Ok(SubscriberApp app, HttpContext context, Order order)
     {
         app.Record(context, order);
         return Results.Ok();

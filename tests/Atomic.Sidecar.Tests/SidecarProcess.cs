@@ -36,8 +36,27 @@ public sealed class SidecarProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <c>atomic sidecar</c> and waits until its HTTP API answers <c>/v1.0/healthz</c>.</summary>
+    /// <summary>
+    /// Starts <c>atomic sidecar</c> and waits until its HTTP API answers <c>/v1.0/healthz</c>. A restart takes the same
+    /// ports again, and a test running beside this one may be probing for a free port at that moment and hold it for an
+    /// instant: a start refused with "address already in use" is tried again a few times.
+    /// </summary>
     public static async Task<SidecarProcess> StartAsync(TestResources resources, string appId, Uri? app, int httpPort, int grpcPort)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(resources, appId, app, httpPort, grpcPort);
+            }
+            catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+                await Task.Delay(200 * attempt);
+            }
+        }
+    }
+
+    private static async Task<SidecarProcess> StartOnceAsync(TestResources resources, string appId, Uri? app, int httpPort, int grpcPort)
     {
         var start = new ProcessStartInfo("dotnet")
         {

@@ -16,6 +16,7 @@ public static class SidecarCommand
     {
         var appId = new Option<string>("--app-id") { Description = "The app's id (required).", Required = true };
         var appPort = new Option<int?>("--app-port") { Description = "The port the app listens on (for subscriptions, actors and invocation)." };
+        var config = new Option<string?>("--config") { Description = "A Dapr Configuration file; its spec.tracing sends the sidecar's spans to Zipkin or OTLP." };
         var resources = new Option<string>("--resources-path") { Description = "The folder of Dapr component YAML (default ./components).", DefaultValueFactory = _ => "components" };
         var httpPort = new Option<int>("--dapr-http-port") { Description = $"The HTTP API's port (default {SidecarOptions.DefaultHttpPort}).", DefaultValueFactory = _ => SidecarOptions.DefaultHttpPort };
         var grpcPort = new Option<int>("--dapr-grpc-port") { Description = $"The gRPC API's port (default {SidecarOptions.DefaultGrpcPort}).", DefaultValueFactory = _ => SidecarOptions.DefaultGrpcPort };
@@ -57,7 +58,7 @@ public static class SidecarCommand
 
         var sidecar = new Command("sidecar", "Run the embedded Dapr sidecar (daprd's HTTP and gRPC APIs over ./components) for one app, and the app's command if one is given after --.")
         {
-            appId, appPort, resources, httpPort, grpcPort, healthCheck, healthPath, healthInterval, healthTimeout, healthThreshold, command,
+            appId, appPort, resources, config, httpPort, grpcPort, healthCheck, healthPath, healthInterval, healthTimeout, healthThreshold, command,
         };
         sidecar.SetAction(async (parse, _) =>
         {
@@ -78,7 +79,8 @@ public static class SidecarCommand
                         TimeSpan.FromSeconds(parse.GetValue(healthInterval)),
                         TimeSpan.FromMilliseconds(parse.GetValue(healthTimeout)),
                         parse.GetValue(healthThreshold))
-                    : null);
+                    : null,
+                parse.GetValue(config) is { Length: > 0 } configFile ? Path.GetFullPath(configFile) : null);
             return await RunAsync([app], console);
         });
 

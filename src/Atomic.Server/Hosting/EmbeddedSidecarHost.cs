@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using Atomic.Sidecar;
+using Atomic.Sidecar.Hosting;
 
 namespace Atomic.Server.Hosting;
 
@@ -17,6 +16,12 @@ public sealed class SidecarSettings
 
     /// <summary>The gRPC API's port on 127.0.0.1; 0 picks a free one.</summary>
     public int GrpcPort { get; set; } = SidecarOptions.DefaultGrpcPort;
+
+    /// <summary>
+    /// A Dapr Configuration file (daprd's <c>--config</c>, e.g. <c>components/atomic-config.yaml</c>) whose
+    /// <c>spec.tracing</c> sends the sidecar's own spans to Zipkin or OTLP; relative to the base directory. None: no spans.
+    /// </summary>
+    public string? Config { get; set; }
 }
 
 /// <summary>
@@ -47,8 +52,8 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
     /// </summary>
     public static DaprOptions Plan(SidecarSettings sidecar, string? apiToken)
     {
-        int http = sidecar.HttpPort == 0 ? FreePort() : sidecar.HttpPort;
-        int grpc = sidecar.GrpcPort == 0 ? FreePort() : sidecar.GrpcPort;
+        int http = sidecar.HttpPort == 0 ? SidecarRunner.FreePort() : sidecar.HttpPort;
+        int grpc = sidecar.GrpcPort == 0 ? SidecarRunner.FreePort() : sidecar.GrpcPort;
         return new DaprOptions
         {
             HttpEndpoint = new Uri($"http://127.0.0.1:{http}/"),
@@ -77,6 +82,7 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
             ResourcesPath = settings.ComponentsDirectory,
             BaseDirectory = settings.BaseDirectory,
             ApiToken = settings.Dapr.ApiToken,
+            ConfigFile = settings.Sidecar.Config,
         };
         try
         {
@@ -139,12 +145,5 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
 
         await components.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -44,8 +44,11 @@ public sealed partial class AppChannel : IAsyncDisposable
     private readonly object _lock = new();
     private bool _disposed;
 
-    public AppChannel(SidecarOptions options, SidecarComponents components, SidecarResiliency resiliency, AppHealth health, ILogger<AppChannel> logger)
+    private readonly Tracing.SidecarTracing _tracing;
+
+    public AppChannel(SidecarOptions options, SidecarComponents components, SidecarResiliency resiliency, AppHealth health, Tracing.SidecarTracing tracing, ILogger<AppChannel> logger)
     {
+        _tracing = tracing;
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _components = components;
@@ -255,13 +258,18 @@ public sealed partial class AppChannel : IAsyncDisposable
         }
 
         request.Headers.TryAddWithoutValidation("pubsubname", cloudEvent.PubSubName);
-        if (cloudEvent.TraceParent is not null)
+
+        // The publisher's trace context (or this delivery's span in it), so the app's span joins the publisher's trace.
+        using System.Diagnostics.Activity? span = _tracing.Start($"deliver {cloudEvent.Topic}", System.Diagnostics.ActivityKind.Client, cloudEvent.TraceParent, cloudEvent.TraceState);
+        span?.SetTag("messaging.destination.name", cloudEvent.Topic);
+        span?.SetTag("messaging.message.id", cloudEvent.Id);
+        string? traceParent = span is null ? cloudEvent.TraceParent : Tracing.SidecarTracing.TraceParent(span);
+        if (traceParent is not null)
         {
-            // The publisher's trace context, so the app's span for this delivery joins the publisher's trace.
-            request.Headers.TryAddWithoutValidation("traceparent", cloudEvent.TraceParent);
-            if (cloudEvent.TraceState is not null)
+            request.Headers.TryAddWithoutValidation("traceparent", traceParent);
+            if ((span?.TraceStateString ?? cloudEvent.TraceState) is string traceState)
             {
-                request.Headers.TryAddWithoutValidation("tracestate", cloudEvent.TraceState);
+                request.Headers.TryAddWithoutValidation("tracestate", traceState);
             }
         }
 

@@ -14,7 +14,8 @@ public sealed record RunApp(
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string> Env,
     string ResourcesPath,
-    AppHealthCheck? HealthCheck = null);
+    AppHealthCheck? HealthCheck = null,
+    string? ConfigFile = null);
 
 /// <summary>daprd's app health check settings (<c>--app-health-check-path</c>, <c>--app-health-probe-interval</c>, …), with daprd's defaults.</summary>
 public sealed record AppHealthCheck(string Path, TimeSpan ProbeInterval, TimeSpan ProbeTimeout, int Threshold)
@@ -83,6 +84,7 @@ public static class RunTemplate
         string baseDirectory = Path.GetDirectoryName(file) ?? Directory.GetCurrentDirectory();
         YamlMappingNode common = Mapping(root, "common", file) ?? new YamlMappingNode();
         string commonResources = Resources(common, baseDirectory, file, "common") ?? Path.Combine(baseDirectory, "components");
+        string? commonConfig = ConfigFile(common, baseDirectory);
         IReadOnlyDictionary<string, string> commonEnv = Env(common, file, "common.env");
         if (!root.Children.TryGetValue(new YamlScalarNode("apps"), out YamlNode? appsNode) || appsNode is not YamlSequenceNode apps || apps.Children.Count == 0)
         {
@@ -131,7 +133,8 @@ public static class RunTemplate
                 command,
                 env,
                 Resources(app, appDir, file, at) ?? commonResources,
-                HealthCheck(app, common, file, at)));
+                HealthCheck(app, common, file, at),
+                ConfigFile(app, appDir) ?? commonConfig));
         }
 
         return result;
@@ -179,6 +182,10 @@ public static class RunTemplate
             TimeSpan.FromMilliseconds(Number("appHealthProbeTimeout", (int)defaults.ProbeTimeout.TotalMilliseconds, 1)),
             Number("appHealthThreshold", defaults.Threshold, 1));
     }
+
+    /// <summary><c>configFilePath</c>: daprd's <c>--config</c>, the Configuration the sidecar runs with.</summary>
+    private static string? ConfigFile(YamlMappingNode? node, string baseDirectory) =>
+        node is not null && Scalar(node, "configFilePath") is { Length: > 0 } path ? Path.GetFullPath(path, baseDirectory) : null;
 
     private static string? Resources(YamlMappingNode node, string baseDirectory, string file, string at)
     {

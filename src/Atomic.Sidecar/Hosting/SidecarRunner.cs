@@ -46,6 +46,7 @@ public sealed class SidecarRunner : IAsyncDisposable
                     HttpPort = app.DaprHttpPort ?? FreePort(),
                     GrpcPort = app.DaprGrpcPort ?? FreePort(),
                     ResourcesPath = app.ResourcesPath,
+                    ConfigFile = app.ConfigFile,
                     BaseDirectory = defaults?.BaseDirectory ?? Path.GetDirectoryName(app.ResourcesPath),
                     Network = runner.Network,
                 };

@@ -20,9 +20,13 @@ internal static class DaprHttp
         }
     }
 
-    public static async Task HandleAsync(HttpContext context, RequestDelegate next, string? apiToken)
+    public static async Task HandleAsync(HttpContext context, RequestDelegate next, string? apiToken, Tracing.SidecarTracing? tracing = null)
     {
-        TraceContext.Capture(context.Request);
+        // The call's span (when the Configuration asks for spans) is what an event it publishes carries on.
+        using System.Diagnostics.Activity? span = tracing?.Start(
+            $"{context.Request.Method} {context.Request.Path}", System.Diagnostics.ActivityKind.Server,
+            context.Request.Headers["traceparent"].ToString(), context.Request.Headers["tracestate"].FirstOrDefault());
+        TraceContext.Capture(context.Request, span);
         PathString path = context.Request.Path;
         if (apiToken is not null && !Array.Exists(NoTokenHere, p => path.StartsWithSegments(p))
             && !string.Equals(context.Request.Headers["dapr-api-token"], apiToken, StringComparison.Ordinal))

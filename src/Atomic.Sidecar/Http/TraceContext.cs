@@ -13,9 +13,18 @@ internal static class TraceContext
 
     public static string? State => CurrentValue.Value.State;
 
-    /// <summary>Takes the request's trace headers (a malformed <c>traceparent</c> is ignored, as W3C says).</summary>
-    public static void Capture(Microsoft.AspNetCore.Http.HttpRequest request)
+    /// <summary>
+    /// Takes the call's trace context: its own <paramref name="span"/> when the sidecar makes one, else the request's trace
+    /// headers (a malformed <c>traceparent</c> is ignored, as W3C says).
+    /// </summary>
+    public static void Capture(Microsoft.AspNetCore.Http.HttpRequest request, System.Diagnostics.Activity? span = null)
     {
+        if (span is not null)
+        {
+            CurrentValue.Value = (Tracing.SidecarTracing.TraceParent(span), span.TraceStateString);
+            return;
+        }
+
         string parent = request.Headers["traceparent"].ToString();
         CurrentValue.Value = System.Diagnostics.ActivityContext.TryParse(parent, null, out _)
             ? (parent, request.Headers["tracestate"].FirstOrDefault())

@@ -101,18 +101,28 @@ internal sealed class ServerHost : IAsyncDisposable
             all[key] = value?.Replace("{url}", url, StringComparison.Ordinal); // a setting may name the server's own URL
         }
 
-        WebApplicationBuilder builder = CreateBuilder(environment, all);
-        await builder.AddAtomicServerAsync();
-        WebApplication app = builder.Build();
-        app.MapAtomicServer();
-        try
+        WebApplication app;
+        for (int attempt = 1; ; attempt++)
         {
-            await app.StartAsync();
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
+            WebApplicationBuilder builder = CreateBuilder(environment, all);
+            await builder.AddAtomicServerAsync();
+            app = builder.Build();
+            app.MapAtomicServer();
+            try
+            {
+                await app.StartAsync();
+                break;
+            }
+            catch (ServerConfigurationException e) when (attempt < 3 && e.Message.Contains("cannot listen", StringComparison.Ordinal))
+            {
+                // The sidecar's free ports are chosen before it binds them; a test beside this one took one meanwhile.
+                await app.DisposeAsync();
+            }
+            catch
+            {
+                await app.DisposeAsync();
+                throw;
+            }
         }
 
         var host = new ServerHost(app, directory, url) { KeepDirectory = keepDirectory };

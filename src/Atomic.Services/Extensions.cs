@@ -42,7 +42,7 @@ public static class Extensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddDaprClient(client => client.UseJsonSerializationOptions(TxRecords.Json));
         services.TryAddSingleton<IActorProxyFactory>(sp => new ActorProxyFactory(Actors.ProxyOptions(
-            DaprDefaultsFor(sp, "DAPR_HTTP_ENDPOINT", "DAPR_HTTP_PORT"), sp.GetService<IConfiguration>()?["DAPR_API_TOKEN"])));
+            DaprDefaults.GetDefaultHttpEndpoint(sp.GetService<IConfiguration>()), DaprDefaults.GetDefaultDaprApiToken(sp.GetService<IConfiguration>()))));
 
         services.AddSingleton<ITopicManager, TokenTopicManager>();
         services.AddSingleton<ITopicManager, RevocationTopicManager>();
@@ -138,20 +138,6 @@ public static class Extensions
             Delivery[] outcomes = await Task.WhenAll(overlay.HandleAsync(verified), broadcaster.HandleAsync(verified, activity, cancellationToken)).ConfigureAwait(false);
             return outcomes.Contains(Delivery.Retry) ? Delivery.Retry : outcomes.Contains(Delivery.Drop) ? Delivery.Drop : Delivery.Success;
         });
-
-    /// <summary>The sidecar's HTTP endpoint as the SDK resolves it: <c>DAPR_HTTP_ENDPOINT</c>, else <c>DAPR_HTTP_PORT</c> on loopback.</summary>
-    private static string? DaprDefaultsFor(IServiceProvider sp, string endpointKey, string portKey)
-    {
-        IConfiguration? configuration = sp.GetService<IConfiguration>();
-        string? endpoint = configuration?[endpointKey] ?? Environment.GetEnvironmentVariable(endpointKey);
-        if (!string.IsNullOrEmpty(endpoint))
-        {
-            return endpoint;
-        }
-
-        string? port = configuration?[portKey] ?? Environment.GetEnvironmentVariable(portKey);
-        return string.IsNullOrEmpty(port) ? null : $"http://127.0.0.1:{port}";
-    }
 }
 
 /// <summary>Which stages this process runs (section <c>Atomic:Pipeline</c>): all of them in the all-in-one server.</summary>

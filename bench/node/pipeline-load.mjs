@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// A black-box load client of the pipeline, written with @bsv/sdk as a wallet backend would: it funds keys from the dev
+// chain's faucet, fans each payment out into many outputs, submits the fan-outs and mines them, then submits one
+// P2PKH spend of each proven output as Atomic BEEF (about 4 KB: the proven parent and the spend) with a number in
+// flight, and follows each by GET /v1/tx/{txid} until it is broadcast. Prints the throughput after a 10% warm-up and
+// p50/p99 of submit → broadcast as one JSON line, and a readable line on stderr.
+//
+//   node bench/node/pipeline-load.mjs --url http://127.0.0.1:5080 [--count 3000] [--inflight 64] [--poll-ms 20]
+//
+// The server must run the dev chain under /arc (the all-in-one server in Development). Polling is part of the load,
+// as it is for a client that waits for the status this way.
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+const sdkDir = process.env.BSV_SDK_DIR ?? path.join(repoRoot, 'tests', 'interop', 'node_modules', '@bsv', 'sdk')
+const { P2PKH, PrivateKey, SatoshisPerKilobyte, Transaction } = await import(pathToFileURL(path.join(sdkDir, 'dist', 'esm', 'mod.js')).href)
+
+const option = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback
+}
+const base = option('url', 'http://127.0.0.1:5080').replace(/\/$/, '')
+const count = Number(option('count', '3000'))
+const inflight = Number(option('inflight', '64'))
+const pollMs = Number(option('poll-ms', '20'))
+const perParent = 100
+const log = (msg) => process.stderr.write(`[pipeline-load] ${msg}\n`)
+
+async function call (method, route, body, type = 'application/json') {
+  const response = await fetch(`${base}${route}`, {
+    method,
+    headers: body == null ? {} : { 'Content-Type': type },
+    body: body == null ? undefined : (type === 'application/json' ? JSON.stringify(body) : body)
+  })
+  if (!response.ok) throw new Error(`${method} ${route}: HTTP ${response.status} ${await response.text()}`)
+  return response
+}
+
+async function status (txid) {
+  return (await (await call('GET', `/v1/tx/${txid}`)).json()).status
+}
+
+async function until (txid, wanted) {
+  for (;;) {
+    const now = await status(txid)
+    if (wanted.includes(now)) return now
+    if (['rejected', 'failed'].includes(now)) throw new Error(`${txid} ended ${now}`)
+    await new Promise(resolve => setTimeout(resolve, pollMs))
+  }
+}
+
+const key = PrivateKey.fromRandom()
+const lockingScript = new P2PKH().lock(key.toAddress())
+const feeModel = new SatoshisPerKilobyte(1)
+
+// 1. Fund: one faucet payment per parent, each mined and proven.
+const parents = Math.ceil(count / perParent)
+log(`funding ${parents} parents of ${perParent} outputs for ${count} spends`)
+const fanouts = []
+for (let p = 0; p < parents; p++) {
+  const faucet = await (await call('POST', '/arc/v1/faucet', { lockingScript: lockingScript.toHex(), satoshis: perParent * 2_000 + 1_000 })).json()
+  const funding = Transaction.fromHexBEEF(faucet.beef)
+  const fanout = new Transaction()
+  fanout.addInput({ sourceTransaction: funding, sourceOutputIndex: faucet.vout, unlockingScriptTemplate: new P2PKH().unlock(key) })
+  for (let i = 0; i < perParent; i++) fanout.addOutput({ lockingScript, satoshis: 2_000 })
+  fanout.addOutput({ lockingScript, change: true })
+  await fanout.fee(feeModel)
+  await fanout.sign()
+  await call('POST', '/v1/beef', Uint8Array.from(fanout.toAtomicBEEF()), 'application/octet-stream')
+  fanouts.push(fanout.id('hex'))
+}
+
+// 2. The fan-outs broadcast and mined, then read back proven.
+for (const txid of fanouts) await until(txid, ['broadcast', 'mined'])
+await call('POST', '/arc/v1/mine')
+const proven = []
+for (const txid of fanouts) {
+  await until(txid, ['mined'])
+  const beef = new Uint8Array(await (await call('GET', `/v1/tx/${txid}/beef`)).arrayBuffer())
+  proven.push(Transaction.fromBEEF(Array.from(beef), txid))
+}
+
+// 3. The spends, signed before the clock starts.
+const spends = []
+for (let i = 0; i < count; i++) {
+  const parent = proven[Math.floor(i / perParent)]
+  const tx = new Transaction()
+  tx.addInput({ sourceTransaction: parent, sourceOutputIndex: i % perParent, unlockingScriptTemplate: new P2PKH().unlock(key) })
+  tx.addOutput({ lockingScript, change: true })
+  await tx.fee(feeModel)
+  await tx.sign()
+  spends.push({ txid: tx.id('hex'), beef: Uint8Array.from(tx.toAtomicBEEF()) })
+}
+const bytes = spends.reduce((sum, s) => sum + s.beef.length, 0) / spends.length
+log(`prepared ${count} spends, ${Math.round(bytes)} bytes of Atomic BEEF each; submitting with ${inflight} in flight`)
+
+// 4. Submit → broadcast, `inflight` at a time.
+const warmup = Math.floor(count / 10)
+const latencies = new Array(count)
+let next = 0
+let measuredStart = 0
+async function client () {
+  for (;;) {
+    const i = next++
+    if (i >= count) return
+    if (i === warmup) measuredStart = performance.now()
+    const started = performance.now()
+    await call('POST', '/v1/beef', spends[i].beef, 'application/octet-stream')
+    await until(spends[i].txid, ['broadcast', 'mined'])
+    latencies[i] = performance.now() - started
+  }
+}
+await Promise.all(Array.from({ length: inflight }, client))
+const elapsed = (performance.now() - measuredStart) / 1000
+const measured = latencies.slice(warmup).sort((a, b) => a - b)
+const at = (q) => measured[Math.min(measured.length - 1, Math.floor(q * measured.length))]
+const result = {
+  transactions: measured.length,
+  inflight,
+  txPerSecond: Math.round(measured.length / elapsed),
+  p50Ms: Math.round(at(0.5)),
+  p99Ms: Math.round(at(0.99)),
+  beefBytes: Math.round(bytes)
+}
+log(`${result.txPerSecond} tx/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.transactions} transactions`)
+console.log(JSON.stringify(result))

@@ -28,7 +28,7 @@ public enum Delivery
 /// </summary>
 public static class Deliveries
 {
-    /// <summary>Events whose failed attempts are remembered; past this the oldest are forgotten (more attempts, never fewer).</summary>
+    /// <summary>Events whose failed attempts are remembered; past this all counts are forgotten (more attempts, never fewer).</summary>
     public const int MaxTrackedEvents = 65_536;
 
     private const string IdHeader = "Cloudevent.id";
@@ -56,8 +56,7 @@ public static class Deliveries
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(handle);
         string id = EventId(request);
-        ActivityContext.TryParse(request.Headers[TraceParentHeader].ToString(), null, out ActivityContext parent);
-        using Activity? activity = Telemetry.Source.StartActivity(topic + " process", ActivityKind.Consumer, parent);
+        using Activity? activity = Telemetry.Source.StartActivity(topic + " process", ActivityKind.Consumer, Parent(request));
         activity?.SetTag("messaging.destination.name", topic);
         activity?.SetTag("messaging.message.id", id);
         activity?.SetTag("cloudevents.event_type", request.Headers[TypeHeader].ToString());
@@ -74,6 +73,23 @@ public static class Deliveries
 
         activity?.SetTag("atomic.delivery", outcome.ToString());
         return Answer(outcome);
+    }
+
+    /// <summary>
+    /// Where the consumer span hangs: the request's own span when ASP.NET Core made one (it follows the sidecar's
+    /// <c>traceparent</c>), else that header, else the event's trace context as <c>UseCloudEvents</c> forwards it.
+    /// </summary>
+    private static ActivityContext Parent(HttpRequest request)
+    {
+        if (Activity.Current is not null)
+        {
+            return default; // StartActivity nests under the current span
+        }
+
+        return ActivityContext.TryParse(request.Headers["traceparent"].ToString(), request.Headers["tracestate"].FirstOrDefault(), out ActivityContext parent)
+            || ActivityContext.TryParse(request.Headers[TraceParentHeader].ToString(), null, out parent)
+            ? parent
+            : default;
     }
 
     /// <summary>Counts one more failed attempt of <paramref name="id"/> and answers the count.</summary>

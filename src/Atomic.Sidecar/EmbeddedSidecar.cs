@@ -88,7 +88,17 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
         bool owned = sharedComponents is null;
         Resiliency.SidecarResiliency resiliency = Resiliency.SidecarResiliency.Load(options); // a bad Resiliency resource stops start-up
         Tracing.SidecarTracing tracing = Tracing.SidecarTracing.Load(options); // so does a bad Configuration
-        SidecarComponents components = sharedComponents ?? await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
+        SidecarComponents components;
+        try
+        {
+            components = sharedComponents ?? await SidecarComponents.LoadAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            tracing.Dispose();
+            throw;
+        }
+
         WebApplication? host = null;
         try
         {
@@ -131,6 +141,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             }
 
             host = builder.Build();
+            _ = host.Services.GetRequiredService<Tracing.SidecarTracing>(); // from here the host owns (and disposes) it
 
             // Dapr.Actors' runtime asks for actor state at "//v1.0/..." when given DAPR_HTTP_ENDPOINT; the path is made
             // single-slashed before routing reads it.
@@ -162,6 +173,10 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             if (host is not null)
             {
                 await host.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                tracing.Dispose();
             }
 
             if (owned)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
@@ -171,12 +170,7 @@ internal sealed class ServerHost : IAsyncDisposable
         }
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    internal static int FreePort() => Atomic.Sidecar.Hosting.SidecarRunner.FreePort();
 }
 
 /// <summary>A fact that needs the PostgreSQL server <c>./test.sh</c> starts (<c>ATOMIC_TEST_POSTGRES</c>); skipped without it.</summary>

@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Atomic.Bsv.Spv.ChainTrackers;
 using Atomic.Services.Pipeline;
 using Atomic.Sidecar;
+using Atomic.Sidecar.Hosting;
 using Dapr;
 using Dapr.Actors.Client;
 using Dapr.Client;
@@ -138,7 +137,7 @@ internal sealed class PipelineFixture : IAsyncDisposable
         string appId, SidecarComponents components, SidecarNetwork network, SidecarOptions resources, List<IAsyncDisposable> owned,
         Action<WebApplicationBuilder> configure, Action<WebApplication> map)
     {
-        var url = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var url = new Uri($"http://127.0.0.1:{SidecarRunner.FreePort()}/");
         EmbeddedSidecar sidecar = await EmbeddedSidecar.ListenAsync(
             resources with { AppId = appId, AppAddress = url, HttpPort = 0, GrpcPort = 0, Network = network }, components);
         owned.Add(sidecar);
@@ -204,13 +203,6 @@ internal sealed class PipelineFixture : IAsyncDisposable
               - name: stateStore
                 value: "txstore"
             """);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The data of the one event of <paramref name="topic"/>, as JSON.</summary>

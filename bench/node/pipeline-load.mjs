@@ -2,13 +2,15 @@
 // A black-box load client of the pipeline, written with @bsv/sdk as a wallet backend would: it funds keys from the dev
 // chain's faucet, fans each payment out into many outputs, submits the fan-outs and mines them, then submits one
 // P2PKH spend of each proven output as Atomic BEEF (about 4 KB: the proven parent and the spend) with a number in
-// flight, and follows each by GET /v1/tx/{txid} until it is broadcast. Prints the throughput after a 10% warm-up and
-// p50/p99 of submit → broadcast as one JSON line, and a readable line on stderr.
+// flight, each waiting until it is broadcast. Prints the throughput after a 10% warm-up and p50/p99 of
+// submit → broadcast as one JSON line, and a readable line on stderr.
 //
-//   node bench/node/pipeline-load.mjs --url http://127.0.0.1:5080 [--count 3000] [--inflight 64] [--poll-ms 20]
+//   node bench/node/pipeline-load.mjs --url http://127.0.0.1:5080 [--count 3000] [--inflight 64]
+//        [--wait submit|poll] [--poll-ms 20] [--save spends.jsonl]
 //
-// The server must run the dev chain under /arc (the all-in-one server in Development). Polling is part of the load,
-// as it is for a client that waits for the status this way.
+// --wait submit (the default) posts each BEEF with ?wait=broadcast, one request per transaction; --wait poll posts it
+// and then polls GET /v1/tx/{txid} every --poll-ms until broadcast (the polling is part of the load, as it is for a
+// client that waits that way). The server must run the dev chain under /arc (the all-in-one server in Development).
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -24,6 +26,9 @@ const base = option('url', 'http://127.0.0.1:5080').replace(/\/$/, '')
 const count = Number(option('count', '3000'))
 const inflight = Number(option('inflight', '64'))
 const pollMs = Number(option('poll-ms', '20'))
+const waitBy = option('wait', 'submit')
+if (!['submit', 'poll'].includes(waitBy)) throw new Error(`--wait is submit or poll, not ${waitBy}`)
+const saveTo = option('save', null)
 const perParent = 100
 const log = (msg) => process.stderr.write(`[pipeline-load] ${msg}\n`)
 
@@ -94,6 +99,14 @@ for (let i = 0; i < count; i++) {
 }
 const bytes = spends.reduce((sum, s) => sum + s.beef.length, 0) / spends.length
 log(`prepared ${count} spends, ${Math.round(bytes)} bytes of Atomic BEEF each; submitting with ${inflight} in flight`)
+if (saveTo) {
+  // The same BEEFs for another engine (bench/node/overlay-engine-load.mjs): one JSON line each, with the block
+  // header facts its chain tracker needs to accept the parents' merkle roots.
+  const fs = await import('node:fs')
+  const roots = proven.map(t => ({ height: t.merklePath.blockHeight, root: t.merklePath.computeRoot(t.id('hex')) }))
+  fs.writeFileSync(saveTo, spends.map((s, i) => JSON.stringify({ txid: s.txid, beef: Buffer.from(s.beef).toString('hex'), ...roots[Math.floor(i / perParent)] })).join('\n') + '\n')
+  log(`saved the spends to ${saveTo}`)
+}
 
 // 4. Submit → broadcast, `inflight` at a time.
 const warmup = Math.floor(count / 10)
@@ -106,8 +119,13 @@ async function client () {
     if (i >= count) return
     if (i === warmup) measuredStart = performance.now()
     const started = performance.now()
-    await call('POST', '/v1/beef', spends[i].beef, 'application/octet-stream')
-    await until(spends[i].txid, ['broadcast', 'mined'])
+    if (waitBy === 'submit') {
+      const view = await (await call('POST', '/v1/beef?wait=broadcast&timeout=60', spends[i].beef, 'application/octet-stream')).json()
+      if (!['broadcast', 'mined'].includes(view.status)) throw new Error(`${spends[i].txid} is ${view.status} after its wait: ${JSON.stringify(view.error)}`)
+    } else {
+      await call('POST', '/v1/beef', spends[i].beef, 'application/octet-stream')
+      await until(spends[i].txid, ['broadcast', 'mined'])
+    }
     latencies[i] = performance.now() - started
   }
 }
@@ -118,6 +136,7 @@ const at = (q) => measured[Math.min(measured.length - 1, Math.floor(q * measured
 const result = {
   transactions: measured.length,
   inflight,
+  wait: waitBy,
   txPerSecond: Math.round(measured.length / elapsed),
   p50Ms: Math.round(at(0.5)),
   p99Ms: Math.round(at(0.99)),

@@ -50,6 +50,7 @@ public static class Extensions
         services.AddSingleton<ILookupService, RevocationLookupService>();
         services.AddSingleton<TopicCatalog>();
 
+        services.AddSingleton<TxWatch>();
         services.AddSingleton<TxRecords>();
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<GatewayServices>();

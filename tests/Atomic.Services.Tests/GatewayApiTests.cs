@@ -96,6 +96,98 @@ public sealed class GatewayApiTests
         await WaitUntil(() => pipeline.Events.TryGetValue("beef.rejected", out var v) && !v.IsEmpty);
     }
 
+    [Fact]
+    public async Task A_submission_that_waits_answers_once_the_transaction_is_verified_or_rejected()
+    {
+        await using (PipelineFixture pipeline = await PipelineFixture.StartAsync())
+        {
+            HttpResponseMessage response = await pipeline.Client.PostAsync("/v1/beef?wait=verified&timeout=20", Octets(SampleBeef));
+            response.StatusCode.Should().Be(HttpStatusCode.OK, "it got there within the timeout");
+            JsonElement view = await response.Content.ReadFromJsonAsync<JsonElement>();
+            view.GetProperty("txid").GetString().Should().Be(SampleTxId);
+            view.GetProperty("status").GetString().Should().Be("verified");
+            view.GetProperty("error").ValueKind.Should().Be(JsonValueKind.Null);
+        }
+
+        await using (PipelineFixture pipeline = await PipelineFixture.StartAsync(new StaticChainTracker([])))
+        {
+            HttpResponseMessage response = await pipeline.Client.PostAsync("/v1/beef?wait=broadcast", Octets(SampleBeef));
+            response.StatusCode.Should().Be(HttpStatusCode.OK, "a rejection ends the wait: the transaction can never be broadcast");
+            JsonElement view = await response.Content.ReadFromJsonAsync<JsonElement>();
+            view.GetProperty("status").GetString().Should().Be("rejected");
+            view.GetProperty("error").GetProperty("code").GetString().Should().Be("SPV_ROOT_UNKNOWN");
+        }
+    }
+
+    [Fact]
+    public async Task A_wait_that_times_out_answers_where_the_transaction_is_and_loses_nothing()
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(verifier: false);
+        HttpResponseMessage response = await pipeline.Client.PostAsync("/v1/beef?wait=verified&timeout=1", Octets(SampleBeef));
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted, "nothing verifies here, so the wait ends at its timeout");
+        response.Headers.Location!.ToString().Should().Be($"/v1/tx/{SampleTxId}");
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString().Should().Be("received");
+
+        HttpResponseMessage looked = await pipeline.Client.GetAsync($"/v1/tx/{SampleTxId}?wait=mined&timeout=1");
+        looked.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await looked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString().Should().Be("received");
+        (await pipeline.Client.GetAsync($"/v1/tx/{new string('0', 64)}?wait=verified&timeout=1")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_wait_sees_a_move_made_by_another_process()
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(verifier: false);
+        (await pipeline.Client.PostAsync("/v1/beef", Octets(SampleBeef))).StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        Task<HttpResponseMessage> waiting = pipeline.Client.GetAsync($"/v1/tx/{SampleTxId}?wait=verified&timeout=20");
+        await Task.Delay(300);
+        waiting.IsCompleted.Should().BeFalse();
+
+        // A verifier elsewhere moves the record through the sidecar: nothing in this process is told of it.
+        var elsewhere = new TxRecords(pipeline.Dapr, TimeProvider.System);
+        (await elsewhere.MoveAsync(SampleTxId, TxStatus.Verified)).Should().NotBeNull();
+
+        HttpResponseMessage response = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString().Should().Be("verified");
+    }
+
+    [Theory]
+    [InlineData("/v1/beef?wait=rejected")]
+    [InlineData("/v1/beef?wait=verified&timeout=0")]
+    [InlineData("/v1/beef?wait=verified&timeout=61")]
+    [InlineData("/v1/beef?wait=verified&timeout=1.5")]
+    [InlineData("/v1/beef?timeout=5")]
+    public async Task A_bad_wait_is_refused_before_anything_is_kept(string route)
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(verifier: false);
+        HttpResponseMessage response = await pipeline.Client.PostAsync(route, Octets(SampleBeef));
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("REQUEST_INVALID");
+        (await pipeline.Client.GetAsync($"/v1/tx/{SampleTxId}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await pipeline.Client.GetAsync($"/v1/tx/{SampleTxId}?wait=later")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public void The_watch_wakes_every_watcher_of_a_moved_record_and_forgets_a_txid_nobody_watches()
+    {
+        var watch = new TxWatch();
+        using (TxWatch.Watcher first = watch.Watch("a"))
+        using (TxWatch.Watcher second = watch.Watch("a"))
+        using (TxWatch.Watcher other = watch.Watch("b"))
+        {
+            Task moved = first.NextMove;
+            second.NextMove.Should().BeSameAs(moved);
+            watch.Moved("a");
+            moved.IsCompletedSuccessfully.Should().BeTrue();
+            other.NextMove.IsCompleted.Should().BeFalse();
+            first.NextMove.IsCompleted.Should().BeFalse("each move wakes the waits taken before it");
+        }
+
+        watch.Watching.Should().Be(0);
+    }
+
     public static TheoryData<string, Func<HttpContent>, string?, string?, int, string> BadSubmissions => new()
     {
         { "an unsupported media type", () => new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), null, null, 415, "REQUEST_INVALID" },

@@ -36,9 +36,18 @@ public static class GatewayApi
 
     public sealed record TxError(string Code, string Reason);
 
-    internal static async Task<Results<Accepted<Submitted>, ProblemHttpResult>> SubmitBeefAsync(HttpRequest request, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
+    /// <summary>The most a request may wait (<c>timeout</c>, in seconds) for its transaction to reach a status.</summary>
+    public const int MaxWaitSeconds = 60;
+
+    /// <summary>How long a request waits when it names no <c>timeout</c>.</summary>
+    public const int DefaultWaitSeconds = 30;
+
+    /// <summary>The longest pause between two reads of a record while waiting for a move made by another process.</summary>
+    internal static readonly TimeSpan MaxRecheck = TimeSpan.FromMilliseconds(500);
+
+    internal static async Task<Results<Accepted<Submitted>, Ok<TxView>, Accepted<TxView>, ProblemHttpResult>> SubmitBeefAsync(HttpRequest request, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
     {
-        Results<Accepted<Submitted>, ProblemHttpResult> result = await AcceptBeefAsync(request, services, cancellationToken).ConfigureAwait(false);
+        Results<Accepted<Submitted>, Ok<TxView>, Accepted<TxView>, ProblemHttpResult> result = await AcceptBeefAsync(request, services, cancellationToken).ConfigureAwait(false);
         if (result.Result is ProblemHttpResult problem)
         {
             Telemetry.RecordRefusal(Route, problem);
@@ -47,9 +56,15 @@ public static class GatewayApi
         return result;
     }
 
-    private static async Task<Results<Accepted<Submitted>, ProblemHttpResult>> AcceptBeefAsync(HttpRequest request, GatewayServices services, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<Submitted>, Ok<TxView>, Accepted<TxView>, ProblemHttpResult>> AcceptBeefAsync(HttpRequest request, GatewayServices services, CancellationToken cancellationToken)
     {
         GatewayOptions options = services.Options.Value;
+        (TxStatus? wait, TimeSpan timeout, string? waitError) = ReadWait(request);
+        if (waitError is not null)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, waitError);
+        }
+
         string? mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         bool hex = mediaType == "text/plain";
         if (!hex && mediaType is not (null or "application/octet-stream"))
@@ -99,23 +114,125 @@ public static class GatewayApi
         }
 
         TxStatus status = await BeefIntake.AcceptAsync(services.Records, txid, body, topics.Values, baskets.Values, Route, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Accepted($"/v1/tx/{txid}", new Submitted(txid, Status(status)));
+        if (wait is not TxStatus wanted)
+        {
+            return TypedResults.Accepted($"/v1/tx/{txid}", new Submitted(txid, Status(status)));
+        }
+
+        // Accepted durably above: from here on, a client that stops waiting loses nothing.
+        (TxRecord? record, bool reached) = await WaitAsync(services, txid, wanted, timeout, cancellationToken).ConfigureAwait(false);
+        TxView view = record is null ? new TxView(txid, Status(status), null, topics.Values, null) : View(record);
+        return reached ? TypedResults.Ok(view) : TypedResults.Accepted($"/v1/tx/{txid}", view);
     }
 
-    internal static async Task<Results<Ok<TxView>, ProblemHttpResult>> GetTxAsync(string txid, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<TxView>, ProblemHttpResult>> GetTxAsync(string txid, HttpRequest request, [AsParameters] GatewayServices services, CancellationToken cancellationToken)
     {
         if (!Requests.IsTxId(txid))
         {
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, "a txid is 64 hex characters");
         }
 
-        if (await services.Records.GetAsync(txid.ToLowerInvariant(), cancellationToken).ConfigureAwait(false) is not var (record, _))
+        (TxStatus? wait, TimeSpan timeout, string? waitError) = ReadWait(request);
+        if (waitError is not null)
         {
-            return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"no transaction {txid} was submitted here");
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, waitError);
         }
 
+        string id = txid.ToLowerInvariant();
+        TxRecord? record = wait is TxStatus wanted
+            ? (await WaitAsync(services, id, wanted, timeout, cancellationToken).ConfigureAwait(false)).Record
+            : (await services.Records.GetAsync(id, cancellationToken).ConfigureAwait(false))?.Record;
+        return record is null
+            ? Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"no transaction {txid} was submitted here")
+            : TypedResults.Ok(View(record));
+    }
+
+    private static TxView View(TxRecord record)
+    {
         TxError? error = record.Status is TxStatus.Rejected or TxStatus.Failed ? new TxError(record.Code ?? "UNKNOWN", record.Reason ?? string.Empty) : null;
-        return TypedResults.Ok(new TxView(record.TxId, Status(record.Status), error, record.Topics, record.MerklePath));
+        return new TxView(record.TxId, Status(record.Status), error, record.Topics, record.MerklePath);
+    }
+
+    /// <summary>
+    /// Reads <c>?wait={verified|broadcast|mined}</c> and <c>?timeout={seconds}</c>: the status to wait for, and how long
+    /// (default <see cref="DefaultWaitSeconds"/>, at most <see cref="MaxWaitSeconds"/>).
+    /// </summary>
+    internal static (TxStatus? Wait, TimeSpan Timeout, string? Error) ReadWait(HttpRequest request)
+    {
+        string? wait = request.Query["wait"];
+        string? timeout = request.Query["timeout"];
+        if (string.IsNullOrEmpty(wait))
+        {
+            return timeout is null ? (null, TimeSpan.Zero, null) : (null, TimeSpan.Zero, "timeout is given only with wait");
+        }
+
+        TxStatus? wanted = wait.ToLowerInvariant() switch
+        {
+            "verified" => TxStatus.Verified,
+            "broadcast" => TxStatus.Broadcast,
+            "mined" => TxStatus.Mined,
+            _ => null,
+        };
+        if (wanted is null)
+        {
+            return (null, TimeSpan.Zero, $"wait is verified, broadcast or mined, not '{wait}'");
+        }
+
+        int seconds = DefaultWaitSeconds;
+        if (timeout is not null && (!int.TryParse(timeout, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out seconds) || seconds is < 1 or > MaxWaitSeconds))
+        {
+            return (null, TimeSpan.Zero, $"timeout is whole seconds from 1 to {MaxWaitSeconds}, not '{timeout}'");
+        }
+
+        return (wanted, TimeSpan.FromSeconds(seconds), null);
+    }
+
+    /// <summary>Whether a record at <paramref name="status"/> has reached <paramref name="wanted"/>, or an end it cannot leave.</summary>
+    internal static bool Reached(TxStatus status, TxStatus wanted) => status is TxStatus.Rejected or TxStatus.Failed || Rank(status) >= Rank(wanted);
+
+    private static int Rank(TxStatus status) => status switch
+    {
+        TxStatus.Received => 0,
+        TxStatus.Verified => 1,
+        TxStatus.Broadcast => 2,
+        _ => 3,
+    };
+
+    /// <summary>
+    /// Waits until the record reaches <paramref name="wanted"/> (or an end) or <paramref name="timeout"/> passes, and
+    /// answers the record as last read (null when there is none) and whether it got there. A move made in this process
+    /// wakes the wait at once (<see cref="TxWatch"/>); one made by another process is found by reading the record again,
+    /// 50 ms after the first read and at most <see cref="MaxRecheck"/> apart after that.
+    /// </summary>
+    internal static async Task<(TxRecord? Record, bool Reached)> WaitAsync(GatewayServices services, string txid, TxStatus wanted, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using TxWatch.Watcher watcher = services.Watch.Watch(txid);
+        long deadline = services.Time.GetTimestamp() + (long)(timeout.TotalSeconds * services.Time.TimestampFrequency);
+        TimeSpan recheck = TimeSpan.FromMilliseconds(50);
+        for (; ; )
+        {
+            Task moved = watcher.NextMove;
+            if (await services.Records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is not var (record, _))
+            {
+                return (null, false);
+            }
+
+            if (Reached(record.Status, wanted))
+            {
+                return (record, true);
+            }
+
+            TimeSpan left = services.Time.GetElapsedTime(services.Time.GetTimestamp(), deadline);
+            if (left <= TimeSpan.Zero)
+            {
+                return (record, false);
+            }
+
+            TimeSpan pause = recheck < left ? recheck : left;
+            await Task.WhenAny(moved, Task.Delay(pause, services.Time, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            recheck = recheck * 2 < MaxRecheck ? recheck * 2 : MaxRecheck;
+        }
     }
 
     /// <summary>
@@ -152,8 +269,12 @@ public static class GatewayApi
 }
 
 /// <summary>What the gateway's handlers need.</summary>
-public sealed class GatewayServices(TxRecords records, IOptions<GatewayOptions> options, TopicCatalog topics)
+public sealed class GatewayServices(TxRecords records, IOptions<GatewayOptions> options, TopicCatalog topics, TxWatch watch, TimeProvider time)
 {
+    public TxWatch Watch { get; } = watch;
+
+    public TimeProvider Time { get; } = time;
+
     public TxRecords Records { get; } = records;
 
     public IOptions<GatewayOptions> Options { get; } = options;

@@ -10,7 +10,7 @@ namespace Atomic.Services.Pipeline;
 /// record's ETag, and a move the state machine does not allow from the current status is a no-op: that one rule makes
 /// duplicate deliveries and resubmissions harmless.
 /// </summary>
-public sealed class TxRecords(DaprClient dapr, TimeProvider time)
+public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch = null)
 {
     private const int MaxAttempts = 16;
 
@@ -112,6 +112,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time)
             };
             if (await TrySaveAsync(Names.TxKey(txid), moved.ToJson(), etag, LastWrite, cancellationToken).ConfigureAwait(false))
             {
+                watch?.Moved(txid);
                 return moved;
             }
 

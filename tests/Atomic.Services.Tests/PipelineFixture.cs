@@ -132,8 +132,37 @@ internal sealed class PipelineFixture : IAsyncDisposable
         }
     }
 
-    /// <summary>One Dapr app on Kestrel and its own sidecar over the shared components; the sidecar reads the app once it listens.</summary>
+    /// <summary>
+    /// One Dapr app on Kestrel and its own sidecar over the shared components; the sidecar reads the app once it listens.
+    /// The app's port is chosen before its sidecar starts (each must know the other's address), so another test may take
+    /// it in between: then both start again on another port.
+    /// </summary>
     private static async Task<(WebApplication App, Uri Url)> StartAppAsync(
+        string appId, SidecarComponents components, SidecarNetwork network, SidecarOptions resources, List<IAsyncDisposable> owned,
+        Action<WebApplicationBuilder> configure, Action<WebApplication> map)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var started = new List<IAsyncDisposable>();
+            try
+            {
+                (WebApplication App, Uri Url) app = await TryStartAppAsync(appId, components, network, resources, started, configure, map);
+                owned.InsertRange(0, started);
+                return app;
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                await DisposeAllAsync(started); // the port was taken between the probe and the bind
+            }
+            catch
+            {
+                await DisposeAllAsync(started);
+                throw;
+            }
+        }
+    }
+
+    private static async Task<(WebApplication App, Uri Url)> TryStartAppAsync(
         string appId, SidecarComponents components, SidecarNetwork network, SidecarOptions resources, List<IAsyncDisposable> owned,
         Action<WebApplicationBuilder> configure, Action<WebApplication> map)
     {
@@ -155,8 +184,8 @@ internal sealed class PipelineFixture : IAsyncDisposable
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
         app.MapSubscribeHandler();
         map(app);
-        await app.StartAsync();
         owned.Insert(0, app); // stopped before its sidecar
+        await app.StartAsync();
         await sidecar.ConnectAppAsync();
         return (app, url);
     }

@@ -402,19 +402,6 @@ public sealed class LocalChainTests : IDisposable
     }
 
     [Fact]
-    public void A_transaction_locked_to_a_future_height_is_not_final()
-    {
-        Transaction funding = _wallet.Fund(_chain, 10_000);
-        uint future = _chain.Tip.Height + 5;
-
-        SubmitResult locked = _chain.Submit(_wallet.Spend([(funding, 0)], [_wallet.Output(9_000)], lockTime: future, sequence: 0));
-        SubmitResult finalInputs = _chain.Submit(_wallet.Spend([(funding, 0)], [_wallet.Output(9_000)], lockTime: future));
-
-        (locked.Status, locked.Code).Should().Be((ArcStatus.Malformed, DevChainCodes.TxNonFinal));
-        finalInputs.IsAccepted.Should().BeTrue(finalInputs.ToString());
-    }
-
-    [Fact]
     public void Transactions_larger_than_the_policy_are_refused()
     {
         using LocalChain chain = TestChains.Open(o => o.MaxTxSizePolicy = 1_000);

@@ -11,7 +11,8 @@ namespace Atomic.DevChain.Apis;
 
 /// <summary>
 /// ARC's API (bitcoin-sv/arc, <c>pkg/api/arc.yaml</c>) over the local chain: submit raw, EF or BEEF transactions,
-/// read their status, the policy and health. Errors carry ARC's status codes (460–469) and error fields.
+/// read their status, the policy and health. Errors carry ARC's status codes (460–469) and error fields; what ARC
+/// leaves to the node (a lock time not reached) is answered as ARC relays a node's rejection: 200, <c>REJECTED</c>.
 /// </summary>
 public static class ArcApi
 {
@@ -140,7 +141,7 @@ public static class ArcApi
         }
 
         SubmitResult result = services.Chain.Submit(payload, options);
-        return result.IsAccepted
+        return result.IsOk
             ? TypedResults.Ok(TransactionResponse.From(result.Record!, services.Time.GetUtcNow()))
             : TypedResults.Problem(Problems.Arc(result));
     }
@@ -234,7 +235,7 @@ public static class ArcApi
             }
 
             SubmitResult result = services.Chain.Submit(payload, options);
-            responses.Add(result.IsAccepted ? TransactionResponse.From(result.Record!, now) : Problems.Arc(result));
+            responses.Add(result.IsOk ? TransactionResponse.From(result.Record!, now) : Problems.Arc(result));
         }
 
         return TypedResults.Ok(responses);

@@ -3,7 +3,10 @@ using Atomic.DevChain.Chain;
 
 namespace Atomic.DevChain.Apis;
 
-/// <summary>ARC's <c>TransactionResponse</c>: the answer to <c>POST /v1/tx</c> and each accepted item of <c>POST /v1/txs</c>.</summary>
+/// <summary>
+/// ARC's <c>TransactionResponse</c>: the answer to <c>POST /v1/tx</c> and each item of <c>POST /v1/txs</c> that is
+/// accepted or rejected by the node (<c>REJECTED</c>).
+/// </summary>
 public sealed record TransactionResponse(
     [property: JsonPropertyName("blockHash")] string BlockHash,
     [property: JsonPropertyName("blockHeight")] uint BlockHeight,

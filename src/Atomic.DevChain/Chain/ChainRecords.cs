@@ -17,7 +17,8 @@ public enum TxStatus
 
     /// <summary>
     /// Refused after it was held: a double-spend attempt whose competitor was mined, or an orphan whose parent was
-    /// refused or never arrived: <c>REJECTED</c>.
+    /// refused or never arrived; or refused on arrival by a rule ARC leaves to the node (a lock time not reached):
+    /// <c>REJECTED</c>.
     /// </summary>
     Rejected,
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Primitives.Keys;
@@ -9,10 +10,11 @@ namespace Atomic.DevChain.Chain;
 
 /// <summary>
 /// A real local BSV chain: a UTXO set and mempool that accept transactions only after full validation (our script
-/// interpreter under the standard flags, no overspend, the policy's mining fee, coinbase maturity, first-seen
-/// double-spend protection), blocks mined on demand with real headers and BRC-74 merkle paths, a faucet, and ARC
-/// callbacks queued for delivery. Every change is committed to a <see cref="ChainStore"/> before it is visible,
-/// so the chain restarts where it stopped. All members are thread-safe (one operation at a time).
+/// interpreter under the standard flags, no overspend, the policy's mining fee, coinbase maturity, the node's finality
+/// rule for lock times, first-seen double-spend protection), blocks mined on demand with real headers and BRC-74
+/// merkle paths, a faucet, and ARC callbacks queued for delivery. Every change is committed to a
+/// <see cref="ChainStore"/> before it is visible, so the chain restarts where it stopped. All members are
+/// thread-safe (one operation at a time).
 /// </summary>
 public sealed class LocalChain : IDisposable
 {
@@ -298,6 +300,11 @@ public sealed class LocalChain : IDisposable
             {
                 subjectResult = result;
             }
+            else if (result.IsRejectedByNode && ancestry.Find(subject)?.Transaction is Transaction subjectTx)
+            {
+                // The node would hold the subject as an orphan of a parent it refused: rejected, as SettleOrphans does.
+                return RejectByNode(subjectTx, result.Code!, $"its ancestor {entry.TxId} was rejected: {result.Detail}", options);
+            }
             else if (!result.IsAccepted)
             {
                 return result with { TxId = subject, Detail = $"ancestor {entry.TxId}: {result.Detail}" };
@@ -379,12 +386,14 @@ public sealed class LocalChain : IDisposable
             return policy;
         }
 
+        // The node's mempool check, before it looks at inputs (so a non-final orphan is refused, not held): final in
+        // the next block at tip + 1, time locks measured against the tip's median time past (BIP113).
         BlockRecord tip = _store.Tip()!;
         uint nextHeight = tip.Height + 1;
-        if (!IsFinal(tx, nextHeight, MedianTimePast(tip)))
+        uint medianTimePast = MedianTimePast(tip);
+        if (!IsFinal(tx, nextHeight, medianTimePast))
         {
-            return SubmitResult.Rejected(ArcStatus.Malformed, txid, DevChainCodes.TxNonFinal,
-                $"lock time {tx.LockTime} is not reached at height {nextHeight} and not every input is final");
+            return RejectByNode(tx, DevChainCodes.TxNonFinal, NonFinalReason(tx, nextHeight, medianTimePast), options);
         }
 
         var sources = new TxOutput[tx.Inputs.Count];
@@ -488,6 +497,29 @@ public sealed class LocalChain : IDisposable
             Register(txid, options, notify: options.Callback?.FullStatusUpdates == true, now);
         });
         return SubmitResult.Accepted(_store.GetTx(txid)!);
+    }
+
+    /// <summary>
+    /// Refuses a transaction for a rule ARC leaves to the node, and answers as ARC relays the node's rejection: the
+    /// transaction is recorded <c>REJECTED</c> with the reason in <c>extraInfo</c> (so <c>GET /v1/tx/{txid}</c> reports
+    /// it), callbacks hear of it, and it is judged anew when submitted again (<see cref="IsJudgedAgain"/>).
+    /// </summary>
+    private SubmitResult RejectByNode(Transaction tx, string code, string reason, SubmitOptions options)
+    {
+        Hash256 txid = tx.Id;
+        DateTimeOffset now = _time.GetUtcNow();
+        _store.InTransaction(() =>
+        {
+            _store.ReleaseOrphan(txid, deleteTx: true);
+            _store.InsertTx(tx, TxStatus.Rejected, 0, reason, [], now);
+            if (options.Callback is CallbackRegistration callback)
+            {
+                _store.AddCallback(txid, callback);
+            }
+
+            Notify(txid, now);
+        });
+        return SubmitResult.RejectedByNode(_store.GetTx(txid)!, code);
     }
 
     /// <summary>
@@ -659,11 +691,16 @@ public sealed class LocalChain : IDisposable
         (script.Length > 0 && script[0] == (byte)OpCode.OP_RETURN)
         || (script.Length > 1 && script[0] == (byte)OpCode.OP_0 && script[1] == (byte)OpCode.OP_RETURN);
 
-    /// <summary>The node's <c>IsFinalTx</c>: no lock time, a lock time already passed, or every input final.</summary>
-    private static bool IsFinal(Transaction tx, uint height, uint medianTimePast)
+    /// <summary>Below this a lock time is a block height, from it on a Unix time (the node's <c>LOCKTIME_THRESHOLD</c>).</summary>
+    private const uint LockTimeThreshold = 500_000_000;
+
+    /// <summary>
+    /// The node's <c>IsFinalTx(tx, nBlockHeight, nBlockTime)</c>: no lock time, a lock time below the block's height or
+    /// time, or every input final (sequence <c>0xffffffff</c>).
+    /// </summary>
+    private static bool IsFinal(Transaction tx, uint height, uint time)
     {
-        const uint LockTimeThreshold = 500_000_000;
-        if (tx.LockTime == 0 || tx.LockTime < (tx.LockTime < LockTimeThreshold ? height : medianTimePast))
+        if (tx.LockTime == 0 || tx.LockTime < (tx.LockTime < LockTimeThreshold ? height : time))
         {
             return true;
         }
@@ -671,6 +708,30 @@ public sealed class LocalChain : IDisposable
         return tx.Inputs.All(i => i.Sequence == TxInput.FinalSequence);
     }
 
+    /// <summary>The node's reject reason, as ARC words a node's rejection, then which lock and which input.</summary>
+    private static string NonFinalReason(Transaction tx, uint height, uint medianTimePast)
+    {
+        string lockTime = tx.LockTime < LockTimeThreshold
+            ? $"lock time {tx.LockTime} is a block height, not below {height}, the next block's"
+            : $"lock time {tx.LockTime} ({Iso(tx.LockTime)}) is a time, not below {medianTimePast} ({Iso(medianTimePast)}), "
+                + "the median time of the last 11 blocks";
+        int input = 0;
+        while (tx.Inputs[input].Sequence == TxInput.FinalSequence)
+        {
+            input++;
+        }
+
+        uint sequence = tx.Inputs[input].Sequence;
+        return $"invalid transaction: bad-txns-nonfinal: {lockTime}, and input {input} has sequence {sequence:x8}, not final";
+
+        static string Iso(uint seconds) =>
+            DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The node's <c>GetMedianTimePast</c> of <paramref name="tip"/>: the median time of it and the ten blocks before it.
+    /// A block's time is the dev chain's clock when it was mined (and always above its parent's).
+    /// </summary>
     private uint MedianTimePast(BlockRecord tip)
     {
         uint from = tip.Height >= 10 ? tip.Height - 10 : 0;

@@ -82,7 +82,10 @@ public static class DevChainCodes
     /// <summary>An output breaks policy: no satoshis on a spendable output, or satoshis on a data output.</summary>
     public const string OutputInvalid = "OUTPUT_INVALID";
 
-    /// <summary>The transaction's lock time is not yet reached and not every input is final.</summary>
+    /// <summary>
+    /// The transaction's lock time is not yet reached and not every input is final: refused as the node refuses it
+    /// (<c>bad-txns-nonfinal</c>), answered as ARC answers a node's rejection (200, <c>txStatus</c> <c>REJECTED</c>).
+    /// </summary>
     public const string TxNonFinal = "TX_NON_FINAL";
 
     /// <summary>The faucet holds no matured output large enough.</summary>
@@ -92,14 +95,28 @@ public static class DevChainCodes
     public const string InternalError = "INTERNAL_ERROR";
 }
 
-/// <summary>What submitting one transaction came to: accepted (<see cref="ArcStatus.Ok"/>) with its record, or ARC's status and a reason.</summary>
+/// <summary>
+/// What submitting one transaction came to: accepted (<see cref="ArcStatus.Ok"/>) with its record; refused by ARC with
+/// its status and a reason; or, for what ARC leaves to the node, <see cref="ArcStatus.Ok"/> with a <c>REJECTED</c> record.
+/// </summary>
 public sealed record SubmitResult(int Status, Hash256? TxId, TxRecord? Record, string? Code, string? Detail, IReadOnlyList<Hash256> CompetingTxs)
 {
-    public bool IsAccepted => Status == ArcStatus.Ok;
+    /// <summary>True when ARC answers with the transaction's status (200), accepted or <see cref="IsRejectedByNode"/>.</summary>
+    public bool IsOk => Status == ArcStatus.Ok;
+
+    /// <summary>The chain took the transaction: into its mempool or orphan mempool, or it knew it already.</summary>
+    public bool IsAccepted => IsOk && !IsRejectedByNode;
+
+    /// <summary>Refused by the node's rules rather than ARC's: answered 200 with <c>txStatus</c> <c>REJECTED</c>.</summary>
+    public bool IsRejectedByNode => IsOk && Record is { Status: TxStatus.Rejected };
 
     public static SubmitResult Accepted(TxRecord record) => new(ArcStatus.Ok, record.TxId, record, null, null, record.CompetingTxs);
 
     public static SubmitResult Rejected(int status, Hash256? txid, string code, string detail) => new(status, txid, null, code, detail, []);
+
+    /// <summary>A node's rejection as ARC reports it: the <c>REJECTED</c> record, its reason in <c>extraInfo</c>.</summary>
+    public static SubmitResult RejectedByNode(TxRecord record, string code) =>
+        new(ArcStatus.Ok, record.TxId, record, code, record.ExtraInfo, []);
 
     public override string ToString() => IsAccepted ? $"{TxId} {Record!.Status.ToArc()}" : $"{TxId} {Status} {Code}: {Detail}";
 }

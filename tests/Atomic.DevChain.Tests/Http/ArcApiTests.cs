@@ -136,6 +136,61 @@ public sealed class ArcApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_transaction_whose_lock_time_is_not_reached_is_200_rejected_as_arc_relays_the_node_then_accepted_once_final()
+    {
+        Transaction funding = await _server.FundAsync(_wallet, 10_000);
+        uint lockTime = _server.Chain.Tip.Height + 2;
+        Transaction locked = _wallet.Spend([(funding, 0)], [_wallet.Output(9_000)], lockTime: lockTime, sequence: 0);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/tx");
+        request.Content = JsonContent.Create(new { rawTx = locked.ToHex() });
+        request.Headers.Add("X-CallbackUrl", _server.CallbackUrl().ToString());
+
+        HttpResponseMessage response = await Client.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        JsonElement body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        body.GetProperty("status").GetInt32().Should().Be(200);
+        body.GetProperty("title").GetString().Should().Be("OK");
+        body.GetProperty("txid").GetString().Should().Be(locked.Id.ToDisplayHex());
+        body.GetProperty("txStatus").GetString().Should().Be("REJECTED");
+        body.GetProperty("extraInfo").GetString().Should()
+            .StartWith("invalid transaction: bad-txns-nonfinal: ").And.Contain($"lock time {lockTime}");
+        JsonElement status = await Client.GetFromJsonAsync<JsonElement>($"v1/tx/{locked.Id}");
+        status.GetProperty("txStatus").GetString().Should().Be("REJECTED");
+        await _server.WaitForCallbacksAsync(received => received.Any(c => c.TxId == locked.Id.ToDisplayHex() && c.TxStatus == "REJECTED"));
+
+        (await Client.PostAsJsonAsync("v1/mine", new { blocks = 2 })).EnsureSuccessStatusCode();
+        HttpResponseMessage again = await Client.PostAsJsonAsync("v1/tx", new { rawTx = locked.ToHex() });
+        JsonElement accepted = await again.Content.ReadFromJsonAsync<JsonElement>();
+
+        accepted.GetProperty("txStatus").GetString().Should().Be("SEEN_ON_NETWORK");
+        accepted.GetProperty("extraInfo").GetString().Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Many_transactions_reject_a_non_final_one_in_its_place_and_accept_the_others()
+    {
+        Transaction funding = await _server.FundAsync(_wallet, 20_000);
+        Transaction split = _wallet.Pay(funding, 0, parts: 2);
+        Transaction locked = _wallet.Spend([(split, 0)], [_wallet.Output(4_000)], lockTime: _server.Chain.Tip.Height + 10, sequence: 0);
+        Transaction spend = _wallet.Pay(split, 1);
+
+        HttpResponseMessage response = await Client.PostAsJsonAsync("v1/txs", new[]
+        {
+            new { rawTx = split.ToHex() },
+            new { rawTx = locked.ToHex() },
+            new { rawTx = spend.ToHex() },
+        });
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        JsonElement[] items = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToArray();
+        items.Select(i => i.GetProperty("status").GetInt32()).Should().Equal(200, 200, 200);
+        items.Select(i => i.GetProperty("txStatus").GetString()).Should().Equal("SEEN_ON_NETWORK", "REJECTED", "SEEN_ON_NETWORK");
+        items[1].GetProperty("extraInfo").GetString().Should().Contain("bad-txns-nonfinal");
+        _server.Chain.MempoolCount.Should().Be(2);
+    }
+
+    [Fact]
     public async Task Many_transactions_answer_one_array_in_order_with_each_ones_outcome()
     {
         Transaction funding = await _server.FundAsync(_wallet, 10_000);

@@ -7,6 +7,7 @@ using Atomic.Server.Hosting;
 using Atomic.Services;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Pipeline;
+using Atomic.Services.Sessions;
 using Atomic.Sidecar;
 using Dapr;
 using Microsoft.Extensions.Configuration.Memory;
@@ -76,6 +77,11 @@ public static class Extensions
             services.AddPipelineActors();
         }
 
+        if (settings.Role.IsAll)
+        {
+            services.AddAtomicSessions(); // atomic-orchestrator's part: in the all-in-one server only, for now
+        }
+
         if (!settings.Role.IsAll)
         {
             // One app of a split deployment: its role decides the stages, whatever Atomic:Pipeline says.
@@ -122,6 +128,10 @@ public static class Extensions
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
         app.MapSubscribeHandler();
         app.MapAtomicPipeline(gateway: settings.Role.Gateway);
+        if (settings.Role.IsAll)
+        {
+            app.MapSessionsApi();
+        }
         if (settings.Role.HostsActors)
         {
             app.MapActorsHandlers();

@@ -7,10 +7,13 @@ using Atomic.Services.Baskets;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Gateway;
 using Atomic.Services.Pipeline;
+using Atomic.Services.Sessions;
+using Atomic.Sessions;
 using Atomic.Services.Topics;
 using Atomic.Services.Verifier;
 using Dapr;
 using Dapr.Actors.Client;
+using Dapr.Workflow;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -63,6 +66,27 @@ public static class Extensions
         services.AddSingleton<BroadcastHandler>();
         services.AddSingleton<OverlayAdmission>();
         services.AddHostedService<MinedPoller>();
+        return services;
+    }
+
+    /// <summary>
+    /// Multi-party sessions (the <c>atomic-orchestrator</c> app's part): their store, templates and service, and
+    /// <see cref="SessionWorkflow"/> with its activities on <c>Dapr.Workflow</c>, whose worker connects to the sidecar's
+    /// gRPC API. Needs <see cref="AddAtomicPipeline"/> (the finished transaction goes in through the gateway's path).
+    /// </summary>
+    public static IServiceCollection AddAtomicSessions(this IServiceCollection services)
+    {
+        services.AddOptions<SessionsOptions>().BindConfiguration("Atomic:Sessions").ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(SessionTemplates.Default);
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<SessionService>();
+        services.AddDaprWorkflow(options =>
+        {
+            options.RegisterWorkflow<SessionWorkflow>();
+            options.RegisterActivity<AdvanceSessionActivity>();
+            options.RegisterActivity<AbortSessionActivity>();
+            options.RegisterActivity<PublishSessionEndActivity>();
+        });
         return services;
     }
 

@@ -114,6 +114,7 @@ internal sealed class StartupBanner(
         _ when path.StartsWith(ServerSettings.DevChainPrefix + "/v1/faucet", StringComparison.Ordinal) || path.StartsWith(ServerSettings.DevChainPrefix + "/v1/mine", StringComparison.Ordinal) => "dev chain: faucet and mining",
         _ when path.StartsWith(ServerSettings.DevChainPrefix + "/", StringComparison.Ordinal) => "dev chain: ARC",
         _ when path.StartsWith("/v1/beef", StringComparison.Ordinal) || path.StartsWith("/v1/tx", StringComparison.Ordinal) => "gateway",
+        _ when path.StartsWith("/v1/sessions", StringComparison.Ordinal) => "sessions",
         _ when path.Contains("basket", StringComparison.OrdinalIgnoreCase) => "baskets",
         _ => "overlay",
     };
@@ -123,7 +124,8 @@ internal sealed class StartupBanner(
         "gateway" => 0,
         "overlay" => 1,
         "baskets" => 2,
-        "ARC callbacks" => 3,
+        "sessions" => 3,
+        "ARC callbacks" => 4,
         "Dapr callbacks" => 8,
         "health" => 9,
         _ => 5,

@@ -252,6 +252,31 @@ public sealed class ArcClient
         }
     }
 
+    /// <summary>
+    /// The endpoint's mining fee from <c>GET /v1/policy</c> (ARC's <c>policy.miningFee</c>), as satoshis per 1,000 bytes
+    /// rounded up. Throws <see cref="HttpRequestException"/> when the endpoint does not answer a policy.
+    /// </summary>
+    public async Task<ulong> MiningFeePerKilobyteAsync(ArcEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        using HttpResponseMessage response = await _retry.ExecuteAsync(async ct =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, Url(endpoint, "/v1/policy"));
+            Authorize(request, endpoint);
+            return await _http.SendAsync(request, ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        using JsonDocument policy = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!policy.RootElement.TryGetProperty("policy", out JsonElement p) || !p.TryGetProperty("miningFee", out JsonElement fee)
+            || !fee.TryGetProperty("satoshis", out JsonElement satoshis) || !satoshis.TryGetUInt64(out ulong sats)
+            || !fee.TryGetProperty("bytes", out JsonElement bytes) || !bytes.TryGetUInt64(out ulong per) || per == 0)
+        {
+            throw new HttpRequestException($"{endpoint.Url} answered no policy.miningFee");
+        }
+
+        return (ulong)((((UInt128)sats * 1000) + per - 1) / per);
+    }
+
     /// <summary>What an ARC answer means for us; <c>txStatus</c> decides on 200, the status code otherwise.</summary>
     public static ArcVerdict Classify(HttpStatusCode status, ArcResponse? body)
     {

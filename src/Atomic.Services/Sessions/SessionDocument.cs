@@ -1,0 +1,92 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Atomic.Services.Sessions;
+
+/// <summary>Where a session is: <c>collecting → signing → broadcasting → completed</c>, or <c>aborted</c> before the broadcast.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SessionStatus>))]
+public enum SessionStatus
+{
+    [JsonStringEnumMemberName("collecting")] Collecting,
+    [JsonStringEnumMemberName("signing")] Signing,
+    [JsonStringEnumMemberName("broadcasting")] Broadcasting,
+    [JsonStringEnumMemberName("completed")] Completed,
+    [JsonStringEnumMemberName("aborted")] Aborted,
+}
+
+public sealed record PartyEntry(string Id, string IdentityKey);
+
+public sealed record InputRequest(string? Beef, long OutputIndex);
+
+public sealed record OutputRequest(string? LockingScript, ulong Satoshis);
+
+/// <summary>A contribution as the party sent it (kept as sent; parsed again where needed).</summary>
+public sealed record ContributionRequest(string? Party, IReadOnlyList<InputRequest>? Inputs, IReadOnlyList<OutputRequest>? Outputs, string? Change);
+
+public sealed record UnlockingRequest(int Index, string? UnlockingScript);
+
+public sealed record SignaturesRequest(string? Party, IReadOnlyList<UnlockingRequest>? Inputs);
+
+public sealed record PartyRequest(string? Party);
+
+public sealed record InputView(int Index, string Party, ulong SourceSatoshis, string SourceLockingScript);
+
+/// <summary>
+/// The session as kept at <c>session|{id}</c> in <c>statestore</c>: the API adds contributions and signatures under
+/// its ETag, and the workflow's activities move its status under the same ETag, so whichever writes first wins and
+/// the other reads again.
+/// </summary>
+public sealed record SessionDocument(
+    string SessionId,
+    string Template,
+    IReadOnlyList<PartyEntry> Parties,
+    JsonElement Terms,
+    DateTimeOffset Deadline,
+    SessionStatus Status,
+    IReadOnlyList<ContributionRequest> Contributions,
+    string? UnsignedTx,
+    IReadOnlyList<InputView>? Inputs,
+    IReadOnlyDictionary<string, string> Unlocking,
+    ulong? Fee,
+    string? TxId,
+    string? Code,
+    string? Reason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public bool HasContributed(string party) => Contributions.Any(c => c.Party == party);
+
+    /// <summary>Whether every input of <paramref name="party"/> is signed (a party with no inputs has nothing to sign).</summary>
+    public bool HasSigned(string party) => Inputs is not null && Inputs.Where(i => i.Party == party).All(i => Unlocking.ContainsKey(i.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    public bool AllSigned => Inputs is not null && Inputs.All(i => Unlocking.ContainsKey(i.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>Before the broadcast, a session can still be aborted.</summary>
+    public bool IsOpen => Status is SessionStatus.Collecting or SessionStatus.Signing;
+
+    public static string Key(string sessionId) => $"session|{sessionId}";
+}
+
+/// <summary>What <c>GET /v1/sessions/{id}</c> answers.</summary>
+public sealed record SessionView(
+    string SessionId,
+    string Template,
+    SessionStatus Status,
+    IReadOnlyList<PartyView> Parties,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UnsignedTx,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<InputView>? Inputs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ulong? Fee,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyName("txid")] string? TxId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
+    DateTimeOffset Deadline)
+{
+    public static SessionView Of(SessionDocument d) => new(
+        d.SessionId, d.Template, d.Status, [.. d.Parties.Select(p => new PartyView(p.Id, d.HasContributed(p.Id), d.Inputs is not null && d.HasSigned(p.Id)))],
+        d.UnsignedTx, d.Inputs, d.Fee, d.TxId, d.Code, d.Reason, d.Deadline);
+}
+
+public sealed record PartyView(string Id, bool Contributed, bool Signed);
+
+/// <summary>The payload of <c>session.completed</c> and <c>session.aborted</c>.</summary>
+public sealed record SessionEnded(string SessionId, string Template, SessionStatus Status, [property: JsonPropertyName("txid")] string? TxId, string? Code, string? Reason);

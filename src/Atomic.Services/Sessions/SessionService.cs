@@ -1,0 +1,242 @@
+using System.Text.Json;
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Primitives.Keys;
+using Atomic.Bsv.Scripts;
+using Atomic.Bsv.Spv;
+using Atomic.Bsv.Transactions;
+using Atomic.Services.Broadcaster;
+using Atomic.Services.Pipeline;
+using Atomic.Sessions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Atomic.Services.Sessions;
+
+/// <summary>
+/// The moves of a session, shared by its HTTP API (parties add contributions and signatures) and its workflow's
+/// activities (assemble, finish and submit, follow the transaction, abort). Every move is an ETag-guarded change of the
+/// session document, allowed only from the status it starts from, so a repeated activity or a racing request changes
+/// nothing twice.
+/// </summary>
+public sealed class SessionService(
+    SessionStore store, SessionTemplates templates, SpvVerifier spv, TxRecords records, EventPublisher events,
+    ArcClient arc, BroadcasterOptions broadcaster, IOptions<SessionsOptions> options, ILogger<SessionService> logger)
+{
+    /// <summary>The route submissions of finished sessions are counted under.</summary>
+    public const string Route = "/v1/sessions";
+
+    public SessionStore Store => store;
+
+    public SessionTemplates Templates => templates;
+
+    public SessionsOptions Options => options.Value;
+
+    public static SessionSetup Setup(SessionDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return new SessionSetup(document.Template, [.. document.Parties.Select(p => new Party(p.Id, PublicKey.FromHex(p.IdentityKey)))], document.Terms);
+    }
+
+    /// <summary>Reads a contribution as sent: its BEEFs parsed (not verified), its scripts decoded.</summary>
+    public Contribution Parse(ContributionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        IReadOnlyList<InputRequest> inputs = request.Inputs ?? [];
+        IReadOnlyList<OutputRequest> outputs = request.Outputs ?? [];
+        if (inputs.Count > Options.MaxInputsPerParty || outputs.Count > Options.MaxOutputsPerParty)
+        {
+            throw new SessionException(SessionCodes.ContributionInvalid, $"a contribution has at most {Options.MaxInputsPerParty} inputs and {Options.MaxOutputsPerParty} outputs");
+        }
+
+        var read = new List<ContributedInput>(inputs.Count);
+        foreach (InputRequest input in inputs)
+        {
+            if (input.Beef is null || !Hex.TryDecode(input.Beef, out byte[] beef))
+            {
+                throw new SessionException(SessionCodes.ContributionInvalid, "every input needs its source transaction's Atomic BEEF as hex (beef)");
+            }
+
+            read.Add(SessionSigning.ReadInput(beef, input.OutputIndex));
+        }
+
+        var written = new List<TxOutput>(outputs.Count);
+        foreach (OutputRequest output in outputs)
+        {
+            written.Add(new TxOutput(output.Satoshis, Script(output.LockingScript, "an output's lockingScript")));
+        }
+
+        return new Contribution(request.Party ?? string.Empty, read, written, Script(request.Change, "change"));
+    }
+
+    private static Script Script(string? hex, string what) =>
+        hex is { Length: > 0 } && Hex.TryDecode(hex, out byte[] bytes)
+            ? new Script(bytes)
+            : throw new SessionException(SessionCodes.ContributionInvalid, $"{what} must be a locking script in hex");
+
+    /// <summary>SPV for every input's BEEF: the first failure's code and reason, or success.</summary>
+    public async Task<SessionCheck> VerifyInputsAsync(ContributionRequest request, CancellationToken cancellationToken)
+    {
+        foreach (InputRequest input in request.Inputs ?? [])
+        {
+            SpvResult result;
+            try
+            {
+                result = await spv.VerifyAsync(Hex.Decode(input.Beef!), cancellationToken).ConfigureAwait(false);
+            }
+            catch (BsvFormatException e)
+            {
+                return SessionCheck.Refuse(e.Code, e.Message);
+            }
+
+            if (!result.IsValid)
+            {
+                return SessionCheck.Refuse(result.Code ?? ReasonCodes.BeefMalformed, $"an input's BEEF fails SPV: {result.Reason}");
+            }
+        }
+
+        return SessionCheck.Ok;
+    }
+
+    /// <summary>
+    /// The activity's step: assembles once every contribution is in, finishes and submits once every signature is, and
+    /// follows the submitted transaction to mined (completed) or to its end (aborted). Answers the status it left.
+    /// </summary>
+    public async Task<SessionStatus> AdvanceAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        if (await store.GetAsync(sessionId, cancellationToken).ConfigureAwait(false) is not var (document, _))
+        {
+            throw new InvalidOperationException($"no session {sessionId}");
+        }
+
+        ISessionTemplate template = templates.Find(document.Template) ?? throw new InvalidOperationException($"session {sessionId} has unknown template {document.Template}");
+        SessionSetup setup = Setup(document);
+        if (document.Status == SessionStatus.Collecting)
+        {
+            Contribution[] contributions = [.. document.Contributions.Select(Parse)];
+            if (!template.IsComplete(setup, contributions))
+            {
+                return SessionStatus.Collecting;
+            }
+
+            AssembledSession assembled;
+            try
+            {
+                ulong rate = await FeeRateAsync(cancellationToken).ConfigureAwait(false);
+                assembled = SessionAssembler.Assemble(setup, contributions, rate);
+            }
+            catch (SessionException e)
+            {
+                return await AbortAsync(sessionId, e.Code, e.Message, cancellationToken).ConfigureAwait(false);
+            }
+
+            int contributed = document.Contributions.Count;
+            document = await store.ChangeAsync(sessionId, d => d.Status == SessionStatus.Collecting && d.Contributions.Count == contributed
+                ? d with
+                {
+                    Status = SessionStatus.Signing,
+                    UnsignedTx = assembled.Unsigned.ToHex(),
+                    Inputs = [.. assembled.Inputs.Select(i => new InputView(i.Index, i.Party, i.SourceSatoshis, i.SourceLockingScript.ToHex()))],
+                    Fee = assembled.Fee,
+                }
+                : null, cancellationToken).ConfigureAwait(false) ?? document;
+            logger.LogInformation("session {SessionId} assembled: {Inputs} inputs, fee {Fee}", sessionId, assembled.Inputs.Count, assembled.Fee);
+        }
+
+        if (document.Status == SessionStatus.Signing)
+        {
+            if (!document.AllSigned)
+            {
+                return SessionStatus.Signing;
+            }
+
+            Transaction signed = Signed(document);
+            string txid = signed.Id.ToDisplayHex();
+
+            // The point of no return: from here the session is broadcast, never aborted by its deadline or a party.
+            document = await store.ChangeAsync(sessionId, d => d.Status == SessionStatus.Signing ? d with { Status = SessionStatus.Broadcasting, TxId = txid } : null, cancellationToken).ConfigureAwait(false) ?? document;
+        }
+
+        if (document.Status == SessionStatus.Broadcasting)
+        {
+            return await FollowAsync(document, template, setup, cancellationToken).ConfigureAwait(false);
+        }
+
+        return document.Status;
+    }
+
+    /// <summary>Submits the finished transaction (again: a resubmission changes nothing) and reads where it is.</summary>
+    private async Task<SessionStatus> FollowAsync(SessionDocument document, ISessionTemplate template, SessionSetup setup, CancellationToken cancellationToken)
+    {
+        Transaction signed = Signed(document);
+        string txid = signed.Id.ToDisplayHex();
+        byte[] beef = SessionSigning.AtomicBeef(signed, document.Contributions.Select(Parse).SelectMany(c => c.Inputs));
+        TxStatus status = await BeefIntake.AcceptAsync(records, txid, beef, template.Topics(setup), [], Route, cancellationToken).ConfigureAwait(false);
+        if (status is TxStatus.Received or TxStatus.Verified or TxStatus.Broadcast)
+        {
+            return SessionStatus.Broadcasting;
+        }
+
+        TxRecord? record = (await records.GetAsync(txid, cancellationToken).ConfigureAwait(false))?.Record;
+        SessionDocument? ended = await store.ChangeAsync(document.SessionId, d => d.Status != SessionStatus.Broadcasting ? null : status == TxStatus.Mined
+            ? d with { Status = SessionStatus.Completed }
+            : d with { Status = SessionStatus.Aborted, Code = record?.Code ?? SessionCodes.Invalid, Reason = $"the transaction was {GatewayStatus(status)}: {record?.Reason}" },
+            cancellationToken).ConfigureAwait(false);
+        return ended?.Status ?? SessionStatus.Broadcasting;
+    }
+
+    private static string GatewayStatus(TxStatus status) => JsonSerializer.Serialize(status, TxRecords.Json).Trim('"');
+
+    /// <summary>Aborts a session still open (collecting or signing); answers the status it now has.</summary>
+    public async Task<SessionStatus> AbortAsync(string sessionId, string code, string reason, CancellationToken cancellationToken = default)
+    {
+        SessionDocument? document = await store.ChangeAsync(sessionId, d => d.IsOpen ? d with { Status = SessionStatus.Aborted, Code = code, Reason = reason } : null, cancellationToken).ConfigureAwait(false);
+        if (document?.Status == SessionStatus.Aborted && document.Code == code)
+        {
+            logger.LogInformation("session {SessionId} aborted: {Code} {Reason}", sessionId, code, reason);
+        }
+
+        return document?.Status ?? throw new InvalidOperationException($"no session {sessionId}");
+    }
+
+    /// <summary>Publishes <c>session.completed</c> or <c>session.aborted</c> for an ended session.</summary>
+    public async Task PublishEndAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        if (await store.GetAsync(sessionId, cancellationToken).ConfigureAwait(false) is not var (d, _) || d.Status is not (SessionStatus.Completed or SessionStatus.Aborted))
+        {
+            return;
+        }
+
+        string topic = d.Status == SessionStatus.Completed ? SessionTopics.Completed : SessionTopics.Aborted;
+        await events.PublishAsync(topic, sessionId, new SessionEnded(sessionId, d.Template, d.Status, d.TxId, d.Code, d.Reason), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The transaction with every party's unlocking script in place.</summary>
+    public static Transaction Signed(SessionDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        Transaction unsigned = Transaction.FromHex(document.UnsignedTx!);
+        return SessionSigning.WithUnlocking(unsigned, document.Unlocking.Select(u => (int.Parse(u.Key, System.Globalization.CultureInfo.InvariantCulture), new Script(Hex.Decode(u.Value)))));
+    }
+
+    private async Task<ulong> FeeRateAsync(CancellationToken cancellationToken)
+    {
+        if (Options.FeeSatoshisPerKilobyte is ulong configured)
+        {
+            return configured;
+        }
+
+        if (broadcaster.Endpoints.Count == 0)
+        {
+            throw new InvalidOperationException("no fee rate: set Atomic:Sessions:FeeSatoshisPerKilobyte, or an ARC endpoint whose policy says it");
+        }
+
+        return await arc.MiningFeePerKilobyteAsync(broadcaster.Endpoints[0], cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>The session topics (ARCHITECTURE.md).</summary>
+public static class SessionTopics
+{
+    public const string Completed = "session.completed";
+    public const string Aborted = "session.aborted";
+}

@@ -1,0 +1,90 @@
+using Atomic.Sessions;
+using Dapr.Workflow;
+
+namespace Atomic.Services.Sessions;
+
+/// <summary>The workflow's input: which session, and until when it may wait for its parties.</summary>
+public sealed record SessionStart(string SessionId, DateTimeOffset Deadline);
+
+/// <summary>An abort asked of <see cref="AbortSessionActivity"/>.</summary>
+public sealed record SessionAbort(string SessionId, string Code, string Reason);
+
+/// <summary>
+/// One multi-party session, on Dapr Workflow (instance id = session id). Each turn, <see cref="AdvanceSessionActivity"/>
+/// moves the session as far as what the parties sent allows; the workflow then waits for the next party request
+/// (the external event <see cref="ChangedEvent"/>) until the deadline, whose durable timer aborts the session with
+/// <see cref="SessionCodes.Deadline"/> at any step before the broadcast. Once broadcasting, it looks at the transaction
+/// on a backoff until it is mined (completed) or fails (aborted), then publishes how the session ended. Activities are
+/// idempotent moves of the session document, so a replay or a crash repeats nothing: never two broadcasts.
+/// </summary>
+public sealed class SessionWorkflow : Workflow<SessionStart, string>
+{
+    /// <summary>Raised by the API on every contribution, signature and cancellation.</summary>
+    public const string ChangedEvent = "session-changed";
+
+    private static readonly WorkflowTaskOptions Retry = new(new WorkflowRetryPolicy(maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromMilliseconds(500), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
+
+    public override async Task<string> RunAsync(WorkflowContext context, SessionStart input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        TimeSpan poll = TimeSpan.FromMilliseconds(250);
+        for (; ; )
+        {
+            SessionStatus status = await context.CallActivityAsync<SessionStatus>(nameof(AdvanceSessionActivity), input.SessionId, Retry);
+            context.SetCustomStatus(status);
+            if (status is SessionStatus.Completed or SessionStatus.Aborted)
+            {
+                await context.CallActivityAsync<bool>(nameof(PublishSessionEndActivity), input.SessionId, Retry);
+                return status.ToString();
+            }
+
+            if (status == SessionStatus.Broadcasting)
+            {
+                await context.CreateTimer(poll);
+                poll = poll * 2 < TimeSpan.FromSeconds(5) ? poll * 2 : TimeSpan.FromSeconds(5);
+                continue;
+            }
+
+            TimeSpan left = input.Deadline.UtcDateTime - context.CurrentUtcDateTime;
+            if (left > TimeSpan.Zero)
+            {
+                try
+                {
+                    await context.WaitForExternalEventAsync<string>(ChangedEvent, left);
+                    continue;
+                }
+                catch (TaskCanceledException)
+                {
+                    // the deadline came first
+                }
+            }
+
+            await context.CallActivityAsync<SessionStatus>(nameof(AbortSessionActivity),
+                new SessionAbort(input.SessionId, SessionCodes.Deadline, $"the deadline {input.Deadline:O} passed while the session was {status.ToString().ToLowerInvariant()}"), Retry);
+        }
+    }
+}
+
+public sealed class AdvanceSessionActivity(SessionService sessions) : WorkflowActivity<string, SessionStatus>
+{
+    public override Task<SessionStatus> RunAsync(WorkflowActivityContext context, string input) => sessions.AdvanceAsync(input);
+}
+
+public sealed class AbortSessionActivity(SessionService sessions) : WorkflowActivity<SessionAbort, SessionStatus>
+{
+    public override Task<SessionStatus> RunAsync(WorkflowActivityContext context, SessionAbort input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return sessions.AbortAsync(input.SessionId, input.Code, input.Reason);
+    }
+}
+
+public sealed class PublishSessionEndActivity(SessionService sessions) : WorkflowActivity<string, bool>
+{
+    public override async Task<bool> RunAsync(WorkflowActivityContext context, string input)
+    {
+        await sessions.PublishEndAsync(input).ConfigureAwait(false);
+        return true;
+    }
+}

@@ -124,12 +124,48 @@ public sealed class SessionTests
         (await server.Client.GetAsync("/v1/sessions/nosuch")).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task A_double_spend_found_at_broadcast_aborts_the_session_with_DOUBLE_SPEND()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: Settings);
+        Swap swap = await PrepareAsync(server);
+        string id = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
+        await ContributeAsync(server.Client, id, swap.Seller, SellerContribution(swap));
+        await ContributeAsync(server.Client, id, swap.Buyer, BuyerContribution(swap));
+        JsonElement signing = await WaitForSessionAsync(server.Client, id, "signing");
+        await SignAsync(server.Client, id, swap.Seller, "seller", signing);
+
+        // Before signing, the buyer spends its contributed coin elsewhere, and that spend is mined.
+        Transaction elsewhere = PipelineTests.Spend(swap.BuyerFunding, swap.BuyerParent, swap.BuyerVout, swap.Buyer);
+        string other = await PipelineTests.SubmitAsync(server.Client, swap.BuyerFunding, elsewhere);
+        await PipelineTests.WaitForAsync(server.Client, other, "broadcast");
+        (await server.Client.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await PipelineTests.WaitForAsync(server.Client, other, "mined");
+
+        await SignAsync(server.Client, id, swap.Buyer, "buyer", signing);
+        JsonElement aborted = await WaitForSessionAsync(server.Client, id, ["aborted"], allowAborted: true);
+        aborted.GetProperty("code").GetString().Should().Be(Atomic.Bsv.Primitives.ReasonCodes.DoubleSpend, aborted.ToString());
+        string txid = aborted.GetProperty("txid").GetString()!;
+        (await PipelineTests.WaitForAsync(server.Client, txid, "failed")).GetProperty("error").GetProperty("code").GetString().Should().Be(Atomic.Bsv.Primitives.ReasonCodes.DoubleSpend);
+    }
+
+    [Fact]
+    public async Task A_token_coin_the_topic_never_admitted_is_refused()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: Settings);
+        Swap swap = await PrepareAsync(server, topics: null);
+        string id = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
+        using HttpResponseMessage response = await PartyPostAsync(server.Client, $"/v1/sessions/{id}/contributions", swap.Seller, SellerContribution(swap));
+        await ShouldBeProblemAsync(response, (HttpStatusCode)422, SessionCodes.ContributionInvalid);
+        (await response.Content.ReadAsStringAsync()).Should().Contain("no unspent coin of tm_tokens");
+    }
+
     private static readonly Dictionary<string, string?> Settings = new() { ["Atomic:Sessions:FeeSatoshisPerKilobyte"] = "50" };
 
     private sealed record Swap(PrivateKey Seller, PrivateKey Buyer, Transaction Mint, byte[] MintBeef, string AssetId, Beef BuyerFunding, Transaction BuyerParent, uint BuyerVout);
 
     /// <summary>The seller mints 1,000 units of an asset (admitted to tm_tokens, mined); the buyer is paid by the faucet.</summary>
-    private static async Task<Swap> PrepareAsync(ServerHost server)
+    private static async Task<Swap> PrepareAsync(ServerHost server, string? topics = "[\"tm_tokens\"]")
     {
         HttpClient http = server.Client;
         PrivateKey seller = PrivateKey.Random();
@@ -142,7 +178,11 @@ public sealed class SessionTests
         var beef = new Beef(BeefVersion.V2, funding.Bumps, [.. funding.Transactions, BeefTx.FromTransaction(mint)]);
         using var content = new ByteArrayContent(beef.ToAtomicBytes(mint.Id));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        content.Headers.Add("X-Topics", "[\"tm_tokens\"]");
+        if (topics is not null)
+        {
+            content.Headers.Add("X-Topics", topics);
+        }
+
         (await http.PostAsync("/v1/beef?wait=broadcast", content)).StatusCode.Should().Be(HttpStatusCode.OK);
         (await http.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
         await PipelineTests.WaitForAsync(http, mint.Id.ToDisplayHex(), "mined");
@@ -245,7 +285,9 @@ public sealed class SessionTests
 
     private static async Task<JsonElement> GetAsync(HttpClient http, string id) => await http.GetFromJsonAsync<JsonElement>($"/v1/sessions/{id}");
 
-    private static async Task<JsonElement> WaitForSessionAsync(HttpClient http, string id, params string[] statuses)
+    private static Task<JsonElement> WaitForSessionAsync(HttpClient http, string id, params string[] statuses) => WaitForSessionAsync(http, id, statuses, allowAborted: false);
+
+    private static async Task<JsonElement> WaitForSessionAsync(HttpClient http, string id, string[] statuses, bool allowAborted)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         JsonElement last = default;
@@ -258,7 +300,11 @@ public sealed class SessionTests
                 return last;
             }
 
-            now.Should().NotBe("aborted", $"waiting for {string.Join("/", statuses)}: {last}");
+            if (!allowAborted)
+            {
+                now.Should().NotBe("aborted", $"waiting for {string.Join("/", statuses)}: {last}");
+            }
+
             await Task.Delay(100);
         }
 

@@ -8,7 +8,9 @@ namespace Atomic.Overlay.Tokens;
 /// </summary>
 public sealed class TokenLookupService : ILookupService
 {
-    public string Service => "ls_tokens";
+    public const string ServiceName = "ls_tokens";
+
+    public string Service => ServiceName;
 
     public string Topic => TokenTopicManager.TopicName;
 

@@ -4,9 +4,13 @@ using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Scripts;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
+using Atomic.Overlay.Tokens;
 using Atomic.Services.Broadcaster;
+using Atomic.Services.Contracts;
 using Atomic.Services.Pipeline;
 using Atomic.Sessions;
+using Dapr.Actors;
+using Dapr.Actors.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +24,7 @@ namespace Atomic.Services.Sessions;
 /// </summary>
 public sealed class SessionService(
     SessionStore store, SessionTemplates templates, SpvVerifier spv, TxRecords records, EventPublisher events,
-    ArcClient arc, BroadcasterOptions broadcaster, IOptions<SessionsOptions> options, ILogger<SessionService> logger)
+    ArcClient arc, BroadcasterOptions broadcaster, IActorProxyFactory actors, IOptions<SessionsOptions> options, ILogger<SessionService> logger)
 {
     /// <summary>The route submissions of finished sessions are counted under.</summary>
     public const string Route = "/v1/sessions";
@@ -91,6 +95,37 @@ public sealed class SessionService(
             if (!result.IsValid)
             {
                 return SessionCheck.Refuse(result.Code ?? ReasonCodes.BeefMalformed, $"an input's BEEF fails SPV: {result.Reason}");
+            }
+        }
+
+        return SessionCheck.Ok;
+    }
+
+    /// <summary>
+    /// Every input shaped like a <c>tm_tokens</c> coin must be one the topic admitted and nobody has spent: a script of
+    /// the right shape proves nothing (anyone can write one), and a counterfeit coin would make the topic admit none of
+    /// the asset's outputs. Asked of the <c>TopicManager</c> actor's <c>ls_tokens</c> lookup.
+    /// </summary>
+    public async Task<SessionCheck> CheckTokenCoinsAsync(Contribution contribution, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contribution);
+        foreach (ContributedInput input in contribution.Inputs)
+        {
+            if (TokenTopicManager.Read(input.Source.LockingScript, input.OutPoint) is not Token token)
+            {
+                continue;
+            }
+
+            string txid = input.OutPoint.TxId.ToDisplayHex();
+            ITopicManager manager = actors.CreateActorProxy<ITopicManager>(new ActorId(TokenTopicManager.TopicName), ITopicManager.TypeName);
+            using JsonDocument query = JsonDocument.Parse(JsonSerializer.Serialize(new { assetId = token.AssetId, owner = token.Owner.ToHex() }));
+            LookupResult found = await manager.Lookup(new LookupRequest(TokenLookupService.ServiceName, query.RootElement.Clone(), 10_000)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            LookupOutput? coin = found.Outputs.FirstOrDefault(o => o.TxId == txid && o.OutputIndex == (int)input.OutPoint.Index);
+            if (coin is null || coin.SpentBy is not null)
+            {
+                return SessionCheck.Refuse(SessionCodes.ContributionInvalid, coin is null
+                    ? $"{txid}.{input.OutPoint.Index} is no unspent coin of tm_tokens (never admitted, or spent): its units of {token.AssetId} would not be recognised"
+                    : $"{txid}.{input.OutPoint.Index} was spent by {coin.SpentBy}");
             }
         }
 

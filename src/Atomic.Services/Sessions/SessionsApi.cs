@@ -126,6 +126,21 @@ public static class SessionsApi
             return Problems.Of(StatusCodes.Status422UnprocessableEntity, spv.Code!, spv.Reason!);
         }
 
+        SessionCheck coins;
+        try
+        {
+            coins = await sessions.CheckTokenCoinsAsync(candidate, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Actors.IsCallFailure(e))
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.ServiceUnavailable, $"the tm_tokens topic could not be asked about the token coins: {Actors.ErrorMessage(e)}");
+        }
+
+        if (!coins.IsOk)
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, coins.Code!, coins.Reason!);
+        }
+
         ProblemHttpResult? refused = null;
         SessionDocument? changed = await sessions.Store.ChangeAsync(id, d =>
         {

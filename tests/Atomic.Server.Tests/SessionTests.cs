@@ -162,12 +162,13 @@ public sealed class SessionTests
 
     private static readonly Dictionary<string, string?> Settings = new() { ["Atomic:Sessions:FeeSatoshisPerKilobyte"] = "50" };
 
-    private sealed record Swap(PrivateKey Seller, PrivateKey Buyer, Transaction Mint, byte[] MintBeef, string AssetId, Beef BuyerFunding, Transaction BuyerParent, uint BuyerVout);
+    internal sealed record Swap(PrivateKey Seller, PrivateKey Buyer, Transaction Mint, byte[] MintBeef, string AssetId, Beef BuyerFunding, Transaction BuyerParent, uint BuyerVout);
 
     /// <summary>The seller mints 1,000 units of an asset (admitted to tm_tokens, mined); the buyer is paid by the faucet.</summary>
-    private static async Task<Swap> PrepareAsync(ServerHost server, string? topics = "[\"tm_tokens\"]")
+    internal static Task<Swap> PrepareAsync(ServerHost server, string? topics = "[\"tm_tokens\"]") => PrepareAsync(server.Client, topics);
+
+    internal static async Task<Swap> PrepareAsync(HttpClient http, string? topics = "[\"tm_tokens\"]")
     {
-        HttpClient http = server.Client;
         PrivateKey seller = PrivateKey.Random();
         PrivateKey buyer = PrivateKey.Random();
         (Beef funding, Transaction parent, uint vout) = await PipelineTests.FundAsync(http, seller);
@@ -193,14 +194,14 @@ public sealed class SessionTests
         return new Swap(seller, buyer, mint, mintBeef, TokenTopicManager.AssetIdOf(new OutPoint(mint.Id, 0)), buyerFunding, buyerParent, buyerVout);
     }
 
-    private static Script P2pkhOf(PrivateKey key) => Script.PayToPublicKeyHash(key.PublicKey.ToHash160());
+    internal static Script P2pkhOf(PrivateKey key) => Script.PayToPublicKeyHash(key.PublicKey.ToHash160());
 
     private static object[] Parties(Swap swap) =>
         [new { id = "seller", identityKey = swap.Seller.PublicKey.ToHex() }, new { id = "buyer", identityKey = swap.Buyer.PublicKey.ToHex() }];
 
     private static object Terms(Swap swap) => new { seller = "seller", buyer = "buyer", assetId = swap.AssetId, amount = 600, price = 10_000 };
 
-    private static async Task<string> CreateAsync(HttpClient http, Swap swap, int deadlineSeconds)
+    internal static async Task<string> CreateAsync(HttpClient http, Swap swap, int deadlineSeconds)
     {
         using HttpResponseMessage created = await http.PostAsJsonAsync("/v1/sessions", new { template = "swap", parties = Parties(swap), terms = Terms(swap), deadlineSeconds });
         created.StatusCode.Should().Be(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
@@ -210,7 +211,7 @@ public sealed class SessionTests
     }
 
     /// <summary>The seller's part: the token coin and its satoshi change coin in; 600 units to the buyer, 400 back.</summary>
-    private static object SellerContribution(Swap swap, ulong toBuyer = 600) => new
+    internal static object SellerContribution(Swap swap, ulong toBuyer = 600) => new
     {
         party = "seller",
         inputs = new[] { new { beef = Hex.Encode(swap.MintBeef), outputIndex = 0L }, new { beef = Hex.Encode(swap.MintBeef), outputIndex = 1L } },
@@ -223,7 +224,7 @@ public sealed class SessionTests
     };
 
     /// <summary>The buyer's part: the faucet's payment in, the price to the seller.</summary>
-    private static object BuyerContribution(Swap swap) => new
+    internal static object BuyerContribution(Swap swap) => new
     {
         party = "buyer",
         inputs = new[] { new { beef = Hex.Encode(swap.BuyerFunding.ToAtomicBytes(swap.BuyerParent.Id)), outputIndex = (long)swap.BuyerVout } },
@@ -231,14 +232,14 @@ public sealed class SessionTests
         change = P2pkhOf(swap.Buyer).ToHex(),
     };
 
-    private static async Task ContributeAsync(HttpClient http, string id, PrivateKey party, object contribution)
+    internal static async Task ContributeAsync(HttpClient http, string id, PrivateKey party, object contribution)
     {
         using HttpResponseMessage response = await PartyPostAsync(http, $"/v1/sessions/{id}/contributions", party, contribution);
         response.StatusCode.Should().Be(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>Signs each of the party's inputs of the unsigned transaction with SIGHASH_ALL|FORKID and posts them.</summary>
-    private static async Task SignAsync(HttpClient http, string id, PrivateKey key, string party, JsonElement signing)
+    internal static async Task SignAsync(HttpClient http, string id, PrivateKey key, string party, JsonElement signing)
     {
         using HttpResponseMessage response = await PartyPostAsync(http, $"/v1/sessions/{id}/signatures", key, SignaturesOf(key, party, signing));
         response.StatusCode.Should().Be(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
@@ -273,7 +274,7 @@ public sealed class SessionTests
         return new { party, inputs = scripts };
     }
 
-    private static async Task<HttpResponseMessage> PartyPostAsync(HttpClient http, string route, PrivateKey signer, object body)
+    internal static async Task<HttpResponseMessage> PartyPostAsync(HttpClient http, string route, PrivateKey signer, object body)
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(body);
         var content = new ByteArrayContent(json);
@@ -283,11 +284,11 @@ public sealed class SessionTests
         return await http.SendAsync(request);
     }
 
-    private static async Task<JsonElement> GetAsync(HttpClient http, string id) => await http.GetFromJsonAsync<JsonElement>($"/v1/sessions/{id}");
+    internal static async Task<JsonElement> GetAsync(HttpClient http, string id) => await http.GetFromJsonAsync<JsonElement>($"/v1/sessions/{id}");
 
-    private static Task<JsonElement> WaitForSessionAsync(HttpClient http, string id, params string[] statuses) => WaitForSessionAsync(http, id, statuses, allowAborted: false);
+    internal static Task<JsonElement> WaitForSessionAsync(HttpClient http, string id, params string[] statuses) => WaitForSessionAsync(http, id, statuses, allowAborted: false);
 
-    private static async Task<JsonElement> WaitForSessionAsync(HttpClient http, string id, string[] statuses, bool allowAborted)
+    internal static async Task<JsonElement> WaitForSessionAsync(HttpClient http, string id, string[] statuses, bool allowAborted)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         JsonElement last = default;

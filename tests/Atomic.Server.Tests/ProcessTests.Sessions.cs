@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Atomic.Bsv.Transactions;
+
+namespace Atomic.Server.Tests;
+
+/// <summary>A multi-party session through SIGKILLs of the real server process at each of its workflow's steps.</summary>
+public sealed partial class ProcessTests
+{
+    [Fact]
+    public async Task A_swap_killed_at_each_step_of_its_workflow_completes_exactly_once_after_each_restart()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };
+        Process server = await StartAsync(http); // no fee rate set: the dev chain's policy gives it
+        try
+        {
+            SessionTests.Swap swap = await SessionTests.PrepareAsync(http);
+            string id = await SessionTests.CreateAsync(http, swap, deadlineSeconds: 600);
+            server = await KillAndRestartAsync(server, http); // 1. created, nothing contributed
+
+            await SessionTests.ContributeAsync(http, id, swap.Seller, SessionTests.SellerContribution(swap));
+            server = await KillAndRestartAsync(server, http); // 2. one contribution in
+
+            await SessionTests.ContributeAsync(http, id, swap.Buyer, SessionTests.BuyerContribution(swap));
+            server = await KillAndRestartAsync(server, http); // 3. the last contribution: assembling, or assembled
+
+            JsonElement signing = await SessionTests.WaitForSessionAsync(http, id, "signing");
+            await SessionTests.SignAsync(http, id, swap.Seller, "seller", signing);
+            await SessionTests.SignAsync(http, id, swap.Buyer, "buyer", signing);
+            server = await KillAndRestartAsync(server, http); // 4. the last signature: finishing and submitting, or submitted
+
+            JsonElement broadcasting = await SessionTests.WaitForSessionAsync(http, id, "broadcasting");
+            string txid = broadcasting.GetProperty("txid").GetString()!;
+            await PipelineTests.WaitForAsync(http, txid, "broadcast");
+            server = await KillAndRestartAsync(server, http); // 5. broadcast, waiting to be mined
+
+            (await http.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+            JsonElement completed = await SessionTests.WaitForSessionAsync(http, id, "completed");
+            completed.GetProperty("txid").GetString().Should().Be(txid, "the transaction assembled once is the one that completed");
+            completed.GetProperty("unsignedTx").GetString().Should().Be(signing.GetProperty("unsignedTx").GetString());
+
+            JsonElement mined = await PipelineTests.WaitForAsync(http, txid, "mined");
+            Transaction unsigned = Transaction.FromHex(signing.GetProperty("unsignedTx").GetString()!);
+            unsigned.Id.ToDisplayHex().Should().NotBe(txid, "signing changes the txid; the mined one is the signed one");
+            mined.GetProperty("status").GetString().Should().Be("mined");
+        }
+        finally
+        {
+            await StopAsync(server);
+        }
+    }
+
+    private async Task<Process> KillAndRestartAsync(Process server, HttpClient http)
+    {
+        server.Kill(); // SIGKILL: no shutdown code runs
+        await server.WaitForExitAsync();
+        server.Dispose();
+        return await StartAsync(http);
+    }
+}

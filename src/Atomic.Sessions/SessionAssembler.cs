@@ -90,7 +90,13 @@ public static class SessionAssembler
             }
         }
 
-        return new AssembledSession(new Transaction(1, inputs, outputs, lockTime), owners, fee);
+        var feeShares = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            feeShares[ordered[i].Party] = shares[i];
+        }
+
+        return new AssembledSession(new Transaction(1, inputs, outputs, lockTime), owners, fee, feeShares, satoshisPerKilobyte);
     }
 
     /// <summary>ARC's rule: <c>ceil(size × satoshisPerKilobyte / 1000)</c>.</summary>

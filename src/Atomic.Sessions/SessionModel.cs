@@ -74,5 +74,8 @@ public sealed record Contribution(string Party, IReadOnlyList<ContributedInput> 
 /// <summary>An input of the assembled transaction: whose it is and what it spends (what a signer needs).</summary>
 public sealed record SessionInput(int Index, string Party, ulong SourceSatoshis, Script SourceLockingScript);
 
-/// <summary>The unsigned transaction, in the deterministic order, with each input's owner and the fee.</summary>
-public sealed record AssembledSession(Transaction Unsigned, IReadOnlyList<SessionInput> Inputs, ulong Fee);
+/// <summary>
+/// The unsigned transaction, in the deterministic order, with each input's owner, the fee, each party's share of it
+/// (by party id) and the rate it was computed at (satoshis per 1,000 bytes).
+/// </summary>
+public sealed record AssembledSession(Transaction Unsigned, IReadOnlyList<SessionInput> Inputs, ulong Fee, IReadOnlyDictionary<string, ulong> FeeShares, ulong FeeRate);

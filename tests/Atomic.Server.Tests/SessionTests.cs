@@ -37,6 +37,8 @@ public sealed class SessionTests
         await ContributeAsync(server.Client, id, swap.Buyer, BuyerContribution(swap));
 
         JsonElement signing = await WaitForSessionAsync(server.Client, id, "signing");
+        signing.GetProperty("feeRate").GetUInt64().Should().Be(50);
+        signing.GetProperty("parties").EnumerateArray().Sum(p => (long)p.GetProperty("feeShare").GetUInt64()).Should().Be(signing.GetProperty("fee").GetInt64());
         await SignAsync(server.Client, id, swap.Seller, "seller", signing);
         (await GetAsync(server.Client, id)).GetProperty("parties")[0].GetProperty("signed").GetBoolean().Should().BeTrue();
         await SignAsync(server.Client, id, swap.Buyer, "buyer", signing);

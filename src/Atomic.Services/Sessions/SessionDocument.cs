@@ -52,7 +52,9 @@ public sealed record SessionDocument(
     string? Code,
     string? Reason,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    IReadOnlyDictionary<string, ulong>? FeeShares = null,
+    ulong? FeeRate = null)
 {
     public bool HasContributed(string party) => Contributions.Any(c => c.Party == party);
 
@@ -76,17 +78,20 @@ public sealed record SessionView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UnsignedTx,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<InputView>? Inputs,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ulong? Fee,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ulong? FeeRate,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyName("txid")] string? TxId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
     DateTimeOffset Deadline)
 {
     public static SessionView Of(SessionDocument d) => new(
-        d.SessionId, d.Template, d.Status, [.. d.Parties.Select(p => new PartyView(p.Id, d.HasContributed(p.Id), d.Inputs is not null && d.HasSigned(p.Id)))],
-        d.UnsignedTx, d.Inputs, d.Fee, d.TxId, d.Code, d.Reason, d.Deadline);
+        d.SessionId, d.Template, d.Status,
+        [.. d.Parties.Select(p => new PartyView(p.Id, d.HasContributed(p.Id), d.Inputs is not null && d.HasSigned(p.Id), d.FeeShares?.GetValueOrDefault(p.Id)))],
+        d.UnsignedTx, d.Inputs, d.Fee, d.FeeRate, d.TxId, d.Code, d.Reason, d.Deadline);
 }
 
-public sealed record PartyView(string Id, bool Contributed, bool Signed);
+/// <summary>A party in the view: whether it contributed and signed, and once assembled its share of the fee.</summary>
+public sealed record PartyView(string Id, bool Contributed, bool Signed, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ulong? FeeShare);
 
 /// <summary>The payload of <c>session.completed</c> and <c>session.aborted</c>.</summary>
 public sealed record SessionEnded(string SessionId, string Template, SessionStatus Status, [property: JsonPropertyName("txid")] string? TxId, string? Code, string? Reason);

@@ -172,6 +172,8 @@ public sealed class SessionService(
                     UnsignedTx = assembled.Unsigned.ToHex(),
                     Inputs = [.. assembled.Inputs.Select(i => new InputView(i.Index, i.Party, i.SourceSatoshis, i.SourceLockingScript.ToHex()))],
                     Fee = assembled.Fee,
+                    FeeShares = assembled.FeeShares,
+                    FeeRate = assembled.FeeRate,
                 }
                 : null, cancellationToken).ConfigureAwait(false) ?? document;
             logger.LogInformation("session {SessionId} assembled: {Inputs} inputs, fee {Fee}", sessionId, assembled.Inputs.Count, assembled.Fee);

@@ -40,6 +40,9 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
             }, Consumer: "bench-probe", MaxConcurrency: 64));
     }
 
+    /// <summary>A client of the server under test, as the load's clients use.</summary>
+    public HttpClient Http => _http;
+
     public static async Task<PipelineUnderTest> StartAsync(BenchOptions options)
     {
         string root = RepositoryRoot();

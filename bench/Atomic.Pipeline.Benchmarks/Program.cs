@@ -5,6 +5,24 @@ using Atomic.Pipeline.Benchmarks;
 // The all-in-one server runs in this process on Kestrel (the repository's components on a temporary SQLite file, or
 // PostgreSQL), with the dev chain as its ARC endpoint; clients POST BEEFs over loopback HTTP and each waits for its
 // transaction's tx.broadcast event before sending the next.
+//   dotnet run -c Release --project bench/Atomic.Pipeline.Benchmarks -- sessions [--concurrent 16] [--count 64]
+// runs multi-party swap sessions instead (SessionLoad): sessions completed per second, each played by both parties.
+if (args.Length > 0 && args[0] == "sessions")
+{
+    int concurrent = SessionArgument(args, "--concurrent", 16);
+    int sessions = SessionArgument(args, "--count", 64);
+    Console.WriteLine($"# swap sessions, create → completed, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, SQLite (components/)");
+    await using PipelineUnderTest server = await PipelineUnderTest.StartAsync(new BenchOptions([concurrent], sessions, null, false, "devchain", "broadcast"));
+    Console.WriteLine(await SessionLoad.RunAsync(server.Http, concurrent, sessions));
+    return 0;
+}
+
+static int SessionArgument(string[] args, string name, int fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out int value) && value > 0 ? value : fallback;
+}
+
 BenchOptions? options;
 try
 {

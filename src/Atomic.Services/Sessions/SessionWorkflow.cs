@@ -14,13 +14,16 @@ public sealed record SessionAbort(string SessionId, string Code, string Reason);
 /// moves the session as far as what the parties sent allows; the workflow then waits for the next party request
 /// (the external event <see cref="ChangedEvent"/>) until the deadline, whose durable timer aborts the session with
 /// <see cref="SessionCodes.Deadline"/> at any step before the broadcast. Once broadcasting, it looks at the transaction
-/// on a backoff until it is mined (completed) or fails (aborted), then publishes how the session ended. Activities are
+/// on a backoff (250 ms doubling to a second) until it is mined (completed) or fails (aborted), then publishes how the session ended. Activities are
 /// idempotent moves of the session document, so a replay or a crash repeats nothing: never two broadcasts.
 /// </summary>
 public sealed class SessionWorkflow : Workflow<SessionStart, string>
 {
     /// <summary>Raised by the API on every contribution, signature and cancellation.</summary>
     public const string ChangedEvent = "session-changed";
+
+    /// <summary>The longest pause between two looks at a broadcast transaction (a block is minutes on mainnet; seconds on the dev chain).</summary>
+    public static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(1);
 
     private static readonly WorkflowTaskOptions Retry = new(new WorkflowRetryPolicy(maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromMilliseconds(500), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
 
@@ -42,7 +45,7 @@ public sealed class SessionWorkflow : Workflow<SessionStart, string>
             if (status == SessionStatus.Broadcasting)
             {
                 await context.CreateTimer(poll);
-                poll = poll * 2 < TimeSpan.FromSeconds(5) ? poll * 2 : TimeSpan.FromSeconds(5);
+                poll = poll * 2 < MaxPoll ? poll * 2 : MaxPoll;
                 continue;
             }
 

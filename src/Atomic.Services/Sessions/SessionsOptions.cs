@@ -23,7 +23,4 @@ public sealed class SessionsOptions
 
     /// <summary>The longest deadline a session may be given.</summary>
     public TimeSpan MaxDeadline { get; set; } = TimeSpan.FromDays(7);
-
-    /// <summary>The longest pause between two looks at a broadcast transaction's status.</summary>
-    public TimeSpan MaxStatusPoll { get; set; } = TimeSpan.FromSeconds(5);
 }

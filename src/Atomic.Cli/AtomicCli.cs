@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Atomic.Cli.Commands;
+using Atomic.Cli.Commands.Sessions;
 
 namespace Atomic.Cli;
 
@@ -22,6 +23,7 @@ public static class AtomicCli
         };
         root.Add(beef);
         root.Add(DemoCommand.Create(console, httpHandler));
+        root.Add(SessionDemoCommand.Create(console, httpHandler));
         root.Add(SidecarCommand.Create(console));
 
         ParseResult parsed = root.Parse(args);

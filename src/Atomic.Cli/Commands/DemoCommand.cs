@@ -73,7 +73,7 @@ internal static class DemoCommand
         return command;
     }
 
-    private static Uri ParseOrigin(string value)
+    internal static Uri ParseOrigin(string value)
     {
         string text = value.Trim();
         if (!Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))

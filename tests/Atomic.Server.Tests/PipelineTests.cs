@@ -106,6 +106,9 @@ public sealed class PipelineTests
         record.Beef.Should().BeNull("the BEEF is kept apart from the record");
         Beef proven = Beef.FromBytes((await records.GetBeefAsync(txid))!.Value.Beef);
         proven.Find(spend.Id)!.IsProven.Should().BeTrue("the stored BEEF was upgraded with the merkle path");
+        proven.AtomicTxId.Should().Be(spend.Id);
+        proven.Transactions.Should().ContainSingle("proven, it needs no ancestors");
+        proven.IsValid().Should().BeTrue("the BEEF served once mined passes our own strict check");
         return txid;
     }
 

@@ -91,7 +91,10 @@ public sealed class MinedRecorder(TxRecords records, EventPublisher events, Watc
     private static byte[] Upgrade(byte[] bytes, string txid, MerklePath path)
     {
         Beef beef = Beef.FromMemory(bytes);
-        beef.Prove(Hash256.FromDisplayHex(txid), path);
-        return beef.ToBytes();
+        Hash256 subject = Hash256.FromDisplayHex(txid);
+        beef.Prove(subject, path);
+
+        // Proven, the transaction needs none of its ancestors, and an Atomic BEEF may hold nothing it does not need.
+        return beef.IsAtomic ? beef.ToAtomicBytes(subject) : beef.ToBytes();
     }
 }

@@ -200,7 +200,7 @@ public static class GatewayApi
 
     /// <summary>
     /// Waits until the record reaches <paramref name="wanted"/> (or an end) or <paramref name="timeout"/> passes, and
-    /// answers the record as last read (null when there is none) and whether it got there. A move made in this process
+    /// answers the record as last read (null when there is none, even at the end of the wait) and whether it got there. A move made in this process
     /// wakes the wait at once (<see cref="TxWatch"/>); one made by another process is found by reading the record again,
     /// 50 ms after the first read and at most <see cref="MaxRecheck"/> apart after that.
     /// </summary>
@@ -212,16 +212,13 @@ public static class GatewayApi
         for (; ; )
         {
             Task moved = watcher.NextMove;
-            if (await services.Records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is not var (record, _))
-            {
-                return (null, false);
-            }
-
-            if (Reached(record.Status, wanted))
+            TxRecord? record = (await services.Records.GetAsync(txid, cancellationToken).ConfigureAwait(false))?.Record;
+            if (record is not null && Reached(record.Status, wanted))
             {
                 return (record, true);
             }
 
+            // No record yet is waited for too: a session, say, names its txid a moment before the transaction is accepted.
             TimeSpan left = services.Time.GetElapsedTime(services.Time.GetTimestamp(), deadline);
             if (left <= TimeSpan.Zero)
             {

@@ -77,9 +77,9 @@ public static class Extensions
             services.AddPipelineActors();
         }
 
-        if (settings.Role.IsAll)
+        if (settings.Role.Orchestrator)
         {
-            services.AddAtomicSessions(); // atomic-orchestrator's part: in the all-in-one server only, for now
+            services.AddAtomicSessions(); // atomic-orchestrator's part, and the all-in-one server's
         }
 
         if (!settings.Role.IsAll)
@@ -128,7 +128,7 @@ public static class Extensions
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
         app.MapSubscribeHandler();
         app.MapAtomicPipeline(gateway: settings.Role.Gateway);
-        if (settings.Role.IsAll)
+        if (settings.Role.Orchestrator)
         {
             app.MapSessionsApi();
         }

@@ -19,6 +19,7 @@ public sealed class DeploymentTests
         [Names.Apps.Verifier] = 5082,
         [Names.Apps.Overlay] = 5083,
         [Names.Apps.Broadcaster] = 5084,
+        [Names.Apps.Orchestrator] = 5085,
         [Names.Apps.DevChain] = 5090,
     };
 

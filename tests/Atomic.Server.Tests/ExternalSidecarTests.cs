@@ -156,12 +156,12 @@ public sealed class ExternalSidecarTests
     }
 
     [Theory]
-    [InlineData("atomic-orchestrator")]
+    [InlineData("atomic-sessions")]
     [InlineData("gateway")]
     public void An_unknown_app_stops_start_up_naming_the_key_and_the_allowed_values(string app)
     {
         Action act = () => Resolve(new() { ["Atomic:App"] = app, ["Atomic:Runtime"] = "dapr" });
-        act.Should().Throw<ServerConfigurationException>().WithMessage($"Atomic:App '{app}'*all, atomic-gateway, atomic-verifier, atomic-overlay, atomic-broadcaster*");
+        act.Should().Throw<ServerConfigurationException>().WithMessage($"Atomic:App '{app}'*all, atomic-gateway, atomic-verifier, atomic-overlay, atomic-broadcaster, atomic-orchestrator*");
     }
 
     [Fact]

@@ -152,7 +152,7 @@ public sealed class MultiAppRunTests
                 // not listening yet
             }
 
-            Stopwatch.GetElapsedTime(started).Should().BeLessThan(TimeSpan.FromSeconds(180), $"the app on port {port} is not ready: {output}");
+            Stopwatch.GetElapsedTime(started).Should().BeLessThan(TimeSpan.FromSeconds(300), $"the app on port {port} is not ready: {output}"); // six processes starting on two cores
             await Task.Delay(250);
         }
     }

@@ -19,7 +19,7 @@ namespace Atomic.Server.Tests;
 public sealed class MultiAppRunTests
 {
     [Fact]
-    public async Task The_repositorys_dapr_yaml_under_atomic_sidecar_run_carries_a_beef_from_the_gateway_to_mined()
+    public async Task The_repositorys_dapr_yaml_under_atomic_sidecar_run_carries_a_beef_and_a_swap_session_to_mined()
     {
         string root = ServerHost.RepositoryRoot();
         string directory = ServerHost.CopyComponents();
@@ -45,6 +45,22 @@ public sealed class MultiAppRunTests
 
             JsonElement mined = await PipelineTests.WaitForAsync(gateway, txid, "mined");
             mined.GetProperty("merklePath").GetString().Should().NotBeNullOrEmpty(output.ToString());
+
+            // A swap session through the orchestrator: its workflow on the orchestrator's own sidecar, the token coin
+            // asked of the overlay app's actor, the finished BEEF through the verifier, the overlay and the broadcaster.
+            using var orchestrator = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[Names.Apps.Orchestrator]}") };
+            SessionTests.Swap swap = await SessionTests.PrepareAsync(gateway, chain, string.Empty);
+            string id = await SessionTests.CreateAsync(orchestrator, swap, deadlineSeconds: 300);
+            await SessionTests.ContributeAsync(orchestrator, id, swap.Seller, SessionTests.SellerContribution(swap));
+            await SessionTests.ContributeAsync(orchestrator, id, swap.Buyer, SessionTests.BuyerContribution(swap));
+            JsonElement signing = await SessionTests.WaitForSessionAsync(orchestrator, id, "signing");
+            await SessionTests.SignAsync(orchestrator, id, swap.Seller, "seller", signing);
+            await SessionTests.SignAsync(orchestrator, id, swap.Buyer, "buyer", signing);
+            string swapTxid = (await SessionTests.WaitForSessionAsync(orchestrator, id, "broadcasting", "completed")).GetProperty("txid").GetString()!;
+            await PipelineTests.WaitForAsync(gateway, swapTxid, "broadcast");
+            (await chain.PostAsync("/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+            await SessionTests.WaitForSessionAsync(orchestrator, id, "completed");
+            (await PipelineTests.WaitForAsync(gateway, swapTxid, "mined")).GetProperty("topics").EnumerateArray().Select(t => t.GetString()).Should().Equal("tm_tokens");
         }
         finally
         {

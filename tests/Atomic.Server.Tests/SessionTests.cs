@@ -169,11 +169,17 @@ public sealed class SessionTests
     /// <summary>The seller mints 1,000 units of an asset (admitted to tm_tokens, mined); the buyer is paid by the faucet.</summary>
     internal static Task<Swap> PrepareAsync(ServerHost server, string? topics = "[\"tm_tokens\"]") => PrepareAsync(server.Client, topics);
 
-    internal static async Task<Swap> PrepareAsync(HttpClient http, string? topics = "[\"tm_tokens\"]")
+    internal static Task<Swap> PrepareAsync(HttpClient http, string? topics = "[\"tm_tokens\"]") => PrepareAsync(http, http, "/arc", topics);
+
+    /// <summary>
+    /// The seller mints 1,000 units of an asset through <paramref name="gateway"/> (admitted to <paramref name="topics"/>,
+    /// mined); the buyer is paid by the faucet. <paramref name="chain"/> serves the dev chain under <paramref name="prefix"/>.
+    /// </summary>
+    internal static async Task<Swap> PrepareAsync(HttpClient gateway, HttpClient chain, string prefix, string? topics = "[\"tm_tokens\"]")
     {
         PrivateKey seller = PrivateKey.Random();
         PrivateKey buyer = PrivateKey.Random();
-        (Beef funding, Transaction parent, uint vout) = await PipelineTests.FundAsync(http, seller);
+        (Beef funding, Transaction parent, uint vout) = await PipelineTests.FundAsync(chain, seller, prefix);
         TxOutput source = parent.Outputs[(int)vout];
         var unsigned = new Transaction(1, [new TxInput(new OutPoint(parent.Id, vout), Script.Empty)],
             [new TxOutput(1, TokenTopicManager.Lock(seller.PublicKey, TokenTopicManager.Issue, 1000)), new TxOutput(source.Satoshis - 1_001, P2pkhOf(seller))], 0);
@@ -186,13 +192,13 @@ public sealed class SessionTests
             content.Headers.Add("X-Topics", topics);
         }
 
-        (await http.PostAsync("/v1/beef?wait=broadcast", content)).StatusCode.Should().Be(HttpStatusCode.OK);
-        (await http.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
-        await PipelineTests.WaitForAsync(http, mint.Id.ToDisplayHex(), "mined");
-        byte[] proven = await http.GetByteArrayAsync($"/v1/tx/{mint.Id.ToDisplayHex()}/beef");
+        (await gateway.PostAsync("/v1/beef?wait=broadcast", content)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await chain.PostAsync(prefix + "/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await PipelineTests.WaitForAsync(gateway, mint.Id.ToDisplayHex(), "mined");
+        byte[] proven = await gateway.GetByteArrayAsync($"/v1/tx/{mint.Id.ToDisplayHex()}/beef");
         byte[] mintBeef = Beef.FromBytes(proven).ToAtomicBytes(mint.Id);
 
-        (Beef buyerFunding, Transaction buyerParent, uint buyerVout) = await PipelineTests.FundAsync(http, buyer);
+        (Beef buyerFunding, Transaction buyerParent, uint buyerVout) = await PipelineTests.FundAsync(chain, buyer, prefix);
         return new Swap(seller, buyer, mint, mintBeef, TokenTopicManager.AssetIdOf(new OutPoint(mint.Id, 0)), buyerFunding, buyerParent, buyerVout);
     }
 

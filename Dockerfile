@@ -8,10 +8,7 @@ RUN dotnet publish src/Atomic.Server/Atomic.Server.csproj -c Release -o /out/ser
  && dotnet publish src/Atomic.DevChain/Atomic.DevChain.csproj -c Release -o /out/devchain
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
-# libsecp256k1 speeds up signature checks; without it the managed backend is used.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libsecp256k1-1 \
- && rm -rf /var/lib/apt/lists/*
+# libsecp256k1 comes with the app (Secp256k1.Net bundles it under runtimes/): nothing to install.
 WORKDIR /app
 COPY --from=build /out/server /app/server
 COPY --from=build /out/devchain /app/devchain

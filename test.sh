@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh Debian machine: installs what the tests need (libsecp256k1, Node.js, the
+# Runs the whole test suite on a fresh Debian machine: installs what the tests need (Node.js, the
 # pinned npm reference peers, and a PostgreSQL server it starts itself), builds everything with warnings as errors, checks formatting, runs every test
 # project once per secp256k1 backend, and ends with the totals alone on a line: "N passed, N failed".
 set -uo pipefail
@@ -10,7 +10,6 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 log "system packages"
 missing=()
-ldconfig -p 2>/dev/null | grep -q 'libsecp256k1\.so\.1' || missing+=(libsecp256k1-1)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
@@ -19,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
     || { echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
 else
-  echo "present: libsecp256k1-1, node $(node --version), postgresql"
+  echo "present: node $(node --version), postgresql"
 fi
 
 log "PostgreSQL server (state-store conformance)"
@@ -56,7 +55,7 @@ else
   failed_extra=1
 fi
 
-# The whole suite runs once per secp256k1 backend: Debian's libsecp256k1, then the managed fallback.
+# The whole suite runs once per secp256k1 backend: libsecp256k1 as Secp256k1.Net bundles it, then the managed fallback.
 results=$(mktemp -d)
 status=0
 for backend in native managed; do

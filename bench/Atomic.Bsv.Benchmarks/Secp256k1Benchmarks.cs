@@ -5,7 +5,7 @@ using BenchmarkDotNet.Attributes;
 
 namespace Atomic.Bsv.Benchmarks;
 
-/// <summary>ECDSA verify and sign on one fixed key and message, native libsecp256k1 against managed BouncyCastle.</summary>
+/// <summary>ECDSA verify and sign on one fixed key and message, Secp256k1.Net's libsecp256k1 against NBitcoin.Secp256k1.</summary>
 [MemoryDiagnoser]
 public class Secp256k1Benchmarks
 {

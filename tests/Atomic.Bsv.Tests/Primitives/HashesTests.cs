@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Atomic.Bsv.Primitives;
 
@@ -29,22 +30,39 @@ public class HashesTests
         Hex.Encode(digest).Should().Be("52783243c1697bdbe16d37f97f68f08325dc1528");
     }
 
-    [Fact]
-    public void Ripemd160_handles_every_length_around_the_padding_boundary()
+    // Message i*7 (mod 256) for i < length; digests from Python's hashlib (OpenSSL) and BouncyCastle, which agreed.
+    // Lengths 55..57, 63..65 and 119..120 straddle the one-block and two-block paddings.
+    [Theory]
+    [InlineData(55, "115fb02add31889f6d63bfeec3de2571227cd178")]
+    [InlineData(56, "c91bf9b49b5d88b87e278be49b7300da105631a7")]
+    [InlineData(57, "be2aa9d6611aafbfd9f2253fc0d198b52f38ec3b")]
+    [InlineData(63, "fad22cd239b144a3952b13fb8bbf11ae1bbf460b")]
+    [InlineData(64, "9b45044af9bef4cb244c0c02a880c30353d644a8")]
+    [InlineData(65, "c78a9d10d724818f8d058e10bda06a004f14508c")]
+    [InlineData(119, "750e240ed6a2016fa977716005b5b92a37f7cd71")]
+    [InlineData(120, "51bd1331669e2c2d038f80e7c4385fe16ed73bdd")]
+    [InlineData(127, "e33951d08c6dfb42fdddfec3e44216f7bed90b98")]
+    [InlineData(128, "be8bccdcdc8a5cfaf872d10a92c75fe98311f3a8")]
+    [InlineData(199, "b4ac936aabffdd8ec5e4c89e92bd98fd171d8e56")]
+    public void Ripemd160_matches_known_answers_around_the_padding_boundary(int length, string expected)
     {
-        // Lengths 55..65 exercise the one-block and two-block paddings; compare against BouncyCastle.
+        byte[] digest = new byte[20];
+        Hashes.Ripemd160Hash(PaddingMessage(length), digest);
+        Hex.Encode(digest).Should().Be(expected);
+    }
+
+    [Fact]
+    public void Ripemd160_handles_every_length_up_to_199()
+    {
+        // All 200 digests concatenated, then SHA-256: one known answer that covers every length in between.
+        byte[] digests = new byte[200 * 20];
         for (int length = 0; length < 200; length++)
         {
-            byte[] data = Enumerable.Range(0, length).Select(i => (byte)(i * 7)).ToArray();
-            var reference = new Org.BouncyCastle.Crypto.Digests.RipeMD160Digest();
-            reference.BlockUpdate(data, 0, data.Length);
-            byte[] expected = new byte[20];
-            reference.DoFinal(expected, 0);
-
-            byte[] actual = new byte[20];
-            Hashes.Ripemd160Hash(data, actual);
-            actual.Should().Equal(expected, $"length {length}");
+            Hashes.Ripemd160Hash(PaddingMessage(length), digests.AsSpan(length * 20, 20));
         }
+
+        Hex.Encode(SHA256.HashData(digests))
+            .Should().Be("8655d1fafa8ed3865df24e1c9a01f38d6e9bbd72fad278abc94ca611544fb809");
     }
 
     [Fact]
@@ -62,4 +80,6 @@ public class HashesTests
         Hashes.Sha1(Encoding.ASCII.GetBytes("abc"), digest);
         Hex.Encode(digest).Should().Be("a9993e364706816aba3e25717850c26c9cd0d89d");
     }
+
+    private static byte[] PaddingMessage(int length) => Enumerable.Range(0, length).Select(i => (byte)(i * 7)).ToArray();
 }

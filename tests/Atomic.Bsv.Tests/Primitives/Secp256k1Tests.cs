@@ -77,6 +77,8 @@ public class Secp256k1Tests
             "020000000000000000000000000000000000000000000000000000000000000005", // x = 5: x^3 + 7 is not a square
             "02fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc30", // x = p + 1: valid only if reduced mod p
             "02ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", // x >= p
+            "04fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc30" +
+                "4218f20ae6c646b363db68605822fb14264ca8d2587fdd6fbc750d587e76a7ee", // x = p + 1 with a y that is on the curve mod p
             "0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b9", // y off by one
             "0779be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8", // hybrid odd tag, even y
             "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8", // compressed tag, 65 bytes
@@ -94,11 +96,38 @@ public class Secp256k1Tests
     }
 
     [Fact]
-    public void Native_backend_is_available_on_this_machine()
+    public void Native_backend_is_the_libsecp256k1_that_Secp256k1Net_bundles()
     {
-        Secp256k1Backends.Native.Should().NotBeNull("libsecp256k1.so.1 is installed and the native backend must load");
+        Secp256k1Backends.Native.Should().NotBeNull("Secp256k1.Net ships libsecp256k1 for this platform and the native backend must load");
         Secp256k1Backends.Native!.Name.Should().Be("libsecp256k1");
+        Secp256k1Backends.Native.Description.Should().StartWith("libsecp256k1 bundled with Secp256k1.Net 2.");
         Secp256k1Backends.Managed.Name.Should().Be("managed");
+        Secp256k1Backends.Managed.Description.Should().StartWith("NBitcoin.Secp256k1 4.");
+    }
+
+    [Fact]
+    public void Native_backend_loads_the_package_copy_of_libsecp256k1_not_a_system_one()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var native = Secp256k1Backends.Get("native");
+        var publicKey = new byte[33];
+        native.CreatePublicKey(TestBackends.Hex(new string('0', 63) + "1"), true, publicKey);
+
+        // Every file mapped into this process whose name says libsecp256k1 must be the one under the test's own
+        // bin folder (runtimes/<rid>/native/), even where a distribution's libsecp256k1 is installed too.
+        string[] mapped = File.ReadLines("/proc/self/maps")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length >= 6 && fields[5].Contains("libsecp256k1", StringComparison.Ordinal))
+            .Select(fields => string.Join(' ', fields[5..]))
+            .Distinct()
+            .ToArray();
+
+        mapped.Should().NotBeEmpty();
+        mapped.Should().OnlyContain(path => path.StartsWith(Path.Combine(AppContext.BaseDirectory, "runtimes"), StringComparison.Ordinal));
     }
 
     [Theory]

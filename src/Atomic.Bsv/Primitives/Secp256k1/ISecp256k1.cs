@@ -1,8 +1,8 @@
 namespace Atomic.Bsv.Primitives.Secp256k1;
 
 /// <summary>
-/// The secp256k1 operations the rest of the library needs, behind one port with two backends:
-/// Debian's libsecp256k1 through P/Invoke and a managed BouncyCastle fallback. Both must agree bit for bit.
+/// The secp256k1 operations the rest of the library needs, behind one port with two backends: libsecp256k1 as
+/// bundled by the Secp256k1.Net package, and NBitcoin.Secp256k1's C# port of it. Both must agree bit for bit.
 /// </summary>
 /// <remarks>
 /// Keys are SEC1 bytes (33-byte compressed, 65-byte uncompressed); signatures are 64-byte compact r||s
@@ -12,6 +12,9 @@ public interface ISecp256k1
 {
     /// <summary>"libsecp256k1" or "managed".</summary>
     string Name { get; }
+
+    /// <summary>Which implementation this is, and from which package and version, for banners and logs.</summary>
+    string Description { get; }
 
     /// <summary>True when <paramref name="publicKey"/> is a valid SEC1 point (02/03 compressed, 04 uncompressed, 06/07 hybrid as libsecp256k1 accepts).</summary>
     bool IsValidPublicKey(ReadOnlySpan<byte> publicKey);

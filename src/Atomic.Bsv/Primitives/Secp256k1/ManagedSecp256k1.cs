@@ -1,49 +1,33 @@
-using Org.BouncyCastle.Asn1.Sec;
-using Org.BouncyCastle.Asn1.X9;
-using Org.BouncyCastle.Crypto.Digests;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
-using Org.BouncyCastle.Math;
-using Org.BouncyCastle.Math.EC;
-using Org.BouncyCastle.Math.EC.Multiplier;
+using NBitcoin.Secp256k1;
 
 namespace Atomic.Bsv.Primitives.Secp256k1;
 
 /// <summary>
-/// <see cref="ISecp256k1"/> on BouncyCastle, written to give byte-identical results to libsecp256k1 (same RFC 6979
-/// nonces, low-S output, the same accepted and rejected key encodings).
+/// <see cref="ISecp256k1"/> on NBitcoin.Secp256k1, a C# port of libsecp256k1: the same RFC 6979 nonces, low-S output
+/// and accepted key encodings as the native backend, in managed code that runs wherever .NET does.
 /// </summary>
 public sealed class ManagedSecp256k1 : ISecp256k1
 {
-    private readonly ECCurve _curve;
-    private readonly ECPoint _g;
-    private readonly BigInteger _n;
-    private readonly BigInteger _halfN;
-    private readonly BigInteger _p;
-    private readonly ECDomainParameters _domain;
-    private readonly FixedPointCombMultiplier _baseMultiplier = new();
+    // The port's shared context: generator tables built once, read-only afterwards, safe from any thread.
+    private readonly Context _context = Context.Instance;
 
-    /// <summary>Creates the backend; the curve tables are built on first use of the generator.</summary>
+    /// <summary>Creates the backend; the port's precomputed tables are built on first use.</summary>
     public ManagedSecp256k1()
     {
-        X9ECParameters parameters = SecNamedCurves.GetByName("secp256k1");
-        _curve = parameters.Curve;
-        _g = parameters.G;
-        _n = parameters.N;
-        _halfN = _n.ShiftRight(1);
-        _p = _curve.Field.Characteristic;
-        _domain = new ECDomainParameters(parameters.Curve, parameters.G, parameters.N, parameters.H);
+        Description = $"NBitcoin.Secp256k1 {typeof(Context).Assembly.GetName().Version?.ToString(3)} (C# port of libsecp256k1)";
     }
 
     /// <inheritdoc />
     public string Name => "managed";
 
     /// <inheritdoc />
-    public bool IsValidPublicKey(ReadOnlySpan<byte> publicKey) => TryDecodePoint(publicKey) is not null;
+    public string Description { get; }
 
     /// <inheritdoc />
-    public bool IsValidPrivateKey(ReadOnlySpan<byte> privateKey) =>
-        privateKey.Length == 32 && IsValidScalar(ToBigInteger(privateKey));
+    public bool IsValidPublicKey(ReadOnlySpan<byte> publicKey) => GE.TryParse(publicKey, out _);
+
+    /// <inheritdoc />
+    public bool IsValidPrivateKey(ReadOnlySpan<byte> privateKey) => privateKey.Length == 32 && IsValidScalar(privateKey);
 
     /// <inheritdoc />
     public bool Verify(ReadOnlySpan<byte> hash32, ReadOnlySpan<byte> compactSignature64, ReadOnlySpan<byte> publicKey)
@@ -51,36 +35,22 @@ public sealed class ManagedSecp256k1 : ISecp256k1
         Secp256k1Guard.Hash(hash32);
         Secp256k1Guard.Compact(compactSignature64, nameof(compactSignature64));
 
-        BigInteger r = ToBigInteger(compactSignature64[..32]);
-        BigInteger s = ToBigInteger(compactSignature64[32..]);
-        if (!IsValidScalar(r) || !IsValidScalar(s))
+        // As secp256k1_ecdsa_signature_parse_compact: r or s >= n is refused; zero parses and then fails to verify.
+        var r = new Scalar(compactSignature64[..32], out int overflowR);
+        var s = new Scalar(compactSignature64[32..], out int overflowS);
+        if (overflowR != 0 || overflowS != 0)
         {
             return false;
         }
 
-        // Mirrors the native path's normalize step; (r, s) and (r, n - s) verify alike, so this only keeps the two paths visibly equal.
-        if (s.CompareTo(_halfN) > 0)
+        // The port, like libsecp256k1, only verifies low-S; high S is a policy matter decided elsewhere.
+        if (s.IsHigh)
         {
-            s = _n.Subtract(s);
+            s = s.Negate();
         }
 
-        ECPoint? q = TryDecodePoint(publicKey);
-        if (q is null)
-        {
-            return false;
-        }
-
-        BigInteger e = ToBigInteger(hash32).Mod(_n);
-        BigInteger w = s.ModInverse(_n);
-        BigInteger u1 = e.Multiply(w).Mod(_n);
-        BigInteger u2 = r.Multiply(w).Mod(_n);
-        ECPoint point = ECAlgorithms.SumOfTwoMultiplies(_g, u1, q, u2).Normalize();
-        if (point.IsInfinity)
-        {
-            return false;
-        }
-
-        return point.AffineXCoord.ToBigInteger().Mod(_n).Equals(r);
+        return ECPubKey.TryCreate(publicKey, _context, out _, out ECPubKey? key)
+            && key.SigVerify(new SecpECDSASignature(r, s, enforceCheck: false), hash32);
     }
 
     /// <inheritdoc />
@@ -90,20 +60,9 @@ public sealed class ManagedSecp256k1 : ISecp256k1
         Secp256k1Guard.Scalar(privateKey32, nameof(privateKey32));
         Secp256k1Guard.Destination(compactSignature64, 64, nameof(compactSignature64));
 
-        BigInteger d = RequirePrivateKey(privateKey32);
-        var signer = new ECDsaSigner(new HMacDsaKCalculator(new Sha256Digest()));
-        signer.Init(true, new ECPrivateKeyParameters(d, _domain));
-        BigInteger[] rs = signer.GenerateSignature(hash32.ToArray());
-
-        // libsecp256k1 always emits low S; matching it keeps both backends byte-identical.
-        BigInteger s = rs[1];
-        if (s.CompareTo(_halfN) > 0)
-        {
-            s = _n.Subtract(s);
-        }
-
-        WriteScalar(rs[0], compactSignature64[..32]);
-        WriteScalar(s, compactSignature64[32..64]);
+        // RFC 6979 with HMAC-SHA256 and no extra entropy, S negated to low-S: byte for byte libsecp256k1's default.
+        using ECPrivKey key = RequirePrivateKey(privateKey32);
+        key.SignECDSARFC6979(hash32).WriteCompactToSpan(compactSignature64);
     }
 
     /// <inheritdoc />
@@ -112,8 +71,9 @@ public sealed class ManagedSecp256k1 : ISecp256k1
         Secp256k1Guard.Scalar(privateKey32, nameof(privateKey32));
         Secp256k1Guard.Destination(destination, Secp256k1Guard.KeyLength(compressed), nameof(destination));
 
-        BigInteger d = RequirePrivateKey(privateKey32);
-        return WritePoint(_baseMultiplier.Multiply(_g, d), compressed, destination);
+        using ECPrivKey key = RequirePrivateKey(privateKey32);
+        key.CreatePubKey().WriteToSpan(compressed, destination, out int written);
+        return written;
     }
 
     /// <inheritdoc />
@@ -121,9 +81,13 @@ public sealed class ManagedSecp256k1 : ISecp256k1
     {
         Secp256k1Guard.Destination(destination, Secp256k1Guard.KeyLength(compressed), nameof(destination));
 
-        ECPoint point = TryDecodePoint(publicKey)
-            ?? throw new ArgumentException("The bytes are not a valid SEC1 secp256k1 public key.", nameof(publicKey));
-        return WritePoint(point, compressed, destination);
+        if (!ECPubKey.TryCreate(publicKey, _context, out _, out ECPubKey? key))
+        {
+            throw new ArgumentException("The bytes are not a valid SEC1 secp256k1 public key.", nameof(publicKey));
+        }
+
+        key.WriteToSpan(compressed, destination, out int written);
+        return written;
     }
 
     /// <inheritdoc />
@@ -133,22 +97,13 @@ public sealed class ManagedSecp256k1 : ISecp256k1
         Secp256k1Guard.Destination(destination, Secp256k1Guard.KeyLength(compressed), nameof(destination));
         written = 0;
 
-        ECPoint? point = TryDecodePoint(publicKey);
-        BigInteger tweak = ToBigInteger(tweak32);
-
-        // A zero tweak is allowed (libsecp256k1 accepts it); only t >= n is rejected.
-        if (point is null || tweak.CompareTo(_n) >= 0)
+        // A zero tweak is allowed (as in libsecp256k1); a tweak >= n or a sum at infinity is refused.
+        if (!ECPubKey.TryCreate(publicKey, _context, out _, out ECPubKey? key) || !key.TryAddTweak(tweak32, out ECPubKey? tweaked))
         {
             return false;
         }
 
-        ECPoint result = point.Add(_baseMultiplier.Multiply(_g, tweak)).Normalize();
-        if (result.IsInfinity)
-        {
-            return false;
-        }
-
-        written = WritePoint(result, compressed, destination);
+        tweaked.WriteToSpan(compressed, destination, out written);
         return true;
     }
 
@@ -159,21 +114,24 @@ public sealed class ManagedSecp256k1 : ISecp256k1
         Secp256k1Guard.Scalar(tweak32, nameof(tweak32));
         Secp256k1Guard.Destination(destination32, 32, nameof(destination32));
 
-        BigInteger d = ToBigInteger(privateKey32);
-        BigInteger tweak = ToBigInteger(tweak32);
-        if (!IsValidScalar(d) || tweak.CompareTo(_n) >= 0)
+        if (!ECPrivKey.TryCreate(privateKey32, _context, out ECPrivKey? key))
         {
             return false;
         }
 
-        BigInteger sum = d.Add(tweak).Mod(_n);
-        if (sum.SignValue == 0)
+        using (key)
         {
-            return false;
-        }
+            if (!key.TryTweakAdd(tweak32, out ECPrivKey? tweaked) || tweaked is null)
+            {
+                return false;
+            }
 
-        WriteScalar(sum, destination32[..32]);
-        return true;
+            using (tweaked)
+            {
+                tweaked.WriteToSpan(destination32[..32]);
+                return true;
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -182,89 +140,27 @@ public sealed class ManagedSecp256k1 : ISecp256k1
         Secp256k1Guard.Scalar(privateKey32, nameof(privateKey32));
         Secp256k1Guard.Destination(compressedPoint33, 33, nameof(compressedPoint33));
 
-        ECPoint? point = TryDecodePoint(publicKey);
-        BigInteger d = ToBigInteger(privateKey32);
-        if (point is null || !IsValidScalar(d))
+        if (!ECPubKey.TryCreate(publicKey, _context, out _, out ECPubKey? point) || !ECPrivKey.TryCreate(privateKey32, _context, out ECPrivKey? key))
         {
             return false;
         }
 
-        // The group has prime order, so a valid point times a scalar in [1, n-1] is never infinity.
-        WritePoint(point.Multiply(d), compressed: true, compressedPoint33);
-        return true;
-    }
-
-    private static BigInteger ToBigInteger(ReadOnlySpan<byte> bigEndian) => new(1, bigEndian.ToArray());
-
-    private static void WriteScalar(BigInteger value, Span<byte> destination32)
-    {
-        byte[] bytes = value.ToByteArrayUnsigned();
-        destination32.Clear();
-        bytes.CopyTo(destination32[(32 - bytes.Length)..]);
-    }
-
-    private static int WritePoint(ECPoint point, bool compressed, Span<byte> destination)
-    {
-        byte[] encoded = point.Normalize().GetEncoded(compressed);
-        encoded.CopyTo(destination);
-        return encoded.Length;
-    }
-
-    private bool IsValidScalar(BigInteger value) => value.SignValue > 0 && value.CompareTo(_n) < 0;
-
-    private BigInteger RequirePrivateKey(ReadOnlySpan<byte> privateKey32)
-    {
-        BigInteger d = ToBigInteger(privateKey32);
-        if (!IsValidScalar(d))
+        // A constant-time multiplication; the group has prime order, so a valid point times a key is never infinity.
+        using (key)
         {
-            throw new ArgumentException("The private key is not a scalar in [1, n-1].", nameof(privateKey32));
+            point.GetSharedPubkey(key).WriteToSpan(compressed: true, compressedPoint33, out _);
+            return true;
         }
-
-        return d;
     }
 
-    // Accepts exactly what secp256k1_ec_pubkey_parse accepts: 02/03 + x, 04 + x + y, and hybrid 06/07 + x + y
-    // whose prefix matches y's parity; coordinates must be below p and the point on the curve.
-    private ECPoint? TryDecodePoint(ReadOnlySpan<byte> publicKey)
+    private static bool IsValidScalar(ReadOnlySpan<byte> scalar32)
     {
-        if (publicKey.Length == 33 && (publicKey[0] == 0x02 || publicKey[0] == 0x03))
-        {
-            BigInteger x = ToBigInteger(publicKey[1..]);
-            if (x.CompareTo(_p) >= 0)
-            {
-                return null;
-            }
-
-            try
-            {
-                ECPoint point = _curve.DecodePoint(publicKey.ToArray());
-                return point.IsValid() ? point : null;
-            }
-            catch (ArgumentException)
-            {
-                // BouncyCastle signals "x has no square root" by throwing.
-                return null;
-            }
-        }
-
-        if (publicKey.Length == 65 && (publicKey[0] == 0x04 || publicKey[0] == 0x06 || publicKey[0] == 0x07))
-        {
-            BigInteger x = ToBigInteger(publicKey.Slice(1, 32));
-            BigInteger y = ToBigInteger(publicKey.Slice(33, 32));
-            if (x.CompareTo(_p) >= 0 || y.CompareTo(_p) >= 0)
-            {
-                return null;
-            }
-
-            if (publicKey[0] != 0x04 && y.TestBit(0) != (publicKey[0] == 0x07))
-            {
-                return null;
-            }
-
-            ECPoint point = _curve.CreatePoint(x, y);
-            return point.IsValid() ? point : null;
-        }
-
-        return null;
+        var scalar = new Scalar(scalar32, out int overflow);
+        return overflow == 0 && !scalar.IsZero;
     }
+
+    private ECPrivKey RequirePrivateKey(ReadOnlySpan<byte> privateKey32) =>
+        ECPrivKey.TryCreate(privateKey32, _context, out ECPrivKey? key)
+            ? key
+            : throw new ArgumentException("The private key is not a scalar in [1, n-1].", nameof(privateKey32));
 }

@@ -1,154 +1,71 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Secp256k1Net;
+using NativeContext = Secp256k1Net.Secp256k1;
 
 namespace Atomic.Bsv.Primitives.Secp256k1;
 
 /// <summary>
-/// <see cref="ISecp256k1"/> over the system's libsecp256k1, called through unmanaged function pointers with one
-/// randomized context kept for the life of the process.
+/// <see cref="ISecp256k1"/> over libsecp256k1 as the Secp256k1.Net package bundles it (its own build for each
+/// runtime, loaded from the application's <c>runtimes/</c> folder), with one context kept for the life of the process.
 /// </summary>
-public sealed unsafe class NativeSecp256k1 : ISecp256k1
+/// <remarks>
+/// Only Secp256k1.Net's one-to-one wrappers of the C functions are used: its convenience methods allocate arrays
+/// and keep a context per thread. libsecp256k1 allows one context to be used from many threads at once.
+/// </remarks>
+public sealed class NativeSecp256k1 : ISecp256k1
 {
-    private const uint ContextVerify = (1u << 0) | (1u << 8);
-    private const uint ContextSign = (1u << 0) | (1u << 9);
-    private const uint EcCompressed = (1u << 1) | (1u << 8);
-    private const uint EcUncompressed = 1u << 1;
-
     // secp256k1_pubkey and secp256k1_ecdsa_signature are both opaque 64-byte structs.
-    private const int OpaqueSize = 64;
+    private const int OpaqueSize = NativeContext.UNSERIALIZED_PUBKEY_LENGTH;
 
-    /// <summary>The names tried, in order, when loading the shared library.</summary>
-    internal static readonly string[] LibraryNames =
-    [
-        "libsecp256k1.so.1",
-        "libsecp256k1.so",
-        "libsecp256k1",
-        "libsecp256k1.2.dylib",
-        "libsecp256k1.1.dylib",
-        "libsecp256k1.dylib",
-        "secp256k1",
-    ];
+    // Never disposed: the context lives as long as the process, like the static backend that holds it.
+    private readonly NativeContext _context;
 
-    // The context is never destroyed: it lives as long as the process, and libsecp256k1 allows concurrent
-    // use of a context for everything except randomization, which happens once here before publication.
-    private readonly nint _context;
-
-    private readonly delegate* unmanaged<nint, byte*, byte*, nuint, int> _pubkeyParse;
-    private readonly delegate* unmanaged<nint, byte*, nuint*, byte*, uint, int> _pubkeySerialize;
-    private readonly delegate* unmanaged<nint, byte*, byte*, int> _pubkeyCreate;
-    private readonly delegate* unmanaged<nint, byte*, byte*, int> _pubkeyTweakAdd;
-    private readonly delegate* unmanaged<nint, byte*, byte*, int> _pubkeyTweakMul;
-    private readonly delegate* unmanaged<nint, byte*, int> _seckeyVerify;
-    private readonly delegate* unmanaged<nint, byte*, byte*, int> _seckeyTweakAdd;
-    private readonly delegate* unmanaged<nint, byte*, byte*, byte*, nint, nint, int> _ecdsaSign;
-    private readonly delegate* unmanaged<nint, byte*, byte*, byte*, int> _ecdsaVerify;
-    private readonly delegate* unmanaged<nint, byte*, byte*, int> _signatureNormalize;
-    private readonly delegate* unmanaged<nint, byte*, byte*, int> _signatureParseCompact;
-    private readonly delegate* unmanaged<nint, byte*, byte*, int> _signatureSerializeCompact;
-
-    private NativeSecp256k1(nint library, nint context)
+    private NativeSecp256k1(NativeContext context)
     {
         _context = context;
-        _pubkeyParse = (delegate* unmanaged<nint, byte*, byte*, nuint, int>)Export(library, "secp256k1_ec_pubkey_parse");
-        _pubkeySerialize = (delegate* unmanaged<nint, byte*, nuint*, byte*, uint, int>)Export(library, "secp256k1_ec_pubkey_serialize");
-        _pubkeyCreate = (delegate* unmanaged<nint, byte*, byte*, int>)Export(library, "secp256k1_ec_pubkey_create");
-        _pubkeyTweakAdd = (delegate* unmanaged<nint, byte*, byte*, int>)Export(library, "secp256k1_ec_pubkey_tweak_add");
-        _pubkeyTweakMul = (delegate* unmanaged<nint, byte*, byte*, int>)Export(library, "secp256k1_ec_pubkey_tweak_mul");
-        _seckeyVerify = (delegate* unmanaged<nint, byte*, int>)Export(library, "secp256k1_ec_seckey_verify");
-        _seckeyTweakAdd = (delegate* unmanaged<nint, byte*, byte*, int>)Export(library, "secp256k1_ec_seckey_tweak_add");
-        _ecdsaSign = (delegate* unmanaged<nint, byte*, byte*, byte*, nint, nint, int>)Export(library, "secp256k1_ecdsa_sign");
-        _ecdsaVerify = (delegate* unmanaged<nint, byte*, byte*, byte*, int>)Export(library, "secp256k1_ecdsa_verify");
-        _signatureNormalize = (delegate* unmanaged<nint, byte*, byte*, int>)Export(library, "secp256k1_ecdsa_signature_normalize");
-        _signatureParseCompact = (delegate* unmanaged<nint, byte*, byte*, int>)Export(library, "secp256k1_ecdsa_signature_parse_compact");
-        _signatureSerializeCompact = (delegate* unmanaged<nint, byte*, byte*, int>)Export(library, "secp256k1_ecdsa_signature_serialize_compact");
+        Description = $"libsecp256k1 bundled with Secp256k1.Net {typeof(NativeContext).Assembly.GetName().Version?.ToString(3)}";
     }
 
     /// <inheritdoc />
     public string Name => "libsecp256k1";
 
-    /// <summary>Loads libsecp256k1 and builds the backend, or returns null when the library or a needed symbol is missing.</summary>
+    /// <inheritdoc />
+    public string Description { get; }
+
+    /// <summary>Loads Secp256k1.Net's libsecp256k1 and builds the backend, or returns null when it has none for this platform.</summary>
     public static NativeSecp256k1? TryCreate()
     {
-        nint library = 0;
-        foreach (string name in LibraryNames)
+        try
         {
-            if (NativeLibrary.TryLoad(name, out library))
-            {
-                break;
-            }
+            // The default callback prints to stderr; the guards below should make illegal arguments unreachable,
+            // and if one slips the C call just returns 0, which every caller treats as failure.
+            return new NativeSecp256k1(new NativeContext(IgnoreIllegalArgument));
         }
-
-        if (library == 0)
+        catch (DllNotFoundException)
         {
             return null;
         }
-
-        string[] required =
-        [
-            "secp256k1_context_create", "secp256k1_context_randomize", "secp256k1_context_set_illegal_callback",
-            "secp256k1_ec_pubkey_parse", "secp256k1_ec_pubkey_serialize", "secp256k1_ec_pubkey_create",
-            "secp256k1_ec_pubkey_tweak_add", "secp256k1_ec_pubkey_tweak_mul", "secp256k1_ec_seckey_verify",
-            "secp256k1_ec_seckey_tweak_add", "secp256k1_ecdsa_sign", "secp256k1_ecdsa_verify",
-            "secp256k1_ecdsa_signature_normalize", "secp256k1_ecdsa_signature_parse_compact",
-            "secp256k1_ecdsa_signature_serialize_compact",
-        ];
-        foreach (string symbol in required)
-        {
-            if (!NativeLibrary.TryGetExport(library, symbol, out _))
-            {
-                // A library this old (or this stripped) is not one the backend was written against.
-                NativeLibrary.Free(library);
-                return null;
-            }
-        }
-
-        var create = (delegate* unmanaged<uint, nint>)Export(library, "secp256k1_context_create");
-        var randomize = (delegate* unmanaged<nint, byte*, int>)Export(library, "secp256k1_context_randomize");
-        var setIllegalCallback = (delegate* unmanaged<nint, delegate* unmanaged<byte*, void*, void>, void*, void>)
-            Export(library, "secp256k1_context_set_illegal_callback");
-
-        nint context = create(ContextSign | ContextVerify);
-        if (context == 0)
+        catch (EntryPointNotFoundException)
         {
             return null;
         }
-
-        // The default illegal-argument callback aborts the process; the guards below should make it
-        // unreachable, and if one slips the call just returns 0, which every caller treats as failure.
-        setIllegalCallback(context, &IgnoreIllegalArgument, null);
-
-        byte* seed = stackalloc byte[32];
-        RandomNumberGenerator.Fill(new Span<byte>(seed, 32));
-        int randomized = randomize(context, seed);
-        CryptographicOperations.ZeroMemory(new Span<byte>(seed, 32));
-        if (randomized != 1)
+        catch (Exception e) when (e.GetType() == typeof(Exception))
         {
+            // Secp256k1.Net reports a platform it ships no library for with a plain Exception.
             return null;
         }
-
-        return new NativeSecp256k1(library, context);
     }
 
     /// <inheritdoc />
     public bool IsValidPublicKey(ReadOnlySpan<byte> publicKey)
     {
-        byte* pubkey = stackalloc byte[OpaqueSize];
+        Span<byte> pubkey = stackalloc byte[OpaqueSize];
         return TryParsePublicKey(publicKey, pubkey);
     }
 
     /// <inheritdoc />
-    public bool IsValidPrivateKey(ReadOnlySpan<byte> privateKey)
-    {
-        if (privateKey.Length != 32)
-        {
-            return false;
-        }
-
-        fixed (byte* key = privateKey)
-        {
-            return _seckeyVerify(_context, key) == 1;
-        }
-    }
+    public bool IsValidPrivateKey(ReadOnlySpan<byte> privateKey) =>
+        privateKey.Length == 32 && _context.EcSeckeyVerify(privateKey);
 
     /// <inheritdoc />
     public bool Verify(ReadOnlySpan<byte> hash32, ReadOnlySpan<byte> compactSignature64, ReadOnlySpan<byte> publicKey)
@@ -156,27 +73,19 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         Secp256k1Guard.Hash(hash32);
         Secp256k1Guard.Compact(compactSignature64, nameof(compactSignature64));
 
-        byte* signature = stackalloc byte[OpaqueSize];
-        byte* pubkey = stackalloc byte[OpaqueSize];
-        fixed (byte* compact = compactSignature64)
-        fixed (byte* hash = hash32)
+        Span<byte> signature = stackalloc byte[OpaqueSize];
+        Span<byte> pubkey = stackalloc byte[OpaqueSize];
+
+        // parse_compact rejects r or s >= n; zero r or s parses and then fails verification.
+        if (!_context.EcdsaSignatureParseCompact(signature, compactSignature64))
         {
-            // parse_compact rejects r or s >= n; zero r or s parses and then fails verification.
-            if (_signatureParseCompact(_context, signature, compact) != 1)
-            {
-                return false;
-            }
-
-            // libsecp256k1 only verifies low-S; high S is a policy matter decided elsewhere.
-            _signatureNormalize(_context, signature, signature);
-
-            if (!TryParsePublicKey(publicKey, pubkey))
-            {
-                return false;
-            }
-
-            return _ecdsaVerify(_context, signature, hash, pubkey) == 1;
+            return false;
         }
+
+        // libsecp256k1 only verifies low-S; high S is a policy matter decided elsewhere.
+        _context.EcdsaSignatureNormalize(signature, signature);
+
+        return TryParsePublicKey(publicKey, pubkey) && _context.EcdsaVerify(signature, hash32, pubkey);
     }
 
     /// <inheritdoc />
@@ -186,19 +95,14 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         Secp256k1Guard.Scalar(privateKey32, nameof(privateKey32));
         Secp256k1Guard.Destination(compactSignature64, 64, nameof(compactSignature64));
 
-        byte* signature = stackalloc byte[OpaqueSize];
-        fixed (byte* hash = hash32)
-        fixed (byte* key = privateKey32)
-        fixed (byte* output = compactSignature64)
+        // Without a nonce function libsecp256k1 uses its RFC 6979 default; the result is already low-S.
+        Span<byte> signature = stackalloc byte[OpaqueSize];
+        if (!_context.EcdsaSign(signature, hash32, privateKey32))
         {
-            // A null nonce function selects libsecp256k1's RFC 6979 default; the result is already low-S.
-            if (_ecdsaSign(_context, signature, hash, key, 0, 0) != 1)
-            {
-                throw new ArgumentException("The private key is not a scalar in [1, n-1].", nameof(privateKey32));
-            }
-
-            _signatureSerializeCompact(_context, output, signature);
+            throw new ArgumentException("The private key is not a scalar in [1, n-1].", nameof(privateKey32));
         }
+
+        _context.EcdsaSignatureSerializeCompact(compactSignature64, signature);
     }
 
     /// <inheritdoc />
@@ -207,13 +111,10 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         Secp256k1Guard.Scalar(privateKey32, nameof(privateKey32));
         Secp256k1Guard.Destination(destination, Secp256k1Guard.KeyLength(compressed), nameof(destination));
 
-        byte* pubkey = stackalloc byte[OpaqueSize];
-        fixed (byte* key = privateKey32)
+        Span<byte> pubkey = stackalloc byte[OpaqueSize];
+        if (!_context.EcPubkeyCreate(pubkey, privateKey32))
         {
-            if (_pubkeyCreate(_context, pubkey, key) != 1)
-            {
-                throw new ArgumentException("The private key is not a scalar in [1, n-1].", nameof(privateKey32));
-            }
+            throw new ArgumentException("The private key is not a scalar in [1, n-1].", nameof(privateKey32));
         }
 
         return Serialize(pubkey, compressed, destination);
@@ -224,7 +125,7 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
     {
         Secp256k1Guard.Destination(destination, Secp256k1Guard.KeyLength(compressed), nameof(destination));
 
-        byte* pubkey = stackalloc byte[OpaqueSize];
+        Span<byte> pubkey = stackalloc byte[OpaqueSize];
         if (!TryParsePublicKey(publicKey, pubkey))
         {
             throw new ArgumentException("The bytes are not a valid SEC1 secp256k1 public key.", nameof(publicKey));
@@ -240,18 +141,10 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         Secp256k1Guard.Destination(destination, Secp256k1Guard.KeyLength(compressed), nameof(destination));
         written = 0;
 
-        byte* pubkey = stackalloc byte[OpaqueSize];
-        if (!TryParsePublicKey(publicKey, pubkey))
+        Span<byte> pubkey = stackalloc byte[OpaqueSize];
+        if (!TryParsePublicKey(publicKey, pubkey) || !_context.EcPubkeyTweakAdd(pubkey, tweak32))
         {
             return false;
-        }
-
-        fixed (byte* tweak = tweak32)
-        {
-            if (_pubkeyTweakAdd(_context, pubkey, tweak) != 1)
-            {
-                return false;
-            }
         }
 
         written = Serialize(pubkey, compressed, destination);
@@ -266,25 +159,21 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         Secp256k1Guard.Destination(destination32, 32, nameof(destination32));
 
         // The tweak works in place, so it runs on a scratch copy and only a success reaches the caller.
-        byte* scratch = stackalloc byte[32];
-        var scratchSpan = new Span<byte>(scratch, 32);
-        privateKey32.CopyTo(scratchSpan);
+        Span<byte> scratch = stackalloc byte[32];
+        privateKey32.CopyTo(scratch);
         try
         {
-            fixed (byte* tweak = tweak32)
+            if (!_context.EcSeckeyTweakAdd(scratch, tweak32))
             {
-                if (_seckeyTweakAdd(_context, scratch, tweak) != 1)
-                {
-                    return false;
-                }
+                return false;
             }
 
-            scratchSpan.CopyTo(destination32);
+            scratch.CopyTo(destination32);
             return true;
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(scratchSpan);
+            CryptographicOperations.ZeroMemory(scratch);
         }
     }
 
@@ -294,33 +183,24 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
         Secp256k1Guard.Scalar(privateKey32, nameof(privateKey32));
         Secp256k1Guard.Destination(compressedPoint33, 33, nameof(compressedPoint33));
 
-        byte* pubkey = stackalloc byte[OpaqueSize];
-        if (!TryParsePublicKey(publicKey, pubkey))
+        // secp256k1_ecdh would hash the point; BRC-42 needs the point itself, so multiply and serialize.
+        Span<byte> pubkey = stackalloc byte[OpaqueSize];
+        if (!TryParsePublicKey(publicKey, pubkey)
+            || !_context.EcSeckeyVerify(privateKey32)
+            || !_context.EcPubkeyTweakMul(pubkey, privateKey32))
         {
             return false;
-        }
-
-        // secp256k1_ecdh would hash the point; BRC-42 needs the point itself, so multiply and serialize.
-        fixed (byte* key = privateKey32)
-        {
-            if (_seckeyVerify(_context, key) != 1 || _pubkeyTweakMul(_context, pubkey, key) != 1)
-            {
-                return false;
-            }
         }
 
         Serialize(pubkey, compressed: true, compressedPoint33);
         return true;
     }
 
-    [UnmanagedCallersOnly]
-    private static void IgnoreIllegalArgument(byte* message, void* data)
+    private static void IgnoreIllegalArgument(string message, nint data)
     {
     }
 
-    private static nint Export(nint library, string name) => NativeLibrary.GetExport(library, name);
-
-    private bool TryParsePublicKey(ReadOnlySpan<byte> publicKey, byte* pubkey)
+    private bool TryParsePublicKey(ReadOnlySpan<byte> publicKey, Span<byte> pubkey)
     {
         // Empty input would pin to a null pointer, which libsecp256k1 treats as an illegal argument.
         if (publicKey.Length != 33 && publicKey.Length != 65)
@@ -328,20 +208,13 @@ public sealed unsafe class NativeSecp256k1 : ISecp256k1
             return false;
         }
 
-        fixed (byte* input = publicKey)
-        {
-            return _pubkeyParse(_context, pubkey, input, (nuint)publicKey.Length) == 1;
-        }
+        return _context.EcPubkeyParse(pubkey, publicKey);
     }
 
-    private int Serialize(byte* pubkey, bool compressed, Span<byte> destination)
+    private int Serialize(ReadOnlySpan<byte> pubkey, bool compressed, Span<byte> destination)
     {
         nuint length = (nuint)Secp256k1Guard.KeyLength(compressed);
-        fixed (byte* output = destination)
-        {
-            _pubkeySerialize(_context, output, &length, pubkey, compressed ? EcCompressed : EcUncompressed);
-        }
-
+        _context.EcPubkeySerialize(destination, ref length, pubkey, compressed ? Secp256k1EcFlags.Compressed : Secp256k1EcFlags.Uncompressed);
         return (int)length;
     }
 }

@@ -1,7 +1,10 @@
+using System.Runtime.InteropServices;
+
 namespace Atomic.Bsv.Primitives.Secp256k1;
 
 /// <summary>
-/// The process-wide secp256k1 backends: libsecp256k1 when it can be loaded, BouncyCastle otherwise, with the
+/// The process-wide secp256k1 backends: the libsecp256k1 that Secp256k1.Net bundles when it loads (the package
+/// ships builds for Linux, macOS and Windows on x64 and arm64), NBitcoin.Secp256k1 otherwise, with the
 /// <c>ATOMIC_SECP256K1</c> environment variable (<c>managed</c> | <c>native</c>) forcing a choice.
 /// </summary>
 public static class Secp256k1Backends
@@ -18,14 +21,14 @@ public static class Secp256k1Backends
     private static readonly Lazy<ISecp256k1> LazyDefault =
         new(SelectDefault, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>The BouncyCastle backend, always available.</summary>
+    /// <summary>The NBitcoin.Secp256k1 backend, always available.</summary>
     public static ISecp256k1 Managed => LazyManaged.Value;
 
-    /// <summary>The libsecp256k1 backend, or null when the shared library is not installed.</summary>
+    /// <summary>The libsecp256k1 backend, or null when Secp256k1.Net has no library for this platform.</summary>
     public static ISecp256k1? Native => LazyNative.Value;
 
     /// <summary>Native when available (or forced), else managed.</summary>
-    /// <exception cref="InvalidOperationException">Native was forced but libsecp256k1 could not be loaded, or the variable holds an unknown value.</exception>
+    /// <exception cref="InvalidOperationException">Native was forced but could not be loaded, or the variable holds an unknown value.</exception>
     public static ISecp256k1 Default => LazyDefault.Value;
 
     /// <summary>A backend by name: <c>native</c> or <c>managed</c> (case-insensitive).</summary>
@@ -42,8 +45,9 @@ public static class Secp256k1Backends
         if (name.Equals("native", StringComparison.OrdinalIgnoreCase))
         {
             return Native ?? throw new InvalidOperationException(
-                $"the native secp256k1 backend was asked for, but libsecp256k1 could not be loaded (tried {string.Join(", ", NativeSecp256k1.LibraryNames)}). " +
-                $"Install libsecp256k1 (e.g. Debian's libsecp256k1-1; ./test.sh does) or unset {EnvironmentVariable} to fall back to the managed backend.");
+                $"the native secp256k1 backend was asked for, but Secp256k1.Net's libsecp256k1 could not be loaded on {RuntimeInformation.RuntimeIdentifier} " +
+                "(it looks in the application folder's runtimes/<rid>/native/, which the package fills on build and publish). " +
+                $"Unset {EnvironmentVariable} to fall back to the managed backend.");
         }
 
         throw new ArgumentException($"a secp256k1 backend is 'managed' or 'native', not '{name}'", nameof(name));

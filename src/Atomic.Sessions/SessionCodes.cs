@@ -37,6 +37,21 @@ public readonly record struct SessionCheck(string? Code, string? Reason)
 
     public static SessionCheck Refuse(string code, string reason) => new(code, reason);
 
+    /// <summary>Runs <paramref name="check"/>: success, or the refusal of the <see cref="SessionException"/> it threw.</summary>
+    public static SessionCheck Try(Action check)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        try
+        {
+            check();
+            return Ok;
+        }
+        catch (SessionException e)
+        {
+            return Refuse(e.Code, e.Message);
+        }
+    }
+
     public override string ToString() => IsOk ? "ok" : $"{Code}: {Reason}";
 }
 

@@ -226,7 +226,7 @@ internal sealed class DemoRun(DemoServer server, DemoReport report, DemoSettings
     {
         _step = "build";
         var watch = Stopwatch.StartNew();
-        (ulong feeSatoshis, ulong feeBytes) = await FeeRuleAsync(ct);
+        (ulong feeSatoshis, ulong feeBytes) = await server.FeeRuleAsync(_step, ct);
         DemoTransaction built;
         try
         {
@@ -252,22 +252,6 @@ internal sealed class DemoRun(DemoServer server, DemoReport report, DemoSettings
             ("txid", txid), ("assetId", built.AssetId), ("amount", DemoTransaction.TokenAmount), ("tokenVout", 0), ("changeVout", 1), ("change", built.Change),
             ("fee", built.Fee), ("size", tx.Size), ("beefBytes", built.AtomicBeef.Length), ("ms", watch.Elapsed));
         return built;
-    }
-
-    /// <summary>ARC's policy from the dev chain: the mining fee, so many satoshis per so many bytes.</summary>
-    private async Task<(ulong Satoshis, ulong Bytes)> FeeRuleAsync(CancellationToken ct)
-    {
-        const string What = "GET /arc/v1/policy";
-        JsonElement body = DemoServer.ExpectObject(_step, What, await server.GetAsync(_step, "arc/v1/policy", ct), HttpStatusCode.OK);
-        if (!body.TryGetProperty("policy", out JsonElement policy) || policy.ValueKind != JsonValueKind.Object
-            || !policy.TryGetProperty("miningFee", out JsonElement fee) || fee.ValueKind != JsonValueKind.Object)
-        {
-            throw DemoServer.Invalid(_step, What, "no \"policy.miningFee\" object in the answer");
-        }
-
-        ulong satoshis = DemoServer.RequireUInt64(_step, What, fee, "satoshis");
-        ulong bytes = DemoServer.RequireUInt64(_step, What, fee, "bytes");
-        return bytes == 0 ? throw DemoServer.Invalid(_step, What, "miningFee.bytes is 0") : (satoshis, bytes);
     }
 
     // 4. POST /v1/beef: the gateway takes the BEEF durably and answers 202 with the txid.

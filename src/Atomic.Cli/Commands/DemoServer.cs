@@ -60,6 +60,22 @@ internal sealed class DemoServer(HttpClient http, Uri origin)
     public Task<ServerAnswer> GetAsync(string step, string path, CancellationToken ct) =>
         SendAsync(step, new HttpRequestMessage(HttpMethod.Get, At(path)), ct);
 
+    /// <summary>ARC's policy from the dev chain (<c>GET /arc/v1/policy</c>): the mining fee, so many satoshis per so many bytes.</summary>
+    public async Task<(ulong Satoshis, ulong Bytes)> FeeRuleAsync(string step, CancellationToken ct)
+    {
+        const string What = "GET /arc/v1/policy";
+        JsonElement body = ExpectObject(step, What, await GetAsync(step, "arc/v1/policy", ct), HttpStatusCode.OK);
+        if (!body.TryGetProperty("policy", out JsonElement policy) || policy.ValueKind != JsonValueKind.Object
+            || !policy.TryGetProperty("miningFee", out JsonElement fee) || fee.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid(step, What, "no \"policy.miningFee\" object in the answer");
+        }
+
+        ulong satoshis = RequireUInt64(step, What, fee, "satoshis");
+        ulong bytes = RequireUInt64(step, What, fee, "bytes");
+        return bytes == 0 ? throw Invalid(step, What, "miningFee.bytes is 0") : (satoshis, bytes);
+    }
+
     public Task<ServerAnswer> PostJsonAsync(string step, string path, object body, CancellationToken ct)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, At(path))

@@ -42,15 +42,7 @@ public sealed class EscrowTemplate : ISessionTemplate
     public SessionCheck CheckTerms(SessionSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
-        try
-        {
-            _ = Read(setup);
-            return SessionCheck.Ok;
-        }
-        catch (SessionException e)
-        {
-            return SessionCheck.Refuse(e.Code, e.Message);
-        }
+        return SessionCheck.Try(() => Read(setup));
     }
 
     public SessionCheck CheckContribution(SessionSetup setup, IReadOnlyList<Contribution> accepted, Contribution candidate)

@@ -58,22 +58,6 @@ internal sealed partial class SessionDemoRun
             ("server", settings.Server.ToString()), ("ms", watch.Elapsed));
     }
 
-    /// <summary>ARC's policy from the dev chain: the mining fee of the mints, so many satoshis per so many bytes.</summary>
-    private async Task<(ulong Satoshis, ulong Bytes)> FeeRuleAsync(CancellationToken ct)
-    {
-        const string What = "GET /arc/v1/policy";
-        JsonElement body = DemoServer.ExpectObject(_step, What, await server.GetAsync(_step, "arc/v1/policy", ct), HttpStatusCode.OK);
-        if (!body.TryGetProperty("policy", out JsonElement policy) || policy.ValueKind != JsonValueKind.Object
-            || !policy.TryGetProperty("miningFee", out JsonElement fee) || fee.ValueKind != JsonValueKind.Object)
-        {
-            throw DemoServer.Invalid(_step, What, "no \"policy.miningFee\" object in the answer");
-        }
-
-        ulong satoshis = DemoServer.RequireUInt64(_step, What, fee, "satoshis");
-        ulong bytes = DemoServer.RequireUInt64(_step, What, fee, "bytes");
-        return bytes == 0 ? throw DemoServer.Invalid(_step, What, "miningFee.bytes is 0") : (satoshis, bytes);
-    }
-
     /// <summary>POST /v1/beef?wait=broadcast with <c>X-Topics: ["tm_tokens"]</c>; answers the status reached.</summary>
     private async Task<string> SubmitMintAsync(DemoTransaction mint, CancellationToken ct)
     {

@@ -155,7 +155,7 @@ internal sealed partial class SessionDemoRun(DemoServer server, DemoReport repor
 
         _step = "mint";
         var watch = Stopwatch.StartNew();
-        (ulong feeSatoshis, ulong feeBytes) = await FeeRuleAsync(ct);
+        (ulong feeSatoshis, ulong feeBytes) = await server.FeeRuleAsync(_step, ct);
         var mints = new List<(DemoParty Party, DemoTransaction Mint)>();
         foreach (string id in _scenario.Minters)
         {

@@ -22,6 +22,12 @@ public sealed class SessionWorkflow : Workflow<SessionStart, string>
     /// <summary>Raised by the API on every contribution, signature and cancellation.</summary>
     public const string ChangedEvent = "session-changed";
 
+    /// <summary>
+    /// The longest wait for a party's event before the session is looked at again anyway: a request whose process died
+    /// between saving and raising its event is then picked up without it.
+    /// </summary>
+    public static readonly TimeSpan Recheck = TimeSpan.FromMinutes(5);
+
     /// <summary>The longest pause between two looks at a broadcast transaction (a block is minutes on mainnet; seconds on the dev chain).</summary>
     public static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(1);
 
@@ -52,10 +58,15 @@ public sealed class SessionWorkflow : Workflow<SessionStart, string>
             TimeSpan left = input.Deadline.UtcDateTime - context.CurrentUtcDateTime;
             if (left > TimeSpan.Zero)
             {
+                TimeSpan wait = left < Recheck ? left : Recheck;
                 try
                 {
-                    await context.WaitForExternalEventAsync<string>(ChangedEvent, left);
+                    await context.WaitForExternalEventAsync<string>(ChangedEvent, wait);
                     continue;
+                }
+                catch (TaskCanceledException) when (wait < left)
+                {
+                    continue; // no event for a while: look again, in case one was lost between a request's save and its event
                 }
                 catch (TaskCanceledException)
                 {

@@ -87,7 +87,16 @@ public static class SessionsApi
         }
 
         await sessions.Store.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        await workflows.ScheduleNewWorkflowAsync(nameof(SessionWorkflow), document.SessionId, new SessionStart(document.SessionId, deadline)).ConfigureAwait(false);
+        try
+        {
+            await workflows.ScheduleNewWorkflowAsync(nameof(SessionWorkflow), document.SessionId, new SessionStart(document.SessionId, deadline)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Grpc.Core.RpcException or HttpRequestException or InvalidOperationException)
+        {
+            // No workflow will ever move it: the session ends here, and the client may create another.
+            await sessions.AbortAsync(document.SessionId, SessionCodes.Invalid, $"its workflow could not be started: {e.Message}", CancellationToken.None).ConfigureAwait(false);
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.ServiceUnavailable, $"the session's workflow could not be started: {e.Message}");
+        }
         return TypedResults.Created($"/v1/sessions/{document.SessionId}", new Created(document.SessionId, document.Status));
     }
 

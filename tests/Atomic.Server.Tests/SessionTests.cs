@@ -152,6 +152,33 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task A_party_cancels_before_the_signatures_are_in_and_a_replay_at_another_session_is_refused()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: Settings);
+        Swap swap = await PrepareAsync(server);
+        string id = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
+        string other = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
+        await ContributeAsync(server.Client, id, swap.Seller, SellerContribution(swap));
+
+        using HttpResponseMessage unnamed = await PartyDeleteAsync(server.Client, id, swap.Buyer, new { party = "buyer" });
+        await ShouldBeProblemAsync(unnamed, HttpStatusCode.BadRequest, Problems.RequestInvalid);
+        object cancel = new { party = "buyer", sessionId = id };
+        using HttpResponseMessage cancelled = await PartyDeleteAsync(server.Client, id, swap.Buyer, cancel);
+        cancelled.StatusCode.Should().Be(HttpStatusCode.Accepted, await cancelled.Content.ReadAsStringAsync());
+        JsonElement aborted = await WaitForSessionAsync(server.Client, id, ["aborted"], allowAborted: true);
+        aborted.GetProperty("code").GetString().Should().Be(SessionCodes.Cancelled);
+
+        // The same signed body, sent against the buyer's other session, cancels nothing.
+        using HttpResponseMessage replayed = await PartyDeleteAsync(server.Client, other, swap.Buyer, cancel);
+        await ShouldBeProblemAsync(replayed, HttpStatusCode.BadRequest, Problems.RequestInvalid);
+        (await GetAsync(server.Client, other)).GetProperty("status").GetString().Should().Be("collecting");
+
+        // Once aborted, nothing more is taken.
+        using HttpResponseMessage late = await PartyPostAsync(server.Client, $"/v1/sessions/{id}/contributions", swap.Buyer, BuyerContribution(swap));
+        late.StatusCode.Should().Be(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
     public async Task A_token_coin_the_topic_never_admitted_is_refused()
     {
         await using ServerHost server = await ServerHost.StartAsync(settings: Settings);
@@ -288,6 +315,16 @@ public sealed class SessionTests
         var content = new ByteArrayContent(json);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = content };
+        request.Headers.Add("X-Party-Signature", SessionSigning.SignRequest(signer, json));
+        return await http.SendAsync(request);
+    }
+
+    private static async Task<HttpResponseMessage> PartyDeleteAsync(HttpClient http, string id, PrivateKey signer, object body)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(body);
+        var content = new ByteArrayContent(json);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"/v1/sessions/{id}") { Content = content };
         request.Headers.Add("X-Party-Signature", SessionSigning.SignRequest(signer, json));
         return await http.SendAsync(request);
     }

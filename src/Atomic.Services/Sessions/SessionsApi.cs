@@ -267,7 +267,7 @@ public static class SessionsApi
 
     internal static async Task<Results<Accepted<SessionView>, ProblemHttpResult>> CancelAsync(string id, HttpRequest request, SessionService sessions, DaprWorkflowClient workflows, CancellationToken cancellationToken)
     {
-        (_, PartyRequest? cancel, ProblemHttpResult? problem) = await ReadPartyRequestAsync<PartyRequest>(id, request, sessions, p => p.Party, cancellationToken).ConfigureAwait(false);
+        (_, PartyRequest? cancel, ProblemHttpResult? problem) = await ReadPartyRequestAsync<PartyRequest>(id, request, sessions, p => p.Party, cancellationToken, requireSessionId: true).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -283,15 +283,27 @@ public static class SessionsApi
         return TypedResults.Accepted($"/v1/sessions/{id}", SessionView.Of((await sessions.Store.GetAsync(id, cancellationToken).ConfigureAwait(false))!.Value.Document));
     }
 
-    /// <summary>A party's request: the session, the body read as <typeparamref name="T"/>, and its signature checked.</summary>
+    /// <summary>
+    /// A party's request: the session, the body read as <typeparamref name="T"/>, and its signature checked. A body may
+    /// name its <c>sessionId</c>, which must then be this one, so that a signed request cannot be replayed against
+    /// another session of the same party; a cancellation (<paramref name="requireSessionId"/>) must name it.
+    /// </summary>
     private static async Task<(SessionDocument? Document, T? Body, ProblemHttpResult? Problem)> ReadPartyRequestAsync<T>(
-        string id, HttpRequest request, SessionService sessions, Func<T, string?> partyOf, CancellationToken cancellationToken)
+        string id, HttpRequest request, SessionService sessions, Func<T, string?> partyOf, CancellationToken cancellationToken, bool requireSessionId = false)
         where T : class
     {
         (byte[]? raw, T? body, ProblemHttpResult? problem) = await ReadAsync<T>(request, sessions, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             return (null, null, problem);
+        }
+
+        string? named = SessionIdOf(raw!);
+        if (named is null ? requireSessionId : named != id)
+        {
+            return (null, null, Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, named is null
+                ? "the body must name the session it cancels (sessionId), signed with the rest"
+                : $"the body names session {named}, not {id}"));
         }
 
         if (await sessions.Store.GetAsync(id, cancellationToken).ConfigureAwait(false) is not var (document, _))
@@ -312,6 +324,14 @@ public static class SessionsApi
         }
 
         return (document, body, null);
+    }
+
+    private static string? SessionIdOf(byte[] raw)
+    {
+        using JsonDocument document = JsonDocument.Parse(raw);
+        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("sessionId", out JsonElement value)
+            ? value.ValueKind == JsonValueKind.String ? value.GetString() : string.Empty
+            : null;
     }
 
     private static async Task<(byte[]? Raw, T? Body, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, SessionService sessions, CancellationToken cancellationToken)

@@ -92,8 +92,6 @@ internal sealed class DemoRun(DemoServer server, DemoReport report, DemoSettings
 {
     private static readonly HashSet<string> Statuses = new(StringComparer.Ordinal) { "received", "verified", "rejected", "broadcast", "mined", "failed" };
 
-    private static readonly TimeSpan RetryReady = TimeSpan.FromMilliseconds(500);
-
     private static readonly TimeSpan RetryMine = TimeSpan.FromSeconds(2);
 
     private readonly Stopwatch _total = Stopwatch.StartNew();
@@ -141,30 +139,7 @@ internal sealed class DemoRun(DemoServer server, DemoReport report, DemoSettings
     {
         _step = "ready";
         var watch = Stopwatch.StartNew();
-        bool waiting = false;
-        while (true)
-        {
-            ServerAnswer answer = await server.GetAsync(_step, "readyz", ct);
-            if (answer.Status == HttpStatusCode.OK)
-            {
-                break;
-            }
-
-            if (answer.Status is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout))
-            {
-                DemoFailure problem = DemoServer.Problem(_step, "GET /readyz", answer);
-                throw new DemoFailure(_step, problem.Code, problem.Detail, ExitCodes.Invalid, $"is {settings.Server} the Atomic server? {DemoServer.StartHint}");
-            }
-
-            if (!waiting)
-            {
-                waiting = true;
-                await report.WriteAsync("waiting", $"   the server is starting ({answer.Code}); waiting for it to be ready…", ("status", answer.Code));
-            }
-
-            await Task.Delay(RetryReady, ct);
-        }
-
+        await server.WaitUntilReadyAsync(_step, report, settings.Server, ct);
         await report.WriteAsync("ready", $"1. server ready at {settings.Server} ({DemoReport.Ms(watch.Elapsed)})", ("server", settings.Server.ToString()), ("ms", watch.Elapsed));
     }
 

@@ -60,6 +60,40 @@ internal sealed class DemoServer(HttpClient http, Uri origin)
     public Task<ServerAnswer> GetAsync(string step, string path, CancellationToken ct) =>
         SendAsync(step, new HttpRequestMessage(HttpMethod.Get, At(path)), ct);
 
+    /// <summary>How long to wait between two asks of a server still starting.</summary>
+    public static readonly TimeSpan RetryReady = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Waits until the server answers <c>GET /readyz</c> with 200 (a server still starting, 502–504, is waited for, and
+    /// said once on <paramref name="report"/>); anything else is a failure naming <paramref name="server"/>.
+    /// </summary>
+    public async Task WaitUntilReadyAsync(string step, DemoReport report, Uri server, CancellationToken ct)
+    {
+        bool waiting = false;
+        while (true)
+        {
+            ServerAnswer answer = await GetAsync(step, "readyz", ct);
+            if (answer.Status == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            if (answer.Status is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout))
+            {
+                DemoFailure problem = Problem(step, "GET /readyz", answer);
+                throw new DemoFailure(step, problem.Code, problem.Detail, ExitCodes.Invalid, $"is {server} the Atomic server? {StartHint}");
+            }
+
+            if (!waiting)
+            {
+                waiting = true;
+                await report.WriteAsync("waiting", $"   the server is starting ({answer.Code}); waiting for it to be ready…", ("status", answer.Code));
+            }
+
+            await Task.Delay(RetryReady, ct);
+        }
+    }
+
     /// <summary>ARC's policy from the dev chain (<c>GET /arc/v1/policy</c>): the mining fee, so many satoshis per so many bytes.</summary>
     public async Task<(ulong Satoshis, ulong Bytes)> FeeRuleAsync(string step, CancellationToken ct)
     {

@@ -15,8 +15,6 @@ internal sealed partial class SessionDemoRun
     private static readonly HashSet<string> TxStatuses =
         new(StringComparer.Ordinal) { "received", "verified", "rejected", "broadcast", "mined", "failed" };
 
-    private static readonly TimeSpan RetryReady = TimeSpan.FromMilliseconds(500);
-
     /// <summary>How long one <c>?wait=</c> request asks the gateway to wait (it allows at most 60 s).</summary>
     private const int WaitSeconds = 10;
 
@@ -28,32 +26,7 @@ internal sealed partial class SessionDemoRun
     {
         _step = "ready";
         var watch = Stopwatch.StartNew();
-        bool waiting = false;
-        while (true)
-        {
-            ServerAnswer answer = await server.GetAsync(_step, "readyz", ct);
-            if (answer.Status == HttpStatusCode.OK)
-            {
-                break;
-            }
-
-            if (answer.Status is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout))
-            {
-                DemoFailure problem = DemoServer.Problem(_step, "GET /readyz", answer);
-                string hint = $"is {settings.Server} the Atomic server? {DemoServer.StartHint}";
-                throw new DemoFailure(_step, problem.Code, problem.Detail, ExitCodes.Invalid, hint);
-            }
-
-            if (!waiting)
-            {
-                waiting = true;
-                await report.WriteAsync("waiting", $"   the server is starting ({answer.Code}); waiting for it to be ready…",
-                    ("status", answer.Code));
-            }
-
-            await Task.Delay(RetryReady, ct);
-        }
-
+        await server.WaitUntilReadyAsync(_step, report, settings.Server, ct);
         await report.WriteAsync("ready", $"{Number()} server ready at {settings.Server} ({DemoReport.Ms(watch.Elapsed)})",
             ("server", settings.Server.ToString()), ("ms", watch.Elapsed));
     }

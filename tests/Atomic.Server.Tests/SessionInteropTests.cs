@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Atomic.Bsv.Primitives;
@@ -11,7 +10,6 @@ using Atomic.Bsv.Transactions;
 using Atomic.DevChain.Chain;
 using Atomic.DevChain.Tests.Interop;
 using Atomic.Overlay.Tokens;
-using Atomic.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Atomic.Server.Tests;
@@ -23,7 +21,6 @@ namespace Atomic.Server.Tests;
 /// </summary>
 public sealed class SessionInteropTests
 {
-    private const uint AllForkId = SigHashType.All | SigHashType.ForkId;
     private const ulong Price = 10_000;
 
     [Fact]
@@ -32,31 +29,20 @@ public sealed class SessionInteropTests
         await using ServerHost server = await ServerHost.StartAsync(
             settings: new Dictionary<string, string?> { ["Atomic:Sessions:FeeSatoshisPerKilobyte"] = "50" });
         HttpClient http = server.Client;
-        PrivateKey seller = PrivateKey.Random();
-        PrivateKey buyer = PrivateKey.Random();
-        (Transaction mint, byte[] mintBeef) = await MintAsync(http, seller);
-        string assetId = TokenTopicManager.AssetIdOf(new OutPoint(mint.Id, 0));
-        (Beef funding, Transaction parent, uint vout) = await PipelineTests.FundAsync(http, buyer);
-        string id = await CreateAsync(http, seller, buyer, assetId);
+        SessionTests.Swap swap = await SessionTests.PrepareAsync(http);
+        (PrivateKey seller, PrivateKey buyer, Transaction mint) = (swap.Seller, swap.Buyer, swap.Mint);
+        (Transaction parent, uint vout) = (swap.BuyerParent, swap.BuyerVout);
+        string id = await SessionTests.CreateAsync(http, swap, deadlineSeconds: 120);
 
         // The buyer runs on its own from here: contributes, waits for signing, checks and signs.
         Task<string> node = NodeRunner.RunAsync("session-party.mjs", TimeSpan.FromMinutes(2),
             "--server", server.Url, "--session", id, "--party", "buyer", "--key", buyer.ToHex(),
-            "--funding", Hex.Encode(funding.ToAtomicBytes(parent.Id)), "--vout", vout.ToString(CultureInfo.InvariantCulture),
-            "--pay-to", P2pkhOf(seller).ToHex(), "--price", Price.ToString(CultureInfo.InvariantCulture));
+            "--funding", Hex.Encode(swap.BuyerFunding.ToAtomicBytes(parent.Id)), "--vout", vout.ToString(CultureInfo.InvariantCulture),
+            "--pay-to", SessionTests.P2pkhOf(seller).ToHex(), "--price", Price.ToString(CultureInfo.InvariantCulture));
 
-        object contribution = SellerContribution(seller, buyer, assetId, mintBeef);
-        using (HttpResponseMessage contributed = await PartyPostAsync(http, $"/v1/sessions/{id}/contributions", seller, contribution))
-        {
-            contributed.StatusCode.Should().Be(HttpStatusCode.Accepted, await contributed.Content.ReadAsStringAsync());
-        }
-
+        await SessionTests.ContributeAsync(http, id, seller, SessionTests.SellerContribution(swap));
         JsonElement signing = await WaitForSessionAsync(http, id, node, "signing");
-        object signatures = SellerSignatures(seller, signing);
-        using (HttpResponseMessage signed = await PartyPostAsync(http, $"/v1/sessions/{id}/signatures", seller, signatures))
-        {
-            signed.StatusCode.Should().Be(HttpStatusCode.Accepted, await signed.Content.ReadAsStringAsync());
-        }
+        await SessionTests.SignAsync(http, id, seller, "seller", signing);
 
         JsonElement party = JsonDocument.Parse((await node).Trim().Split('\n')[^1]).RootElement;
         party.GetProperty("ok").GetBoolean().Should().BeTrue();
@@ -76,104 +62,11 @@ public sealed class SessionInteropTests
         party.GetProperty("input").GetInt32().Should().Be(2, "the buyer's coin comes after the seller's two");
         TokenTopicManager.Read(mined.Outputs[0].LockingScript, default)!
             .Should().Match<Token>(t => t.Amount == 600 && t.Owner.Equals(buyer.PublicKey));
-        mined.Outputs[2].Should().Be(new TxOutput(Price, P2pkhOf(seller)), "the price, to the seller");
-        mined.Outputs.Should().ContainSingle(o => o.LockingScript.Equals(P2pkhOf(buyer)))
+        mined.Outputs[2].Should().Be(new TxOutput(Price, SessionTests.P2pkhOf(seller)), "the price, to the seller");
+        mined.Outputs.Should().ContainSingle(o => o.LockingScript.Equals(SessionTests.P2pkhOf(buyer)))
             .Which.Satoshis.Should().Be(party.GetProperty("change").GetUInt64(), "the buyer's change is what its own check expected");
         ulong brought = mint.Outputs[0].Satoshis + mint.Outputs[1].Satoshis + parent.Outputs[(int)vout].Satoshis;
         (brought - mined.Outputs.Aggregate(0UL, (sum, o) => sum + o.Satoshis)).Should().Be(completed.GetProperty("fee").GetUInt64());
-    }
-
-    private static Script P2pkhOf(PrivateKey key) => Script.PayToPublicKeyHash(key.PublicKey.ToHash160());
-
-    /// <summary>The seller mints 1,000 units of an asset, admitted to tm_tokens and mined: its Atomic BEEF, proven.</summary>
-    private static async Task<(Transaction Mint, byte[] Beef)> MintAsync(HttpClient http, PrivateKey seller)
-    {
-        (Beef funding, Transaction parent, uint vout) = await PipelineTests.FundAsync(http, seller);
-        TxOutput source = parent.Outputs[(int)vout];
-        var unsigned = new Transaction(1, [new TxInput(new OutPoint(parent.Id, vout), Script.Empty)],
-            [
-                new TxOutput(1, TokenTopicManager.Lock(seller.PublicKey, TokenTopicManager.Issue, 1000)),
-                new TxOutput(source.Satoshis - 1_001, P2pkhOf(seller)),
-            ], 0);
-        Transaction mint = P2pkh.Sign(unsigned, [source], seller);
-        var beef = new Beef(BeefVersion.V2, funding.Bumps, [.. funding.Transactions, BeefTx.FromTransaction(mint)]);
-        using var content = new ByteArrayContent(beef.ToAtomicBytes(mint.Id));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        content.Headers.Add("X-Topics", "[\"tm_tokens\"]");
-        (await http.PostAsync("/v1/beef?wait=broadcast", content)).StatusCode.Should().Be(HttpStatusCode.OK);
-        (await http.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
-        await PipelineTests.WaitForAsync(http, mint.Id.ToDisplayHex(), "mined");
-        byte[] proven = await http.GetByteArrayAsync($"/v1/tx/{mint.Id.ToDisplayHex()}/beef");
-        return (mint, Beef.FromBytes(proven).ToAtomicBytes(mint.Id));
-    }
-
-    private static async Task<string> CreateAsync(HttpClient http, PrivateKey seller, PrivateKey buyer, string assetId)
-    {
-        using HttpResponseMessage created = await http.PostAsJsonAsync("/v1/sessions", new
-        {
-            template = "swap",
-            parties = new[]
-            {
-                new { id = "seller", identityKey = seller.PublicKey.ToHex() },
-                new { id = "buyer", identityKey = buyer.PublicKey.ToHex() },
-            },
-            terms = new { seller = "seller", buyer = "buyer", assetId, amount = 600, price = Price },
-            deadlineSeconds = 120,
-        });
-        created.StatusCode.Should().Be(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
-        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sessionId").GetString()!;
-    }
-
-    /// <summary>The seller's part: the token coin and its satoshi coin in; 600 units to the buyer, 400 back.</summary>
-    private static object SellerContribution(PrivateKey seller, PrivateKey buyer, string assetId, byte[] mintBeef) => new
-    {
-        party = "seller",
-        inputs = new[] { new { beef = Hex.Encode(mintBeef), outputIndex = 0L }, new { beef = Hex.Encode(mintBeef), outputIndex = 1L } },
-        outputs = new[]
-        {
-            new { lockingScript = TokenTopicManager.Lock(buyer.PublicKey, assetId, 600).ToHex(), satoshis = 1UL },
-            new { lockingScript = TokenTopicManager.Lock(seller.PublicKey, assetId, 400).ToHex(), satoshis = 1UL },
-        },
-        change = P2pkhOf(seller).ToHex(),
-    };
-
-    /// <summary>The seller's inputs of the unsigned transaction, signed SIGHASH_ALL|FORKID (a token takes the signature alone).</summary>
-    private static object SellerSignatures(PrivateKey seller, JsonElement signing)
-    {
-        Transaction unsigned = Transaction.FromHex(signing.GetProperty("unsignedTx").GetString()!);
-        var scripts = new List<object>();
-        Span<byte> digest = stackalloc byte[32];
-        foreach (JsonElement input in signing.GetProperty("inputs").EnumerateArray())
-        {
-            if (input.GetProperty("party").GetString() != "seller")
-            {
-                continue;
-            }
-
-            int index = input.GetProperty("index").GetInt32();
-            var locking = Script.FromHex(input.GetProperty("sourceLockingScript").GetString()!);
-            SigHash.ComputeForkId(unsigned, index, locking.Span, input.GetProperty("sourceSatoshis").GetUInt64(), AllForkId, null, digest);
-            var writer = new BsvWriter(110);
-            Script.WritePushData(writer, [.. seller.Sign(digest), (byte)AllForkId]);
-            if (TokenTopicManager.Read(locking, default) is null)
-            {
-                Script.WritePushData(writer, seller.PublicKey.ToBytes());
-            }
-
-            scripts.Add(new { index, unlockingScript = Hex.Encode(writer.ToArray()) });
-        }
-
-        return new { party = "seller", inputs = scripts };
-    }
-
-    private static async Task<HttpResponseMessage> PartyPostAsync(HttpClient http, string route, PrivateKey signer, object body)
-    {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(body);
-        var content = new ByteArrayContent(json);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = content };
-        request.Headers.Add("X-Party-Signature", SessionSigning.SignRequest(signer, json));
-        return await http.SendAsync(request);
     }
 
     /// <summary>

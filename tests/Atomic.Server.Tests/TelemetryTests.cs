@@ -153,9 +153,14 @@ public sealed class TelemetryTests
         {
             await PipelineTests.RunAsync(server);
 
-            // The queue-depth gauge has points only while the stages are subscribed: wait for a periodic export of it.
+            // Another server in the process stopping (as test classes do in parallel) must not silence this one's gauge.
+            await (await ServerHost.StartAsync()).DisposeAsync();
+            await Task.Delay(1000); // past the export that was under way when it stopped
+            int before = collector.Requests.TryGetValue("/v1/metrics", out ConcurrentQueue<byte[]>? earlier) ? earlier.Count : 0;
+
+            // The queue-depth gauge has points only while the stages are subscribed: wait for a later periodic export of it.
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            while (!collector.Requests.TryGetValue("/v1/metrics", out ConcurrentBag<byte[]>? bodies) || !bodies.Any(b => Encoding.UTF8.GetString(b).Contains("atomic.pubsub.pending", StringComparison.Ordinal)))
+            while (!collector.Requests.TryGetValue("/v1/metrics", out ConcurrentQueue<byte[]>? bodies) || !bodies.Skip(before).Any(b => Encoding.UTF8.GetString(b).Contains("atomic.pubsub.pending", StringComparison.Ordinal)))
             {
                 await Task.Delay(50, deadline.Token);
             }
@@ -217,7 +222,7 @@ public sealed class TelemetryTests
 
         public string Url { get; }
 
-        public ConcurrentDictionary<string, ConcurrentBag<byte[]>> Requests { get; } = new();
+        public ConcurrentDictionary<string, ConcurrentQueue<byte[]>> Requests { get; } = new();
 
         public static async Task<FakeCollector> StartAsync()
         {
@@ -230,7 +235,7 @@ public sealed class TelemetryTests
             {
                 using var body = new MemoryStream();
                 await context.Request.Body.CopyToAsync(body);
-                collector!.Requests.GetOrAdd(context.Request.Path, _ => []).Add(body.ToArray());
+                collector!.Requests.GetOrAdd(context.Request.Path, _ => new()).Enqueue(body.ToArray());
                 context.Response.StatusCode = (int)HttpStatusCode.OK;
                 context.Response.ContentType = "application/x-protobuf";
             });

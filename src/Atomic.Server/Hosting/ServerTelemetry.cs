@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Atomic.Sidecar.Components.PubSub;
 using Atomic.Services;
@@ -23,7 +24,13 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
     private static readonly string[] Meters = [Telemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http"];
     private static readonly string[] Sources = [Telemetry.Name, "Microsoft.AspNetCore", "System.Net.Http"];
 
-    private readonly Meter _meter = new(Telemetry.Name);
+    // One gauge for the process, on the pipeline's static meter, reading every live server's sidecar. A gauge per host on
+    // a meter of its own shared the metric stream with the other hosts' in the process, and OpenTelemetry ends a stream
+    // when any of its instruments is disposed: a host stopping (as tests do in parallel) silenced the others' gauges.
+    private static readonly ConcurrentDictionary<ServerTelemetry, IServiceProvider> Live = new();
+    private static readonly ObservableGauge<int> PendingGauge = Telemetry.Meter.CreateObservableGauge(
+        "atomic.pubsub.pending", Observe, "{event}", "deliveries held and not yet settled, per pub/sub, topic and consumer");
+
     private readonly IConfiguration _configuration;
     private MeterProvider? _meterProvider;
     private TracerProvider? _tracerProvider;
@@ -50,7 +57,8 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
         {
             throw new ServerConfigurationException($"OTEL_EXPORTER_ZIPKIN_ENDPOINT '{TracesEndpoint}' is not an absolute http(s) URL (Zipkin's is http://host:9411/api/v2/spans)");
         }
-        _meter.CreateObservableGauge("atomic.pubsub.pending", () => Pending(services.GetService<EmbeddedSidecarHost>()?.Components.PubSubs), "{event}", "deliveries held and not yet settled, per pub/sub, topic and consumer");
+        _ = PendingGauge;
+        Live[this] = services;
     }
 
     public string ServiceName { get; }
@@ -119,7 +127,28 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
     {
         _meterProvider?.Dispose();
         _tracerProvider?.Dispose();
-        _meter.Dispose();
+        Live.TryRemove(this, out _);
+    }
+
+    private static IEnumerable<Measurement<int>> Observe()
+    {
+        foreach (IServiceProvider services in Live.Values)
+        {
+            IReadOnlyDictionary<string, IPubSub>? pubsubs;
+            try
+            {
+                pubsubs = services.GetService<EmbeddedSidecarHost>()?.Components.PubSubs;
+            }
+            catch (ObjectDisposedException)
+            {
+                continue; // a host between disposing its services and this telemetry
+            }
+
+            foreach (Measurement<int> measurement in Pending(pubsubs))
+            {
+                yield return measurement;
+            }
+        }
     }
 
     /// <summary>The embedded sidecar's durable pub/subs (none under a sidecar outside this process).</summary>

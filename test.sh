@@ -46,6 +46,14 @@ if ! dotnet build Atomic.Dapr.sln -c Release -nologo -v quiet; then
   echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
 
+log "publish the CLI as shipped (ReadyToRun for this platform)"
+rid=linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')
+published=$(mktemp -d)
+if ! dotnet publish src/Atomic.Cli -c Release -r "$rid" --self-contained false -o "$published" -nologo -v quiet; then
+  echo "publish failed"; echo "0 passed, 1 failed"; exit 1
+fi
+export ATOMIC_PUBLISHED_CLI="$published/atomic" # PublishedCliTests runs this one
+
 failed_extra=0
 log "format"
 if dotnet format Atomic.Dapr.sln --verify-no-changes --no-restore -v quiet; then
@@ -79,7 +87,7 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # the runner failed without reporting a failing test (a crash or a build problem)
 fi
 failed=$((failed + failed_extra))
-rm -rf "$results"
+rm -rf "$results" "$published"
 
 echo
 echo "$passed passed, $failed failed"

@@ -80,6 +80,7 @@ public static class Extensions
         services.TryAddSingleton(SessionTemplates.Default);
         services.AddSingleton<SessionStore>();
         services.AddSingleton<SessionService>();
+        services.AddSingleton<SessionBaskets>();
         services.AddDaprWorkflow(options =>
         {
             options.RegisterWorkflow<SessionWorkflow>();

@@ -12,6 +12,9 @@ public static class SessionCodes
     /// <summary>A contribution breaks the deal's rules (wrong asset, wrong amount, an input twice, …).</summary>
     public const string ContributionInvalid = "SESSION_CONTRIBUTION_INVALID";
 
+    /// <summary>A contributed basket output is spent, not in its basket, or reserved by another session or holder.</summary>
+    public const string InputUnavailable = "SESSION_INPUT_UNAVAILABLE";
+
     /// <summary>A party's inputs do not pay for its outputs and its share of the fee.</summary>
     public const string InsufficientFunds = "SESSION_INSUFFICIENT_FUNDS";
 

@@ -189,6 +189,70 @@ public sealed class SessionTests
         (await response.Content.ReadAsStringAsync()).Should().Contain("no unspent coin of tm_tokens");
     }
 
+    [Fact]
+    public async Task A_basket_output_is_held_by_one_session_released_when_it_aborts_and_spent_when_another_completes()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: Settings);
+        Swap swap = await PrepareAsync(server);
+        string outpoint = $"{swap.BuyerParent.Id.ToDisplayHex()}.{swap.BuyerVout}";
+        TxOutput coin = swap.BuyerParent.Outputs[(int)swap.BuyerVout];
+        using HttpResponseMessage inserted = await server.Client.PostAsJsonAsync("/v1/baskets/wallet/operations", new
+        {
+            operations = new[] { new { op = "insert", outpoint, satoshis = coin.Satoshis, lockingScript = coin.LockingScript.ToHex() } },
+        });
+        inserted.StatusCode.Should().Be(HttpStatusCode.OK, await inserted.Content.ReadAsStringAsync());
+        object fromWallet = BuyerContribution(swap, basket: "Wallet");
+
+        // The first session holds the wallet's coin: the wallet no longer offers it, and a second session cannot take it.
+        string first = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
+        string second = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
+        await ContributeAsync(server.Client, first, swap.Buyer, fromWallet);
+        (await ListWalletAsync(server.Client, "")).GetProperty("totalOutputs").GetInt32().Should().Be(0);
+        JsonElement held = (await ListWalletAsync(server.Client, "?includeReserved=true")).GetProperty("outputs")[0];
+        held.GetProperty("reservedBy").GetString().Should().Be("session:" + first);
+        using (HttpResponseMessage taken = await PartyPostAsync(server.Client, $"/v1/sessions/{second}/contributions", swap.Buyer, fromWallet))
+        {
+            await ShouldBeProblemAsync(taken, (HttpStatusCode)422, SessionCodes.InputUnavailable);
+            (await taken.Content.ReadAsStringAsync()).Should().Contain("reserved by session:" + first);
+        }
+
+        // The first session is cancelled: the coin is released, and the second session takes it and completes.
+        using (HttpResponseMessage cancelled = await PartyDeleteAsync(server.Client, first, swap.Buyer, new { party = "buyer", sessionId = first }))
+        {
+            cancelled.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        }
+
+        await WaitForSessionAsync(server.Client, first, ["aborted"], allowAborted: true);
+        await WaitUntilAsync(async () => (await ListWalletAsync(server.Client, "")).GetProperty("totalOutputs").GetInt32() == 1);
+        await ContributeAsync(server.Client, second, swap.Seller, SellerContribution(swap));
+        await ContributeAsync(server.Client, second, swap.Buyer, fromWallet);
+        JsonElement signing = await WaitForSessionAsync(server.Client, second, "signing");
+        await SignAsync(server.Client, second, swap.Seller, "seller", signing);
+        await SignAsync(server.Client, second, swap.Buyer, "buyer", signing);
+        string txid = (await WaitForSessionAsync(server.Client, second, "broadcasting", "completed")).GetProperty("txid").GetString()!;
+        await PipelineTests.WaitForAsync(server.Client, txid, "broadcast");
+        (await server.Client.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await WaitForSessionAsync(server.Client, second, "completed");
+
+        // Completed: the wallet's coin is spent, and a spent coin is refused to any later session.
+        await WaitUntilAsync(async () => (await ListWalletAsync(server.Client, "?includeSpent=true")).GetProperty("outputs")[0].GetProperty("spendable").GetBoolean() == false);
+        string third = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
+        using HttpResponseMessage spent = await PartyPostAsync(server.Client, $"/v1/sessions/{third}/contributions", swap.Buyer, fromWallet);
+        await ShouldBeProblemAsync(spent, (HttpStatusCode)422, SessionCodes.InputUnavailable);
+        (await spent.Content.ReadAsStringAsync()).Should().Contain("is spent");
+    }
+
+    private static async Task<JsonElement> ListWalletAsync(HttpClient http, string query) => await http.GetFromJsonAsync<JsonElement>("/v1/baskets/wallet/outputs" + query);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
     private static readonly Dictionary<string, string?> Settings = new() { ["Atomic:Sessions:FeeSatoshisPerKilobyte"] = "50" };
 
     internal sealed record Swap(PrivateKey Seller, PrivateKey Buyer, Transaction Mint, byte[] MintBeef, string AssetId, Beef BuyerFunding, Transaction BuyerParent, uint BuyerVout);
@@ -258,11 +322,11 @@ public sealed class SessionTests
         change = P2pkhOf(swap.Seller).ToHex(),
     };
 
-    /// <summary>The buyer's part: the faucet's payment in, the price to the seller.</summary>
-    internal static object BuyerContribution(Swap swap) => new
+    /// <summary>The buyer's part: the faucet's payment in (from <paramref name="basket"/> if named), the price to the seller.</summary>
+    internal static object BuyerContribution(Swap swap, string? basket = null) => new
     {
         party = "buyer",
-        inputs = new[] { new { beef = Hex.Encode(swap.BuyerFunding.ToAtomicBytes(swap.BuyerParent.Id)), outputIndex = (long)swap.BuyerVout } },
+        inputs = new[] { new { beef = Hex.Encode(swap.BuyerFunding.ToAtomicBytes(swap.BuyerParent.Id)), outputIndex = (long)swap.BuyerVout, basket } },
         outputs = new[] { new { lockingScript = P2pkhOf(swap.Seller).ToHex(), satoshis = 10_000UL } },
         change = P2pkhOf(swap.Buyer).ToHex(),
     };

@@ -89,6 +89,28 @@ public sealed class BasketManagerActorTests
     }
 
     [Fact]
+    public async Task A_reserved_output_is_hidden_from_listings_refused_to_other_holders_and_released_by_its_own()
+    {
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync();
+        string until = DateTimeOffset.UtcNow.AddMinutes(10).ToString("O");
+        (await ApplyAsync(pipeline.Client, "coins", new { operations = new[] { Insert(Outpoint('a', 0), 500), Insert(Outpoint('a', 1), 700) } })).StatusCode.Should().Be(HttpStatusCode.OK);
+        HttpResponseMessage reserved = await ApplyAsync(pipeline.Client, "coins", new { operations = new[] { new { op = "reserve", outpoint = Outpoint('a', 0), holder = "alice", until } } });
+        reserved.StatusCode.Should().Be(HttpStatusCode.OK, await reserved.Content.ReadAsStringAsync());
+
+        Outpoints(await ListAsync(pipeline.Client, "coins")).Should().Equal(Outpoint('a', 1));
+        JsonElement held = (await ListAsync(pipeline.Client, "coins", "?includeReserved=true")).GetProperty("outputs")[0];
+        held.GetProperty("reservedBy").GetString().Should().Be("alice");
+        held.GetProperty("reservedUntil").GetDateTimeOffset().Should().Be(DateTimeOffset.Parse(until, System.Globalization.CultureInfo.InvariantCulture));
+
+        HttpResponseMessage other = await ApplyAsync(pipeline.Client, "coins", new { operations = new[] { new { op = "reserve", outpoint = Outpoint('a', 0), holder = "bob", until } } });
+        await ShouldBeProblemAsync(other, HttpStatusCode.Conflict, Problems.BasketOperationRejected);
+        (await ApplyAsync(pipeline.Client, "coins", new { operations = new[] { new { op = "release", outpoint = Outpoint('a', 0), holder = "bob" } } })).StatusCode.Should().Be(HttpStatusCode.OK);
+        Outpoints(await ListAsync(pipeline.Client, "coins")).Should().Equal([Outpoint('a', 1)], "only its holder releases it");
+        (await ApplyAsync(pipeline.Client, "coins", new { operations = new[] { new { op = "release", outpoint = Outpoint('a', 0), holder = "alice" } } })).StatusCode.Should().Be(HttpStatusCode.OK);
+        Outpoints(await ListAsync(pipeline.Client, "coins")).Should().Equal(Outpoint('a', 0), Outpoint('a', 1));
+    }
+
+    [Fact]
     public async Task A_batch_repeated_under_its_idempotency_key_changes_nothing()
     {
         await using PipelineFixture pipeline = await PipelineFixture.StartAsync();
@@ -160,6 +182,9 @@ public sealed class BasketManagerActorTests
     [InlineData("POST", "/v1/baskets/coins/operations", "{\"operations\": [{\"op\": \"burn\", \"outpoint\": \"" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.0" + "\"}]}")]
     [InlineData("POST", "/v1/baskets/coins/operations", "{\"operations\": [{\"op\": \"spend\", \"outpoint\": \"" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.0" + "\"}]}")]
     [InlineData("POST", "/v1/baskets/coins/operations", "{\"idempotencyKey\": \"a||b\", \"operations\": [{\"op\": \"relinquish\", \"outpoint\": \"" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.0" + "\"}]}")]
+    [InlineData("POST", "/v1/baskets/coins/operations", "{\"operations\": [{\"op\": \"reserve\", \"holder\": \"me\", \"outpoint\": \"" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.0" + "\"}]}")]
+    [InlineData("POST", "/v1/baskets/coins/operations", "{\"operations\": [{\"op\": \"release\", \"outpoint\": \"" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.0" + "\"}]}")]
+    [InlineData("GET", "/v1/baskets/coins/outputs?includeReserved=maybe", "")]
     public async Task Bad_basket_requests_are_refused_with_request_invalid(string method, string path, string body)
     {
         await using PipelineFixture pipeline = await PipelineFixture.StartAsync();

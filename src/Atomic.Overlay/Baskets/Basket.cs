@@ -40,14 +40,24 @@ public static class BasketNames
     }
 }
 
-/// <summary>An output tracked in a basket (the fields of BRC-46's Transaction Outputs Response, plus tags).</summary>
+/// <summary>
+/// An output tracked in a basket (the fields of BRC-46's Transaction Outputs Response, plus tags), and who holds it
+/// reserved until when: a multi-party session reserves the outputs a party contributes, so that nothing else spends
+/// them while the session runs.
+/// </summary>
 public sealed record BasketOutput(
     string Outpoint,
     ulong Satoshis,
     string LockingScript,
     IReadOnlyList<string> Tags,
     string? CustomInstructions,
-    bool Spendable = true);
+    bool Spendable = true,
+    string? ReservedBy = null,
+    DateTimeOffset? ReservedUntil = null)
+{
+    /// <summary>Who holds the output at <paramref name="now"/>: null when nobody does, or the reservation has lapsed.</summary>
+    public string? HolderAt(DateTimeOffset now) => ReservedBy is not null && ReservedUntil > now ? ReservedBy : null;
+}
 
 /// <summary>One change to a basket; a batch of them is applied entirely or not at all.</summary>
 public abstract record BasketOperation
@@ -60,6 +70,26 @@ public abstract record BasketOperation
 
     /// <summary>Marks an output spent by a transaction: it stays listed with <c>spendable: false</c>.</summary>
     public sealed record Spend(string Outpoint, string SpentBy) : BasketOperation;
+
+    /// <summary>
+    /// Holds a spendable output for <paramref name="Holder"/> until <paramref name="Until"/>, when the reservation lapses
+    /// by itself; the same holder may reserve it again (moving the time), another may not while it is held.
+    /// </summary>
+    public sealed record Reserve(string Outpoint, string Holder, DateTimeOffset Until) : BasketOperation;
+
+    /// <summary>Ends <paramref name="Holder"/>'s reservation; an output it does not hold (or the basket does not) is left as it is.</summary>
+    public sealed record Release(string Outpoint, string Holder) : BasketOperation;
+
+    /// <summary>The output an operation is about.</summary>
+    public string Target => this switch
+    {
+        Insert insert => insert.Output.Outpoint,
+        Relinquish relinquish => relinquish.Outpoint,
+        Spend spend => spend.Outpoint,
+        Reserve reserve => reserve.Outpoint,
+        Release release => release.Outpoint,
+        _ => throw new BasketOperationException($"unknown basket operation {GetType().Name}"),
+    };
 }
 
 /// <summary>A basket operation that cannot apply; the whole batch it belongs to changes nothing.</summary>
@@ -70,10 +100,12 @@ public static class BasketRules
 {
     /// <summary>
     /// The basket after every operation of <paramref name="operations"/>, or a <see cref="BasketOperationException"/>
-    /// (and <paramref name="outputs"/> untouched) when any of them cannot apply.
+    /// (and <paramref name="outputs"/> untouched) when any of them cannot apply. <paramref name="now"/> (default: the
+    /// clock) decides which reservations have lapsed.
     /// </summary>
-    public static Dictionary<string, BasketOutput> Apply(IReadOnlyDictionary<string, BasketOutput> outputs, IReadOnlyList<BasketOperation> operations)
+    public static Dictionary<string, BasketOutput> Apply(IReadOnlyDictionary<string, BasketOutput> outputs, IReadOnlyList<BasketOperation> operations, DateTimeOffset? now = null)
     {
+        DateTimeOffset at = now ?? DateTimeOffset.UtcNow;
         ArgumentNullException.ThrowIfNull(outputs);
         ArgumentNullException.ThrowIfNull(operations);
         var next = new Dictionary<string, BasketOutput>(outputs, StringComparer.Ordinal);
@@ -113,7 +145,42 @@ public static class BasketRules
                         throw new BasketOperationException($"output {outpoint} is not in the basket");
                     }
 
-                    next[outpoint] = spent with { Spendable = false };
+                    next[outpoint] = spent with { Spendable = false, ReservedBy = null, ReservedUntil = null };
+                    break;
+                case BasketOperation.Reserve { Outpoint: var outpoint, Holder: var holder, Until: var until }:
+                    if (string.IsNullOrEmpty(holder))
+                    {
+                        throw new BasketOperationException($"a reservation of {outpoint} needs a holder");
+                    }
+
+                    if (!next.TryGetValue(outpoint, out BasketOutput? reserved))
+                    {
+                        throw new BasketOperationException($"output {outpoint} is not in the basket");
+                    }
+
+                    if (!reserved.Spendable)
+                    {
+                        throw new BasketOperationException($"output {outpoint} is spent");
+                    }
+
+                    if (reserved.HolderAt(at) is string other && other != holder)
+                    {
+                        throw new BasketOperationException($"output {outpoint} is reserved by {other} until {reserved.ReservedUntil:O}");
+                    }
+
+                    if (until <= at)
+                    {
+                        throw new BasketOperationException($"a reservation of {outpoint} must end after now (got {until:O})");
+                    }
+
+                    next[outpoint] = reserved with { ReservedBy = holder, ReservedUntil = until };
+                    break;
+                case BasketOperation.Release { Outpoint: var outpoint, Holder: var holder }:
+                    if (next.TryGetValue(outpoint, out BasketOutput? held) && held.ReservedBy == holder && holder is not null)
+                    {
+                        next[outpoint] = held with { ReservedBy = null, ReservedUntil = null };
+                    }
+
                     break;
                 default:
                     throw new BasketOperationException($"unknown basket operation {operation.GetType().Name}");

@@ -94,7 +94,10 @@ public sealed class BasketManagerActor : Actor, IBasketManager
         return await ApplyAsync(operations, key, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The basket's outputs with any (<c>tagQueryMode: any</c>, the default) or all of the tags, spendable ones unless <c>includeSpent</c>.</summary>
+    /// <summary>
+    /// The basket's outputs with any (<c>tagQueryMode: any</c>, the default) or all of the tags: spendable ones unless
+    /// <c>includeSpent</c>, and not held by a reservation unless <c>includeReserved</c>.
+    /// </summary>
     public Task<ListResult> List(ListRequest request) => ListAsync(request, CancellationToken.None);
 
     /// <inheritdoc cref="List"/>
@@ -117,10 +120,13 @@ public sealed class BasketManagerActor : Actor, IBasketManager
         int offset = Math.Max(0, request.Offset);
         int total = 0;
         var page = new List<BasketOutputView>();
+        DateTimeOffset now = DateTimeOffset.UtcNow;
         foreach (string outpoint in await IndexAsync(cancellationToken).ConfigureAwait(false))
         {
             BasketOutput output = await StateManager.GetStateAsync<BasketOutput>(OutputPrefix + outpoint, cancellationToken).ConfigureAwait(false);
+            string? holder = output.HolderAt(now);
             if ((!output.Spendable && !request.IncludeSpent)
+                || (holder is not null && !request.IncludeReserved)
                 || (tags.Count > 0 && (all ? !tags.All(output.Tags.Contains) : !tags.Any(output.Tags.Contains))))
             {
                 continue;
@@ -128,7 +134,8 @@ public sealed class BasketManagerActor : Actor, IBasketManager
 
             if (total++ >= offset && page.Count < limit)
             {
-                page.Add(new BasketOutputView(output.Outpoint, output.Satoshis, output.LockingScript, output.Spendable, output.Tags, output.CustomInstructions));
+                page.Add(new BasketOutputView(output.Outpoint, output.Satoshis, output.LockingScript, output.Spendable, output.Tags, output.CustomInstructions,
+                    holder, holder is null ? null : output.ReservedUntil));
             }
         }
 
@@ -164,13 +171,7 @@ public sealed class BasketManagerActor : Actor, IBasketManager
         var current = new Dictionary<string, BasketOutput>(StringComparer.Ordinal);
         foreach (BasketOperation operation in operations)
         {
-            string outpoint = operation switch
-            {
-                BasketOperation.Insert insert => insert.Output.Outpoint,
-                BasketOperation.Spend spend => spend.Outpoint,
-                BasketOperation.Relinquish relinquish => relinquish.Outpoint,
-                _ => throw new BasketOperationException($"unknown basket operation {operation.GetType().Name}"),
-            };
+            string outpoint = operation.Target;
             if (named.Add(outpoint) && await StateManager.TryGetStateAsync<BasketOutput>(OutputPrefix + outpoint, cancellationToken).ConfigureAwait(false) is { HasValue: true } held)
             {
                 current[outpoint] = held.Value;

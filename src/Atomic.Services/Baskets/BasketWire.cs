@@ -38,6 +38,14 @@ public static class BasketWire
         return operations;
     }
 
+    /// <summary>The longest reservation holder name, in characters.</summary>
+    public const int MaxHolder = 256;
+
+    private static string Holder(BasketOperationRequest request, int i) =>
+        request.Holder is { Length: > 0 and <= MaxHolder } holder
+            ? holder
+            : throw new BasketOperationException($"operation {i}: {request.Op} needs holder, 1 to {MaxHolder} characters");
+
     private static BasketOperation ToOperation(BasketOperationRequest request, int i)
     {
         if (!Outpoints.TryParse(request.Outpoint, out _, out string outpoint))
@@ -81,8 +89,14 @@ public static class BasketWire
                     : throw new BasketOperationException($"operation {i}: a spend needs spentBy, the spending txid");
             case "relinquish":
                 return new BasketOperation.Relinquish(outpoint);
+            case "reserve":
+                return request.Until is DateTimeOffset until
+                    ? new BasketOperation.Reserve(outpoint, Holder(request, i), until)
+                    : throw new BasketOperationException($"operation {i}: a reserve needs until, when the reservation lapses (ISO-8601)");
+            case "release":
+                return new BasketOperation.Release(outpoint, Holder(request, i));
             default:
-                throw new BasketOperationException($"operation {i}: op must be insert, spend or relinquish (got '{request.Op}')");
+                throw new BasketOperationException($"operation {i}: op must be insert, spend, relinquish, reserve or release (got '{request.Op}')");
         }
     }
 }

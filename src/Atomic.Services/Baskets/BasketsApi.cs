@@ -24,9 +24,9 @@ public static class BasketsApi
         return baskets;
     }
 
-    /// <summary><c>GET /v1/baskets/{basket}/outputs?tags=a,b&amp;tagQueryMode=any|all&amp;includeSpent=false&amp;limit=&amp;offset=</c>.</summary>
+    /// <summary><c>GET /v1/baskets/{basket}/outputs?tags=a,b&amp;tagQueryMode=any|all&amp;includeSpent=false&amp;includeReserved=false&amp;limit=&amp;offset=</c>.</summary>
     internal static async Task<Results<Ok<ListResult>, ProblemHttpResult>> ListBasketOutputsAsync(
-        string basket, string? tags, string? tagQueryMode, string? includeSpent, string? limit, string? offset,
+        string basket, string? tags, string? tagQueryMode, string? includeSpent, string? includeReserved, string? limit, string? offset,
         [AsParameters] BasketsApiServices services, CancellationToken cancellationToken)
     {
         if (Basket(basket, out string name) is ProblemHttpResult badBasket)
@@ -64,6 +64,12 @@ public static class BasketsApi
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, "includeSpent is true or false");
         }
 
+        bool reserved = false;
+        if (includeReserved is not null && !bool.TryParse(includeReserved, out reserved))
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, "includeReserved is true or false");
+        }
+
         int max = services.Options.Value.MaxResults;
         int? take = null;
         if (limit is not null)
@@ -84,7 +90,7 @@ public static class BasketsApi
 
         try
         {
-            return TypedResults.Ok(await Manager(services, name).List(new ListRequest(tagList, mode, spent, take, skip)).ConfigureAwait(false));
+            return TypedResults.Ok(await Manager(services, name).List(new ListRequest(tagList, mode, spent, take, skip, reserved)).ConfigureAwait(false));
         }
         catch (Exception e) when (Actors.IsCallFailure(e))
         {

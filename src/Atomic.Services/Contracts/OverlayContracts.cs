@@ -34,7 +34,8 @@ public sealed record LookupResult([property: JsonPropertyName("outputs")] IReadO
 
 /// <summary>
 /// One basket operation on the wire: <c>op</c> is <c>insert</c> (with <c>satoshis</c>, <c>lockingScript</c> hex, optional
-/// <c>tags</c> and <c>customInstructions</c>), <c>spend</c> (with <c>spentBy</c>, a txid) or <c>relinquish</c>.
+/// <c>tags</c> and <c>customInstructions</c>), <c>spend</c> (with <c>spentBy</c>, a txid), <c>relinquish</c>,
+/// <c>reserve</c> (with <c>holder</c> and <c>until</c>, an ISO-8601 time) or <c>release</c> (with <c>holder</c>).
 /// </summary>
 public sealed record BasketOperationRequest(
     [property: JsonPropertyName("op")] string? Op,
@@ -43,7 +44,9 @@ public sealed record BasketOperationRequest(
     [property: JsonPropertyName("lockingScript")] string? LockingScript = null,
     [property: JsonPropertyName("tags")] IReadOnlyList<string>? Tags = null,
     [property: JsonPropertyName("customInstructions")] string? CustomInstructions = null,
-    [property: JsonPropertyName("spentBy")] string? SpentBy = null);
+    [property: JsonPropertyName("spentBy")] string? SpentBy = null,
+    [property: JsonPropertyName("holder")] string? Holder = null,
+    [property: JsonPropertyName("until")] DateTimeOffset? Until = null);
 
 /// <summary>
 /// <c>BasketManager.Apply</c>: a batch applied entirely or not at all. With an <c>idempotencyKey</c>, a batch already
@@ -62,13 +65,17 @@ public sealed record ApplyTransactionRequest(
     [property: JsonPropertyName("txid")] string TxId,
     [property: JsonPropertyName("beef")] string Beef);
 
-/// <summary><c>BasketManager.List</c>: outputs with any (or all) of <c>tags</c>; spent ones only with <c>includeSpent</c>.</summary>
+/// <summary>
+/// <c>BasketManager.List</c>: outputs with any (or all) of <c>tags</c>; spent ones only with <c>includeSpent</c>, and
+/// ones reserved by someone (a running session) only with <c>includeReserved</c>.
+/// </summary>
 public sealed record ListRequest(
     [property: JsonPropertyName("tags")] IReadOnlyList<string>? Tags = null,
     [property: JsonPropertyName("tagQueryMode")] string? TagQueryMode = null,
     [property: JsonPropertyName("includeSpent")] bool IncludeSpent = false,
     [property: JsonPropertyName("limit")] int? Limit = null,
-    [property: JsonPropertyName("offset")] int Offset = 0);
+    [property: JsonPropertyName("offset")] int Offset = 0,
+    [property: JsonPropertyName("includeReserved")] bool IncludeReserved = false);
 
 /// <summary>An output of a basket, as BRC-100's <c>listOutputs</c> answers it.</summary>
 public sealed record BasketOutputView(
@@ -77,7 +84,9 @@ public sealed record BasketOutputView(
     [property: JsonPropertyName("lockingScript")] string LockingScript,
     [property: JsonPropertyName("spendable")] bool Spendable,
     [property: JsonPropertyName("tags")] IReadOnlyList<string> Tags,
-    [property: JsonPropertyName("customInstructions")] string? CustomInstructions);
+    [property: JsonPropertyName("customInstructions")] string? CustomInstructions,
+    [property: JsonPropertyName("reservedBy"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReservedBy = null,
+    [property: JsonPropertyName("reservedUntil"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ReservedUntil = null);
 
 /// <summary>BRC-100's <c>listOutputs</c> answer: how many outputs match, and the page asked for.</summary>
 public sealed record ListResult(

@@ -16,7 +16,8 @@ public enum SessionStatus
 
 public sealed record PartyEntry(string Id, string IdentityKey);
 
-public sealed record InputRequest(string? Beef, long OutputIndex);
+/// <summary>An input: its source transaction's Atomic BEEF, the output spent, and the basket it is tracked in, if any (then reserved for the session).</summary>
+public sealed record InputRequest(string? Beef, long OutputIndex, string? Basket = null);
 
 public sealed record OutputRequest(string? LockingScript, ulong Satoshis);
 

@@ -24,7 +24,7 @@ namespace Atomic.Services.Sessions;
 /// </summary>
 public sealed class SessionService(
     SessionStore store, SessionTemplates templates, SpvVerifier spv, TxRecords records, EventPublisher events,
-    ArcClient arc, BroadcasterOptions broadcaster, IActorProxyFactory actors, IOptions<SessionsOptions> options, ILogger<SessionService> logger)
+    ArcClient arc, BroadcasterOptions broadcaster, IActorProxyFactory actors, SessionBaskets baskets, IOptions<SessionsOptions> options, ILogger<SessionService> logger)
 {
     /// <summary>The route submissions of finished sessions are counted under.</summary>
     public const string Route = "/v1/sessions";
@@ -235,12 +235,24 @@ public sealed class SessionService(
         return document?.Status ?? throw new InvalidOperationException($"no session {sessionId}");
     }
 
-    /// <summary>Publishes <c>session.completed</c> or <c>session.aborted</c> for an ended session.</summary>
+    /// <summary>
+    /// Settles an ended session's basket outputs (spent by its transaction when completed, released when aborted), then
+    /// publishes <c>session.completed</c> or <c>session.aborted</c>.
+    /// </summary>
     public async Task PublishEndAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         if (await store.GetAsync(sessionId, cancellationToken).ConfigureAwait(false) is not var (d, _) || d.Status is not (SessionStatus.Completed or SessionStatus.Aborted))
         {
             return;
+        }
+
+        if (d.Status == SessionStatus.Completed)
+        {
+            await baskets.SpendAsync(sessionId, d.TxId!, d.Contributions, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await baskets.ReleaseAsync(sessionId, d.Contributions, cancellationToken).ConfigureAwait(false);
         }
 
         string topic = d.Status == SessionStatus.Completed ? SessionTopics.Completed : SessionTopics.Aborted;

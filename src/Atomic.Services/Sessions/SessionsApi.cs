@@ -105,7 +105,7 @@ public static class SessionsApi
             ? TypedResults.Ok(SessionView.Of(document))
             : NotFound(id);
 
-    internal static async Task<Results<Accepted<SessionView>, ProblemHttpResult>> ContributeAsync(string id, HttpRequest request, SessionService sessions, DaprWorkflowClient workflows, CancellationToken cancellationToken)
+    internal static async Task<Results<Accepted<SessionView>, ProblemHttpResult>> ContributeAsync(string id, HttpRequest request, SessionService sessions, SessionBaskets baskets, DaprWorkflowClient workflows, CancellationToken cancellationToken)
     {
         (SessionDocument? document, ContributionRequest? contribution, ProblemHttpResult? problem) = await ReadPartyRequestAsync<ContributionRequest>(id, request, sessions, c => c.Party, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
@@ -150,6 +150,22 @@ public static class SessionsApi
             return Problems.Of(StatusCodes.Status422UnprocessableEntity, coins.Code!, coins.Reason!);
         }
 
+        // Basket outputs are held for the session before it takes them, and let go if it then does not.
+        SessionCheck reserved;
+        try
+        {
+            reserved = await baskets.ReserveAsync(id, document.Deadline, contribution, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Actors.IsCallFailure(e))
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.ServiceUnavailable, $"a basket could not reserve the contributed outputs: {Actors.ErrorMessage(e)}");
+        }
+
+        if (!reserved.IsOk)
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, reserved.Code!, reserved.Reason!);
+        }
+
         ProblemHttpResult? refused = null;
         SessionDocument? changed = await sessions.Store.ChangeAsync(id, d =>
         {
@@ -161,6 +177,7 @@ public static class SessionsApi
         }, cancellationToken).ConfigureAwait(false);
         if (refused is not null)
         {
+            await baskets.ReleaseAsync(id, [contribution], cancellationToken).ConfigureAwait(false);
             return refused;
         }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Atomic.Cli.Commands;
+using Atomic.Cli.Commands.Keys;
 using Atomic.Cli.Commands.Sessions;
 
 namespace Atomic.Cli;
@@ -13,7 +14,7 @@ public static class AtomicCli
     /// <param name="httpHandler">Sends the HTTP requests of commands that talk to a server (tests pass an in-process one); null opens real connections.</param>
     public static async Task<int> RunAsync(string[] args, CliConsole console, HttpMessageHandler? httpHandler, CancellationToken cancellationToken)
     {
-        var root = new RootCommand("Atomic.Dapr tools for BSV transactions: verify BEEF by SPV, inspect and convert it, and run the demo against the server.");
+        var root = new RootCommand("Atomic.Dapr tools for BSV transactions: verify BEEF by SPV, inspect and convert it, make and derive keys, and run the demo against the server.");
         var beef = new Command("beef", "BEEF (BRC-62/96/95) tools.")
         {
             BeefVerifyCommand.Create(console),
@@ -22,6 +23,7 @@ public static class AtomicCli
             BeefEfCommand.Create(console),
         };
         root.Add(beef);
+        root.Add(KeyCommand.Create(console));
         root.Add(DemoCommand.Create(console, httpHandler));
         root.Add(SessionDemoCommand.Create(console, httpHandler));
         root.Add(SidecarCommand.Create(console));

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.DevChain.Chain;
@@ -81,6 +82,22 @@ public class DemoCommandTests
         JsonElement done = lines[^1];
         done.GetProperty("ok").GetBoolean().Should().BeTrue();
         done.GetProperty("txid").GetString().Should().Be(txid);
+    }
+
+    [Fact]
+    public async Task With_key_from_the_demo_key_is_the_first_receiving_key_of_that_mnemonic()
+    {
+        const string Mnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+        string variable = $"ATOMIC_TEST_KEY_{Guid.NewGuid():n}";
+        Environment.SetEnvironmentVariable(variable, Mnemonic);
+        await using DemoHost host = await DemoHost.StartAsync();
+        CliFixture.Run run = await DemoAsync(host.Handler, "--server", Server, "--key-from", variable);
+
+        run.ExitCode.Should().Be(0, run.Error);
+        PublicKey key = Atomic.Bsv.Primitives.Keys.Mnemonic.Parse(Mnemonic).ToMasterKey().Derive("m/44'/236'/0'/0/0").PublicKey;
+        run.Out.Should().Contain($"2. key m/44'/236'/0'/0/0 of --key-from: address {key.ToAddress(testnet: true)}, public key {key.ToHex()}");
+        Transaction tx = host.Submissions.Values.Single().Transaction;
+        TokenTopicManager.Read(tx.Outputs[0].LockingScript, new OutPoint(tx.Id, 0))!.Owner.Should().Be(key);
     }
 
     [Fact]

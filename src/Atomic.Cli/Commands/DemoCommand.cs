@@ -9,12 +9,13 @@ using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Scripts;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
+using Atomic.Cli.Commands.Keys;
 using Atomic.Overlay.Tokens;
 
 namespace Atomic.Cli.Commands;
 
 /// <summary>
-/// <c>atomic demo [--server URL] [--timeout SECONDS] [--satoshis N] [--no-mine] [--json]</c>: the whole path of a
+/// <c>atomic demo [--server URL] [--timeout SECONDS] [--satoshis N] [--no-mine] [--key-from NAME|-] [--json]</c>: the whole path of a
 /// token transaction through the all-in-one server, each step printed as it happens. Exit 0 only once the transaction
 /// is mined; 1 when a step fails (the server's <c>code: detail</c>, a rejection, a timeout); 2 for usage errors and a
 /// server that cannot be reached.
@@ -55,15 +56,20 @@ internal static class DemoCommand
             }
         });
         var noMine = new Option<bool>("--no-mine") { Description = "Do not call /arc/v1/mine; wait for the chain to mine on its own (interval mining)." };
+        Option<string?> keyFrom = KeyCommand.DemoKeyFromOption($"the demo's key ({DemoKeys.DemoPath} below it)");
+        Option<string?> passphrase = KeyCommand.PassphraseOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per step instead of prose, for scripts." };
         var command = new Command("demo", "Fund a fresh key from the dev chain's faucet, issue a token, submit its BEEF and follow it until it is mined.")
         {
-            server, timeout, satoshis, noMine, json,
+            server, timeout, satoshis, noMine, keyFrom, passphrase, json,
         };
         command.SetAction(async (parse, ct) =>
         {
             Uri origin = ParseOrigin(parse.GetValue(server)!);
-            var settings = new DemoSettings(origin, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(satoshis), parse.GetValue(noMine), pollInterval ?? DefaultPollInterval);
+            ExtendedKey? root = await DemoKeys.ReadRootAsync(parse.GetValue(keyFrom), parse.GetValue(passphrase), console, ct);
+            var settings = new DemoSettings(
+                origin, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(satoshis), parse.GetValue(noMine), pollInterval ?? DefaultPollInterval,
+                root is null ? null : DemoKeys.DemoKey(root));
             using HttpClient http = handler is null
                 ? new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = Timeout.InfiniteTimeSpan }
                 : new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
@@ -85,7 +91,8 @@ internal static class DemoCommand
     }
 }
 
-internal sealed record DemoSettings(Uri Server, TimeSpan Timeout, ulong Satoshis, bool NoMine, TimeSpan PollInterval);
+/// <param name="Key">The demo's key from <c>--key-from</c>, or null for a fresh random one.</param>
+internal sealed record DemoSettings(Uri Server, TimeSpan Timeout, ulong Satoshis, bool NoMine, TimeSpan PollInterval, PrivateKey? Key = null);
 
 /// <summary>One run of the demo: the six steps, in order, against one server.</summary>
 internal sealed class DemoRun(DemoServer server, DemoReport report, DemoSettings settings)
@@ -143,14 +150,17 @@ internal sealed class DemoRun(DemoServer server, DemoReport report, DemoSettings
         await report.WriteAsync("ready", $"1. server ready at {settings.Server} ({DemoReport.Ms(watch.Elapsed)})", ("server", settings.Server.ToString()), ("ms", watch.Elapsed));
     }
 
-    // 2. A fresh key, and the faucet pays its P2PKH script: the answer is the funding transaction as Atomic BEEF.
+    // 2. A fresh key (or --key-from's), and the faucet pays its P2PKH script: the answer is the funding transaction as Atomic BEEF.
     private async Task<(PrivateKey, Beef, Transaction, uint)> FundAsync(CancellationToken ct)
     {
         _step = "fund";
-        var key = PrivateKey.Random();
+        PrivateKey key = settings.Key ?? PrivateKey.Random();
         Script locking = Script.PayToPublicKeyHash(key.PublicKey.ToHash160());
         string address = key.PublicKey.ToAddress(testnet: true);
-        await report.WriteAsync("key", $"2. new key: address {address}, public key {key.PublicKey.ToHex()}", ("address", address), ("publicKey", key.PublicKey.ToHex()));
+        string? path = settings.Key is null ? null : DemoKeys.DemoPath.ToString();
+        string which = path is null ? "new key" : $"key {path} of --key-from";
+        await report.WriteAsync("key", $"2. {which}: address {address}, public key {key.PublicKey.ToHex()}",
+            ("address", address), ("publicKey", key.PublicKey.ToHex()), ("path", path));
 
         var watch = Stopwatch.StartNew();
         const string What = "POST /arc/v1/faucet";

@@ -6,7 +6,7 @@ using Atomic.Bsv.Primitives.Keys;
 
 namespace Atomic.Bsv.Tests.Primitives;
 
-/// <summary>Tests of <see cref="PrivateKey"/>, <see cref="PublicKey"/> and <see cref="Base58"/> on both backends.</summary>
+/// <summary>Tests of <see cref="PrivateKey"/> and <see cref="PublicKey"/> on both backends.</summary>
 public class KeysTests
 {
     private const string One = "0000000000000000000000000000000000000000000000000000000000000001";
@@ -221,25 +221,5 @@ public class KeysTests
         var tweak = HMACSHA256.HashData(shared, Encoding.UTF8.GetBytes(invoice));
 
         recipient.TweakAdd(tweak).ToHex().Should().Be(expected);
-    }
-
-    [Fact]
-    public void Base58_preserves_leading_zeros_and_rejects_bad_checksums()
-    {
-        Base58.Encode([]).Should().BeEmpty();
-        Base58.Encode([0, 0, 1]).Should().Be("112");
-        Base58.Decode("112").Should().Equal(0, 0, 1);
-        Base58.Decode("").Should().BeEmpty();
-        Base58.Encode(TestBackends.Hex("00010966776006953d5567439e5e39f86a0d273beed61967f6")).Should().Be("16UwLL9Risc3QfPqBUvKofHmBQ7wMtjvM");
-
-        var payload = TestBackends.Hex("00751e76e8199196d454941c45d1b3a323f1433bd6");
-        string text = Base58.EncodeCheck(payload);
-        text.Should().Be("1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH");
-        Base58.DecodeCheck(text).Should().Equal(payload);
-
-        var tampered = () => Base58.DecodeCheck("1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMJ");
-        tampered.Should().Throw<ArgumentException>();
-        var invalid = () => Base58.Decode("0OIl");
-        invalid.Should().Throw<ArgumentException>();
     }
 }

@@ -1,9 +1,11 @@
 using System.CommandLine;
+using Atomic.Bsv.Primitives.Keys;
+using Atomic.Cli.Commands.Keys;
 
 namespace Atomic.Cli.Commands.Sessions;
 
 /// <summary>
-/// <c>atomic session demo swap|supply-chain|bundle|escrow [--server URL] [--withhold PARTY] [--timeout SECONDS] [--json]</c>:
+/// <c>atomic session demo swap|supply-chain|bundle|escrow [--server URL] [--withhold PARTY] [--timeout SECONDS] [--key-from NAME|-] [--json]</c>:
 /// plays every party of a multi-party session against the all-in-one server, each step printed with its timing, until
 /// the session's transaction is mined — or, with <c>--withhold</c>, until the session aborts at its deadline because
 /// that party never signed. Exit 0 on that expected end; 1 when a step fails or the session ends otherwise; 2 for usage
@@ -43,12 +45,14 @@ internal static class SessionDemoCommand
                 result.AddError("--timeout must be a number of seconds above 0 and at most 86400");
             }
         });
+        Option<string?> keyFrom = KeyCommand.DemoKeyFromOption($"the parties' keys ({DemoKeys.PartyPath(0)}, …/1, … below it, in the scenario's order)");
+        Option<string?> passphrase = KeyCommand.PassphraseOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per step instead of prose, for scripts." };
         const string About = "Play every party of a multi-party session: fresh keys funded by the faucet, assets minted, "
             + "contributions, signatures, broadcast and mined.";
         var demo = new Command("demo", About)
         {
-            scenario, server, withhold, timeout, json,
+            scenario, server, withhold, timeout, keyFrom, passphrase, json,
         };
         demo.SetAction(async (parse, ct) =>
         {
@@ -64,8 +68,10 @@ internal static class SessionDemoCommand
                     + (idle.Any() ? $" ({string.Join(", ", idle)} brings no inputs and signs nothing)" : string.Empty));
             }
 
+            ExtendedKey? root = await DemoKeys.ReadRootAsync(parse.GetValue(keyFrom), parse.GetValue(passphrase), console, ct);
             var settings = new SessionDemoSettings(
-                origin, deal, withheld, TimeSpan.FromSeconds(parse.GetValue(timeout)), pollInterval ?? DemoCommand.DefaultPollInterval);
+                origin, deal, withheld, TimeSpan.FromSeconds(parse.GetValue(timeout)), pollInterval ?? DemoCommand.DefaultPollInterval,
+                root is null ? null : DemoKeys.PartyKeys(root, deal.Parties.Count));
             using HttpClient http = handler is null
                 ? new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
                 {
@@ -79,5 +85,6 @@ internal static class SessionDemoCommand
     }
 }
 
+/// <param name="Keys">The parties' keys from <c>--key-from</c>, in the scenario's order, or null for fresh random ones.</param>
 internal sealed record SessionDemoSettings(
-    Uri Server, SessionScenario Scenario, string? Withhold, TimeSpan Timeout, TimeSpan PollInterval);
+    Uri Server, SessionScenario Scenario, string? Withhold, TimeSpan Timeout, TimeSpan PollInterval, IReadOnlyList<PrivateKey>? Keys = null);

@@ -6,6 +6,7 @@ using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
+using Atomic.Cli.Commands.Keys;
 using Atomic.Overlay.Tokens;
 using Atomic.Sessions;
 
@@ -93,15 +94,21 @@ internal sealed partial class SessionDemoRun(DemoServer server, DemoReport repor
 
     private static string Count(int count, string noun) => $"{count} {Plural(count, noun)}";
 
-    // A fresh key per party; the faucet pays each funded party's P2PKH and answers its transaction as proven Atomic BEEF.
+    // A fresh key per party (or --key-from's, in the scenario's order); the faucet pays each funded party's P2PKH and
+    // answers its transaction as proven Atomic BEEF.
     private async Task<Dictionary<string, DemoParty>> FundAsync(CancellationToken ct)
     {
         _step = "fund";
-        var parties = _scenario.Parties.ToDictionary(id => id, id => new DemoParty(id, PrivateKey.Random()), StringComparer.Ordinal);
+        IReadOnlyList<PrivateKey>? given = settings.Keys;
+        var parties = _scenario.Parties
+            .Select((id, i) => new DemoParty(id, given?[i] ?? PrivateKey.Random()))
+            .ToDictionary(p => p.Id, StringComparer.Ordinal);
         string keys = string.Join(", ", parties.Values.Select(p => $"{p.Id} {DemoReport.Short(p.Key.PublicKey.ToHex())}"));
-        await report.WriteAsync("parties", $"{Number()} parties, each with a fresh key: {keys}",
-            ("parties", parties.Values.Select(p => (IReadOnlyList<(string, object?)>)
-                [("id", p.Id), ("publicKey", p.Key.PublicKey.ToHex()), ("address", p.Key.PublicKey.ToAddress(testnet: true))]).ToList()));
+        string which = given is null ? "each with a fresh key" : $"keys {DemoKeys.PartyPath(0)}, …/1, … of --key-from";
+        await report.WriteAsync("parties", $"{Number()} parties, {which}: {keys}",
+            ("parties", parties.Values.Select((p, i) => (IReadOnlyList<(string, object?)>)
+                [("id", p.Id), ("publicKey", p.Key.PublicKey.ToHex()), ("address", p.Key.PublicKey.ToAddress(testnet: true)),
+                    ("path", given is null ? null : DemoKeys.PartyPath(i).ToString())]).ToList()));
 
         const string What = "POST /arc/v1/faucet";
         foreach (string id in _scenario.Funded)

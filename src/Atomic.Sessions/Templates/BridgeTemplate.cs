@@ -76,7 +76,9 @@ public sealed class BridgeTemplate : ISessionTemplate
         return new Script(writer.ToArray());
     }
 
-    /// <summary>The refund's unlocking script: <c>OP_0 &lt;initiator's signature&gt; &lt;counterparty's signature&gt; OP_FALSE</c>.</summary>
+    /// <summary>
+    /// The refund's unlocking script: <c>OP_0 &lt;initiator's signature&gt; &lt;counterparty's signature&gt; OP_FALSE</c>.
+    /// </summary>
     public static Script RefundUnlocking(ReadOnlySpan<byte> initiatorSignature, ReadOnlySpan<byte> counterpartySignature)
     {
         var writer = new BsvWriter(initiatorSignature.Length + counterpartySignature.Length + 4);
@@ -100,7 +102,9 @@ public sealed class BridgeTemplate : ISessionTemplate
             : throw Terms.Invalid($"the deadline {deadline:O} cannot be an nLockTime (a Unix time from 1985 to 2106)");
     }
 
-    /// <summary>Ok when <paramref name="preimage"/> is 32 bytes whose SHA-256 is terms.hash; else <see cref="SessionCodes.BadPreimage"/>.</summary>
+    /// <summary>
+    /// Ok when <paramref name="preimage"/> is 32 bytes whose SHA-256 is terms.hash; else <see cref="SessionCodes.BadPreimage"/>.
+    /// </summary>
     public static SessionCheck CheckPreimage(SessionSetup setup, ReadOnlySpan<byte> preimage)
     {
         ArgumentNullException.ThrowIfNull(setup);
@@ -120,7 +124,8 @@ public sealed class BridgeTemplate : ISessionTemplate
     {
         ArgumentNullException.ThrowIfNull(setup);
         Deal deal = Read(setup);
-        return new TxOutput(deal.Satoshis, HashLock(deal.Hash, setup.Find(deal.Initiator)!.IdentityKey, setup.Find(deal.Counterparty)!.IdentityKey));
+        PublicKey initiator = setup.Find(deal.Initiator)!.IdentityKey, counterparty = setup.Find(deal.Counterparty)!.IdentityKey;
+        return new TxOutput(deal.Satoshis, HashLock(deal.Hash, initiator, counterparty));
     }
 
     /// <summary>The parties' roles: (initiator, counterparty).</summary>
@@ -138,7 +143,8 @@ public sealed class BridgeTemplate : ISessionTemplate
     /// <see cref="RefundSequence"/>; the claim to the counterparty's change script, final at once. Throws
     /// <see cref="SessionException"/> (<see cref="SessionCodes.InsufficientFunds"/>) when the lock does not pay a spend's fee.
     /// </summary>
-    public static BridgeSpends Spends(SessionSetup setup, IReadOnlyList<Contribution> contributions, Transaction funding, ulong satoshisPerKilobyte, uint lockTime)
+    public static BridgeSpends Spends(
+        SessionSetup setup, IReadOnlyList<Contribution> contributions, Transaction funding, ulong satoshisPerKilobyte, uint lockTime)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(contributions);
@@ -148,24 +154,28 @@ public sealed class BridgeTemplate : ISessionTemplate
         int vout = funding.Outputs.ToList().IndexOf(locked);
         if (vout < 0)
         {
-            throw new SessionException(SessionCodes.ContributionInvalid, "the funding transaction has no output locked by the bridge's hash lock");
+            throw new SessionException(SessionCodes.ContributionInvalid,
+                "the funding transaction has no output locked by the bridge's hash lock");
         }
 
         Script refundTo = contributions.Single(c => c.Party == deal.Initiator).Change;
         Script claimTo = contributions.Single(c => c.Party == deal.Counterparty).Change;
         var outPoint = new OutPoint(funding.Id, (uint)vout);
-        Transaction refund = Spend(outPoint, locked, refundTo, RefundSequence, lockTime, RefundUnlockingSize, satoshisPerKilobyte, "refund");
+        Transaction refund = Spend(
+            outPoint, locked, refundTo, RefundSequence, lockTime, RefundUnlockingSize, satoshisPerKilobyte, "refund");
         Transaction claim = Spend(outPoint, locked, claimTo, TxInput.FinalSequence, 0, ClaimUnlockingSize, satoshisPerKilobyte, "claim");
         return new BridgeSpends(outPoint, locked, refund, claim);
     }
 
-    private static Transaction Spend(OutPoint from, TxOutput locked, Script to, uint sequence, uint lockTime, int unlockingSize, ulong rate, string what)
+    private static Transaction Spend(
+        OutPoint from, TxOutput locked, Script to, uint sequence, uint lockTime, int unlockingSize, ulong rate, string what)
     {
         var sized = new Transaction(1, [new TxInput(from, Script.Empty, sequence)], [new TxOutput(0, to)], lockTime);
         ulong fee = SessionAssembler.FeeFor(sized.Size + unlockingSize, rate);
         return locked.Satoshis > fee
             ? new Transaction(1, [new TxInput(from, Script.Empty, sequence)], [new TxOutput(locked.Satoshis - fee, to)], lockTime)
-            : throw new SessionException(SessionCodes.InsufficientFunds, $"the lock's {locked.Satoshis} satoshis do not pay the {what}'s fee of {fee}");
+            : throw new SessionException(SessionCodes.InsufficientFunds,
+                $"the lock's {locked.Satoshis} satoshis do not pay the {what}'s fee of {fee}");
     }
 
     public SessionCheck CheckTerms(SessionSetup setup)

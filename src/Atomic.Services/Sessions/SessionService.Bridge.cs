@@ -193,7 +193,7 @@ public sealed partial class SessionService
     }
 
     /// <summary>
-    /// Offers <paramref name="tx"/> to every ARC endpoint: null when one takes it, when none is configured, or when it is
+    /// Offers <paramref name="tx"/> to every ARC endpoint, without callbacks: null when one takes it, when none is configured, or when it is
     /// refused for good (the gateway's path then records why); otherwise why it must be offered again later.
     /// </summary>
     private async Task<string?> OfferAsync(Transaction tx, TxOutput source, CancellationToken cancellationToken)
@@ -204,7 +204,7 @@ public sealed partial class SessionService
         }
 
         string ef = new ExtendedTransaction(tx, [source]).ToHex();
-        ArcOutcome[] outcomes = await Task.WhenAll(broadcaster.Endpoints.Select(e => arc.SubmitAsync(e, ef, cancellationToken)))
+        ArcOutcome[] outcomes = await Task.WhenAll(broadcaster.Endpoints.Select(e => arc.OfferAsync(e, ef, cancellationToken)))
             .ConfigureAwait(false);
         if (outcomes.Any(o => o.Verdict == ArcVerdict.Accepted))
         {

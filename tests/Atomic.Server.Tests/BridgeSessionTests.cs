@@ -200,7 +200,7 @@ public sealed class BridgeSessionTests
     private static object[] Parties(Bridge bridge) =>
         [new { id = "initiator", identityKey = bridge.Initiator.PublicKey.ToHex() }, new { id = "counterparty", identityKey = bridge.Counterparty.PublicKey.ToHex() }];
 
-    private static async Task<string> CreateAsync(HttpClient http, Bridge bridge, int deadlineSeconds)
+    internal static async Task<string> CreateAsync(HttpClient http, Bridge bridge, int deadlineSeconds)
     {
         using HttpResponseMessage created = await http.PostAsJsonAsync("/v1/sessions", new
         {
@@ -214,7 +214,7 @@ public sealed class BridgeSessionTests
     }
 
     /// <summary>The initiator funds the lock (change back to itself); the counterparty gives only its claim script.</summary>
-    private static async Task ContributeAsync(HttpClient http, string id, Bridge bridge)
+    internal static async Task ContributeAsync(HttpClient http, string id, Bridge bridge)
     {
         Script hashLock = BridgeTemplate.HashLock(bridge.Hash, bridge.Initiator.PublicKey, bridge.Counterparty.PublicKey);
         await SessionTests.ContributeAsync(http, id, bridge.Initiator, new
@@ -258,7 +258,7 @@ public sealed class BridgeSessionTests
     }
 
     /// <summary>A party's signatures of the refund and, if <paramref name="claim"/>, of the claim.</summary>
-    private static async Task PresignAsync(HttpClient http, string id, PrivateKey key, string party, JsonElement presigning, bool claim)
+    internal static async Task PresignAsync(HttpClient http, string id, PrivateKey key, string party, JsonElement presigning, bool claim)
     {
         JsonElement spends = presigning.GetProperty("bridge");
         object body = claim
@@ -278,7 +278,7 @@ public sealed class BridgeSessionTests
         return Hex.Encode([.. key.Sign(digest), (byte)AllForkId]);
     }
 
-    private static Task<HttpResponseMessage> RevealAsync(HttpClient http, string id, PrivateKey signer, string party, byte[] preimage) =>
+    internal static Task<HttpResponseMessage> RevealAsync(HttpClient http, string id, PrivateKey signer, string party, byte[] preimage) =>
         SessionTests.PartyPostAsync(http, $"/v1/sessions/{id}/events/secret-revealed", signer, new { party, preimage = Hex.Encode(preimage), sessionId = id });
 
     /// <summary>A transaction the dev chain has mined, as the gateway keeps it once mined.</summary>

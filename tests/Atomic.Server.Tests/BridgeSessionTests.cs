@@ -138,7 +138,7 @@ public sealed class BridgeSessionTests
     }
 
     [Fact]
-    public async Task Bad_secrets_and_spend_signatures_are_refused_with_their_codes()
+    public async Task Bad_secrets_and_spend_signatures_are_refused_and_a_secret_revealed_before_the_funding_claims_once_it_is_mined()
     {
         await using ServerHost server = await ServerHost.StartAsync(settings: Settings);
         Bridge bridge = await PrepareAsync(server.Client);
@@ -182,6 +182,17 @@ public sealed class BridgeSessionTests
         view.GetProperty("status").GetString().Should().Be("presigning");
         view.GetProperty("preimage").GetString().Should().Be(Hex.Encode(bridge.Secret));
         view.GetProperty("bridge").GetProperty("refundSignatures").EnumerateObject().Should().BeEmpty("every refused signature changed nothing");
+
+        await PresignAsync(server.Client, id, bridge.Initiator, "initiator", presigning, claim: false);
+        await PresignAsync(server.Client, id, bridge.Counterparty, "counterparty", presigning, claim: true);
+        string fundingTxid = spends.GetProperty("fundingTxid").GetString()!;
+        await PipelineTests.WaitForAsync(server.Client, fundingTxid, "broadcast");
+        (await server.Client.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        JsonElement claiming = await SessionTests.WaitForSessionAsync(server.Client, id, "claiming", "completed");
+        string claimTxid = claiming.GetProperty("bridge").GetProperty("claimTxid").GetString()!;
+        await PipelineTests.WaitForAsync(server.Client, claimTxid, "broadcast");
+        (await server.Client.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await SessionTests.WaitForSessionAsync(server.Client, id, "completed");
     }
 
     internal sealed record Bridge(PrivateKey Initiator, PrivateKey Counterparty, byte[] Secret, Beef Funding, Transaction Parent, uint Vout)

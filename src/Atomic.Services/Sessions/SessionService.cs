@@ -228,7 +228,13 @@ public sealed partial class SessionService(
             Transaction signed = Signed(document);
             byte[] beef = SessionSigning.AtomicBeef(signed, document.Contributions.Select(Parse).SelectMany(c => c.Inputs));
             SessionStatus mined = template is BridgeTemplate ? SessionStatus.Locked : SessionStatus.Completed;
-            return await FollowAsync(document, signed, beef, template.Topics(setup), "transaction", d => d with { Status = mined }, cancellationToken).ConfigureAwait(false);
+            SessionStatus followed = await FollowAsync(document, signed, beef, template.Topics(setup), "transaction", d => d with { Status = mined }, cancellationToken).ConfigureAwait(false);
+            if (followed != SessionStatus.Locked || await store.GetAsync(sessionId, cancellationToken).ConfigureAwait(false) is not var (locked, _))
+            {
+                return followed;
+            }
+
+            document = locked; // a secret revealed before the lock was mined claims at once
         }
 
         if (document.Status == SessionStatus.Locked)

@@ -86,6 +86,7 @@ public static class Extensions
             options.RegisterWorkflow<SessionWorkflow>();
             options.RegisterActivity<AdvanceSessionActivity>();
             options.RegisterActivity<AbortSessionActivity>();
+            options.RegisterActivity<RefundSessionActivity>();
             options.RegisterActivity<PublishSessionEndActivity>();
         });
         return services;

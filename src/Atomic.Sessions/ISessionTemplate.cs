@@ -45,7 +45,7 @@ public sealed class SessionTemplates
     /// <summary>Every template of this library.</summary>
     public static SessionTemplates Default { get; } = new([
         new Templates.SwapTemplate(), new Templates.SupplyChainTemplate(), new Templates.BundleTemplate(),
-        new Templates.EscrowTemplate(), new Templates.EscrowReleaseTemplate()]);
+        new Templates.EscrowTemplate(), new Templates.EscrowReleaseTemplate(), new Templates.BridgeTemplate()]);
 
     public IEnumerable<string> Names => _byName.Keys;
 

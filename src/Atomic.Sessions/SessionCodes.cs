@@ -29,6 +29,9 @@ public static class SessionCodes
 
     /// <summary>The assembled transaction was refused by the pipeline (its reason is the pipeline's code).</summary>
     public const string Invalid = "SESSION_INVALID";
+
+    /// <summary>A bridge's revealed secret is not 32 bytes whose SHA-256 is the terms' hash.</summary>
+    public const string BadPreimage = "SESSION_BAD_PREIMAGE";
 }
 
 /// <summary>A refusal with its reason code, or success.</summary>

@@ -52,6 +52,33 @@ public static class SessionSigning
             : result;
     }
 
+    /// <summary>
+    /// Checks one signature (DER and its sighash byte) by <paramref name="key"/> of input <paramref name="index"/> of
+    /// <paramref name="tx"/>, which spends <paramref name="source"/>, as our interpreter's OP_CHECKSIG would: strict DER,
+    /// low S, SIGHASH_ALL|FORKID, over the digest with the whole locking script as script code. For a signature checked
+    /// before the rest of its unlocking script is known (a bridge's claim waits for the secret).
+    /// </summary>
+    public static SessionCheck CheckSignature(Transaction tx, int index, TxOutput source, PublicKey key, ReadOnlySpan<byte> signature)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(key);
+        if (signature.Length < 9 || signature[^1] != (SigHashType.All | SigHashType.ForkId))
+        {
+            return SessionCheck.Refuse(SessionCodes.SignatureInvalid, "a signature is DER followed by SIGHASH_ALL|FORKID (0x41)");
+        }
+
+        if (!Bsv.Primitives.Secp256k1.DerSignature.IsStrictDer(signature) || !Bsv.Primitives.Secp256k1.DerSignature.IsLowS(signature[..^1]))
+        {
+            return SessionCheck.Refuse(SessionCodes.SignatureInvalid, "the signature is not strict DER with a low S");
+        }
+
+        var checker = new TransactionSignatureChecker(tx, index, source.Satoshis);
+        return checker.CheckSig(signature, key.ToBytes(), source.LockingScript.Span, forkIdEnabled: true)
+            ? SessionCheck.Ok
+            : SessionCheck.Refuse(SessionCodes.SignatureInvalid, $"the signature does not verify against {key.ToHex()} for input {index} of {tx.Id.ToDisplayHex()}");
+    }
+
     /// <summary>Whether every push shaped like a DER signature (9 to 73 bytes, 0x30 first) ends in SIGHASH_ALL|FORKID.</summary>
     private static bool SignsAllForkId(ReadOnlySpan<byte> unlocking)
     {

@@ -111,6 +111,49 @@ public sealed partial class SessionDemoTests
     }
 
     [Fact]
+    public async Task The_bridge_locks_signs_its_refund_first_and_claims_with_the_secret()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: Settings);
+        Run run = await RunAsync("session", "demo", "bridge", "--server", server.Url, "--json");
+
+        run.ExitCode.Should().Be(0, run.Error + run.Out);
+        List<JsonElement> steps = [.. run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Parse)];
+        steps.Select(s => s.GetProperty("step").GetString()).Should().ContainInOrder(
+            "created", "contributed", "signing", "signed", "presigning", "signed", "signed", "broadcasting", "locked", "reveal", "claiming",
+            "completed", "done");
+        JsonElement done = steps[^1];
+        done.GetProperty("outcome").GetString().Should().Be("claimed");
+        string claim = done.GetProperty("txid").GetString()!;
+        server.Services.GetRequiredService<LocalChain>().GetTransaction(Hash256.FromDisplayHex(claim))!.Status.Should().Be(TxStatus.Mined);
+        JsonElement view = await server.Client.GetFromJsonAsync<JsonElement>($"/v1/sessions/{done.GetProperty("sessionId").GetString()}");
+        view.GetProperty("status").GetString().Should().Be("completed");
+        view.GetProperty("bridge").GetProperty("claimTxid").GetString().Should().Be(claim);
+    }
+
+    [Fact]
+    public async Task The_bridge_with_the_secret_withheld_refunds_the_initiator_once_the_chain_takes_the_time_locked_refund()
+    {
+        // One block of coinbase maturity keeps the dev chain's median time past near the clock (BridgeSessionTests says why).
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?>(Settings)
+        {
+            ["Atomic:DevChain:CoinbaseMaturity"] = "1",
+        });
+        Run run = await RunAsync("session", "demo", "bridge", "--server", server.Url, "--withhold", "initiator");
+
+        run.ExitCode.Should().Be(0, run.Error + run.Out);
+        run.Out.Should().ContainAll(
+            "initiator withholding the secret", "status presigning", "initiator checked the refund and signed it",
+            "counterparty checked the refund and the claim and signed both", "status locked",
+            "initiator keeps the secret back (--withhold)", "status refunding", $"{SessionCodes.Deadline}: the deadline",
+            "the dev chain refuses the refund until its nLockTime is final", "bad-txns-nonfinal", "until its median time past passed the lock time",
+            "status refunded");
+        run.Out.Should().NotContain("status claiming");
+        Match done = RefundedLine().Match(run.Out);
+        done.Success.Should().BeTrue(run.Out);
+        (await server.Client.GetFromJsonAsync<JsonElement>($"/v1/tx/{done.Groups[1].Value}")).GetProperty("status").GetString().Should().Be("mined");
+    }
+
+    [Fact]
     public async Task Withholding_a_party_that_signs_nothing_is_a_usage_error()
     {
         Run run = await RunAsync("session", "demo", "escrow", "--server", "http://127.0.0.1:9", "--withhold", "arbiter");
@@ -138,4 +181,7 @@ public sealed partial class SessionDemoTests
 
     [GeneratedRegex("done: session ([0-9a-f]{32}) aborted with SESSION_DEADLINE as expected")]
     private static partial Regex AbortedLine();
+
+    [GeneratedRegex("done: bridge refund ([0-9a-f]{64}) mined in block [0-9]+: [0-9]+ sat back to the initiator, the session refunded with SESSION_DEADLINE")]
+    private static partial Regex RefundedLine();
 }

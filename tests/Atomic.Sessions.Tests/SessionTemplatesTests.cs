@@ -19,9 +19,9 @@ public sealed class SessionTemplatesTests
     }
 
     [Fact]
-    public void The_default_templates_are_the_five_of_this_library()
+    public void The_default_templates_are_the_six_of_this_library()
     {
-        SessionTemplates.Default.Names.Should().BeEquivalentTo("swap", "supply-chain", "bundle", "escrow", "escrow-release");
+        SessionTemplates.Default.Names.Should().BeEquivalentTo("swap", "supply-chain", "bundle", "escrow", "escrow-release", "bridge");
         SessionTemplates.Default.Find("auction").Should().BeNull();
     }
 }

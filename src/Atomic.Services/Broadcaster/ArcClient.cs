@@ -130,7 +130,18 @@ public sealed class ArcClient
     /// Posts transactions parent first, the last one the subject: one alone to <c>/v1/tx</c>, several together to
     /// <c>/v1/txs</c>. The outcome is the subject's; when it is not accepted, the detail names any ancestor refused too.
     /// </summary>
-    public async Task<ArcOutcome> SubmitAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, CancellationToken cancellationToken)
+    public Task<ArcOutcome> SubmitAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, CancellationToken cancellationToken) =>
+        SubmitAsync(endpoint, efHexes, callbacks: true, cancellationToken);
+
+    /// <summary>
+    /// Posts one transaction without asking for callbacks: an offer whose refusal is not the transaction's last word (a
+    /// bridge's refund, refused until its lock time is final), so that no late REJECTED callback fails its record once
+    /// a later offer is taken.
+    /// </summary>
+    public Task<ArcOutcome> OfferAsync(ArcEndpoint endpoint, string efHex, CancellationToken cancellationToken) =>
+        SubmitAsync(endpoint, [efHex], callbacks: false, cancellationToken);
+
+    private async Task<ArcOutcome> SubmitAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, bool callbacks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(efHexes);
         if (efHexes.Count == 0)
@@ -142,7 +153,7 @@ public sealed class ArcClient
         using Activity? activity = Telemetry.Source.StartActivity("arc submit", ActivityKind.Client);
         activity?.SetTag("server.address", endpoint.Url);
         long started = Stopwatch.GetTimestamp();
-        ArcOutcome outcome = await SubmitCoreAsync(endpoint, efHexes, cancellationToken).ConfigureAwait(false);
+        ArcOutcome outcome = await SubmitCoreAsync(endpoint, efHexes, callbacks, cancellationToken).ConfigureAwait(false);
         var verdict = new KeyValuePair<string, object?>("verdict", outcome.Verdict.ToString());
         var url = new KeyValuePair<string, object?>("endpoint", endpoint.Url);
         Telemetry.BroadcastDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, verdict, url);
@@ -156,7 +167,7 @@ public sealed class ArcClient
         return outcome;
     }
 
-    private async Task<ArcOutcome> SubmitCoreAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, CancellationToken cancellationToken)
+    private async Task<ArcOutcome> SubmitCoreAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, bool callbacks, CancellationToken cancellationToken)
     {
         bool batch = efHexes.Count > 1;
         try
@@ -169,7 +180,7 @@ public sealed class ArcClient
                 };
                 Authorize(request, endpoint);
                 request.Headers.TryAddWithoutValidation("X-WaitFor", _options.WaitFor);
-                if (!string.IsNullOrEmpty(_options.CallbackUrl))
+                if (callbacks && !string.IsNullOrEmpty(_options.CallbackUrl))
                 {
                     request.Headers.TryAddWithoutValidation("X-CallbackUrl", _options.CallbackUrl);
                     if (!string.IsNullOrEmpty(_options.CallbackToken))

@@ -9,6 +9,7 @@ using Atomic.Services.Broadcaster;
 using Atomic.Services.Contracts;
 using Atomic.Services.Pipeline;
 using Atomic.Sessions;
+using Atomic.Sessions.Templates;
 using Dapr.Actors;
 using Dapr.Actors.Client;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,7 @@ namespace Atomic.Services.Sessions;
 /// session document, allowed only from the status it starts from, so a repeated activity or a racing request changes
 /// nothing twice.
 /// </summary>
-public sealed class SessionService(
+public sealed partial class SessionService(
     SessionStore store, SessionTemplates templates, SpvVerifier spv, TxRecords records, EventPublisher events,
     ArcClient arc, BroadcasterOptions broadcaster, IActorProxyFactory actors, SessionBaskets baskets, IOptions<SessionsOptions> options, ILogger<SessionService> logger)
 {
@@ -188,37 +189,100 @@ public sealed class SessionService(
 
             Transaction signed = Signed(document);
             string txid = signed.Id.ToDisplayHex();
+            if (template is BridgeTemplate)
+            {
+                // The funding's txid is fixed only now (a txid covers the unlocking scripts), so only now can the spends
+                // of its lock be built; the funding is held, never broadcast, until they are signed.
+                BridgeState bridge;
+                try
+                {
+                    bridge = BridgeOf(document, setup, signed);
+                }
+                catch (SessionException e)
+                {
+                    return await AbortAsync(sessionId, e.Code, e.Message, cancellationToken).ConfigureAwait(false);
+                }
 
-            // The point of no return: from here the session is broadcast, never aborted by its deadline or a party.
-            document = await store.ChangeAsync(sessionId, d => d.Status == SessionStatus.Signing ? d with { Status = SessionStatus.Broadcasting, TxId = txid } : null, cancellationToken).ConfigureAwait(false) ?? document;
+                document = await store.ChangeAsync(sessionId, d => d.Status == SessionStatus.Signing ? d with { Status = SessionStatus.Presigning, Bridge = bridge } : null, cancellationToken).ConfigureAwait(false) ?? document;
+            }
+            else
+            {
+                // The point of no return: from here the session is broadcast, never aborted by its deadline or a party.
+                document = await store.ChangeAsync(sessionId, d => d.Status == SessionStatus.Signing ? d with { Status = SessionStatus.Broadcasting, TxId = txid } : null, cancellationToken).ConfigureAwait(false) ?? document;
+            }
+        }
+
+        if (document.Status == SessionStatus.Presigning)
+        {
+            if (!IsPresigned(document, setup))
+            {
+                return SessionStatus.Presigning;
+            }
+
+            // A bridge's point of no return: the refund is signed, so the funding may go.
+            document = await store.ChangeAsync(sessionId, d => d.Status == SessionStatus.Presigning ? d with { Status = SessionStatus.Broadcasting, TxId = d.Bridge!.FundingTxId } : null, cancellationToken).ConfigureAwait(false) ?? document;
         }
 
         if (document.Status == SessionStatus.Broadcasting)
         {
-            return await FollowAsync(document, template, setup, cancellationToken).ConfigureAwait(false);
+            Transaction signed = Signed(document);
+            byte[] beef = SessionSigning.AtomicBeef(signed, document.Contributions.Select(Parse).SelectMany(c => c.Inputs));
+            SessionStatus mined = template is BridgeTemplate ? SessionStatus.Locked : SessionStatus.Completed;
+            SessionStatus followed = await FollowAsync(document, signed, beef, template.Topics(setup), "transaction", d => d with { Status = mined }, cancellationToken).ConfigureAwait(false);
+            if (followed != SessionStatus.Locked || await store.GetAsync(sessionId, cancellationToken).ConfigureAwait(false) is not var (locked, _))
+            {
+                return followed;
+            }
+
+            document = locked; // a secret revealed before the lock was mined claims at once
+        }
+
+        if (document.Status == SessionStatus.Locked)
+        {
+            if (document.Preimage is null)
+            {
+                return SessionStatus.Locked;
+            }
+
+            string claim = SignedClaim(document, setup).Id.ToDisplayHex();
+            document = await store.ChangeAsync(sessionId, d => d.Status == SessionStatus.Locked ? d with { Status = SessionStatus.Claiming, Bridge = d.Bridge! with { ClaimTxId = claim } } : null, cancellationToken).ConfigureAwait(false) ?? document;
+        }
+
+        if (document.Status == SessionStatus.Claiming)
+        {
+            Transaction claim = SignedClaim(document, setup);
+            return await FollowAsync(document, claim, SpendBeef(document, claim), [], "claim", d => d with { Status = SessionStatus.Completed }, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (document.Status == SessionStatus.Refunding)
+        {
+            return await RefundAsync(document, setup, cancellationToken).ConfigureAwait(false);
         }
 
         return document.Status;
     }
 
-    /// <summary>Submits the finished transaction (again: a resubmission changes nothing) and reads where it is.</summary>
-    private async Task<SessionStatus> FollowAsync(SessionDocument document, ISessionTemplate template, SessionSetup setup, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits <paramref name="tx"/> (again: a resubmission changes nothing) and reads where it is: mined, the session
+    /// moves by <paramref name="mined"/>; refused or failed, it is aborted with the pipeline's code; else it stays.
+    /// </summary>
+    private async Task<SessionStatus> FollowAsync(
+        SessionDocument document, Transaction tx, byte[] beef, IReadOnlyList<string> topics, string what, Func<SessionDocument, SessionDocument> mined, CancellationToken cancellationToken)
     {
-        Transaction signed = Signed(document);
-        string txid = signed.Id.ToDisplayHex();
-        byte[] beef = SessionSigning.AtomicBeef(signed, document.Contributions.Select(Parse).SelectMany(c => c.Inputs));
-        TxStatus status = await BeefIntake.AcceptAsync(records, txid, beef, template.Topics(setup), [], Route, cancellationToken).ConfigureAwait(false);
+        SessionStatus from = document.Status;
+        string txid = tx.Id.ToDisplayHex();
+        TxStatus status = await BeefIntake.AcceptAsync(records, txid, beef, topics, [], Route, cancellationToken).ConfigureAwait(false);
         if (status is TxStatus.Received or TxStatus.Verified or TxStatus.Broadcast)
         {
-            return SessionStatus.Broadcasting;
+            return from;
         }
 
         TxRecord? record = (await records.GetAsync(txid, cancellationToken).ConfigureAwait(false))?.Record;
-        SessionDocument? ended = await store.ChangeAsync(document.SessionId, d => d.Status != SessionStatus.Broadcasting ? null : status == TxStatus.Mined
-            ? d with { Status = SessionStatus.Completed }
-            : d with { Status = SessionStatus.Aborted, Code = record?.Code ?? SessionCodes.Invalid, Reason = $"the transaction was {GatewayStatus(status)}: {record?.Reason}" },
+        SessionDocument? ended = await store.ChangeAsync(document.SessionId, d => d.Status != from ? null : status == TxStatus.Mined
+            ? mined(d)
+            : d with { Status = SessionStatus.Aborted, Code = record?.Code ?? SessionCodes.Invalid, Reason = $"the {what} was {GatewayStatus(status)}: {record?.Reason}" },
             cancellationToken).ConfigureAwait(false);
-        return ended?.Status ?? SessionStatus.Broadcasting;
+        return ended?.Status ?? from;
     }
 
     private static string GatewayStatus(TxStatus status) => JsonSerializer.Serialize(status, TxRecords.Json).Trim('"');
@@ -241,7 +305,7 @@ public sealed class SessionService(
     /// </summary>
     public async Task PublishEndAsync(string sessionId, CancellationToken cancellationToken = default)
     {
-        if (await store.GetAsync(sessionId, cancellationToken).ConfigureAwait(false) is not var (d, _) || d.Status is not (SessionStatus.Completed or SessionStatus.Aborted))
+        if (await store.GetAsync(sessionId, cancellationToken).ConfigureAwait(false) is not var (d, _) || !d.HasEnded)
         {
             return;
         }

@@ -30,6 +30,7 @@ public static class SessionsApi
         sessions.MapGet("/{id}", GetAsync);
         sessions.MapPost("/{id}/contributions", ContributeAsync);
         sessions.MapPost("/{id}/signatures", SignAsync);
+        sessions.MapPost("/{id}/events/secret-revealed", RevealSecretAsync);
         sessions.MapDelete("/{id}", CancelAsync);
         return sessions;
     }
@@ -222,7 +223,17 @@ public static class SessionsApi
         }
 
         string party = signatures!.Party!;
-        if (document!.Status != SessionStatus.Signing || document.UnsignedTx is null || document.Inputs is null)
+        if (document!.Status == SessionStatus.Presigning)
+        {
+            return await PresignAsync(id, document, party, signatures, sessions, workflows, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (signatures.Refund is not null || signatures.Claim is not null)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, SessionCodes.SignatureInvalid, $"the session is {Status(document.Status)}: a bridge's refund and claim are signed in presigning, once every input of its funding is");
+        }
+
+        if (document.Status != SessionStatus.Signing || document.UnsignedTx is null || document.Inputs is null)
         {
             return Problems.Of(StatusCodes.Status409Conflict, SessionCodes.SignatureInvalid, $"the session is {Status(document.Status)}: it takes signatures only while signing");
         }
@@ -279,6 +290,100 @@ public static class SessionsApi
         }
 
         await workflows.RaiseEventAsync(id, SessionWorkflow.ChangedEvent, party, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Accepted($"/v1/sessions/{id}", SessionView.Of(changed!));
+    }
+
+    /// <summary>A bridge's second round: a party's signatures of the refund and, by the counterparty, of the claim.</summary>
+    private static async Task<Results<Accepted<SessionView>, ProblemHttpResult>> PresignAsync(
+        string id, SessionDocument document, string party, SignaturesRequest signatures, SessionService sessions, DaprWorkflowClient workflows, CancellationToken cancellationToken)
+    {
+        if (signatures.Inputs is { Count: > 0 })
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, SessionCodes.SignatureInvalid, "the session is presigning: every input of the funding is signed, and it takes the signatures of the refund and the claim");
+        }
+
+        (SessionCheck check, byte[]? refund, byte[]? claim) = SessionService.CheckBridgeSignatures(document, party, signatures.Refund, signatures.Claim);
+        if (!check.IsOk)
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, check.Code!, check.Reason!);
+        }
+
+        ProblemHttpResult? refused = null;
+        SessionDocument? changed = await sessions.Store.ChangeAsync(id, d =>
+        {
+            if (d.Status != SessionStatus.Presigning || d.Bridge?.RefundTx != document.Bridge!.RefundTx)
+            {
+                refused = Problems.Of(StatusCodes.Status409Conflict, SessionCodes.SignatureInvalid, $"the session is {Status(d.Status)}: it takes the spends' signatures only while presigning");
+                return null;
+            }
+
+            BridgeState bridge = d.Bridge!;
+            if (refund is not null)
+            {
+                bridge = bridge with { RefundSignatures = new Dictionary<string, string>(bridge.RefundSignatures, StringComparer.Ordinal) { [party] = Bsv.Primitives.Hex.Encode(refund) } };
+            }
+
+            return d with { Bridge = claim is null ? bridge : bridge with { ClaimSignature = Bsv.Primitives.Hex.Encode(claim) } };
+        }, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        await workflows.RaiseEventAsync(id, SessionWorkflow.ChangedEvent, party, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Accepted($"/v1/sessions/{id}", SessionView.Of(changed!));
+    }
+
+    /// <summary>
+    /// A bridge's secret, revealed by either party: checked against terms.hash (422 <see cref="SessionCodes.BadPreimage"/>),
+    /// kept, and raised to the workflow as <see cref="SessionWorkflow.SecretRevealedEvent"/>, which claims once the
+    /// funding is mined. Taken at any step before the deadline's refund; 409 once the session refunds or has aborted.
+    /// </summary>
+    internal static async Task<Results<Accepted<SessionView>, ProblemHttpResult>> RevealSecretAsync(string id, HttpRequest request, SessionService sessions, DaprWorkflowClient workflows, CancellationToken cancellationToken)
+    {
+        (SessionDocument? document, SecretRevealedRequest? secret, ProblemHttpResult? problem) = await ReadPartyRequestAsync<SecretRevealedRequest>(id, request, sessions, s => s.Party, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (document!.Template != Atomic.Sessions.Templates.BridgeTemplate.TemplateName)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, $"session {id} is a {document.Template} session: only a bridge has a secret to reveal");
+        }
+
+        if (secret!.Preimage is null || !Bsv.Primitives.Hex.TryDecode(secret.Preimage, out byte[] preimage))
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, SessionCodes.BadPreimage, "preimage must be the secret in hex");
+        }
+
+        SessionCheck check = Atomic.Sessions.Templates.BridgeTemplate.CheckPreimage(SessionService.Setup(document), preimage);
+        if (!check.IsOk)
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, check.Code!, check.Reason!);
+        }
+
+        string hex = Bsv.Primitives.Hex.Encode(preimage);
+        ProblemHttpResult? refused = null;
+        SessionDocument? changed = await sessions.Store.ChangeAsync(id, d =>
+        {
+            if (d.Status is SessionStatus.Refunding or SessionStatus.Refunded)
+            {
+                refused = Problems.Of(StatusCodes.Status409Conflict, SessionCodes.Deadline, $"the session is {Status(d.Status)}: the deadline passed without the secret, and the refund is broadcast");
+            }
+            else if (d.Status == SessionStatus.Aborted)
+            {
+                refused = Problems.Of(StatusCodes.Status409Conflict, d.Code ?? SessionCodes.Invalid, $"the session is aborted: {d.Reason}");
+            }
+
+            return refused is not null || d.Preimage == hex ? null : d with { Preimage = hex };
+        }, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        await workflows.RaiseEventAsync(id, SessionWorkflow.SecretRevealedEvent, secret.Party, cancellationToken).ConfigureAwait(false);
         return TypedResults.Accepted($"/v1/sessions/{id}", SessionView.Of(changed!));
     }
 

@@ -49,6 +49,18 @@ internal static class PartySigning
         return new Script(writer.ToArray());
     }
 
+    /// <summary>
+    /// A signature by <paramref name="signer"/>'s key of input <paramref name="index"/> of <paramref name="tx"/>, which
+    /// spends <paramref name="source"/>: DER and the SIGHASH_ALL|FORKID byte (a bridge's spends are signed this way, the
+    /// session putting the signatures into their unlocking scripts).
+    /// </summary>
+    public static byte[] Signature(Transaction tx, int index, TxOutput source, DemoParty signer)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        SigHash.ComputeForkId(tx, index, source.LockingScript.Span, source.Satoshis, AllForkId, null, digest);
+        return [.. signer.Key.Sign(digest), (byte)AllForkId];
+    }
+
     /// <summary>A bare <c>m-of-n</c> multisig lock: <c>OP_m … OP_n OP_CHECKMULTISIG</c>.</summary>
     private static bool IsMultisig(Script locking)
     {

@@ -5,10 +5,10 @@ using Atomic.Cli.Commands.Keys;
 namespace Atomic.Cli.Commands.Sessions;
 
 /// <summary>
-/// <c>atomic session demo swap|supply-chain|bundle|escrow [--server URL] [--withhold PARTY] [--timeout SECONDS] [--key-from NAME|-] [--json]</c>:
+/// <c>atomic session demo swap|supply-chain|bundle|escrow|bridge [--server URL] [--withhold PARTY] [--timeout SECONDS] [--key-from NAME|-] [--json]</c>:
 /// plays every party of a multi-party session against the all-in-one server, each step printed with its timing, until
 /// the session's transaction is mined — or, with <c>--withhold</c>, until the session aborts at its deadline because
-/// that party never signed. Exit 0 on that expected end; 1 when a step fails or the session ends otherwise; 2 for usage
+/// that party never signed (a bridge: until its refund is mined, the secret never having come). Exit 0 on that expected end; 1 when a step fails or the session ends otherwise; 2 for usage
 /// errors and a server that cannot be reached.
 /// </summary>
 internal static class SessionDemoCommand
@@ -30,7 +30,8 @@ internal static class SessionDemoCommand
         var withhold = new Option<string?>("--withhold")
         {
             Description = $"A party that never signs: the session is given a {SessionDemoRun.WithheldDeadline.TotalSeconds:0} s deadline "
-                + "and must abort at it with SESSION_DEADLINE, nothing broadcast.",
+                + "and must abort at it with SESSION_DEADLINE, nothing broadcast. In a bridge, a party that keeps the secret back: "
+                + $"the session is given a {BridgeScenario.RefundDeadline.TotalSeconds:0} s deadline and must refund the initiator.",
         };
         var timeout = new Option<double>("--timeout")
         {
@@ -59,12 +60,12 @@ internal static class SessionDemoCommand
             Uri origin = DemoCommand.ParseOrigin(parse.GetValue(server)!);
             SessionScenario deal = SessionScenario.Find(parse.GetValue(scenario)!);
             string? withheld = parse.GetValue(withhold);
-            if (withheld is not null && !deal.Signers.Contains(withheld))
+            if (withheld is not null && !deal.Withholders.Contains(withheld))
             {
-                IEnumerable<string> idle = deal.Parties.Except(deal.Signers);
+                IEnumerable<string> idle = deal.Parties.Except(deal.Withholders);
                 throw new CliUsageException(
                     $"--withhold names a party that signs in the {deal.Name} session: "
-                    + $"{string.Join(" or ", deal.Signers)}, not '{withheld}'"
+                    + $"{string.Join(" or ", deal.Withholders)}, not '{withheld}'"
                     + (idle.Any() ? $" ({string.Join(", ", idle)} brings no inputs and signs nothing)" : string.Empty));
             }
 

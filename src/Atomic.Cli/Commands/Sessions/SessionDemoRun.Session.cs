@@ -15,14 +15,17 @@ namespace Atomic.Cli.Commands.Sessions;
 internal sealed partial class SessionDemoRun
 {
     private static readonly HashSet<string> SessionStatuses =
-        new(StringComparer.Ordinal) { "collecting", "signing", "broadcasting", "completed", "aborted" };
+        new(StringComparer.Ordinal)
+        {
+            "collecting", "signing", "presigning", "broadcasting", "locked", "claiming", "refunding", "completed", "refunded", "aborted",
+        };
 
     /// <summary>
     /// Creates the session, posts every contribution, waits for the assembled transaction, and posts every party's
     /// signatures but the withheld party's; answers the session's id and the transaction as it is once all have signed.
     /// </summary>
     private async Task<(string Id, Transaction Signed)> CollectAndSignAsync(
-        SessionPlan plan, TimeSpan deadline, Stopwatch watch, CancellationToken ct)
+        SessionPlan plan, TimeSpan deadline, string? withheld, Stopwatch watch, CancellationToken ct)
     {
         string id = await CreateAsync(plan, deadline, watch, ct);
         _step = "contribute";
@@ -74,7 +77,7 @@ internal sealed partial class SessionDemoRun
             scripts.AddRange(signatures);
             string party = contribution.Party.Id;
             string indexes = $"{Plural(own.Count, "input")} {string.Join(", ", own.Select(i => i.Index))}";
-            if (party == settings.Withhold)
+            if (party == withheld)
             {
                 string seconds = deadline.TotalSeconds.ToString("0", CultureInfo.InvariantCulture);
                 await report.WriteAsync("withheld", $"{number} {party} withholds its signature of {indexes} (--withhold): "
@@ -309,6 +312,11 @@ internal sealed partial class SessionDemoRun
         if (script.Length > 3 && script[0] == (byte)OpCode.OP_0 && script[1] == (byte)OpCode.OP_RETURN)
         {
             return $"the documents' SHA-256 {DemoReport.Short(Hex.Encode(script[3..]))} (OP_FALSE OP_RETURN, {output.Satoshis} sat)";
+        }
+
+        if (script.Length > 2 && script[0] == (byte)OpCode.OP_IF && script[1] == (byte)OpCode.OP_SIZE)
+        {
+            return $"{output.Satoshis} sat locked by the bridge's hash lock";
         }
 
         return PartySigning.KindOf(output.LockingScript) == "multisig"

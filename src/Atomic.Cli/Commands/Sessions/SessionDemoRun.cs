@@ -40,7 +40,8 @@ internal sealed partial class SessionDemoRun(DemoServer server, DemoReport repor
         CancellationToken ct = deadline.Token;
         try
         {
-            string withholding = settings.Withhold is null ? string.Empty : $", {settings.Withhold} withholding its signature";
+            string withheldWhat = _scenario is BridgeScenario ? "the secret" : "its signature";
+            string withholding = settings.Withhold is null ? string.Empty : $", {settings.Withhold} withholding {withheldWhat}";
             await report.WriteAsync("start", $"atomic session demo {_scenario.Name} against {settings.Server}{withholding}",
                 ("server", settings.Server.ToString()), ("scenario", _scenario.Name), ("withhold", settings.Withhold));
             await ReadyAsync(ct);
@@ -50,6 +51,11 @@ internal sealed partial class SessionDemoRun(DemoServer server, DemoReport repor
             var finished = new List<FinishedSession>();
             for (SessionPlan? plan = _scenario.Open(parties); plan is not null; plan = _scenario.Next(parties, finished[^1]))
             {
+                if (plan.Secret is not null)
+                {
+                    return await BridgeAsync(plan, settings.Withhold, ct);
+                }
+
                 if (settings.Withhold is string party)
                 {
                     return await WithheldAsync(plan, party, ct);
@@ -205,7 +211,7 @@ internal sealed partial class SessionDemoRun(DemoServer server, DemoReport repor
     private async Task<FinishedSession> CompleteAsync(SessionPlan plan, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
-        (string id, Transaction signed) = await CollectAndSignAsync(plan, Remaining(), watch, ct);
+        (string id, Transaction signed) = await CollectAndSignAsync(plan, Remaining(), withheld: null, watch, ct);
         string expected = signed.Id.ToDisplayHex();
 
         _step = "broadcast";
@@ -243,7 +249,7 @@ internal sealed partial class SessionDemoRun(DemoServer server, DemoReport repor
     private async Task<int> WithheldAsync(SessionPlan plan, string party, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
-        (string id, Transaction signed) = await CollectAndSignAsync(plan, WithheldDeadline, watch, ct);
+        (string id, Transaction signed) = await CollectAndSignAsync(plan, WithheldDeadline, party, watch, ct);
 
         _step = "abort";
         JsonElement view = await WaitForSessionAsync(id, ["aborted"], ct, expectAbort: true);

@@ -14,7 +14,7 @@ internal abstract class SessionScenario
     public const ulong Minted = DemoTransaction.TokenAmount;
 
     public static IReadOnlyList<SessionScenario> All { get; } =
-        [new SwapScenario(), new SupplyChainScenario(), new BundleScenario(), new EscrowScenario()];
+        [new SwapScenario(), new SupplyChainScenario(), new BundleScenario(), new EscrowScenario(), new BridgeScenario()];
 
     public static IEnumerable<string> Names => All.Select(s => s.Name);
 
@@ -34,8 +34,11 @@ internal abstract class SessionScenario
     /// <summary>The parties that mint <see cref="Minted"/> units of an asset of their own, admitted to <c>tm_tokens</c>.</summary>
     public abstract IReadOnlyList<string> Minters { get; }
 
-    /// <summary>The parties who sign inputs in the first session: the ones <c>--withhold</c> may name.</summary>
+    /// <summary>The parties who sign inputs in the first session.</summary>
     public IEnumerable<string> Signers => Parties.Where(Funded.Contains);
+
+    /// <summary>The parties <c>--withhold</c> may name: those who sign inputs (a bridge: either party, keeping the secret back).</summary>
+    public virtual IEnumerable<string> Withholders => Signers;
 
     /// <summary>The first session, once every party holds its coins.</summary>
     public abstract SessionPlan Open(IReadOnlyDictionary<string, DemoParty> parties);
@@ -56,6 +59,9 @@ internal sealed record SessionPlan(
 {
     /// <summary>Printed once the session is created: a party that contributes nothing, and why.</summary>
     public string? Note { get; init; }
+
+    /// <summary>A bridge's secret, whose SHA-256 is in the terms.</summary>
+    public byte[]? Secret { get; init; }
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Primitives.Keys;
@@ -118,10 +119,19 @@ public sealed partial class SessionService(
             }
 
             string txid = input.OutPoint.TxId.ToDisplayHex();
-            ITopicManager manager = actors.CreateActorProxy<ITopicManager>(new ActorId(TokenTopicManager.TopicName), ITopicManager.TypeName);
-            using JsonDocument query = JsonDocument.Parse(JsonSerializer.Serialize(new { assetId = token.AssetId, owner = token.Owner.ToHex() }));
-            LookupResult found = await manager.Lookup(new LookupRequest(TokenLookupService.ServiceName, query.RootElement.Clone(), 10_000)).WaitAsync(cancellationToken).ConfigureAwait(false);
-            LookupOutput? coin = found.Outputs.FirstOrDefault(o => o.TxId == txid && o.OutputIndex == (int)input.OutPoint.Index);
+            LookupOutput? coin = await FindTokenCoinAsync(token, input.OutPoint, cancellationToken).ConfigureAwait(false);
+
+            // The topic admits a verified transaction on its own delivery, independently of the broadcast: a coin whose
+            // transaction the pipeline holds for tm_tokens, and has not refused, may be seen mined before it is admitted.
+            var admission = Stopwatch.StartNew();
+            while (coin is null && admission.Elapsed < AdmissionWait
+                && (await records.GetAsync(txid, cancellationToken).ConfigureAwait(false))?.Record is { } record
+                && record.Topics.Contains(TokenTopicManager.TopicName) && record.Status is not (TxStatus.Rejected or TxStatus.Failed))
+            {
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                coin = await FindTokenCoinAsync(token, input.OutPoint, cancellationToken).ConfigureAwait(false);
+            }
+
             if (coin is null || coin.SpentBy is not null)
             {
                 return SessionCheck.Refuse(SessionCodes.ContributionInvalid, coin is null
@@ -131,6 +141,18 @@ public sealed partial class SessionService(
         }
 
         return SessionCheck.Ok;
+    }
+
+    /// <summary>How long a contribution waits for <c>tm_tokens</c> to admit a coin the pipeline holds for it.</summary>
+    public static readonly TimeSpan AdmissionWait = TimeSpan.FromSeconds(10);
+
+    private async Task<LookupOutput?> FindTokenCoinAsync(Token token, OutPoint outPoint, CancellationToken cancellationToken)
+    {
+        string txid = outPoint.TxId.ToDisplayHex();
+        ITopicManager manager = actors.CreateActorProxy<ITopicManager>(new ActorId(TokenTopicManager.TopicName), ITopicManager.TypeName);
+        using JsonDocument query = JsonDocument.Parse(JsonSerializer.Serialize(new { assetId = token.AssetId, owner = token.Owner.ToHex() }));
+        LookupResult found = await manager.Lookup(new LookupRequest(TokenLookupService.ServiceName, query.RootElement.Clone(), 10_000)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return found.Outputs.FirstOrDefault(o => o.TxId == txid && o.OutputIndex == (int)outPoint.Index);
     }
 
     /// <summary>

@@ -40,8 +40,16 @@ public sealed class ProtoWallet
     public PublicKey IdentityKey => KeyDeriver.IdentityKey;
 
     /// <summary>A derived public key (getPublicKey); the counterparty defaults to self.</summary>
-    public PublicKey GetPublicKey(WalletProtocol protocol, string keyId, Counterparty? counterparty = null, bool forSelf = false) =>
-        KeyDeriver.DerivePublicKey(protocol, keyId, counterparty ?? Counterparty.Self, forSelf);
+    /// <exception cref="ArgumentException">The key id is empty (checked first, with @bsv/sdk's message) or a BRC-43 rule is broken.</exception>
+    public PublicKey GetPublicKey(WalletProtocol protocol, string keyId, Counterparty? counterparty = null, bool forSelf = false)
+    {
+        if (string.IsNullOrEmpty(keyId))
+        {
+            throw new ArgumentException("protocolID and keyID are required if identityKey is false or undefined.", nameof(keyId));
+        }
+
+        return KeyDeriver.DerivePublicKey(protocol, keyId, counterparty ?? Counterparty.Self, forSelf);
+    }
 
     /// <summary>BRC-3: a DER ECDSA signature over SHA-256(<paramref name="data"/>) with our derived key; counterparty defaults to anyone.</summary>
     public byte[] CreateSignature(ReadOnlySpan<byte> data, WalletProtocol protocol, string keyId, Counterparty? counterparty = null) =>

@@ -211,6 +211,46 @@ public class ProtoWalletTests
         verifier.Decrypt(revealed.EncryptedLinkageProof, revelation, "7", AliceKey.PublicKey).Should().Equal(new byte[] { 0 });
     }
 
+    [Fact]
+    public void A_counterparty_linkage_decrypts_for_the_verifier_to_the_shared_point_with_a_proof_of_the_sdks_shape()
+    {
+        var alice = new ProtoWallet(AliceKey);
+        var verifier = new ProtoWallet(PrivateKey.Random());
+        var time = new DateTimeOffset(2026, 12, 3, 15, 4, 5, 67, TimeSpan.FromHours(2));
+        CounterpartyKeyLinkage revealed = alice.RevealCounterpartyKeyLinkage(BobKey.PublicKey, verifier.IdentityKey, time);
+        revealed.RevelationTime.Should().Be("2026-12-03T13:04:05.067Z");
+        byte[] linkage = verifier.Decrypt(revealed.EncryptedLinkage, ProtoWallet.CounterpartyLinkageProtocol, revealed.RevelationTime, AliceKey.PublicKey);
+        linkage.Should().Equal(BobKey.DeriveSharedPoint(AliceKey.PublicKey));
+        byte[] proof = verifier.Decrypt(revealed.EncryptedLinkageProof, ProtoWallet.CounterpartyLinkageProtocol, revealed.RevelationTime, AliceKey.PublicKey);
+        proof.Length.Should().BeInRange(33 + 33 + 1, 33 + 33 + 32);
+        alice.Invoking(w => w.RevealCounterpartyKeyLinkage(AliceKey.PublicKey, verifier.IdentityKey)).Should().Throw<ArgumentException>();
+    }
+
+    [Fact]
+    public void The_linkage_proof_answers_its_challenge()
+    {
+        PrivateKey nonce = PrivateKey.Random();
+        byte[] shared = AliceKey.DeriveSharedPoint(BobKey.PublicKey);
+        byte[] proof = SchnorrLinkageProof.Generate(AliceKey, BobKey.PublicKey, shared, nonce);
+        proof.AsSpan(0, 33).ToArray().Should().Equal(nonce.PublicKey.ToBytes());
+        proof.AsSpan(33, 33).ToArray().Should().Equal(nonce.DeriveSharedPoint(BobKey.PublicKey));
+        byte[] z = new byte[32];
+        proof.AsSpan(66).CopyTo(z.AsSpan(32 - (proof.Length - 66)));
+        byte[] e = SHA256.HashData([.. AliceKey.PublicKey.ToBytes(), .. BobKey.PublicKey.ToBytes(), .. shared, .. proof.AsSpan(33, 33), .. proof.AsSpan(0, 33)]);
+        // With the nonce r known, z must be r + e·a mod n, so z·G is r's key tweaked by e·a.
+        PrivateKey ea = new PrivateKey(MulModN(e, AliceKey.ToBytes()));
+        nonce.TweakAdd(ea.ToBytes()).PublicKey.Should().Be(PrivateKey.FromBytes(z).PublicKey);
+        FluentActions.Invoking(() => SchnorrLinkageProof.Generate(AliceKey, BobKey.PublicKey, shared.AsSpan(0, 32), nonce)).Should().Throw<ArgumentException>();
+    }
+
+    private static byte[] MulModN(byte[] a, byte[] b)
+    {
+        var n = System.Numerics.BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", System.Globalization.NumberStyles.HexNumber);
+        var product = new System.Numerics.BigInteger(a, isUnsigned: true, isBigEndian: true) * new System.Numerics.BigInteger(b, isUnsigned: true, isBigEndian: true) % n;
+        byte[] bytes = product.ToByteArray(isUnsigned: true, isBigEndian: true);
+        return [.. new byte[32 - bytes.Length], .. bytes];
+    }
+
     internal static ProtoWallet WalletOf(JsonElement row) =>
         new(PrivateKey.FromHex(row.GetProperty("input").GetProperty("root_key").GetString()!));
 

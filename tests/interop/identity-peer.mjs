@@ -8,7 +8,7 @@
 // per request in order: the op's answer, or {"error": message} when @bsv/sdk throws. Bytes travel as hex,
 // protocol ids as [level, name], counterparties as "self", "anyone" or a public key in hex.
 import {
-  Certificate, MasterCertificate, PrivateKey, ProtoWallet, Utils, VerifiableCertificate
+  BigNumber, Certificate, MasterCertificate, Point, PrivateKey, ProtoWallet, PublicKey, Schnorr, Utils, VerifiableCertificate
 } from '@bsv/sdk'
 
 const hex = (bytes) => Utils.toHex(Array.from(bytes))
@@ -59,6 +59,20 @@ async function answer (wallet, r) {
     case 'revealSpecificKeyLinkage': {
       const x = await wallet.revealSpecificKeyLinkage({ ...common, verifier: r.verifier })
       return { ...x, encryptedLinkage: hex(x.encryptedLinkage), encryptedLinkageProof: hex(x.encryptedLinkageProof) }
+    }
+    case 'revealCounterpartyKeyLinkage': {
+      const x = await wallet.revealCounterpartyKeyLinkage({ counterparty: r.counterparty, verifier: r.verifier })
+      return { ...x, encryptedLinkage: hex(x.encryptedLinkage), encryptedLinkageProof: hex(x.encryptedLinkageProof) }
+    }
+    case 'checkCounterpartyKeyLinkage': {
+      // The verifier's side of BRC-69 (@bsv/sdk has no method for it): decrypt, then check the Schnorr proof.
+      const details = { protocolID: [2, 'counterparty linkage revelation'], keyID: r.revelationTime, counterparty: r.prover }
+      const linkage = (await wallet.decrypt({ ...details, ciphertext: bytes(r.encryptedLinkage) })).plaintext
+      const proof = (await wallet.decrypt({ ...details, ciphertext: bytes(r.encryptedLinkageProof) })).plaintext
+      const valid = new Schnorr().verifyProof(
+        PublicKey.fromString(r.prover), PublicKey.fromString(r.counterparty), Point.fromDER(linkage),
+        { R: Point.fromDER(proof.slice(0, 33)), SPrime: Point.fromDER(proof.slice(33, 66)), z: new BigNumber(proof.slice(66)) })
+      return { linkage: hex(linkage), valid }
     }
     case 'sortFieldNames':
       // Certificate.toBinary orders field names with this comparison.

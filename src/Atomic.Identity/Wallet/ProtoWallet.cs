@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Primitives.Keys;
@@ -103,6 +104,31 @@ public sealed class ProtoWallet
     }
 
     /// <summary>
+    /// BRC-69: reveals to <paramref name="verifier"/> the shared secret with <paramref name="counterparty"/>, which
+    /// links every key we share with it, and a Schnorr proof that it is ours; both encrypted to the verifier under
+    /// protocol [2, "counterparty linkage revelation"] with the ISO 8601 revelation time as key id.
+    /// </summary>
+    public CounterpartyKeyLinkage RevealCounterpartyKeyLinkage(PublicKey counterparty, PublicKey verifier, DateTimeOffset? revelationTime = null)
+    {
+        ArgumentNullException.ThrowIfNull(counterparty);
+        ArgumentNullException.ThrowIfNull(verifier);
+        byte[] linkage = KeyDeriver.RevealCounterpartySecret(counterparty);
+        byte[] proof = SchnorrLinkageProof.Generate(KeyDeriver.RootKey, counterparty, linkage);
+        // JavaScript's Date.toISOString(): UTC, milliseconds, "Z".
+        string time = (revelationTime ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        return new CounterpartyKeyLinkage(
+            IdentityKey,
+            verifier,
+            counterparty,
+            time,
+            Encrypt(linkage, CounterpartyLinkageProtocol, time, verifier),
+            Encrypt(proof, CounterpartyLinkageProtocol, time, verifier));
+    }
+
+    /// <summary>The protocol a counterparty-linkage revelation is encrypted under.</summary>
+    public static WalletProtocol CounterpartyLinkageProtocol { get; } = new(2, "counterparty linkage revelation");
+
+    /// <summary>
     /// BRC-72: reveals to <paramref name="verifier"/> the linkage of one key shared with <paramref name="counterparty"/>
     /// (the HMAC tweak), encrypted to the verifier under protocol [2, "specific linkage revelation {level} {name}"].
     /// </summary>
@@ -152,3 +178,12 @@ public sealed record SpecificKeyLinkage(
     byte[] EncryptedLinkage,
     byte[] EncryptedLinkageProof,
     int ProofType);
+
+/// <summary>A BRC-69 counterparty key linkage revelation (the result of revealCounterpartyKeyLinkage).</summary>
+public sealed record CounterpartyKeyLinkage(
+    PublicKey Prover,
+    PublicKey Verifier,
+    PublicKey Counterparty,
+    string RevelationTime,
+    byte[] EncryptedLinkage,
+    byte[] EncryptedLinkageProof);

@@ -183,6 +183,46 @@ public class ProtoWalletInteropTests
         verifier.Decrypt(Hex.Decode(sdk[0].Get("encryptedLinkageProof")), revelation, "42", proverKey.PublicKey).Should().Equal(new byte[] { 0 });
     }
 
+    [Fact]
+    public async Task A_counterparty_linkage_revealed_here_passes_the_sdks_proof_check_and_one_revealed_there_decrypts_here()
+    {
+        PrivateKey proverKey = PrivateKey.Random();
+        PrivateKey counterpartyKey = PrivateKey.Random();
+        PrivateKey verifierKey = PrivateKey.Random();
+        var prover = new ProtoWallet(proverKey);
+        var verifier = new ProtoWallet(verifierKey);
+        CounterpartyKeyLinkage ours = prover.RevealCounterpartyKeyLinkage(counterpartyKey.PublicKey, verifierKey.PublicKey);
+        // The prover can read what it encrypted for the verifier: alter z and encrypt it again.
+        byte[] proof = prover.Decrypt(ours.EncryptedLinkageProof, ProtoWallet.CounterpartyLinkageProtocol, ours.RevelationTime, verifierKey.PublicKey);
+        proof[^1] ^= 1;
+        byte[] forged = prover.Encrypt(proof, ProtoWallet.CounterpartyLinkageProtocol, ours.RevelationTime, verifierKey.PublicKey);
+        object Check(byte[] proof) => new
+        {
+            op = "checkCounterpartyKeyLinkage",
+            prover = proverKey.PublicKey.ToHex(),
+            counterparty = counterpartyKey.PublicKey.ToHex(),
+            revelationTime = ours.RevelationTime,
+            encryptedLinkage = Hex.Encode(ours.EncryptedLinkage),
+            encryptedLinkageProof = Hex.Encode(proof),
+        };
+        IReadOnlyList<JsonElement> asVerifier = await IdentityPeer.AskAsync(verifierKey.ToHex(), Check(ours.EncryptedLinkageProof), Check(forged));
+        asVerifier[0].Get("linkage").Should().Be(Hex.Encode(counterpartyKey.DeriveSharedPoint(proverKey.PublicKey)));
+        asVerifier[0].Get("valid").Should().Be("True");
+        asVerifier[1].Get("valid").Should().Be("False");
+
+        IReadOnlyList<JsonElement> fromSdk = await IdentityPeer.AskAsync(
+            proverKey.ToHex(),
+            new { op = "revealCounterpartyKeyLinkage", counterparty = counterpartyKey.PublicKey.ToHex(), verifier = verifierKey.PublicKey.ToHex() });
+        string time = fromSdk[0].Get("revelationTime");
+        time.Should().MatchRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$");
+        ours.RevelationTime.Should().MatchRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$");
+        verifier.Decrypt(Hex.Decode(fromSdk[0].Get("encryptedLinkage")), ProtoWallet.CounterpartyLinkageProtocol, time, proverKey.PublicKey)
+            .Should().Equal(counterpartyKey.DeriveSharedPoint(proverKey.PublicKey));
+        byte[] theirProof = verifier.Decrypt(
+            Hex.Decode(fromSdk[0].Get("encryptedLinkageProof")), ProtoWallet.CounterpartyLinkageProtocol, time, proverKey.PublicKey);
+        theirProof.Length.Should().BeInRange(67, 98);
+    }
+
     internal static object Request(string op, WalletProtocol protocol, string keyId, string counterparty, object? extra = null)
     {
         var request = new Dictionary<string, object?>

@@ -129,6 +129,19 @@ public class CertificateTests
     }
 
     [Fact]
+    public void A_master_certificate_needs_a_key_for_every_field()
+    {
+        MasterCertificate master = Issue();
+        var partial = new Dictionary<string, string>(master.MasterKeyring);
+        partial.Remove("email");
+        FluentActions.Invoking(() => new MasterCertificate(master.Certificate, partial))
+            .Should().Throw<ArgumentException>().WithMessage("*every field*\"email\"*");
+        partial["email"] = "";
+        FluentActions.Invoking(() => new MasterCertificate(master.Certificate, partial)).Should().Throw<ArgumentException>();
+        new MasterCertificate(master.Certificate, master.MasterKeyring).Should().Be(master);
+    }
+
+    [Fact]
     public void Malformed_certificate_values_and_bytes_are_clear_errors()
     {
         PublicKey k = _subject.IdentityKey;

@@ -16,6 +16,10 @@ namespace Atomic.Identity.Certificates;
 /// <param name="MasterKeyring">Field name to base64 of the field key encrypted between subject and certifier.</param>
 public sealed record MasterCertificate(Certificate Certificate, IReadOnlyDictionary<string, string> MasterKeyring)
 {
+    /// <summary>Field name to base64 of the field key; there is one for every field, as @bsv/sdk requires.</summary>
+    /// <exception cref="ArgumentException">A field has no key, or an empty one.</exception>
+    public IReadOnlyDictionary<string, string> MasterKeyring { get; init; } = CheckKeyring(Certificate, MasterKeyring);
+
     /// <summary>
     /// Encrypts each field under a fresh key and encrypts that key for <paramref name="certifierOrSubject"/>
     /// (the party on the other side of the master keyring).
@@ -159,6 +163,22 @@ public sealed record MasterCertificate(Certificate Certificate, IReadOnlyDiction
     public Dictionary<string, string> CreateKeyringForVerifier(ProtoWallet subjectWallet, Counterparty verifier, IEnumerable<string> fieldsToReveal) =>
         CreateKeyringForVerifier(
             subjectWallet, Counterparty.Of(Certificate.Certifier), verifier, Certificate.Fields, fieldsToReveal, MasterKeyring, Certificate.SerialNumber);
+
+    private static IReadOnlyDictionary<string, string> CheckKeyring(Certificate certificate, IReadOnlyDictionary<string, string> keyring)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(keyring);
+        foreach (string name in certificate.Fields.Keys)
+        {
+            if (!keyring.TryGetValue(name, out string? key) || string.IsNullOrEmpty(key))
+            {
+                throw new ArgumentException(
+                    $"Master keyring must contain a value for every field. Missing or empty key for field: \"{name}\".", nameof(keyring));
+            }
+        }
+
+        return keyring;
+    }
 
     internal static (byte[] FieldKey, string Value) OpenField(
         ProtoWallet wallet, string encryptedKey, string fieldName, string fieldValue, WalletProtocol protocol, string keyId, Counterparty counterparty)

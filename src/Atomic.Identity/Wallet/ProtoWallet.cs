@@ -167,23 +167,3 @@ public sealed class ProtoWallet
         return digest;
     }
 }
-
-/// <summary>A BRC-72 specific key linkage revelation (the result of revealSpecificKeyLinkage).</summary>
-public sealed record SpecificKeyLinkage(
-    PublicKey Prover,
-    PublicKey Verifier,
-    Counterparty Counterparty,
-    WalletProtocol Protocol,
-    string KeyId,
-    byte[] EncryptedLinkage,
-    byte[] EncryptedLinkageProof,
-    int ProofType);
-
-/// <summary>A BRC-69 counterparty key linkage revelation (the result of revealCounterpartyKeyLinkage).</summary>
-public sealed record CounterpartyKeyLinkage(
-    PublicKey Prover,
-    PublicKey Verifier,
-    PublicKey Counterparty,
-    string RevelationTime,
-    byte[] EncryptedLinkage,
-    byte[] EncryptedLinkageProof);

@@ -227,6 +227,46 @@ public class ProtoWalletTests
     }
 
     [Fact]
+    public void A_verifier_checks_a_counterparty_linkage_and_refuses_an_altered_one()
+    {
+        var alice = new ProtoWallet(AliceKey);
+        var verifier = new ProtoWallet(PrivateKey.Random());
+        CounterpartyKeyLinkage revealed = alice.RevealCounterpartyKeyLinkage(BobKey.PublicKey, verifier.IdentityKey);
+        verifier.VerifyCounterpartyKeyLinkage(revealed).Should().Equal(AliceKey.DeriveSharedPoint(BobKey.PublicKey));
+
+        // Claiming another counterparty, or a proof made for another secret, fails the check.
+        verifier.Invoking(v => v.VerifyCounterpartyKeyLinkage(revealed with { Counterparty = PrivateKey.Random().PublicKey }))
+            .Should().Throw<CryptographicException>().WithMessage("*proof does not hold*");
+        byte[] otherProof = SchnorrLinkageProof.Generate(AliceKey, BobKey.PublicKey, AliceKey.DeriveSharedPoint(PrivateKey.Random().PublicKey));
+        byte[] encrypted = alice.Encrypt(otherProof, ProtoWallet.CounterpartyLinkageProtocol, revealed.RevelationTime, verifier.IdentityKey);
+        verifier.Invoking(v => v.VerifyCounterpartyKeyLinkage(revealed with { EncryptedLinkageProof = encrypted }))
+            .Should().Throw<CryptographicException>();
+        new ProtoWallet(PrivateKey.Random()).Invoking(v => v.VerifyCounterpartyKeyLinkage(revealed)).Should().Throw<CryptographicException>();
+        SchnorrLinkageProof.Verify(AliceKey.PublicKey, BobKey.PublicKey, new byte[33], otherProof).Should().BeFalse();
+        SchnorrLinkageProof.Verify(AliceKey.PublicKey, BobKey.PublicKey, AliceKey.DeriveSharedPoint(BobKey.PublicKey), otherProof[..60]).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Point_addition_agrees_with_the_keys_arithmetic()
+    {
+        byte[] g = KeyDeriver.AnyoneKey.PublicKey.ToBytes();
+        byte[] two = new byte[32];
+        two[31] = 2;
+        CurvePoint.Add(g, g).Should().Equal(PrivateKey.FromBytes(two).PublicKey.ToBytes());
+        for (int i = 0; i < 20; i++)
+        {
+            PrivateKey a = PrivateKey.Random();
+            PrivateKey b = PrivateKey.Random();
+            CurvePoint.Add(a.PublicKey.ToBytes(), b.PublicKey.ToBytes()).Should().Equal(a.TweakAdd(b.ToBytes()).PublicKey.ToBytes());
+        }
+
+        byte[] p = AliceKey.PublicKey.ToBytes();
+        byte[] minus = (byte[])p.Clone();
+        minus[0] ^= 1;
+        CurvePoint.Add(p, minus).Should().BeEmpty();
+    }
+
+    [Fact]
     public void The_linkage_proof_answers_its_challenge()
     {
         PrivateKey nonce = PrivateKey.Random();

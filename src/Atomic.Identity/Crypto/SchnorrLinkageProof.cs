@@ -38,5 +38,51 @@ public static class SchnorrLinkageProof
         return [.. r, .. sPrime, .. zBytes];
     }
 
+    /// <summary>
+    /// True when <paramref name="proof"/> shows that <paramref name="sharedSecret33"/> is a·B for the a behind
+    /// <paramref name="a"/>: z·G = R + e·A and z·B = S' + e·S (@bsv/sdk's <c>Schnorr.verifyProof</c>).
+    /// </summary>
+    public static bool Verify(PublicKey a, PublicKey b, ReadOnlySpan<byte> sharedSecret33, ReadOnlySpan<byte> proof)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (sharedSecret33.Length != 33 || proof.Length < 33 + 33 + 1 || proof.Length > 33 + 33 + 32)
+        {
+            return false;
+        }
+
+        PublicKey s, r, sPrime;
+        try
+        {
+            s = PublicKey.FromBytes(sharedSecret33);
+            r = PublicKey.FromBytes(proof[..33]);
+            sPrime = PublicKey.FromBytes(proof[33..66]);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+
+        BigInteger z = Scalar(proof[66..]);
+        byte[] challenge = Hashes.Sha256([.. a.ToBytes(), .. b.ToBytes(), .. s.ToBytes(), .. sPrime.ToBytes(), .. r.ToBytes()]);
+        BigInteger e = Scalar(challenge) % N;
+        // Zero scalars have no key; an honest proof meets one with probability about 2^-256.
+        if (z.IsZero || z >= N || e.IsZero)
+        {
+            return false;
+        }
+
+        PrivateKey zKey = PrivateKey.FromBytes(Bytes32(z));
+        PrivateKey eKey = PrivateKey.FromBytes(Bytes32(e));
+        return CurvePoint.Add(r.ToBytes(), eKey.DeriveSharedPoint(a)).AsSpan().SequenceEqual(zKey.PublicKey.ToBytes())
+            && CurvePoint.Add(sPrime.ToBytes(), eKey.DeriveSharedPoint(s)).AsSpan().SequenceEqual(zKey.DeriveSharedPoint(b));
+    }
+
     private static BigInteger Scalar(ReadOnlySpan<byte> bigEndian) => new(bigEndian, isUnsigned: true, isBigEndian: true);
+
+    private static byte[] Bytes32(BigInteger value)
+    {
+        byte[] bytes = value.ToByteArray(isUnsigned: true, isBigEndian: true);
+        return [.. new byte[32 - bytes.Length], .. bytes];
+    }
 }

@@ -125,6 +125,33 @@ public sealed class ProtoWallet
             Encrypt(proof, CounterpartyLinkageProtocol, time, verifier));
     }
 
+    /// <summary>
+    /// BRC-69, the verifier's side (which @bsv/sdk leaves to its callers): decrypts a counterparty linkage revealed to
+    /// this wallet and checks its Schnorr proof; answers the 33-byte shared point of prover and counterparty.
+    /// </summary>
+    /// <exception cref="CryptographicException">The revelation was not encrypted for us, or its proof does not hold.</exception>
+    public byte[] VerifyCounterpartyKeyLinkage(CounterpartyKeyLinkage revelation)
+    {
+        ArgumentNullException.ThrowIfNull(revelation);
+        byte[] linkage, proof;
+        try
+        {
+            linkage = Decrypt(revelation.EncryptedLinkage, CounterpartyLinkageProtocol, revelation.RevelationTime, revelation.Prover);
+            proof = Decrypt(revelation.EncryptedLinkageProof, CounterpartyLinkageProtocol, revelation.RevelationTime, revelation.Prover);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CryptographicException($"The linkage revelation cannot be decrypted: {ex.Message}", ex);
+        }
+
+        if (!SchnorrLinkageProof.Verify(revelation.Prover, revelation.Counterparty, linkage, proof))
+        {
+            throw new CryptographicException("The linkage proof does not hold: the revealed secret is not the prover's shared point with the counterparty.");
+        }
+
+        return linkage;
+    }
+
     /// <summary>The protocol a counterparty-linkage revelation is encrypted under.</summary>
     public static WalletProtocol CounterpartyLinkageProtocol { get; } = new(2, "counterparty linkage revelation");
 

@@ -184,7 +184,7 @@ public class ProtoWalletInteropTests
     }
 
     [Fact]
-    public async Task A_counterparty_linkage_revealed_here_passes_the_sdks_proof_check_and_one_revealed_there_decrypts_here()
+    public async Task A_counterparty_linkage_revealed_here_passes_the_sdks_proof_check_and_one_revealed_there_passes_ours()
     {
         PrivateKey proverKey = PrivateKey.Random();
         PrivateKey counterpartyKey = PrivateKey.Random();
@@ -221,6 +221,12 @@ public class ProtoWalletInteropTests
         byte[] theirProof = verifier.Decrypt(
             Hex.Decode(fromSdk[0].Get("encryptedLinkageProof")), ProtoWallet.CounterpartyLinkageProtocol, time, proverKey.PublicKey);
         theirProof.Length.Should().BeInRange(67, 98);
+        var revelation = new CounterpartyKeyLinkage(
+            proverKey.PublicKey, verifierKey.PublicKey, counterpartyKey.PublicKey, time,
+            Hex.Decode(fromSdk[0].Get("encryptedLinkage")), Hex.Decode(fromSdk[0].Get("encryptedLinkageProof")));
+        verifier.VerifyCounterpartyKeyLinkage(revelation).Should().Equal(counterpartyKey.DeriveSharedPoint(proverKey.PublicKey));
+        verifier.Invoking(v => v.VerifyCounterpartyKeyLinkage(revelation with { Counterparty = verifierKey.PublicKey }))
+            .Should().Throw<CryptographicException>();
     }
 
     internal static object Request(string op, WalletProtocol protocol, string keyId, string counterparty, object? extra = null)

@@ -88,7 +88,8 @@ public class CertificateTests
     public void A_verifier_keyring_reveals_only_the_chosen_fields_to_that_verifier()
     {
         MasterCertificate master = Issue();
-        Dictionary<string, string> keyring = master.CreateKeyringForVerifier(_subject, Counterparty.Of(_verifier.IdentityKey), ["name", "over18"]);
+        Dictionary<string, string> keyring =
+            master.CreateKeyringForVerifier(_subject, Counterparty.Of(_verifier.IdentityKey), ["name", "over18"]);
         keyring.Keys.Should().BeEquivalentTo("name", "over18");
         var shown = new VerifiableCertificate(master.Certificate, keyring);
         shown.Certificate.Verify().Should().BeTrue();
@@ -152,8 +153,10 @@ public class CertificateTests
             .Should().Throw<ArgumentException>().WithMessage("*32 bytes*not 31*");
         FluentActions.Invoking(() => new Certificate(Type, Type, k, k, new string('a', 64), none))
             .Should().Throw<ArgumentException>().WithMessage("*revocation outpoint*");
-        FluentActions.Invoking(() => new Certificate(Type, Type, k, k, new string('g', 64) + ".0", none)).Should().Throw<ArgumentException>();
-        FluentActions.Invoking(() => new Certificate(Type, Type, k, k, new string('a', 64) + ".-1", none)).Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => new Certificate(Type, Type, k, k, new string('g', 64) + ".0", none))
+            .Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => new Certificate(Type, Type, k, k, new string('a', 64) + ".-1", none))
+            .Should().Throw<ArgumentException>();
 
         byte[] binary = Issue().Certificate.ToBinary();
         foreach (int length in new[] { 0, 31, 64, 100, 161, 200 })

@@ -116,7 +116,8 @@ public class KeyDeriverTests
         var alice = new KeyDeriver(Alice);
         alice.DerivePrivateKey(Protocol, "1", Counterparty.Self).Should().Be(alice.DerivePrivateKey(Protocol, "1", Alice.PublicKey));
         alice.DerivePrivateKey(Protocol, "1", Counterparty.Anyone)
-            .Should().Be(alice.DerivePrivateKey(Protocol, "1", PublicKey.FromHex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")));
+            .Should().Be(alice.DerivePrivateKey(Protocol, "1",
+                PublicKey.FromHex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")));
         KeyDeriver.ForAnyone().IdentityKey.ToHex().Should().Be("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
     }
 
@@ -135,7 +136,8 @@ public class KeyDeriverTests
     public void The_counterparty_secret_is_never_revealed_for_self()
     {
         var alice = new KeyDeriver(Alice);
-        alice.Invoking(a => a.RevealCounterpartySecret(Counterparty.Self)).Should().Throw<ArgumentException>().WithMessage("*counterparty=self*");
+        alice.Invoking(a => a.RevealCounterpartySecret(Counterparty.Self))
+            .Should().Throw<ArgumentException>().WithMessage("*counterparty=self*");
         alice.Invoking(a => a.RevealCounterpartySecret(Alice.PublicKey)).Should().Throw<ArgumentException>();
     }
 

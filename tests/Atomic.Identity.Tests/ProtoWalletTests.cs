@@ -91,7 +91,8 @@ public class ProtoWalletTests
         JsonElement args = row.GetProperty("input").GetProperty("args");
         ProtoWallet wallet = WalletOf(row);
         JsonElement expected = row.GetProperty("expected");
-        Func<byte[]> decrypt = () => wallet.Decrypt(VectorFiles.Bytes(args.GetProperty("ciphertext")), Proto(args), KeyId(args), Party(args));
+        Func<byte[]> decrypt = () => wallet.Decrypt(VectorFiles.Bytes(args.GetProperty("ciphertext")),
+            Proto(args), KeyId(args), Party(args));
         if (expected.TryGetProperty("plaintext", out JsonElement plaintext))
         {
             decrypt().Should().Equal(VectorFiles.Bytes(plaintext));
@@ -117,7 +118,8 @@ public class ProtoWalletTests
         byte[] signature = VectorFiles.Bytes(args.GetProperty("signature"));
         Func<bool> verify = args.TryGetProperty("hashToDirectlyVerify", out JsonElement hash)
             ? () => wallet.VerifySignatureForHash(VectorFiles.Bytes(hash), signature, Proto(args), KeyId(args), Party(args), forSelf)
-            : () => wallet.VerifySignature(VectorFiles.Bytes(args.GetProperty("data")), signature, Proto(args), KeyId(args), Party(args), forSelf);
+            : () => wallet.VerifySignature(VectorFiles.Bytes(args.GetProperty("data")), signature,
+                Proto(args), KeyId(args), Party(args), forSelf);
         ExpectVerdict(row.GetProperty("expected"), verify, "Signature is not valid");
     }
 
@@ -130,7 +132,8 @@ public class ProtoWalletTests
         ProtoWallet wallet = WalletOf(row);
         ExpectVerdict(
             row.GetProperty("expected"),
-            () => wallet.VerifyHmac(VectorFiles.Bytes(args.GetProperty("data")), VectorFiles.Bytes(args.GetProperty("hmac")), Proto(args), KeyId(args), Party(args)),
+            () => wallet.VerifyHmac(VectorFiles.Bytes(args.GetProperty("data")), VectorFiles.Bytes(args.GetProperty("hmac")),
+                Proto(args), KeyId(args), Party(args)),
             "HMAC is not valid");
     }
 
@@ -170,7 +173,8 @@ public class ProtoWalletTests
         bob.Invoking(w => w.Decrypt(ciphertext, Protocol, "m2", AliceKey.PublicKey)).Should().Throw<CryptographicException>();
         new ProtoWallet(PrivateKey.Random()).Invoking(w => w.Decrypt(ciphertext, Protocol, "m1", AliceKey.PublicKey))
             .Should().Throw<CryptographicException>();
-        bob.Invoking(w => w.Decrypt(ciphertext.AsSpan(0, 40).ToArray(), Protocol, "m1", AliceKey.PublicKey)).Should().Throw<ArgumentException>();
+        bob.Invoking(w => w.Decrypt(ciphertext.AsSpan(0, 40).ToArray(), Protocol, "m1", AliceKey.PublicKey))
+            .Should().Throw<ArgumentException>();
     }
 
     [Fact]
@@ -219,9 +223,11 @@ public class ProtoWalletTests
         var time = new DateTimeOffset(2026, 12, 3, 15, 4, 5, 67, TimeSpan.FromHours(2));
         CounterpartyKeyLinkage revealed = alice.RevealCounterpartyKeyLinkage(BobKey.PublicKey, verifier.IdentityKey, time);
         revealed.RevelationTime.Should().Be("2026-12-03T13:04:05.067Z");
-        byte[] linkage = verifier.Decrypt(revealed.EncryptedLinkage, ProtoWallet.CounterpartyLinkageProtocol, revealed.RevelationTime, AliceKey.PublicKey);
+        byte[] linkage = verifier.Decrypt(revealed.EncryptedLinkage,
+            ProtoWallet.CounterpartyLinkageProtocol, revealed.RevelationTime, AliceKey.PublicKey);
         linkage.Should().Equal(BobKey.DeriveSharedPoint(AliceKey.PublicKey));
-        byte[] proof = verifier.Decrypt(revealed.EncryptedLinkageProof, ProtoWallet.CounterpartyLinkageProtocol, revealed.RevelationTime, AliceKey.PublicKey);
+        byte[] proof = verifier.Decrypt(revealed.EncryptedLinkageProof,
+            ProtoWallet.CounterpartyLinkageProtocol, revealed.RevelationTime, AliceKey.PublicKey);
         proof.Length.Should().BeInRange(33 + 33 + 1, 33 + 33 + 32);
         alice.Invoking(w => w.RevealCounterpartyKeyLinkage(AliceKey.PublicKey, verifier.IdentityKey)).Should().Throw<ArgumentException>();
     }
@@ -237,13 +243,17 @@ public class ProtoWalletTests
         // Claiming another counterparty, or a proof made for another secret, fails the check.
         verifier.Invoking(v => v.VerifyCounterpartyKeyLinkage(revealed with { Counterparty = PrivateKey.Random().PublicKey }))
             .Should().Throw<CryptographicException>().WithMessage("*proof does not hold*");
-        byte[] otherProof = SchnorrLinkageProof.Generate(AliceKey, BobKey.PublicKey, AliceKey.DeriveSharedPoint(PrivateKey.Random().PublicKey));
-        byte[] encrypted = alice.Encrypt(otherProof, ProtoWallet.CounterpartyLinkageProtocol, revealed.RevelationTime, verifier.IdentityKey);
+        byte[] otherProof = SchnorrLinkageProof.Generate(AliceKey, BobKey.PublicKey,
+            AliceKey.DeriveSharedPoint(PrivateKey.Random().PublicKey));
+        byte[] encrypted = alice.Encrypt(otherProof,
+            ProtoWallet.CounterpartyLinkageProtocol, revealed.RevelationTime, verifier.IdentityKey);
         verifier.Invoking(v => v.VerifyCounterpartyKeyLinkage(revealed with { EncryptedLinkageProof = encrypted }))
             .Should().Throw<CryptographicException>();
-        new ProtoWallet(PrivateKey.Random()).Invoking(v => v.VerifyCounterpartyKeyLinkage(revealed)).Should().Throw<CryptographicException>();
+        new ProtoWallet(PrivateKey.Random()).Invoking(v => v.VerifyCounterpartyKeyLinkage(revealed))
+            .Should().Throw<CryptographicException>();
         SchnorrLinkageProof.Verify(AliceKey.PublicKey, BobKey.PublicKey, new byte[33], otherProof).Should().BeFalse();
-        SchnorrLinkageProof.Verify(AliceKey.PublicKey, BobKey.PublicKey, AliceKey.DeriveSharedPoint(BobKey.PublicKey), otherProof[..60]).Should().BeFalse();
+        SchnorrLinkageProof.Verify(AliceKey.PublicKey, BobKey.PublicKey, AliceKey.DeriveSharedPoint(BobKey.PublicKey), otherProof[..60])
+            .Should().BeFalse();
     }
 
     [Fact]
@@ -276,17 +286,21 @@ public class ProtoWalletTests
         proof.AsSpan(33, 33).ToArray().Should().Equal(nonce.DeriveSharedPoint(BobKey.PublicKey));
         byte[] z = new byte[32];
         proof.AsSpan(66).CopyTo(z.AsSpan(32 - (proof.Length - 66)));
-        byte[] e = SHA256.HashData([.. AliceKey.PublicKey.ToBytes(), .. BobKey.PublicKey.ToBytes(), .. shared, .. proof.AsSpan(33, 33), .. proof.AsSpan(0, 33)]);
+        byte[] e = SHA256.HashData([.. AliceKey.PublicKey.ToBytes(), .. BobKey.PublicKey.ToBytes(),
+            .. shared, .. proof.AsSpan(33, 33), .. proof.AsSpan(0, 33)]);
         // With the nonce r known, z must be r + e·a mod n, so z·G is r's key tweaked by e·a.
         PrivateKey ea = new PrivateKey(MulModN(e, AliceKey.ToBytes()));
         nonce.TweakAdd(ea.ToBytes()).PublicKey.Should().Be(PrivateKey.FromBytes(z).PublicKey);
-        FluentActions.Invoking(() => SchnorrLinkageProof.Generate(AliceKey, BobKey.PublicKey, shared.AsSpan(0, 32), nonce)).Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => SchnorrLinkageProof.Generate(AliceKey, BobKey.PublicKey, shared.AsSpan(0, 32), nonce))
+            .Should().Throw<ArgumentException>();
     }
 
     private static byte[] MulModN(byte[] a, byte[] b)
     {
-        var n = System.Numerics.BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", System.Globalization.NumberStyles.HexNumber);
-        var product = new System.Numerics.BigInteger(a, isUnsigned: true, isBigEndian: true) * new System.Numerics.BigInteger(b, isUnsigned: true, isBigEndian: true) % n;
+        var n = System.Numerics.BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141",
+            System.Globalization.NumberStyles.HexNumber);
+        var product = new System.Numerics.BigInteger(a, isUnsigned: true, isBigEndian: true)
+            * new System.Numerics.BigInteger(b, isUnsigned: true, isBigEndian: true) % n;
         byte[] bytes = product.ToByteArray(isUnsigned: true, isBigEndian: true);
         return [.. new byte[32 - bytes.Length], .. bytes];
     }
@@ -306,7 +320,8 @@ public class ProtoWalletTests
         }
         else
         {
-            wallet.Invoking(w => act(w, args)).Should().Throw<ArgumentException>().WithMessage(expected.GetProperty("message").GetString() + "*");
+            wallet.Invoking(w => act(w, args)).Should().Throw<ArgumentException>()
+                .WithMessage(expected.GetProperty("message").GetString() + "*");
         }
     }
 
@@ -317,7 +332,8 @@ public class ProtoWalletTests
         {
             verify().Should().Be(valid.GetBoolean());
         }
-        else if (expected.TryGetProperty("code", out _) || !expected.TryGetProperty("message", out JsonElement m) || m.GetString() == invalidMessage)
+        else if (expected.TryGetProperty("code", out _) || !expected.TryGetProperty("message", out JsonElement m)
+            || m.GetString() == invalidMessage)
         {
             verify().Should().BeFalse();
         }

@@ -101,7 +101,8 @@ async function answer (wallet, r) {
       }
     case 'decryptForVerifier': {
       const c = r.certificate
-      const v = new VerifiableCertificate(c.type, c.serialNumber, c.subject, c.certifier, c.revocationOutpoint, c.fields, r.keyring, c.signature)
+      const v = new VerifiableCertificate(
+        c.type, c.serialNumber, c.subject, c.certifier, c.revocationOutpoint, c.fields, r.keyring, c.signature)
       return { fields: await v.decryptFields(wallet) }
     }
     default:

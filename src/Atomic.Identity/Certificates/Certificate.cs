@@ -194,9 +194,15 @@ public sealed class Certificate
             ToBinary(includeSignature: false), Signature, SignatureProtocol, SignatureKeyId, Counterparty.Of(Certifier));
     }
 
-    /// <summary>The protocol and key id a field's key is encrypted under: to the certifier/subject by field name, to a verifier by "{serial} {name}".</summary>
+    /// <summary>
+    /// The protocol and key id a field's key is encrypted under: between certifier and subject the key id is the field
+    /// name, to a verifier it is "{serialNumber} {fieldName}".
+    /// </summary>
     public static (WalletProtocol Protocol, string KeyId) FieldEncryptionDetails(string fieldName, string? serialNumber = null) =>
-        (new WalletProtocol(2, "certificate field encryption"), string.IsNullOrEmpty(serialNumber) ? fieldName : $"{serialNumber} {fieldName}");
+        (FieldEncryptionProtocol, string.IsNullOrEmpty(serialNumber) ? fieldName : $"{serialNumber} {fieldName}");
+
+    /// <summary>The protocol field keys are encrypted under.</summary>
+    public static WalletProtocol FieldEncryptionProtocol { get; } = new(2, "certificate field encryption");
 
     private static byte[] DecodeId(string value, string parameter)
     {
@@ -226,7 +232,8 @@ public sealed class Certificate
         if (parts.Length != 2 || parts[0].Length != 64 || !Hex.TryDecode(parts[0], out byte[] txid)
             || !ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out ulong index))
         {
-            throw new ArgumentException($"A revocation outpoint is \"<64 hex txid>.<output index>\", not \"{outpoint}\".", nameof(outpoint));
+            throw new ArgumentException(
+                $"A revocation outpoint is \"<64 hex txid>.<output index>\", not \"{outpoint}\".", nameof(outpoint));
         }
 
         return (txid, index);

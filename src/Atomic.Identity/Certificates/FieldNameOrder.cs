@@ -13,7 +13,8 @@ namespace Atomic.Identity.Certificates;
 public sealed class FieldNameOrder : IComparer<string>
 {
     // Printable ASCII in ICU root collation order (read from Node 20's localeCompare); letters share a base rank.
-    private const string CollationOrder = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789aAbBcCdDeEfFgGhHiIjJkKlLmMnNoOpPqQrRsStTuUvVwWxXyYzZ";
+    private const string CollationOrder =
+        " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789" + "aAbBcCdDeEfFgGhHiIjJkKlLmMnNoOpPqQrRsStTuUvVwWxXyYzZ";
 
     private static readonly int[] PrimaryRank = BuildRanks();
 
@@ -68,7 +69,8 @@ public sealed class FieldNameOrder : IComparer<string>
         if (!IsSupported(name))
         {
             throw new NotSupportedException(
-                $"The certificate field name '{name}' has characters outside printable ASCII: @bsv/sdk orders such names by ICU collation, which is not reproduced here.");
+                $"The certificate field name '{name}' has characters outside printable ASCII: "
+                + "@bsv/sdk orders such names by ICU collation, which is not reproduced here.");
         }
     }
 

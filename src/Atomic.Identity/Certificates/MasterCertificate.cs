@@ -37,7 +37,8 @@ public sealed record MasterCertificate(Certificate Certificate, IReadOnlyDiction
             if (string.IsNullOrEmpty(value))
             {
                 // @bsv/sdk would encrypt it to IV || tag, which its own decrypt (and ours) refuses: nobody could read it.
-                throw new ArgumentException($"The field \"{name}\" is empty; an empty value cannot be encrypted so that it decrypts.", nameof(fields));
+                throw new ArgumentException(
+                    $"The field \"{name}\" is empty; an empty value cannot be encrypted so that it decrypts.", nameof(fields));
             }
 
             SymmetricKey fieldKey = SymmetricKey.Random();
@@ -72,7 +73,8 @@ public sealed record MasterCertificate(Certificate Certificate, IReadOnlyDiction
             CounterpartyKind.Other => subject.PublicKey!,
             _ => throw new ArgumentException("A certificate's subject is a public key or self, not anyone.", nameof(subject)),
         };
-        var certificate = new Certificate(certificateType, serialNumber, subjectKey, certifierWallet.IdentityKey, revocationOutpoint, encrypted);
+        var certificate = new Certificate(
+            certificateType, serialNumber, subjectKey, certifierWallet.IdentityKey, revocationOutpoint, encrypted);
         return new MasterCertificate(certificate.Sign(certifierWallet), keyring);
     }
 
@@ -155,14 +157,24 @@ public sealed record MasterCertificate(Certificate Certificate, IReadOnlyDiction
         return OpenField(subjectOrCertifierWallet, encryptedKey, fieldName, fieldValue, protocol, keyId, counterparty);
     }
 
-    /// <summary>This certificate's fields decrypted by <paramref name="wallet"/> (the subject, with the certifier as counterparty, or the reverse).</summary>
+    /// <summary>
+    /// This certificate's fields decrypted by <paramref name="wallet"/>: the subject's, with the certifier as
+    /// counterparty, or the certifier's, with the subject.
+    /// </summary>
     public Dictionary<string, string> DecryptFields(ProtoWallet wallet, Counterparty counterparty) =>
         DecryptFields(wallet, MasterKeyring, Certificate.Fields, counterparty);
 
     /// <summary>A keyring revealing <paramref name="fieldsToReveal"/> of this certificate to <paramref name="verifier"/>.</summary>
-    public Dictionary<string, string> CreateKeyringForVerifier(ProtoWallet subjectWallet, Counterparty verifier, IEnumerable<string> fieldsToReveal) =>
+    public Dictionary<string, string> CreateKeyringForVerifier(
+        ProtoWallet subjectWallet, Counterparty verifier, IEnumerable<string> fieldsToReveal) =>
         CreateKeyringForVerifier(
-            subjectWallet, Counterparty.Of(Certificate.Certifier), verifier, Certificate.Fields, fieldsToReveal, MasterKeyring, Certificate.SerialNumber);
+            subjectWallet,
+            Counterparty.Of(Certificate.Certifier),
+            verifier,
+            Certificate.Fields,
+            fieldsToReveal,
+            MasterKeyring,
+            Certificate.SerialNumber);
 
     private static IReadOnlyDictionary<string, string> CheckKeyring(Certificate certificate, IReadOnlyDictionary<string, string> keyring)
     {
@@ -181,7 +193,13 @@ public sealed record MasterCertificate(Certificate Certificate, IReadOnlyDiction
     }
 
     internal static (byte[] FieldKey, string Value) OpenField(
-        ProtoWallet wallet, string encryptedKey, string fieldName, string fieldValue, WalletProtocol protocol, string keyId, Counterparty counterparty)
+        ProtoWallet wallet,
+        string encryptedKey,
+        string fieldName,
+        string fieldValue,
+        WalletProtocol protocol,
+        string keyId,
+        Counterparty counterparty)
     {
         byte[] fieldKey;
         try
@@ -208,7 +226,8 @@ public sealed record MasterCertificate(Certificate Certificate, IReadOnlyDiction
     {
         try
         {
-            return Convert.FromBase64String(text ?? throw new CertificateException($"The {what} of the field \"{fieldName}\" is missing.", fieldName));
+            return Convert.FromBase64String(
+                text ?? throw new CertificateException($"The {what} of the field \"{fieldName}\" is missing.", fieldName));
         }
         catch (FormatException ex)
         {

@@ -26,7 +26,8 @@ public static class SchnorrLinkageProof
         ArgumentNullException.ThrowIfNull(nonce);
         if (sharedSecret33.Length != 33)
         {
-            throw new ArgumentException($"The shared secret is a 33-byte compressed point, not {sharedSecret33.Length} bytes.", nameof(sharedSecret33));
+            throw new ArgumentException(
+                $"The shared secret is a 33-byte compressed point, not {sharedSecret33.Length} bytes.", nameof(sharedSecret33));
         }
 
         byte[] r = nonce.PublicKey.ToBytes();

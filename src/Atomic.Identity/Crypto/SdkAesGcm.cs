@@ -17,7 +17,8 @@ internal static class SdkAesGcm
     public const int BlockSize = 16;
     public const int TagSize = 16;
 
-    public static void Encrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
+    public static void Encrypt(
+        ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
     {
         using Aes aes = CreateAes(key);
         Span<byte> h = stackalloc byte[BlockSize];
@@ -29,7 +30,8 @@ internal static class SdkAesGcm
     }
 
     /// <summary>Decrypts and checks the tag in constant time; false when the tag does not match.</summary>
-    public static bool TryDecrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
+    public static bool TryDecrypt(
+        ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
         using Aes aes = CreateAes(key);
         Span<byte> h = stackalloc byte[BlockSize];

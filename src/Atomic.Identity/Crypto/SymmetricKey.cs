@@ -61,14 +61,17 @@ public sealed class SymmetricKey
     }
 
     /// <summary>The plaintext of IV || ciphertext || tag.</summary>
-    /// <exception cref="ArgumentException">The message is shorter than an IV and a tag, or (as @bsv/sdk refuses it) holds no ciphertext.</exception>
+    /// <exception cref="ArgumentException">
+    /// The message is shorter than an IV and a tag, or (as @bsv/sdk refuses it) holds no ciphertext.
+    /// </exception>
     /// <exception cref="CryptographicException">The tag does not match: wrong key or altered message.</exception>
     public byte[] Decrypt(ReadOnlySpan<byte> message)
     {
         if (message.Length < IvSize + TagSize)
         {
             throw new ArgumentException(
-                $"Ciphertext too short: {message.Length} bytes, but a {IvSize}-byte IV and a {TagSize}-byte tag are required.", nameof(message));
+                $"Ciphertext too short: {message.Length} bytes, but a {IvSize}-byte IV and a {TagSize}-byte tag are required.",
+                nameof(message));
         }
 
         if (message.Length == IvSize + TagSize)

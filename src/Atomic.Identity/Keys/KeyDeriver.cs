@@ -49,7 +49,10 @@ public sealed class KeyDeriver
         return other.TweakAdd(tweak);
     }
 
-    /// <summary>Our child private key for <paramref name="protocol"/>/<paramref name="keyId"/> shared with <paramref name="counterparty"/>.</summary>
+    /// <summary>
+    /// Our child private key for <paramref name="protocol"/>/<paramref name="keyId"/> shared with
+    /// <paramref name="counterparty"/>.
+    /// </summary>
     public PrivateKey DerivePrivateKey(WalletProtocol protocol, string keyId, Counterparty counterparty) =>
         DeriveChild(RootKey, Normalize(counterparty), InvoiceNumber.Compute(protocol, keyId));
 

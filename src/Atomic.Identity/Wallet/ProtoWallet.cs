@@ -41,7 +41,9 @@ public sealed class ProtoWallet
     public PublicKey IdentityKey => KeyDeriver.IdentityKey;
 
     /// <summary>A derived public key (getPublicKey); the counterparty defaults to self.</summary>
-    /// <exception cref="ArgumentException">The key id is empty (checked first, with @bsv/sdk's message) or a BRC-43 rule is broken.</exception>
+    /// <exception cref="ArgumentException">
+    /// The key id is empty (checked first, with @bsv/sdk's message) or a BRC-43 rule is broken.
+    /// </exception>
     public PublicKey GetPublicKey(WalletProtocol protocol, string keyId, Counterparty? counterparty = null, bool forSelf = false)
     {
         if (string.IsNullOrEmpty(keyId))
@@ -52,7 +54,10 @@ public sealed class ProtoWallet
         return KeyDeriver.DerivePublicKey(protocol, keyId, counterparty ?? Counterparty.Self, forSelf);
     }
 
-    /// <summary>BRC-3: a DER ECDSA signature over SHA-256(<paramref name="data"/>) with our derived key; counterparty defaults to anyone.</summary>
+    /// <summary>
+    /// BRC-3: a DER ECDSA signature over SHA-256(<paramref name="data"/>) with our derived key; the counterparty
+    /// defaults to anyone.
+    /// </summary>
     public byte[] CreateSignature(ReadOnlySpan<byte> data, WalletProtocol protocol, string keyId, Counterparty? counterparty = null) =>
         CreateSignatureForHash(Hashes.Sha256(data), protocol, keyId, counterparty);
 
@@ -65,14 +70,27 @@ public sealed class ProtoWallet
         return key.Sign(digest);
     }
 
-    /// <summary>True when <paramref name="signature"/> signs SHA-256(<paramref name="data"/>) under the counterparty's derived key (default self).</summary>
+    /// <summary>
+    /// True when <paramref name="signature"/> signs SHA-256(<paramref name="data"/>) under the counterparty's derived
+    /// key (the counterparty defaults to self).
+    /// </summary>
     public bool VerifySignature(
-        ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, WalletProtocol protocol, string keyId, Counterparty? counterparty = null, bool forSelf = false) =>
+        ReadOnlySpan<byte> data,
+        ReadOnlySpan<byte> signature,
+        WalletProtocol protocol,
+        string keyId,
+        Counterparty? counterparty = null,
+        bool forSelf = false) =>
         VerifySignatureForHash(Hashes.Sha256(data), signature, protocol, keyId, counterparty, forSelf);
 
     /// <summary>True when <paramref name="signature"/> signs the given digest (hashToDirectlyVerify).</summary>
     public bool VerifySignatureForHash(
-        ReadOnlySpan<byte> hash, ReadOnlySpan<byte> signature, WalletProtocol protocol, string keyId, Counterparty? counterparty = null, bool forSelf = false)
+        ReadOnlySpan<byte> hash,
+        ReadOnlySpan<byte> signature,
+        WalletProtocol protocol,
+        string keyId,
+        Counterparty? counterparty = null,
+        bool forSelf = false)
     {
         byte[] digest = Digest32(hash);
         PublicKey key = KeyDeriver.DerivePublicKey(protocol, keyId, counterparty ?? Counterparty.Self, forSelf);
@@ -97,7 +115,8 @@ public sealed class ProtoWallet
         HMACSHA256.HashData(KeyDeriver.DeriveSymmetricKey(protocol, keyId, counterparty ?? Counterparty.Self).ToSdkBytes(), data);
 
     /// <summary>True when <paramref name="hmac"/> is our HMAC of <paramref name="data"/> (compared in constant time).</summary>
-    public bool VerifyHmac(ReadOnlySpan<byte> data, ReadOnlySpan<byte> hmac, WalletProtocol protocol, string keyId, Counterparty? counterparty = null)
+    public bool VerifyHmac(
+        ReadOnlySpan<byte> data, ReadOnlySpan<byte> hmac, WalletProtocol protocol, string keyId, Counterparty? counterparty = null)
     {
         byte[] expected = CreateHmac(data, protocol, keyId, counterparty);
         return CryptographicOperations.FixedTimeEquals(expected, hmac);
@@ -108,14 +127,16 @@ public sealed class ProtoWallet
     /// links every key we share with it, and a Schnorr proof that it is ours; both encrypted to the verifier under
     /// protocol [2, "counterparty linkage revelation"] with the ISO 8601 revelation time as key id.
     /// </summary>
-    public CounterpartyKeyLinkage RevealCounterpartyKeyLinkage(PublicKey counterparty, PublicKey verifier, DateTimeOffset? revelationTime = null)
+    public CounterpartyKeyLinkage RevealCounterpartyKeyLinkage(
+        PublicKey counterparty, PublicKey verifier, DateTimeOffset? revelationTime = null)
     {
         ArgumentNullException.ThrowIfNull(counterparty);
         ArgumentNullException.ThrowIfNull(verifier);
         byte[] linkage = KeyDeriver.RevealCounterpartySecret(counterparty);
         byte[] proof = SchnorrLinkageProof.Generate(KeyDeriver.RootKey, counterparty, linkage);
         // JavaScript's Date.toISOString(): UTC, milliseconds, "Z".
-        string time = (revelationTime ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        string time = (revelationTime ?? DateTimeOffset.UtcNow).UtcDateTime
+            .ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         return new CounterpartyKeyLinkage(
             IdentityKey,
             verifier,
@@ -146,7 +167,8 @@ public sealed class ProtoWallet
 
         if (!SchnorrLinkageProof.Verify(revelation.Prover, revelation.Counterparty, linkage, proof))
         {
-            throw new CryptographicException("The linkage proof does not hold: the revealed secret is not the prover's shared point with the counterparty.");
+            throw new CryptographicException(
+                "The linkage proof does not hold: the revealed secret is not the prover's shared point with the counterparty.");
         }
 
         return linkage;

@@ -51,7 +51,8 @@ public class CertificateInteropTests
         master.DecryptFields(subject, Counterparty.Of(_certifierKey.PublicKey)).Should().Equal(Fields);
 
         // The subject (here) reveals two fields to a verifier (the sdk), which decrypts exactly those.
-        Dictionary<string, string> keyring = master.CreateKeyringForVerifier(subject, Counterparty.Of(_verifierKey.PublicKey), ["firstName", "x-y"]);
+        Dictionary<string, string> keyring =
+            master.CreateKeyringForVerifier(subject, Counterparty.Of(_verifierKey.PublicKey), ["firstName", "x-y"]);
         IReadOnlyList<JsonElement> verifier = await IdentityPeer.AskAsync(_verifierKey.ToHex(), new
         {
             op = "decryptForVerifier",
@@ -69,9 +70,11 @@ public class CertificateInteropTests
     public async Task A_certificate_issued_here_verifies_in_the_sdk_and_its_subject_there_reveals_fields_we_can_read()
     {
         var certifier = new ProtoWallet(_certifierKey);
-        MasterCertificate master = MasterCertificate.IssueCertificateForSubject(certifier, Counterparty.Of(_subjectKey.PublicKey), Fields, Type, Outpoint);
+        MasterCertificate master =
+            MasterCertificate.IssueCertificateForSubject(certifier, Counterparty.Of(_subjectKey.PublicKey), Fields, Type, Outpoint);
         object json = Json(master.Certificate);
-        object tampered = Json(master.Certificate, fields: new Dictionary<string, string>(master.Certificate.Fields) { ["age"] = master.Certificate.Fields["Email"] });
+        object tampered = Json(master.Certificate,
+            fields: new Dictionary<string, string>(master.Certificate.Fields) { ["age"] = master.Certificate.Fields["Email"] });
         object wrongCertifier = Json(master.Certificate, certifier: _verifierKey.PublicKey);
 
         IReadOnlyList<JsonElement> sdk = await IdentityPeer.AskAsync(
@@ -138,7 +141,8 @@ public class CertificateInteropTests
         var random = new Random(20261203);
         const string Alphabet = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789aAbBzZ";
         List<string> names = [.. Enumerable.Range(0, 400).Select(_ =>
-            new string([.. Enumerable.Range(0, random.Next(1, 6)).Select(_ => random.Next(4) == 0 ? (char)random.Next(32, 127) : Alphabet[random.Next(Alphabet.Length)])]))
+            new string([.. Enumerable.Range(0, random.Next(1, 6))
+                .Select(_ => random.Next(4) == 0 ? (char)random.Next(32, 127) : Alphabet[random.Next(Alphabet.Length)])]))
             .Distinct()];
         IReadOnlyList<JsonElement> sdk = await IdentityPeer.AskAsync(_subjectKey.ToHex(), new { op = "sortFieldNames", names });
         List<string> theirs = [.. sdk[0].GetProperty("names").EnumerateArray().Select(n => n.GetString()!)];

@@ -28,7 +28,8 @@ internal static class IdentityPeer
             WorkingDirectory = interop,
         };
         start.ArgumentList.Add(Path.Combine(interop, "identity-peer.mjs"));
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("node did not start: run ./test.sh (it installs Node.js)");
+        using Process process = Process.Start(start)
+            ?? throw new InvalidOperationException("node did not start: run ./test.sh (it installs Node.js)");
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         await process.StandardInput.WriteAsync(JsonSerializer.Serialize(new { rootKey, requests }));

@@ -176,11 +176,13 @@ public class ProtoWalletInteropTests
         var p = new WalletProtocol(1, "Linked Things");
         IReadOnlyList<JsonElement> sdk = await IdentityPeer.AskAsync(
             proverKey.ToHex(),
-            Request("revealSpecificKeyLinkage", p, "42", counterpartyKey.PublicKey.ToHex(), new { verifier = verifier.IdentityKey.ToHex() }));
+            Request("revealSpecificKeyLinkage", p, "42", counterpartyKey.PublicKey.ToHex(),
+                new { verifier = verifier.IdentityKey.ToHex() }));
         WalletProtocol revelation = ProtoWallet.SpecificLinkageProtocol(p);
         byte[] linkage = verifier.Decrypt(Hex.Decode(sdk[0].Get("encryptedLinkage")), revelation, "42", proverKey.PublicKey);
         linkage.Should().Equal(new KeyDeriver(proverKey).RevealSpecificSecret(counterpartyKey.PublicKey, p, "42"));
-        verifier.Decrypt(Hex.Decode(sdk[0].Get("encryptedLinkageProof")), revelation, "42", proverKey.PublicKey).Should().Equal(new byte[] { 0 });
+        verifier.Decrypt(Hex.Decode(sdk[0].Get("encryptedLinkageProof")), revelation, "42", proverKey.PublicKey)
+            .Should().Equal(new byte[] { 0 });
     }
 
     [Fact]
@@ -193,7 +195,8 @@ public class ProtoWalletInteropTests
         var verifier = new ProtoWallet(verifierKey);
         CounterpartyKeyLinkage ours = prover.RevealCounterpartyKeyLinkage(counterpartyKey.PublicKey, verifierKey.PublicKey);
         // The prover can read what it encrypted for the verifier: alter z and encrypt it again.
-        byte[] proof = prover.Decrypt(ours.EncryptedLinkageProof, ProtoWallet.CounterpartyLinkageProtocol, ours.RevelationTime, verifierKey.PublicKey);
+        byte[] proof = prover.Decrypt(ours.EncryptedLinkageProof,
+            ProtoWallet.CounterpartyLinkageProtocol, ours.RevelationTime, verifierKey.PublicKey);
         proof[^1] ^= 1;
         byte[] forged = prover.Encrypt(proof, ProtoWallet.CounterpartyLinkageProtocol, ours.RevelationTime, verifierKey.PublicKey);
         object Check(byte[] proof) => new
@@ -205,14 +208,16 @@ public class ProtoWalletInteropTests
             encryptedLinkage = Hex.Encode(ours.EncryptedLinkage),
             encryptedLinkageProof = Hex.Encode(proof),
         };
-        IReadOnlyList<JsonElement> asVerifier = await IdentityPeer.AskAsync(verifierKey.ToHex(), Check(ours.EncryptedLinkageProof), Check(forged));
+        IReadOnlyList<JsonElement> asVerifier = await IdentityPeer.AskAsync(
+            verifierKey.ToHex(), Check(ours.EncryptedLinkageProof), Check(forged));
         asVerifier[0].Get("linkage").Should().Be(Hex.Encode(counterpartyKey.DeriveSharedPoint(proverKey.PublicKey)));
         asVerifier[0].Get("valid").Should().Be("True");
         asVerifier[1].Get("valid").Should().Be("False");
 
         IReadOnlyList<JsonElement> fromSdk = await IdentityPeer.AskAsync(
             proverKey.ToHex(),
-            new { op = "revealCounterpartyKeyLinkage", counterparty = counterpartyKey.PublicKey.ToHex(), verifier = verifierKey.PublicKey.ToHex() });
+            new { op = "revealCounterpartyKeyLinkage", counterparty = counterpartyKey.PublicKey.ToHex(),
+                verifier = verifierKey.PublicKey.ToHex() });
         string time = fromSdk[0].Get("revelationTime");
         time.Should().MatchRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$");
         ours.RevelationTime.Should().MatchRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$");

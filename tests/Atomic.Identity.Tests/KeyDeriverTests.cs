@@ -133,6 +133,19 @@ public class KeyDeriverTests
     }
 
     [Fact]
+    public void A_tweak_at_or_above_the_curve_order_counts_modulo_n_as_in_the_sdk()
+    {
+        byte[] n = Hex.Decode("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+        byte[] nPlus5 = (byte[])n.Clone();
+        nPlus5[31] += 5;
+        KeyDeriver.ReduceModN(nPlus5).Should().Equal(Hex.Decode("0000000000000000000000000000000000000000000000000000000000000005"));
+        KeyDeriver.ReduceModN(n).Should().Equal(new byte[32]);
+        byte[] below = (byte[])n.Clone();
+        below[31] -= 1;
+        KeyDeriver.ReduceModN(below).Should().Equal(below);
+    }
+
+    [Fact]
     public void The_counterparty_secret_is_never_revealed_for_self()
     {
         var alice = new KeyDeriver(Alice);

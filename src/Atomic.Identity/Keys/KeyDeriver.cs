@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 using Atomic.Bsv.Primitives.Keys;
@@ -12,6 +13,8 @@ namespace Atomic.Identity.Keys;
 public sealed class KeyDeriver
 {
     private static readonly Lazy<PrivateKey> One = new(() => PrivateKey.FromBytes(ScalarOne()));
+    private static readonly BigInteger CurveOrder = BigInteger.Parse(
+        "0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", System.Globalization.NumberStyles.HexNumber);
 
     /// <summary>A deriver over <paramref name="rootKey"/>.</summary>
     public KeyDeriver(PrivateKey rootKey)
@@ -86,7 +89,7 @@ public sealed class KeyDeriver
     {
         PublicKey other = Normalize(counterparty);
         string invoice = InvoiceNumber.Compute(protocol, keyId);
-        return ChildTweak(RootKey.DeriveSharedPoint(other), invoice);
+        return HMACSHA256.HashData(RootKey.DeriveSharedPoint(other), Encoding.UTF8.GetBytes(invoice));
     }
 
     /// <summary>BRC-42 child of a private key: parent + HMAC(parent·other, invoice) mod n.</summary>
@@ -107,8 +110,22 @@ public sealed class KeyDeriver
         return parent.TweakAdd(ChildTweak(other.DeriveSharedPoint(parent), invoiceNumber));
     }
 
+    // The tweak as a scalar: @bsv/sdk adds the HMAC as a number mod n, so one at or above n (probability about
+    // 2^-128) counts as HMAC - n, where the keys' TweakAdd would refuse it.
     private static byte[] ChildTweak(byte[] sharedPoint, string invoiceNumber) =>
-        HMACSHA256.HashData(sharedPoint, Encoding.UTF8.GetBytes(invoiceNumber));
+        ReduceModN(HMACSHA256.HashData(sharedPoint, Encoding.UTF8.GetBytes(invoiceNumber)));
+
+    internal static byte[] ReduceModN(byte[] value32)
+    {
+        var value = new BigInteger(value32, isUnsigned: true, isBigEndian: true);
+        if (value < CurveOrder)
+        {
+            return value32;
+        }
+
+        byte[] reduced = (value - CurveOrder).ToByteArray(isUnsigned: true, isBigEndian: true);
+        return [.. new byte[32 - reduced.Length], .. reduced];
+    }
 
     private PublicKey Normalize(Counterparty counterparty)
     {

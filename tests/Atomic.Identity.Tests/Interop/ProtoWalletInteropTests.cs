@@ -216,8 +216,12 @@ public class ProtoWalletInteropTests
 
         IReadOnlyList<JsonElement> fromSdk = await IdentityPeer.AskAsync(
             proverKey.ToHex(),
-            new { op = "revealCounterpartyKeyLinkage", counterparty = counterpartyKey.PublicKey.ToHex(),
-                verifier = verifierKey.PublicKey.ToHex() });
+            new
+            {
+                op = "revealCounterpartyKeyLinkage",
+                counterparty = counterpartyKey.PublicKey.ToHex(),
+                verifier = verifierKey.PublicKey.ToHex()
+            });
         string time = fromSdk[0].Get("revelationTime");
         time.Should().MatchRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$");
         ours.RevelationTime.Should().MatchRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$");

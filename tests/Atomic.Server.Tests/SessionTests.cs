@@ -207,6 +207,11 @@ public sealed class SessionTests
         string first = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
         string second = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
         await ContributeAsync(server.Client, first, swap.Buyer, fromWallet);
+        using (HttpResponseMessage again = await PartyPostAsync(server.Client, $"/v1/sessions/{first}/contributions", swap.Buyer, fromWallet))
+        {
+            again.StatusCode.Should().Be(HttpStatusCode.Conflict, "the buyer has contributed already; that refusal must not free what the first contribution holds");
+        }
+
         (await ListWalletAsync(server.Client, "")).GetProperty("totalOutputs").GetInt32().Should().Be(0);
         JsonElement held = (await ListWalletAsync(server.Client, "?includeReserved=true")).GetProperty("outputs")[0];
         held.GetProperty("reservedBy").GetString().Should().Be("session:" + first);

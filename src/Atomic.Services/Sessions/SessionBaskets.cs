@@ -64,6 +64,33 @@ public sealed class SessionBaskets(IActorProxyFactory actors)
         }
     }
 
+    /// <summary>
+    /// Releases what a refused contribution reserved, except the outputs the session's accepted contributions hold (a
+    /// party that sends its accepted contribution again must not free what the first one holds).
+    /// </summary>
+    public async Task ReleaseRefusedAsync(string sessionId, ContributionRequest refused, IEnumerable<ContributionRequest> accepted, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(refused);
+        ArgumentNullException.ThrowIfNull(accepted);
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ContributionRequest contribution in accepted)
+        {
+            foreach (List<BasketOperationRequest> operations in Batches(contribution, outpoint => new BasketOperationRequest("release", outpoint)).Values)
+            {
+                held.UnionWith(operations.Select(o => o.Outpoint!));
+            }
+        }
+
+        foreach ((string basket, List<BasketOperationRequest> operations) in Batches(refused, outpoint => new BasketOperationRequest("release", outpoint, Holder: Holder(sessionId))))
+        {
+            List<BasketOperationRequest> free = operations.FindAll(o => !held.Contains(o.Outpoint!));
+            if (free.Count > 0)
+            {
+                await Manager(basket).Apply(new ApplyRequest(free)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Marks the contributions' basket outputs spent by the session's transaction (again: nothing changes).</summary>
     public async Task SpendAsync(string sessionId, string txid, IEnumerable<ContributionRequest> contributions, CancellationToken cancellationToken)
     {

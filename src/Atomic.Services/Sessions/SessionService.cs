@@ -322,7 +322,7 @@ public sealed partial class SessionService(
     }
 
     /// <summary>
-    /// Settles an ended session's basket outputs (spent by its transaction when completed, released when aborted), then
+    /// Settles an ended session's basket outputs (spent by its transaction when completed or refunded, released when aborted), then
     /// publishes <c>session.completed</c> or <c>session.aborted</c>.
     /// </summary>
     public async Task PublishEndAsync(string sessionId, CancellationToken cancellationToken = default)
@@ -332,7 +332,9 @@ public sealed partial class SessionService(
             return;
         }
 
-        if (d.Status == SessionStatus.Completed)
+        // Completed, or a bridge refunded after its funding was mined: the contributed outputs are spent by the session's
+        // transaction (for a bridge, its funding). Aborted before that, nothing of theirs was spent.
+        if (d.Status is SessionStatus.Completed or SessionStatus.Refunded)
         {
             await baskets.SpendAsync(sessionId, d.TxId!, d.Contributions, cancellationToken).ConfigureAwait(false);
         }

@@ -178,7 +178,7 @@ public static class SessionsApi
         }, cancellationToken).ConfigureAwait(false);
         if (refused is not null)
         {
-            await baskets.ReleaseAsync(id, [contribution], cancellationToken).ConfigureAwait(false);
+            await baskets.ReleaseRefusedAsync(id, contribution, changed?.Contributions ?? [], cancellationToken).ConfigureAwait(false);
             return refused;
         }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian machine: installs what the tests need (Node.js, the
-# pinned npm reference peers, and a PostgreSQL server it starts itself), builds everything with warnings as errors, checks formatting, runs every test
-# project once per secp256k1 backend, and ends with the totals alone on a line: "N passed, N failed".
+# pinned npm reference peers, a PostgreSQL server it starts itself, and Prometheus' promtool), builds everything with warnings as errors, checks formatting,
+# unit-tests the alert rules, runs every test project once per secp256k1 backend, and ends with the totals alone on a line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -13,12 +13,13 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus) # promtool, for the alert rules' unit tests
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
     || { echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
 else
-  echo "present: node $(node --version), postgresql"
+  echo "present: node $(node --version), postgresql, promtool"
 fi
 
 log "PostgreSQL server (state-store conformance)"
@@ -63,6 +64,18 @@ else
   failed_extra=1
 fi
 
+# deploy/monitoring's alert rules, by promtool's unit tests: each test group passing counts as one test.
+passed_extra=0
+log "alert rules (promtool)"
+rule_tests=deploy/monitoring/atomic-alerts.test.yaml
+if promtool test rules "$rule_tests"; then
+  passed_extra=$(grep -c '^  - name:' "$rule_tests")
+  echo "promtool: $passed_extra rule test groups passed"
+else
+  echo "promtool: alert rule tests failed (promtool test rules $rule_tests)"
+  failed_extra=$((failed_extra + 1))
+fi
+
 # The whole suite runs once per secp256k1 backend: libsecp256k1 as Secp256k1.Net bundles it, then the managed fallback.
 results=$(mktemp -d)
 status=0
@@ -87,6 +100,7 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # the runner failed without reporting a failing test (a crash or a build problem)
 fi
 failed=$((failed + failed_extra))
+passed=$((passed + passed_extra))
 rm -rf "$results" "$published"
 
 echo

@@ -116,7 +116,7 @@ public static class Extensions
 
     /// <summary>
     /// Maps the app's routes (all of the pipeline's in <c>all</c>, else its role's), the sidecar's callbacks on Dapr,
-    /// the dev chain under <c>/arc</c> when on, <c>/healthz</c> and <c>/readyz</c>, and the start-up banner.
+    /// the dev chain under <c>/arc</c> when on, <c>/healthz</c> and <c>/readyz</c>, <c>/metrics</c>, and the start-up banner.
     /// </summary>
     public static WebApplication MapAtomicServer(this WebApplication app)
     {
@@ -143,6 +143,10 @@ public static class Extensions
         }
 
         app.MapHealthApi();
+        // Mapped in every role; 404 when Atomic:Metrics:Prometheus is false (read, and checked, with the rest of telemetry at start).
+        app.MapGet(ServerTelemetry.MetricsPath, context => context.RequestServices.GetRequiredService<ServerTelemetry>().ScrapeAsync(context))
+            .ExcludeFromDescription();
+
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<StartupBanner>().Announce());
         return app;
     }

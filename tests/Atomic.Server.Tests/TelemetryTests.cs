@@ -152,6 +152,8 @@ public sealed class TelemetryTests
         }))
         {
             await PipelineTests.RunAsync(server);
+            string scraped = await server.Client.GetStringAsync(ServerTelemetry.MetricsPath);
+            scraped.Should().Contain("atomic_spv_duration_seconds_bucket", "Prometheus' reader sits beside OTLP's on the one meter provider");
 
             // Another server in the process stopping (as test classes do in parallel) must not silence this one's gauge.
             await (await ServerHost.StartAsync()).DisposeAsync();

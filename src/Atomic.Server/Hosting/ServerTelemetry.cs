@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Atomic.Sidecar.Components.PubSub;
 using Atomic.Services;
 using Atomic.Services.Pipeline;
+using Microsoft.AspNetCore.Builder;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -14,12 +15,20 @@ namespace Atomic.Server.Hosting;
 /// <summary>
 /// The server's OpenTelemetry: the pipeline's meter and activity source (<c>Atomic.Services</c>), ASP.NET Core's and
 /// HttpClient's, exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or its <c>_METRICS_</c>/<c>_TRACES_</c>
-/// variant) is set; the resource's service name is <c>OTEL_SERVICE_NAME</c> (default <c>atomic-server</c>). Also owns the
-/// queue-depth gauge <c>atomic.pubsub.pending</c>. Built at start, flushed and disposed at shutdown.
+/// variant) is set; the resource's service name is <c>OTEL_SERVICE_NAME</c> (default <c>atomic-server</c>). The metrics
+/// are also scraped at <c>GET /metrics</c> in Prometheus' text format unless <c>Atomic:Metrics:Prometheus</c> is false,
+/// whether or not OTLP export is on (one meter provider with a reader for each). Also owns the queue-depth gauge
+/// <c>atomic.pubsub.pending</c>. Built at start, flushed and disposed at shutdown.
 /// </summary>
 internal sealed class ServerTelemetry : IHostedService, IDisposable
 {
     public const string DefaultServiceName = "atomic-server";
+
+    /// <summary>Where Prometheus scrapes the metrics.</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>The setting that turns <see cref="MetricsPath"/> off (true by default).</summary>
+    public const string PrometheusKey = "Atomic:Metrics:Prometheus";
 
     private static readonly string[] Meters = [Telemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http"];
     private static readonly string[] Sources = [Telemetry.Name, "Microsoft.AspNetCore", "System.Net.Http"];
@@ -33,11 +42,15 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
 
     private readonly IConfiguration _configuration;
     private MeterProvider? _meterProvider;
+    private readonly IServiceProvider _services;
     private TracerProvider? _tracerProvider;
+    private RequestDelegate? _scrape;
 
     public ServerTelemetry(IConfiguration configuration, IServiceProvider services)
     {
         _configuration = configuration;
+        _services = services;
+        Prometheus = PrometheusEnabled(configuration);
         ServiceName = Setting(configuration, "OTEL_SERVICE_NAME") ?? DefaultServiceName;
         MetricsEndpoint = Setting(configuration, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") ?? Setting(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT");
         TracesExporter = (Setting(configuration, "OTEL_TRACES_EXPORTER") ?? "otlp").Trim().ToLowerInvariant() switch
@@ -65,6 +78,9 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
 
     public string? MetricsEndpoint { get; }
 
+    /// <summary>Whether <see cref="MetricsPath"/> answers (<c>Atomic:Metrics:Prometheus</c>, true by default).</summary>
+    public bool Prometheus { get; }
+
     public string? TracesEndpoint { get; }
 
     /// <summary><c>OTEL_TRACES_EXPORTER</c>: <c>otlp</c> (the default, on when an OTLP endpoint is set), <c>zipkin</c> or <c>none</c>.</summary>
@@ -75,27 +91,64 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
 
     /// <summary>One line for the start-up banner.</summary>
     public string Describe() =>
-        MetricsEndpoint is null && TracesEndpoint is null
+        (MetricsEndpoint is null && TracesEndpoint is null
             ? $"export off (set OTEL_EXPORTER_OTLP_ENDPOINT, or OTEL_TRACES_EXPORTER=zipkin); meter and activity source {Telemetry.Name}"
-            : $"as {ServiceName}: metrics → {(MetricsEndpoint is null ? "off" : "OTLP " + MetricsEndpoint)}, traces → {(TracesEndpoint is null ? "off" : (TracesExporter == "zipkin" ? "Zipkin " : "OTLP ") + TracesEndpoint)}";
+            : $"as {ServiceName}: metrics → {(MetricsEndpoint is null ? "off" : "OTLP " + MetricsEndpoint)}, traces → {(TracesEndpoint is null ? "off" : (TracesExporter == "zipkin" ? "Zipkin " : "OTLP ") + TracesEndpoint)}")
+        + (Prometheus ? $"; Prometheus scrapes GET {MetricsPath}" : "");
+
+    /// <summary>Reads <see cref="PrometheusKey"/>: true unless set to false.</summary>
+    public static bool PrometheusEnabled(IConfiguration configuration) =>
+        configuration[PrometheusKey] is not { Length: > 0 } text ? true
+        : bool.TryParse(text, out bool on) ? on
+        : throw new ServerConfigurationException($"{PrometheusKey} must be true or false, got '{text}'");
+
+    /// <summary>Answers a scrape of <see cref="MetricsPath"/> with the Prometheus exporter (404 before start or when off).</summary>
+    public Task ScrapeAsync(HttpContext context)
+    {
+        if (Volatile.Read(ref _scrape) is not RequestDelegate scrape)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        return scrape(context);
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         ResourceBuilder resource = ResourceBuilder.CreateDefault().AddService(ServiceName);
-        if (MetricsEndpoint is not null)
+        if (MetricsEndpoint is not null || Prometheus)
         {
-            _meterProvider = Sdk.CreateMeterProviderBuilder()
+            // One provider, a reader per destination: the Prometheus exporter's pull reader and OTLP's periodic one.
+            MeterProviderBuilder metrics = Sdk.CreateMeterProviderBuilder()
                 .SetResourceBuilder(resource)
-                .AddMeter(Meters)
-                .AddOtlpExporter((exporter, reader) =>
+                .AddMeter(Meters);
+            if (Prometheus)
+            {
+                metrics = metrics.AddPrometheusExporter();
+            }
+
+            if (MetricsEndpoint is string endpoint)
+            {
+                metrics = metrics.AddOtlpExporter((exporter, reader) =>
                 {
-                    Configure(exporter, "METRICS", MetricsEndpoint);
+                    Configure(exporter, "METRICS", endpoint);
                     if (Milliseconds("OTEL_METRIC_EXPORT_INTERVAL") is int interval)
                     {
                         reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
                     }
-                })
-                .Build();
+                });
+            }
+
+            _meterProvider = metrics.Build();
+            if (Prometheus)
+            {
+                // The exporter's middleware needs the provider when its pipeline is built, and the provider is built
+                // here, at start, after the routes were mapped: the route calls this branch, built once now.
+                IApplicationBuilder branch = new ApplicationBuilder(_services);
+                branch.UseOpenTelemetryPrometheusScrapingEndpoint(_meterProvider, _ => true, null, null, null);
+                Volatile.Write(ref _scrape, branch.Build());
+            }
         }
 
         if (TracesEndpoint is not null)

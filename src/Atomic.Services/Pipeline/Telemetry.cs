@@ -15,6 +15,15 @@ public static class Telemetry
 
     public static readonly Meter Meter = new(Name);
 
+    /// <summary>
+    /// Bucket bounds for the durations, in seconds, from 5 ms to an hour (a block's wait): OpenTelemetry's default bounds
+    /// (0 to 10,000) are milliseconds', which put every SPV check and broadcast call in the first bucket above 0.
+    /// </summary>
+    private static readonly InstrumentAdvice<double> Seconds = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600, 1800, 3600],
+    };
+
     /// <summary>BEEFs durably accepted by the gateway (tag <c>route</c>: <c>/v1/beef</c> or <c>/submit</c>).</summary>
     public static readonly Counter<long> BeefAccepted = Meter.CreateCounter<long>("atomic.beef.accepted", "{beef}", "BEEFs durably accepted");
 
@@ -24,15 +33,15 @@ public static class Telemetry
     /// <summary>SPV outcomes (tag <c>outcome</c>: <c>verified</c> or <c>rejected</c>, and <c>code</c> when rejected).</summary>
     public static readonly Counter<long> SpvOutcomes = Meter.CreateCounter<long>("atomic.spv.outcomes", "{tx}", "SPV verifications by outcome");
 
-    public static readonly Histogram<double> SpvDuration = Meter.CreateHistogram<double>("atomic.spv.duration", "s", "time to verify one BEEF by SPV");
+    public static readonly Histogram<double> SpvDuration = Meter.CreateHistogram("atomic.spv.duration", "s", "time to verify one BEEF by SPV", advice: Seconds);
 
     /// <summary>Time from acceptance to a stage's outcome (tag <c>stage</c>: <c>verified</c>, <c>broadcast</c>, <c>mined</c>).</summary>
-    public static readonly Histogram<double> ProcessingDuration = Meter.CreateHistogram<double>("atomic.tx.processing.duration", "s", "time from acceptance to each stage");
+    public static readonly Histogram<double> ProcessingDuration = Meter.CreateHistogram("atomic.tx.processing.duration", "s", "time from acceptance to each stage", advice: Seconds);
 
     /// <summary>Broadcast calls by verdict (tags <c>verdict</c>, <c>endpoint</c>).</summary>
     public static readonly Counter<long> BroadcastOutcomes = Meter.CreateCounter<long>("atomic.broadcast.outcomes", "{call}", "ARC broadcast calls by verdict");
 
-    public static readonly Histogram<double> BroadcastDuration = Meter.CreateHistogram<double>("atomic.broadcast.duration", "s", "time of one ARC broadcast call");
+    public static readonly Histogram<double> BroadcastDuration = Meter.CreateHistogram("atomic.broadcast.duration", "s", "time of one ARC broadcast call", advice: Seconds);
 
     /// <summary>Records <see cref="ProcessingDuration"/> for a record that has just reached <paramref name="stage"/>: its last step's time minus its first's.</summary>
     /// <summary>Counts a BEEF a route refused (<see cref="BeefRefused"/>), tagged with the route and the problem's reason code.</summary>

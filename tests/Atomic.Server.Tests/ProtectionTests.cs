@@ -81,6 +81,13 @@ public sealed class ProtectionTests
         await ShouldBeProblemAsync(await PostBeefAsync(server.Client, new byte[1001]), HttpStatusCode.RequestEntityTooLarge, "LIMIT_EXCEEDED");
         await ShouldBeProblemAsync(await PostBeefAsync(server.Client, new byte[3000], chunked: true), HttpStatusCode.RequestEntityTooLarge, "LIMIT_EXCEEDED");
 
+        // A route's limit replaces Kestrel's: the sessions' MaxBodyBytes (4 MB) reads a body past Kestrel's 4,000 bytes.
+        string padded = JsonSerializer.Serialize(new { template = "swap", note = new string('x', 6000) });
+        using (HttpResponseMessage session = await server.Client.PostAsync("/v1/sessions", new StringContent(padded, Encoding.UTF8, "application/json")))
+        {
+            session.StatusCode.Should().NotBe(HttpStatusCode.RequestEntityTooLarge, await session.Content.ReadAsStringAsync());
+        }
+
         // A JSON route's limit.
         string huge = JsonSerializer.Serialize(new { service = "ls_tokens", query = new string('x', 2000) });
         await ShouldBeProblemAsync(await server.Client.PostAsync("/lookup", new StringContent(huge, Encoding.UTF8, "application/json")), HttpStatusCode.RequestEntityTooLarge, "LIMIT_EXCEEDED");

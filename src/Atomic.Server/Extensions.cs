@@ -72,6 +72,10 @@ public static class Extensions
             ? throw new ServerConfigurationException($"Atomic:App '{settings.Role.Name}' has no chain tracker (Atomic:ChainTracker:Kind)")
             : ChainTrackers.Create(settings.ChainTracker, sp));
         services.AddAtomicPipeline(builder.Configuration);
+        services.AddSubmitRateLimits(settings.Options.RateLimits);
+
+        // Kestrel's own limits (MaxRequestBodySize and the rest) from Kestrel:Limits: the host binds only its endpoints.
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel => builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits));
         if (settings.Role.HostsActors)
         {
             services.AddPipelineActors();
@@ -122,6 +126,11 @@ public static class Extensions
     {
         ArgumentNullException.ThrowIfNull(app);
         ServerSettings settings = app.Services.GetRequiredService<ServerSettings>();
+
+        // A body refused while it is read (Kestrel's MaxRequestBodySize, for one) answers problem+json, never the
+        // developer exception page; then the submission routes' rate limits (RateLimits.Policy), before any body is read.
+        app.UseRequestProblems();
+        app.UseRateLimiter();
 
         // Dapr's programming model: events arrive as CloudEvents (their id and trace context forwarded as headers), the
         // sidecar reads the subscriptions from /dapr/subscribe and calls the actors under /actors.

@@ -32,6 +32,9 @@ public sealed class ServerOptions
     public ChainTrackerOptions ChainTracker { get; set; } = new();
 
     public DevChainSwitch DevChain { get; set; } = new();
+
+    /// <summary>The submission routes' rate limits per client (section <c>Atomic:RateLimits</c>); off unless <c>PermitLimit</c> is set.</summary>
+    public Atomic.Services.Pipeline.RateLimitOptions RateLimits { get; set; } = new();
 }
 
 /// <summary>Whether the dev chain is mounted under <c>/arc</c> (section <c>Atomic:DevChain</c>, which also holds the dev chain's own settings).</summary>

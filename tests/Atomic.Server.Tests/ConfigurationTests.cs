@@ -85,6 +85,17 @@ public sealed class ConfigurationTests : IDisposable
         (await start.Should().ThrowAsync<ServerConfigurationException>()).Which.Message.Should().Contain(message);
     }
 
+    [Theory]
+    [InlineData("Atomic:RateLimits:PermitLimit", "-1", "Atomic:RateLimits:PermitLimit must be 0 (off) or a positive number")]
+    [InlineData("Atomic:RateLimits:QueueLimit", "-5", "Atomic:RateLimits:QueueLimit cannot be negative")]
+    [InlineData("Atomic:RateLimits:Window", "00:00:00", "Atomic:RateLimits:Window must be positive")]
+    [InlineData("Atomic:RateLimits:Window", "soon", "the Atomic section cannot be read")]
+    public async Task A_rate_limit_it_cannot_use_stops_start_up_naming_the_key(string key, string value, string message)
+    {
+        Func<Task> start = () => AddServerAsync("Development", ("Atomic:RateLimits:PermitLimit", "10"), (key, value));
+        (await start.Should().ThrowAsync<ServerConfigurationException>()).Which.Message.Should().Contain(message);
+    }
+
     [Fact]
     public async Task Without_the_dev_chain_a_chain_tracker_must_be_named()
     {

@@ -160,6 +160,11 @@ internal sealed class ServerSettings
             throw new ServerConfigurationException($"Atomic:AppId '{options.AppId}' must be a non-empty name without '||'");
         }
 
+        if (options.RateLimits.Problem() is string rateLimits)
+        {
+            throw new ServerConfigurationException(rateLimits);
+        }
+
         Dictionary<string, string?> overrides = BroadcastEndpoints(configuration, dapr);
         return new ServerSettings(options, role, dapr, runtime == DaprRuntime, sidecar, components, baseDirectory, publicUrl, overrides);
     }

@@ -53,7 +53,7 @@ public static class ArcCallbackApi
             return Problems.Of(StatusCodes.Status401Unauthorized, Problems.Unauthorized, "an ARC callback carries 'Authorization: Bearer <X-CallbackToken>'");
         }
 
-        byte[]? body = await Requests.ReadBoundedAsync(request.BodyReader, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await Requests.ReadBoundedAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return Problems.Of(StatusCodes.Status413PayloadTooLarge, ReasonCodes.LimitExceeded, $"a callback body is at most {MaxBodyBytes} bytes");

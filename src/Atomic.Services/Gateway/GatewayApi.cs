@@ -22,7 +22,7 @@ public static class GatewayApi
     public static RouteGroupBuilder MapGatewayApi(this IEndpointRouteBuilder app)
     {
         RouteGroupBuilder v1 = app.MapGroup("/v1");
-        v1.MapPost("/beef", SubmitBeefAsync);
+        v1.MapPost("/beef", SubmitBeefAsync).RequireRateLimiting(RateLimits.Policy);
         v1.MapGet("/tx/{txid}", GetTxAsync);
         v1.MapGet("/tx/{txid}/beef", GetTxBeefAsync);
         return v1;
@@ -73,7 +73,7 @@ public static class GatewayApi
         }
 
         int limit = hex ? (options.MaxBeefBytes * 2) + 2 : options.MaxBeefBytes;
-        byte[]? body = await Requests.ReadBoundedAsync(request.BodyReader, limit, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await Requests.ReadBoundedAsync(request, limit, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return Problems.Of(StatusCodes.Status413PayloadTooLarge, ReasonCodes.LimitExceeded, $"the BEEF exceeds {options.MaxBeefBytes} bytes");

@@ -30,6 +30,9 @@ public static class Problems
     /// <summary>Added code: a dependency (chain tracker, actor runtime) did not answer; the same request may succeed later.</summary>
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
 
+    /// <summary>Added code: the client made more requests than its rate limit allows (<c>Retry-After</c> says when to try again).</summary>
+    public const string RateLimited = "RATE_LIMITED";
+
     public static ProblemHttpResult Of(int status, string code, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: code, extensions: new Dictionary<string, object?> { ["code"] = code });
 }

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text.Json;
 using Atomic.Bsv.Primitives;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Atomic.Services.Pipeline;
@@ -60,6 +61,33 @@ public static class Requests
         }
     }
 
+    /// <summary>
+    /// The whole body, or null once it passes <paramref name="limit"/> bytes (read no further). The route's limit, not
+    /// Kestrel's <c>MaxRequestBodySize</c>, decides: it replaces the server's for this request, and the server's refusal
+    /// while reading is the same null.
+    /// </summary>
+    internal static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+
+        try
+        {
+            return await ReadBoundedAsync(request.BodyReader, limit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The whole body, or null once it passes <paramref name="limit"/> bytes (read no further).</summary>
     internal static async Task<byte[]?> ReadBoundedAsync(PipeReader reader, int limit, CancellationToken cancellationToken)
     {
@@ -96,7 +124,7 @@ public static class Requests
             return (null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, Problems.RequestInvalid, $"send application/json, not {mediaType}"));
         }
 
-        byte[]? body = await ReadBoundedAsync(request.BodyReader, options.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await ReadBoundedAsync(request, options.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return (null, Problems.Of(StatusCodes.Status413PayloadTooLarge, ReasonCodes.LimitExceeded, $"the body exceeds {options.MaxJsonBytes} bytes"));

@@ -26,11 +26,11 @@ public static class SessionsApi
     public static RouteGroupBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
         RouteGroupBuilder sessions = app.MapGroup("/v1/sessions");
-        sessions.MapPost("/", CreateAsync);
+        sessions.MapPost("/", CreateAsync).RequireRateLimiting(RateLimits.Policy);
         sessions.MapGet("/{id}", GetAsync);
-        sessions.MapPost("/{id}/contributions", ContributeAsync);
-        sessions.MapPost("/{id}/signatures", SignAsync);
-        sessions.MapPost("/{id}/events/secret-revealed", RevealSecretAsync);
+        sessions.MapPost("/{id}/contributions", ContributeAsync).RequireRateLimiting(RateLimits.Policy);
+        sessions.MapPost("/{id}/signatures", SignAsync).RequireRateLimiting(RateLimits.Policy);
+        sessions.MapPost("/{id}/events/secret-revealed", RevealSecretAsync).RequireRateLimiting(RateLimits.Policy);
         sessions.MapDelete("/{id}", CancelAsync);
         return sessions;
     }
@@ -465,7 +465,7 @@ public static class SessionsApi
             return (null, null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, Problems.RequestInvalid, $"send application/json, not {mediaType}"));
         }
 
-        byte[]? raw = await Requests.ReadBoundedAsync(request.BodyReader, sessions.Options.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        byte[]? raw = await Requests.ReadBoundedAsync(request, sessions.Options.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         if (raw is null)
         {
             return (null, null, Problems.Of(StatusCodes.Status413PayloadTooLarge, Bsv.Primitives.ReasonCodes.LimitExceeded, $"the body exceeds {sessions.Options.MaxBodyBytes} bytes"));

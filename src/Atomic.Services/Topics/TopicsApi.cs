@@ -51,7 +51,7 @@ public static class TopicsApi
 
     public static IEndpointRouteBuilder MapTopicsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost(SubmitRoute, SubmitAsync);
+        app.MapPost(SubmitRoute, SubmitAsync).RequireRateLimiting(RateLimits.Policy);
         app.MapPost("/lookup", LookupAsync);
         app.MapGet("/listTopicManagers", ListTopicManagers);
         app.MapGet("/listLookupServiceProviders", ListLookupServiceProviders);
@@ -130,7 +130,7 @@ public static class TopicsApi
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, baskets.Error);
         }
 
-        byte[]? body = await Requests.ReadBoundedAsync(request.BodyReader, options.MaxBeefBytes, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await Requests.ReadBoundedAsync(request, options.MaxBeefBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return Problems.Of(StatusCodes.Status413PayloadTooLarge, ReasonCodes.LimitExceeded, $"the body exceeds {options.MaxBeefBytes} bytes");

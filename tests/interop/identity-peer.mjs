@@ -8,7 +8,7 @@
 // per request in order: the op's answer, or {"error": message} when @bsv/sdk throws. Bytes travel as hex,
 // protocol ids as [level, name], counterparties as "self", "anyone" or a public key in hex.
 import {
-  BigNumber, Certificate, MasterCertificate, Point, PrivateKey, ProtoWallet, PublicKey, Schnorr, Utils, VerifiableCertificate
+  BigNumber, Certificate, createNonce, verifyNonce, MasterCertificate, Point, PrivateKey, ProtoWallet, PublicKey, Schnorr, Utils, VerifiableCertificate
 } from '@bsv/sdk'
 
 const hex = (bytes) => Utils.toHex(Array.from(bytes))
@@ -105,6 +105,12 @@ async function answer (wallet, r) {
         c.type, c.serialNumber, c.subject, c.certifier, c.revocationOutpoint, c.fields, r.keyring, c.signature)
       return { fields: await v.decryptFields(wallet) }
     }
+    case 'createNonce':
+      return { nonce: await createNonce(wallet, r.counterparty) }
+    case 'verifyNonce':
+      return { valid: await verifyNonce(r.nonce, wallet, r.counterparty) }
+    case 'textDecode':
+      return { text: Utils.toUTF8(bytes(r.bytes)) }
     default:
       throw new Error(`unknown op ${r.op}`)
   }

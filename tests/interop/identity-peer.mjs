@@ -8,7 +8,7 @@
 // per request in order: the op's answer, or {"error": message} when @bsv/sdk throws. Bytes travel as hex,
 // protocol ids as [level, name], counterparties as "self", "anyone" or a public key in hex.
 import {
-  BigNumber, Certificate, createNonce, verifyNonce, MasterCertificate, Point, PrivateKey, ProtoWallet, PublicKey, Schnorr, Utils, VerifiableCertificate
+  AuthFetch, BigNumber, Certificate, createNonce, SimplifiedFetchTransport, verifyNonce, MasterCertificate, Point, PrivateKey, ProtoWallet, PublicKey, Schnorr, Utils, VerifiableCertificate
 } from '@bsv/sdk'
 
 const hex = (bytes) => Utils.toHex(Array.from(bytes))
@@ -111,6 +111,29 @@ async function answer (wallet, r) {
       return { valid: await verifyNonce(r.nonce, wallet, r.counterparty) }
     case 'textDecode':
       return { text: Utils.toUTF8(bytes(r.bytes)) }
+    case 'serializeRequest': {
+      // AuthFetch's BRC-104 request payload (a private method in TypeScript only); body a UTF-8 string or absent.
+      const writer = await new AuthFetch(wallet).serializeRequest(
+        r.method, r.headers, r.body ?? undefined, new URL(r.url), bytes(r.requestId))
+      return { payload: hex(writer.toArray()) }
+    }
+    case 'deserializeRequest': {
+      const x = new SimplifiedFetchTransport('http://localhost').deserializeRequestPayload(bytes(r.payload))
+      return { ...x, body: x.body == null ? null : hex(x.body) }
+    }
+    case 'responsePayload': {
+      // The payload SimplifiedFetchTransport rebuilds from an HTTP response to check the server's signature.
+      let seen
+      const fetchClient = async () => new Response(r.body == null ? null : new Uint8Array(bytes(r.body)), {
+        status: r.status,
+        headers: { ...r.headers, 'x-bsv-auth-version': '0.1', 'x-bsv-auth-identity-key': r.identityKey, 'x-bsv-auth-signature': '00', 'x-bsv-auth-request-id': r.requestId }
+      })
+      const transport = new SimplifiedFetchTransport('http://localhost', fetchClient)
+      await transport.onData(async (m) => { seen = m })
+      const request = await new AuthFetch(wallet).serializeRequest('GET', {}, undefined, new URL('http://localhost/'), bytes('00'.repeat(32)))
+      await transport.send({ version: '0.1', messageType: 'general', identityKey: r.identityKey, nonce: 'AA==', yourNonce: 'AA==', payload: request.toArray(), signature: [0] })
+      return { payload: hex(seen.payload) }
+    }
     default:
       throw new Error(`unknown op ${r.op}`)
   }

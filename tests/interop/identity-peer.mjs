@@ -109,6 +109,8 @@ async function answer (wallet, r) {
       return { nonce: await createNonce(wallet, r.counterparty) }
     case 'verifyNonce':
       return { valid: await verifyNonce(r.nonce, wallet, r.counterparty) }
+    case 'jsonRestringify':
+      return { text: JSON.stringify(JSON.parse(r.text)) }
     case 'textDecode':
       return { text: Utils.toUTF8(bytes(r.bytes)) }
     case 'serializeRequest': {

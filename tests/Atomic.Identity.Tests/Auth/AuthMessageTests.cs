@@ -75,6 +75,28 @@ public class AuthMessageTests
     public void Garbled_json_is_an_AuthPayloadException(string json) =>
         FluentActions.Invoking(() => AuthMessage.FromJson(json)).Should().Throw<AuthPayloadException>();
 
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("[1]")]
+    [InlineData("[{\"type\":\"x\"}]")]
+    [InlineData("[{\"type\":1,\"serialNumber\":\"x\"}]")]
+    public void Garbled_certificates_are_an_AuthPayloadException(string json)
+    {
+        using JsonDocument doc = JsonDocument.Parse(json);
+        FluentActions.Invoking(() => AuthCertificates.FromJson(doc.RootElement)).Should().Throw<AuthPayloadException>();
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("{\"certifiers\":[]}")]
+    [InlineData("{\"certifiers\":[1],\"types\":{}}")]
+    [InlineData("{\"certifiers\":[],\"types\":{\"t\":\"name\"}}")]
+    public void Garbled_requested_sets_are_an_AuthPayloadException(string json)
+    {
+        using JsonDocument doc = JsonDocument.Parse(json);
+        FluentActions.Invoking(() => RequestedCertificateSet.FromJson(doc.RootElement)).Should().Throw<AuthPayloadException>();
+    }
+
     [Fact]
     public async Task Json_is_re_serialized_exactly_as_javascript_does()
     {

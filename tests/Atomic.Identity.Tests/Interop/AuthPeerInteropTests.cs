@@ -77,6 +77,9 @@ public class AuthPeerInteropTests
         // Certificate requests both ways: signed over JavaScript's JSON of the request.
         var certifier = new ProtoWallet(PrivateKey.Random());
         using JsonDocument requested = JsonDocument.Parse(RequestedJson.Replace("{0}", certifier.IdentityKey.ToHex(), StringComparison.Ordinal));
+        RequestedCertificateSet typed = RequestedCertificateSet.FromJson(requested.RootElement);
+        typed.Types.Single().Value.Should().Equal("name", "ünï ✓", "a\"b\\c\u0001</x>");
+        JsJson.Stringify(typed.ToJson()).Should().Be(JsJson.Stringify(requested.RootElement));
         events = await sdk.DeliverAsync(
             AuthMessage.CreateCertificateRequest(us, sdkId, ourNonce, sdkNonce, requested.RootElement).ToJson());
         Error(events).Should().BeNull();
@@ -96,18 +99,8 @@ public class AuthPeerInteropTests
             certificateType, Hex.Encode(SHA256.HashData("outpoint"u8)) + ".0");
         Dictionary<string, string> keyring = master.CreateKeyringForVerifier(us, Counterparty.Of(sdkId), ["name"]);
         Certificate c = master.Certificate;
-        object certificate = new
-        {
-            type = c.Type,
-            serialNumber = c.SerialNumber,
-            subject = c.Subject.ToHex(),
-            certifier = c.Certifier.ToHex(),
-            revocationOutpoint = c.RevocationOutpoint,
-            fields = c.Fields,
-            signature = Hex.Encode(c.Signature!),
-            keyring,
-        };
-        using JsonDocument certificates = JsonDocument.Parse(JsonSerializer.Serialize(new[] { certificate }));
+        JsonElement certificatesJson = AuthCertificates.ToJson([new VerifiableCertificate(c, keyring)]);
+        using JsonDocument certificates = JsonDocument.Parse(certificatesJson.GetRawText());
         events = await sdk.DeliverAsync(
             AuthMessage.CreateCertificateResponse(us, sdkId, ourNonce, sdkNonce, certificates.RootElement).ToJson());
         Error(events).Should().BeNull();
@@ -119,9 +112,10 @@ public class AuthPeerInteropTests
         AuthMessage theirResponse = Sent(events);
         theirResponse.MessageType.Should().Be(AuthMessageType.CertificateResponse);
         theirResponse.Check(us, ourNonce, sdkId).Should().Be(AuthMessageStatus.Valid);
-        new VerifiableCertificate(
-                CertificateTests.FromJson(theirResponse.Certificates!.Value[0]),
-                theirResponse.Certificates!.Value[0].GetProperty("keyring").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!))
+        // Our JSON of a certificate is the sdk's, property order included (its signature covers that text).
+        JsJson.Stringify(AuthCertificates.ToJson(AuthCertificates.FromJson(theirResponse.Certificates!.Value)))
+            .Should().Be(JsJson.Stringify(theirResponse.Certificates!.Value));
+        AuthCertificates.FromJson(theirResponse.Certificates!.Value).Single()
             .DecryptFields(new ProtoWallet(_sdkKey)).Should().Equal(new Dictionary<string, string> { ["name"] = "Alice" });
     }
 

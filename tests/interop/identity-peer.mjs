@@ -136,6 +136,20 @@ async function answer (wallet, r) {
       await transport.send({ version: '0.1', messageType: 'general', identityKey: r.identityKey, nonce: 'AA==', yourNonce: 'AA==', payload: request.toArray(), signature: [0] })
       return { payload: hex(seen.payload) }
     }
+    case 'transport': {
+      // A general message sent through SimplifiedFetchTransport: the HTTP request it makes, and the message it reads
+      // back from the given HTTP response.
+      let request
+      let seen
+      const fetchClient = async (url, init) => {
+        request = { url, method: init.method, headers: init.headers, body: init.body == null ? null : hex(typeof init.body === 'string' ? Utils.toArray(init.body, 'utf8') : init.body) }
+        return new Response(r.body == null ? null : new Uint8Array(bytes(r.body)), { status: r.status, headers: r.headers })
+      }
+      const transport = new SimplifiedFetchTransport('http://localhost:1234', fetchClient)
+      await transport.onData(async (m) => { seen = m })
+      await transport.send(r.message)
+      return { request, message: seen }
+    }
     default:
       throw new Error(`unknown op ${r.op}`)
   }

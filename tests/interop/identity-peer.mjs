@@ -8,7 +8,7 @@
 // per request in order: the op's answer, or {"error": message} when @bsv/sdk throws. Bytes travel as hex,
 // protocol ids as [level, name], counterparties as "self", "anyone" or a public key in hex.
 import {
-  BigNumber, Certificate, MasterCertificate, Point, PrivateKey, ProtoWallet, PublicKey, Schnorr, Utils, VerifiableCertificate
+  AuthFetch, BigNumber, Certificate, createNonce, SimplifiedFetchTransport, verifyNonce, MasterCertificate, Point, PrivateKey, ProtoWallet, PublicKey, Schnorr, Utils, VerifiableCertificate
 } from '@bsv/sdk'
 
 const hex = (bytes) => Utils.toHex(Array.from(bytes))
@@ -104,6 +104,51 @@ async function answer (wallet, r) {
       const v = new VerifiableCertificate(
         c.type, c.serialNumber, c.subject, c.certifier, c.revocationOutpoint, c.fields, r.keyring, c.signature)
       return { fields: await v.decryptFields(wallet) }
+    }
+    case 'createNonce':
+      return { nonce: await createNonce(wallet, r.counterparty) }
+    case 'verifyNonce':
+      return { valid: await verifyNonce(r.nonce, wallet, r.counterparty) }
+    case 'jsonRestringify':
+      return { text: JSON.stringify(JSON.parse(r.text)) }
+    case 'textDecode':
+      return { text: Utils.toUTF8(bytes(r.bytes)) }
+    case 'serializeRequest': {
+      // AuthFetch's BRC-104 request payload (a private method in TypeScript only); body a UTF-8 string or absent.
+      const writer = await new AuthFetch(wallet).serializeRequest(
+        r.method, r.headers, r.body ?? undefined, new URL(r.url), bytes(r.requestId))
+      return { payload: hex(writer.toArray()) }
+    }
+    case 'deserializeRequest': {
+      const x = new SimplifiedFetchTransport('http://localhost').deserializeRequestPayload(bytes(r.payload))
+      return { ...x, body: x.body == null ? null : hex(x.body) }
+    }
+    case 'responsePayload': {
+      // The payload SimplifiedFetchTransport rebuilds from an HTTP response to check the server's signature.
+      let seen
+      const fetchClient = async () => new Response(r.body == null ? null : new Uint8Array(bytes(r.body)), {
+        status: r.status,
+        headers: { ...r.headers, 'x-bsv-auth-version': '0.1', 'x-bsv-auth-identity-key': r.identityKey, 'x-bsv-auth-signature': '00', 'x-bsv-auth-request-id': r.requestId }
+      })
+      const transport = new SimplifiedFetchTransport('http://localhost', fetchClient)
+      await transport.onData(async (m) => { seen = m })
+      const request = await new AuthFetch(wallet).serializeRequest('GET', {}, undefined, new URL('http://localhost/'), bytes('00'.repeat(32)))
+      await transport.send({ version: '0.1', messageType: 'general', identityKey: r.identityKey, nonce: 'AA==', yourNonce: 'AA==', payload: request.toArray(), signature: [0] })
+      return { payload: hex(seen.payload) }
+    }
+    case 'transport': {
+      // A general message sent through SimplifiedFetchTransport: the HTTP request it makes, and the message it reads
+      // back from the given HTTP response.
+      let request
+      let seen
+      const fetchClient = async (url, init) => {
+        request = { url, method: init.method, headers: init.headers, body: init.body == null ? null : hex(typeof init.body === 'string' ? Utils.toArray(init.body, 'utf8') : init.body) }
+        return new Response(r.body == null ? null : new Uint8Array(bytes(r.body)), { status: r.status, headers: r.headers })
+      }
+      const transport = new SimplifiedFetchTransport('http://localhost:1234', fetchClient)
+      await transport.onData(async (m) => { seen = m })
+      await transport.send(r.message)
+      return { request, message: seen }
     }
     default:
       throw new Error(`unknown op ${r.op}`)

@@ -11,6 +11,9 @@ internal static class IdentityPeer
 {
     private static readonly Lazy<string> Root = new(FindRoot);
 
+    /// <summary>The repository's root directory (where Atomic.Dapr.sln is).</summary>
+    public static string RepositoryRoot => Root.Value;
+
     /// <summary>The answers, in order, of @bsv/sdk's wallet over <paramref name="rootKey"/> (hex, or "anyone").</summary>
     public static async Task<IReadOnlyList<JsonElement>> AskAsync(string rootKey, params object[] requests)
     {

@@ -240,7 +240,10 @@ public sealed class SessionTests
         await WaitForSessionAsync(server.Client, second, "completed");
 
         // Completed: the wallet's coin is spent, and a spent coin is refused to any later session.
-        await WaitUntilAsync(async () => (await ListWalletAsync(server.Client, "?includeSpent=true")).GetProperty("outputs")[0].GetProperty("spendable").GetBoolean() == false);
+        // (Until the session's end step marks it spent, the coin is still held, and hidden without includeReserved.)
+        await WaitUntilAsync(async () => (await ListWalletAsync(server.Client, "?includeSpent=true&includeReserved=true")).GetProperty("outputs")[0].GetProperty("spendable").GetBoolean() == false);
+        JsonElement settled = (await ListWalletAsync(server.Client, "?includeSpent=true")).GetProperty("outputs")[0];
+        settled.TryGetProperty("reservedBy", out _).Should().BeFalse("a spend ends the reservation");
         string third = await CreateAsync(server.Client, swap, deadlineSeconds: 120);
         using HttpResponseMessage spent = await PartyPostAsync(server.Client, $"/v1/sessions/{third}/contributions", swap.Buyer, fromWallet);
         await ShouldBeProblemAsync(spent, (HttpStatusCode)422, SessionCodes.InputUnavailable);

@@ -137,7 +137,13 @@ public static class SidecarCommand
 
         await using (runner)
         {
-            await console.Out.FlushAsync();
+            // The runner writes the apps' lines from their reader threads under a lock on this writer; an unlocked
+            // asynchronous flush here raced them and crashed the process ("the stream is currently in use").
+            lock (console.Out)
+            {
+                console.Out.Flush();
+            }
+
             return await runner.WaitAsync(stopping.Token);
         }
     }

@@ -9,7 +9,9 @@ namespace Atomic.Sidecar.Hosting;
 /// Runs apps next to their sidecars in this one process, as <c>dapr run</c> does: each app's command starts with
 /// <c>DAPR_HTTP_PORT</c>, <c>DAPR_GRPC_PORT</c>, <c>APP_ID</c> and <c>APP_PORT</c> set, its sidecar starts on those ports,
 /// and the sidecars of one resources folder share its components (one pub/sub and one actor state store for all) and
-/// reach each other by app id. Output of each app is written with its app id in front.
+/// reach each other by app id. Output of each app is written with its app id in front, line by line from the apps'
+/// reader threads, each line under a lock on the log writer: anyone else writing to that writer meanwhile takes the
+/// same lock.
 /// </summary>
 public sealed class SidecarRunner : IAsyncDisposable
 {

@@ -3,6 +3,7 @@ using System.Reflection.PortableExecutable;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Atomic.Bsv.Spv;
+using Atomic.DevChain.Tests.Interop;
 
 namespace Atomic.Cli.Tests;
 
@@ -78,12 +79,7 @@ public sealed class PublishedCliTests : IClassFixture<PublishedCliTests.Publishe
                 return;
             }
 
-            string root = AppContext.BaseDirectory;
-            while (!File.Exists(Path.Combine(root, "Atomic.Dapr.sln")))
-            {
-                root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("the repository root is not above the test's directory");
-            }
-
+            string root = NodeRunner.RepositoryRoot;
             Directory = Path.Combine(Path.GetTempPath(), $"atomic-cli-published-{Guid.NewGuid():n}");
             string rid = RuntimeInformation.RuntimeIdentifier;
             (int code, string output, string error) = await RunAsync("dotnet", "native", "publish", Path.Combine(root, "src", "Atomic.Cli"),

@@ -10,7 +10,12 @@ internal static class NodeRunner
     public static string RepositoryRoot => Root.Value;
 
     /// <summary>Runs <paramref name="script"/> and answers its standard output; a non-zero exit throws with its standard error.</summary>
-    public static async Task<string> RunAsync(string script, TimeSpan timeout, params string[] args)
+    public static Task<string> RunAsync(string script, TimeSpan timeout, params string[] args) => RunAsync(script, null, timeout, args);
+
+    /// <summary>Runs <paramref name="script"/> with <paramref name="input"/> on its standard input (closed after it), as <see cref="RunAsync(string, TimeSpan, string[])"/> does.</summary>
+    public static Task<string> RunWithInputAsync(string script, string input, TimeSpan timeout, params string[] args) => RunAsync(script, input, timeout, args);
+
+    private static async Task<string> RunAsync(string script, string? input, TimeSpan timeout, string[] args)
     {
         string sdk = Path.Combine(RepositoryRoot, "tests", "interop", "node_modules", "@bsv", "sdk");
         if (!Directory.Exists(sdk))
@@ -20,6 +25,7 @@ internal static class NodeRunner
 
         var start = new ProcessStartInfo("node")
         {
+            RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = RepositoryRoot,
@@ -33,6 +39,12 @@ internal static class NodeRunner
         using Process process = Process.Start(start) ?? throw new InvalidOperationException("node did not start: run ./test.sh (it installs Node.js)");
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
         using var cancel = new CancellationTokenSource(timeout);
         try
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Atomic.DevChain.Tests.Interop;
 
 namespace Atomic.Identity.Tests.Interop;
 
@@ -21,7 +22,7 @@ internal sealed class AuthPeer : IAsyncDisposable
 
     public static async Task<AuthPeer> StartAsync(string rootKey, object? certificatesToRequest = null)
     {
-        string interop = Path.Combine(IdentityPeer.RepositoryRoot, "tests", "interop");
+        string interop = Path.Combine(NodeRunner.RepositoryRoot, "tests", "interop");
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardInput = true,

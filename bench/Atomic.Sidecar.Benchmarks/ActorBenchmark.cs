@@ -36,7 +36,35 @@ internal static class ActorBenchmark
         }
     }
 
+    /// <summary>
+    /// How the three parties are wired: over loopback TCP throughout (as with daprd), with the sidecar calling the app in
+    /// process (<see cref="SidecarOptions.AppChannel"/>, as <c>Atomic.Server</c> runs), and with the caller's proxy in
+    /// process too (<see cref="EmbeddedSidecar.HttpChannel"/>). The actor's own state calls stay on TCP: Dapr.Actors'
+    /// runtime takes no handler.
+    /// </summary>
+    private enum Wiring
+    {
+        Tcp,
+        AppInProcess,
+        AllInProcess,
+    }
+
     public static async Task RunAsync(int calls, int callers)
+    {
+        foreach (Wiring wiring in Enum.GetValues<Wiring>())
+        {
+            double rate = await MeasureAsync(wiring, calls, callers);
+            string name = wiring switch
+            {
+                Wiring.Tcp => "TCP",
+                Wiring.AppInProcess => "app channel in process",
+                _ => "app + proxy in process",
+            };
+            Rate.Print($"actor calls ({callers}, {name})", rate, "287,352 calls/s at d0bdbd8", 10_000, "calls/s");
+        }
+    }
+
+    private static async Task<double> MeasureAsync(Wiring wiring, int calls, int callers)
     {
         using var resources = new BenchResources(inMemory: true);
         int sidecarPort = Hosting.SidecarRunner.FreePort();
@@ -44,6 +72,7 @@ internal static class ActorBenchmark
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
+        Hosting.InProcessChannel appChannel = Hosting.InProcessChannel.AddTo(builder.Services);
         builder.Services.AddActors(options =>
         {
             options.Actors.RegisterActor<BenchCounter>();
@@ -55,19 +84,19 @@ internal static class ActorBenchmark
         await app.StartAsync();
         var appAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
 
-        double sidecarRate;
-        await using (EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(resources.Options(app: appAddress, httpPort: sidecarPort)))
+        SidecarOptions options = resources.Options(app: appAddress, httpPort: sidecarPort) with
         {
-            var proxies = new IBenchCounter[Ids];
-            var factory = new ActorProxyFactory(new ActorProxyOptions { HttpEndpoint = endpoint, UseJsonSerialization = true });
-            for (int i = 0; i < Ids; i++)
-            {
-                proxies[i] = factory.CreateActorProxy<IBenchCounter>(new Dapr.Actors.ActorId($"c{i}"), nameof(BenchCounter));
-            }
-
-            sidecarRate = await Rate.MeasureAsync(calls, callers, i => proxies[Math.Abs(i) % Ids].AddAsync(1));
+            AppChannel = wiring == Wiring.Tcp ? null : appChannel,
+        };
+        await using EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(options);
+        var proxies = new IBenchCounter[Ids];
+        var proxyOptions = new ActorProxyOptions { HttpEndpoint = endpoint, UseJsonSerialization = true };
+        ActorProxyFactory factory = wiring == Wiring.AllInProcess ? new(proxyOptions, sidecar.HttpChannel) : new(proxyOptions);
+        for (int i = 0; i < Ids; i++)
+        {
+            proxies[i] = factory.CreateActorProxy<IBenchCounter>(new Dapr.Actors.ActorId($"c{i}"), nameof(BenchCounter));
         }
 
-        Rate.Print($"actor calls ({callers} callers, in-memory)", sidecarRate, "287,352 calls/s at d0bdbd8", 10_000, "calls/s");
+        return await Rate.MeasureAsync(calls, callers, i => proxies[Math.Abs(i) % Ids].AddAsync(1));
     }
 }

@@ -9,6 +9,7 @@ using Atomic.Services.Broadcaster;
 using Atomic.Services.Pipeline;
 using Atomic.Services.Sessions;
 using Atomic.Sidecar;
+using Atomic.Sidecar.Hosting;
 using Dapr;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -65,8 +66,17 @@ public static class Extensions
             .AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr));
 
         // dapr://{app-id} URLs became the sidecar's invoke URLs (ServerSettings); the sidecar wants its token on them.
-        services.AddHttpClient(ChainTrackers.HttpClientName).AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr));
-        services.AddHttpClient(nameof(ArcClient)).AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr));
+        IHttpClientBuilder chainTracker = services.AddHttpClient(ChainTrackers.HttpClientName).AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr));
+        IHttpClientBuilder arc = services.AddHttpClient(nameof(ArcClient)).AddHttpMessageHandler(() => new DaprApiTokenHandler(settings.Dapr));
+        if (!settings.IsDapr && settings.Sidecar.InProcess)
+        {
+            // The server's calls to its embedded sidecar and to itself (the dev chain as ARC and chain tracker) stay in process.
+            chainTracker.ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<EmbeddedSidecarHost>().CreateClientHandler());
+            arc.ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<EmbeddedSidecarHost>().CreateClientHandler());
+            services.AddSingleton<Dapr.Actors.Client.IActorProxyFactory>(sp => new Dapr.Actors.Client.ActorProxyFactory(
+                Actors.ProxyOptions(settings.Dapr.HttpEndpoint.AbsoluteUri.TrimEnd('/'), settings.Dapr.ApiToken),
+                sp.GetRequiredService<EmbeddedSidecarHost>().CreateClientHandler()));
+        }
 
         services.AddSingleton<IChainTracker>(sp => string.IsNullOrEmpty(settings.ChainTracker.Kind)
             ? throw new ServerConfigurationException($"Atomic:App '{settings.Role.Name}' has no chain tracker (Atomic:ChainTracker:Kind)")
@@ -186,7 +196,8 @@ public static class Extensions
 
         builder.Configuration.AddInMemoryCollection(EmbeddedSidecarHost.ClientSettings(settings.Dapr));
         builder.Services.AddSingleton(components.Definitions);
-        builder.Services.AddSingleton(sp => new EmbeddedSidecarHost(components, settings, sp.GetRequiredService<ILoggerFactory>()));
+        InProcessChannel? app = settings.Sidecar.InProcess ? InProcessChannel.AddTo(builder.Services) : null;
+        builder.Services.AddSingleton(sp => new EmbeddedSidecarHost(components, settings, app, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSidecarHost>());
     }
 

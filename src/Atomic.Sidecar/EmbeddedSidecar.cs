@@ -45,6 +45,12 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
     /// <summary>The gRPC API's address (<c>http://127.0.0.1:50001/</c> by default), cleartext HTTP/2.</summary>
     public Uri GrpcAddress { get; }
 
+    /// <summary>
+    /// The HTTP API for callers in this process, without a socket: an app hosted beside the sidecar can give it to the
+    /// SDK clients (<c>new ActorProxyFactory(options, sidecar.HttpChannel)</c>, <c>DaprClientBuilder.UseHttpClientFactory</c>).
+    /// </summary>
+    public Hosting.InProcessChannel HttpChannel { get; private init; } = null!;
+
     /// <summary>The app's subscriptions, as read at start-up.</summary>
     public IReadOnlyList<SubscriptionInfo> Subscriptions => _channel.Subscriptions;
 
@@ -114,6 +120,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
                 kestrel.Listen(address, options.GrpcPort, l => (grpc = l).Protocols = HttpProtocols.Http2); // h2c, prior knowledge
             });
             builder.Logging.ClearProviders();
+            Hosting.InProcessChannel channelIn = Hosting.InProcessChannel.AddTo(builder.Services);
             if (loggerFactory is not null)
             {
                 builder.Services.AddSingleton(loggerFactory);
@@ -166,7 +173,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             var httpAddress = new Uri($"http://{options.ListenAddress}:{http!.IPEndPoint!.Port}/");
             var grpcAddress = new Uri($"http://{options.ListenAddress}:{grpc!.IPEndPoint!.Port}/");
             AppChannel.AppChannel channel = host.Services.GetRequiredService<AppChannel.AppChannel>();
-            return new EmbeddedSidecar(host, owned ? components : null, channel, httpAddress, grpcAddress, options) { Components = components };
+            return new EmbeddedSidecar(host, owned ? components : null, channel, httpAddress, grpcAddress, options) { Components = components, HttpChannel = channelIn };
         }
         catch
         {

@@ -79,6 +79,14 @@ public sealed record SidecarOptions
     /// <summary>The failed probes in a row that make the app unhealthy (<c>--app-health-threshold</c>, 3); one success makes it healthy.</summary>
     public int AppHealthThreshold { get; init; } = 3;
 
+    /// <summary>
+    /// A way to the app inside this process (an <see cref="Hosting.InProcessChannel"/> of the app's host), when the app
+    /// runs in the sidecar's own process: calls to the app (deliveries, actor turns, invocations, health probes) then go
+    /// through it rather than over loopback TCP to <see cref="AppAddress"/>, which still names the app and is still
+    /// waited for at start. Null: every call goes over TCP, as daprd's do.
+    /// </summary>
+    public Hosting.InProcessChannel? AppChannel { get; init; }
+
     /// <summary>The other sidecars of this machine, reached by app id for service invocation (null: only this app).</summary>
     public SidecarNetwork? Network { get; init; }
 

@@ -22,6 +22,13 @@ public sealed class SidecarSettings
     /// <c>spec.tracing</c> sends the sidecar's own spans to Zipkin or OTLP; relative to the base directory. None: no spans.
     /// </summary>
     public string? Config { get; set; }
+
+    /// <summary>
+    /// Whether the server and its embedded sidecar call each other in process rather than over loopback TCP: the
+    /// sidecar's deliveries, actor turns and invocations of this app, and the server's actor proxies and its calls to its
+    /// own routes (the dev chain as ARC and chain tracker). Both still listen on their ports for everyone else.
+    /// </summary>
+    public bool InProcess { get; set; } = true;
 }
 
 /// <summary>
@@ -31,7 +38,7 @@ public sealed class SidecarSettings
 /// <c>/dapr/config</c>) once its port is open. Stopped after the app, so the last deliveries finish; a port already
 /// taken stops start-up naming the key.
 /// </summary>
-internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSettings settings, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSettings settings, InProcessChannel? app, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private EmbeddedSidecar? _started;
@@ -39,6 +46,12 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
     private int _disposed;
 
     public SidecarComponents Components => components;
+
+    /// <summary>
+    /// A handler for the server's own clients: a request to the sidecar's HTTP API or to the server's own address goes in
+    /// process once that side has started (with <see cref="SidecarSettings.InProcess"/>), any other over the network.
+    /// </summary>
+    public HttpMessageHandler CreateClientHandler() => new LocalRoutes(this, app, settings);
 
     /// <summary>The running sidecar's addresses, for the banner; null before it listens.</summary>
     public (Uri Http, Uri Grpc)? Addresses => _started is null ? null : (_started.HttpAddress, _started.GrpcAddress);
@@ -83,6 +96,7 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
             BaseDirectory = settings.BaseDirectory,
             ApiToken = settings.Dapr.ApiToken,
             ConfigFile = settings.Sidecar.Config,
+            AppChannel = app,
         };
         try
         {
@@ -145,5 +159,42 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
 
         await components.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+    }
+
+    private sealed class LocalRoutes(EmbeddedSidecarHost host, InProcessChannel? app, ServerSettings settings) : HttpMessageHandler
+    {
+        private readonly Uri _appAddress = new(settings.PublicUrl);
+        private readonly Uri _sidecarAddress = settings.Dapr.HttpEndpoint;
+        private readonly HttpMessageInvoker _network = new(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }, disposeHandler: true);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (app is not null && request.RequestUri is { } uri)
+            {
+                if (SameOrigin(uri, _sidecarAddress) && host._started?.HttpChannel is { IsStarted: true } sidecar)
+                {
+                    return sidecar.InvokeAsync(request, cancellationToken);
+                }
+
+                if (SameOrigin(uri, _appAddress) && app.IsStarted)
+                {
+                    return app.InvokeAsync(request, cancellationToken);
+                }
+            }
+
+            return _network.SendAsync(request, cancellationToken);
+        }
+
+        private static bool SameOrigin(Uri a, Uri b) => a.Port == b.Port && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _network.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }

@@ -70,7 +70,7 @@ public sealed partial class ActorRuntime : IAsyncDisposable
         _components = components;
         _logger = logger;
         _app = options.AppAddress is Uri app ? (app.AbsoluteUri.EndsWith('/') ? app : new Uri(app.AbsoluteUri + "/")) : null;
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = AppChannel.AppHandler.CreateClient(options, new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
@@ -79,10 +79,7 @@ public sealed partial class ActorRuntime : IAsyncDisposable
             UseCookies = false,
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
-        })
-        {
-            Timeout = Timeout.InfiniteTimeSpan, // per call, through a token
-        };
+        }); // no timeout of its own: per call, through a token
     }
 
     /// <summary>The app's actor configuration, as read at start (no types before, or when the app has no actors).</summary>

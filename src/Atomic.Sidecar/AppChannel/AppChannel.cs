@@ -55,7 +55,7 @@ public sealed partial class AppChannel : IAsyncDisposable
         _resiliency = resiliency;
         _health = health;
         _logger = logger;
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = AppHandler.CreateClient(options, new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
@@ -63,10 +63,7 @@ public sealed partial class AppChannel : IAsyncDisposable
             AllowAutoRedirect = false,
             UseCookies = false,
             UseProxy = false,
-        })
-        {
-            Timeout = Timeout.InfiniteTimeSpan, // per call, through a token
-        };
+        }); // no timeout of its own: per call, through a token
     }
 
     /// <summary>The app's subscriptions, programmatic and declarative, as read at start-up.</summary>

@@ -44,15 +44,12 @@ public sealed class Invoker : IDisposable
         _health = health;
         _logger = logger;
         _endpoints = HttpEndpoints.LoadDirectory(options.ResourcesDirectory).ToDictionary(e => e.Name, StringComparer.Ordinal);
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = AppChannel.AppHandler.CreateClient(options, new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseCookies = false,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        }); // no timeout of its own: per call, through a token
     }
 
     /// <summary>The HTTPEndpoint resources read at start.</summary>

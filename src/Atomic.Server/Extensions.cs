@@ -73,9 +73,7 @@ public static class Extensions
             // The server's calls to its embedded sidecar and to itself (the dev chain as ARC and chain tracker) stay in process.
             chainTracker.ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<EmbeddedSidecarHost>().CreateClientHandler());
             arc.ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<EmbeddedSidecarHost>().CreateClientHandler());
-            services.AddSingleton<Dapr.Actors.Client.IActorProxyFactory>(sp => new Dapr.Actors.Client.ActorProxyFactory(
-                Actors.ProxyOptions(settings.Dapr.HttpEndpoint.AbsoluteUri.TrimEnd('/'), settings.Dapr.ApiToken),
-                sp.GetRequiredService<EmbeddedSidecarHost>().CreateClientHandler()));
+            services.AddSingleton(sp => new DaprTransport(sp.GetRequiredService<EmbeddedSidecarHost>().CreateClientHandler()));
         }
 
         services.AddSingleton<IChainTracker>(sp => string.IsNullOrEmpty(settings.ChainTracker.Kind)

@@ -1,3 +1,4 @@
+using Grpc.Net.Client;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Spv.ChainTrackers;
 using Atomic.Overlay;
@@ -43,9 +44,17 @@ public static class Extensions
         services.AddSingleton(broadcaster);
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddDaprClient(client => client.UseJsonSerializationOptions(TxRecords.Json));
-        services.TryAddSingleton<IActorProxyFactory>(sp => new ActorProxyFactory(Actors.ProxyOptions(
-            DaprDefaults.GetDefaultHttpEndpoint(sp.GetService<IConfiguration>()), DaprDefaults.GetDefaultDaprApiToken(sp.GetService<IConfiguration>()))));
+        services.AddDaprClient((sp, client) =>
+        {
+            client.UseJsonSerializationOptions(TxRecords.Json);
+            if (sp.GetService<DaprTransport>() is { } transport)
+            {
+                client.UseGrpcChannelOptions(new GrpcChannelOptions { ThrowOperationCanceledOnCancellation = true, HttpHandler = transport.Handler });
+            }
+        });
+        services.TryAddSingleton<IActorProxyFactory>(sp => new ActorProxyFactory(
+            Actors.ProxyOptions(DaprDefaults.GetDefaultHttpEndpoint(sp.GetService<IConfiguration>()), DaprDefaults.GetDefaultDaprApiToken(sp.GetService<IConfiguration>())),
+            sp.GetService<DaprTransport>()?.Handler));
 
         services.AddSingleton<ITopicManager, TokenTopicManager>();
         services.AddSingleton<ITopicManager, RevocationTopicManager>();

@@ -181,7 +181,8 @@ public sealed class InProcessChannelTests
         (await tally.AddAsync(2)).Should().Be(2);
         (await tally.AddAsync(5)).Should().Be(7);
 
-        using DaprClient dapr = new DaprClientBuilder().UseHttpEndpoint(endpoint).UseGrpcEndpoint(sidecar.GrpcAddress.AbsoluteUri).Build();
+        using DaprClient dapr = new DaprClientBuilder().UseHttpEndpoint(endpoint).UseGrpcEndpoint(sidecar.GrpcAddress.AbsoluteUri)
+            .UseGrpcChannelOptions(new global::Grpc.Net.Client.GrpcChannelOptions { HttpHandler = sidecar.HttpChannel }).Build();
         await dapr.PublishEventAsync("pubsub", "orders", new Order("o-1", 4));
         using (var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
         {
@@ -194,5 +195,31 @@ public sealed class InProcessChannelTests
         orders.Should().ContainSingle().Which.Should().Be(new Order("o-1", 4));
         calls.Select(c => c.Path).Should().Contain(["/dapr/subscribe", "/dapr/config", "/orders"]).And.Contain(p => p.StartsWith("/actors/Tally/t/method/", StringComparison.Ordinal));
         calls.Should().OnlyContain(c => c.RemotePort == 0, "every call of the sidecar's to its app went through the channel");
+    }
+
+    [Fact]
+    public async Task DaprClients_grpc_calls_through_the_sidecars_channel_answer_as_over_a_socket()
+    {
+        await using var resources = new TestResources(Backend.Sqlite);
+        await using EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(resources.Options("inproc-grpc"));
+        using DaprClient dapr = new DaprClientBuilder().UseGrpcEndpoint(sidecar.GrpcAddress.AbsoluteUri)
+            .UseGrpcChannelOptions(new global::Grpc.Net.Client.GrpcChannelOptions { HttpHandler = sidecar.HttpChannel, ThrowOperationCanceledOnCancellation = true }).Build();
+
+        await dapr.SaveStateAsync("statestore", "k", new Order("o-9", 9));
+        (Order? value, string etag) = await dapr.GetStateAndETagAsync<Order>("statestore", "k");
+        value.Should().Be(new Order("o-9", 9));
+        (await dapr.TrySaveStateAsync("statestore", "k", new Order("o-9", 10), "999999")).Should().BeFalse("a stale ETag is refused, as over a socket");
+        (await dapr.TrySaveStateAsync("statestore", "k", new Order("o-9", 10), etag)).Should().BeTrue();
+        (await dapr.GetStateAsync<Order>("statestore", "k")).Should().Be(new Order("o-9", 10));
+        (await dapr.GetStateAsync<Order>("statestore", "missing")).Should().BeNull();
+
+        Func<Task> unknown = () => dapr.GetStateAsync<Order>("no-such-store", "k");
+        (await unknown.Should().ThrowAsync<DaprException>()).Which.InnerException.Should().BeOfType<global::Grpc.Core.RpcException>()
+            .Which.StatusCode.Should().Be(global::Grpc.Core.StatusCode.InvalidArgument, "daprd's status for an unknown store, carried in the gRPC trailers");
+
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        Func<Task> call = () => dapr.GetStateAsync<Order>("statestore", "k", cancellationToken: cancelled.Token);
+        await call.Should().ThrowAsync<OperationCanceledException>();
     }
 }

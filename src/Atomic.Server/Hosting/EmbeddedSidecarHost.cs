@@ -48,7 +48,7 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
     public SidecarComponents Components => components;
 
     /// <summary>
-    /// A handler for the server's own clients: a request to the sidecar's HTTP API or to the server's own address goes in
+    /// A handler for the server's own clients: a request to the sidecar's HTTP or gRPC API or to the server's own address goes in
     /// process once that side has started (with <see cref="SidecarSettings.InProcess"/>), any other over the network.
     /// </summary>
     public HttpMessageHandler CreateClientHandler() => new LocalRoutes(this, app, settings);
@@ -165,13 +165,14 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
     {
         private readonly Uri _appAddress = new(settings.PublicUrl);
         private readonly Uri _sidecarAddress = settings.Dapr.HttpEndpoint;
+        private readonly int _sidecarGrpcPort = settings.Dapr.GrpcPort;
         private readonly HttpMessageInvoker _network = new(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }, disposeHandler: true);
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             if (app is not null && request.RequestUri is { } uri)
             {
-                if (SameOrigin(uri, _sidecarAddress) && host._started?.HttpChannel is { IsStarted: true } sidecar)
+                if ((SameOrigin(uri, _sidecarAddress) || (uri.Port == _sidecarGrpcPort && uri.IsLoopback)) && host._started?.HttpChannel is { IsStarted: true } sidecar)
                 {
                     return sidecar.InvokeAsync(request, cancellationToken);
                 }

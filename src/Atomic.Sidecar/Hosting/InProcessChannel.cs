@@ -77,7 +77,7 @@ public sealed class InProcessChannel : HttpMessageHandler
         var features = new FeatureCollection();
         var requestFeature = new HttpRequestFeature
         {
-            Protocol = "HTTP/1.1",
+            Protocol = request.Version.Major >= 2 ? "HTTP/2" : "HTTP/1.1",
             Scheme = uri.Scheme,
             Method = request.Method.Method,
             PathBase = string.Empty,
@@ -100,18 +100,21 @@ public sealed class InProcessChannel : HttpMessageHandler
                 headers.Append(header.Key, new StringValues(header.Value as string[] ?? [.. header.Value]));
             }
 
+            // Read whole before the request runs: a call whose body is written while its answer is read (duplex
+            // streaming) needs a socket.
             byte[] body = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             headers.ContentLength = body.Length;
             requestFeature.Body = new MemoryStream(body, writable: false);
             hasBody = body.Length > 0;
         }
 
-        var response = new ResponseFeature();
-        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var aborted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var response = new ResponseFeature(request, aborted);
         features.Set<IHttpRequestFeature>(requestFeature);
         features.Set<IHttpRequestBodyDetectionFeature>(new BodyDetection(hasBody));
         features.Set<IHttpResponseFeature>(response);
         features.Set<IHttpResponseBodyFeature>(response);
+        features.Set<IHttpResponseTrailersFeature>(response);
         features.Set<IHttpRequestLifetimeFeature>(new Lifetime(aborted));
         features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
         {
@@ -122,39 +125,34 @@ public sealed class InProcessChannel : HttpMessageHandler
         });
         features.Set<IHttpRequestIdentifierFeature>(new HttpRequestIdentifierFeature());
 
+        _ = RunAsync(application, features, response); // inline until the pipeline first waits; it never throws
+        return await response.Answer.ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one request through the pipeline; the caller gets the answer as it starts, its body as it is written.</summary>
+    private static async Task RunAsync<TContext>(IHttpApplication<TContext> application, FeatureCollection features, ResponseFeature response)
+        where TContext : notnull
+    {
         TContext context = application.CreateContext(features);
         Exception? failure = null;
         try
         {
             await application.ProcessRequestAsync(context).ConfigureAwait(false);
-            await response.FinishAsync().ConfigureAwait(false);
         }
         catch (Exception e)
         {
             failure = e;
         }
 
-        HttpResponseMessage message;
-        if (failure is null || response.HasStarted)
-        {
-            message = response.ToMessage(request);
-        }
-        else
-        {
-            // An exception nothing handled, before the answer began: what Kestrel answers then.
-            message = new HttpResponseMessage(HttpStatusCode.InternalServerError) { RequestMessage = request, Content = new ByteArrayContent([]) };
-        }
-
         try
         {
-            await response.CompletedAsync().ConfigureAwait(false);
+            await response.EndAsync(failure).ConfigureAwait(false);
         }
         finally
         {
             application.DisposeContext(context, failure);
+            response.Dispose();
         }
-
-        return message;
     }
 
     /// <summary>Kestrel wrapped: serves as before and, once started, lends its request pipeline to the channel.</summary>
@@ -193,16 +191,33 @@ public sealed class InProcessChannel : HttpMessageHandler
         public void Abort() => aborted.Cancel();
     }
 
-    /// <summary>The answer, buffered: status, headers, body, and the callbacks ASP.NET Core runs as it starts and completes.</summary>
-    private sealed class ResponseFeature : IHttpResponseFeature, IHttpResponseBodyFeature
+    /// <summary>
+    /// The answer as it is made: status and headers (frozen, and handed to the caller, when the response starts, as a
+    /// socket's would be), the body through a pipe the caller reads as it is written, the trailers (gRPC's status) set
+    /// before the body ends, and the callbacks ASP.NET Core runs as the response starts and completes.
+    /// </summary>
+    private sealed class ResponseFeature : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpResponseTrailersFeature, IDisposable
     {
-        private readonly MemoryStream _buffer = new();
-        private readonly StartingStream _stream;
+        private readonly HttpRequestMessage _request;
+        private readonly CancellationTokenSource _aborted;
+        private readonly System.IO.Pipelines.Pipe _pipe = new(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+        private readonly TaskCompletionSource<HttpResponseMessage> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly StartingWriter _writer;
+        private readonly Stream _stream;
         private List<(Func<object, Task> Callback, object State)>? _starting;
         private List<(Func<object, Task> Callback, object State)>? _completed;
-        private System.IO.Pipelines.PipeWriter? _writer;
+        private HttpResponseMessage? _message;
 
-        public ResponseFeature() => _stream = new StartingStream(this);
+        public ResponseFeature(HttpRequestMessage request, CancellationTokenSource aborted)
+        {
+            _request = request;
+            _aborted = aborted;
+            _writer = new StartingWriter(this, _pipe.Writer);
+            _stream = _writer.AsStream(leaveOpen: true);
+        }
+
+        /// <summary>The caller's answer: ready once the response starts.</summary>
+        public Task<HttpResponseMessage> Answer => _answer.Task;
 
         public int StatusCode { get; set; } = StatusCodes.Status200OK;
 
@@ -210,13 +225,15 @@ public sealed class InProcessChannel : HttpMessageHandler
 
         public IHeaderDictionary Headers { get; set; } = new HeaderDictionary();
 
+        public IHeaderDictionary Trailers { get; set; } = new HeaderDictionary();
+
         public Stream Body { get => _stream; set => throw new NotSupportedException("replace the IHttpResponseBodyFeature instead"); }
 
         public bool HasStarted { get; private set; }
 
         public Stream Stream => _stream;
 
-        public System.IO.Pipelines.PipeWriter Writer => _writer ??= System.IO.Pipelines.PipeWriter.Create(_stream, new System.IO.Pipelines.StreamPipeWriterOptions(leaveOpen: true));
+        public System.IO.Pipelines.PipeWriter Writer => _writer;
 
         public void OnStarting(Func<object, Task> callback, object state)
         {
@@ -225,7 +242,7 @@ public sealed class InProcessChannel : HttpMessageHandler
                 throw new InvalidOperationException("the response has started");
             }
 
-            (_starting ??= []).Insert(0, (callback, state)); // run last registered first, as Kestrel does
+            (_starting ??= []).Insert(0, (callback, state)); // the last registered runs first, as with Kestrel
         }
 
         public void OnCompleted(Func<object, Task> callback, object state) => (_completed ??= []).Insert(0, (callback, state));
@@ -255,25 +272,57 @@ public sealed class InProcessChannel : HttpMessageHandler
             {
                 headers.IsReadOnly = true; // as Kestrel's are, once sent
             }
+
+            _message = ToMessage();
+            _answer.TrySetResult(_message);
         }
 
         public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
             await SendFileFallback.SendFileAsync(_stream, path, offset, count, cancellationToken).ConfigureAwait(false);
 
-        public Task CompleteAsync() => FinishAsync();
-
-        public async Task FinishAsync()
+        public async Task CompleteAsync()
         {
-            if (_writer is { } writer)
-            {
-                await writer.FlushAsync().ConfigureAwait(false);
-            }
-
             await StartAsync().ConfigureAwait(false);
+            await _writer.FlushAsync().ConfigureAwait(false);
         }
 
-        public async Task CompletedAsync()
+        /// <summary>
+        /// The request is over: an answer not yet begun begins (or, after an exception nothing handled, is a 500 as
+        /// Kestrel's would be); the trailers go on the message, then the body ends (failed, if the request did), and
+        /// the OnCompleted callbacks run.
+        /// </summary>
+        public async Task EndAsync(Exception? failure)
         {
+            if (failure is not null && !HasStarted)
+            {
+                HasStarted = true;
+                _answer.TrySetResult(new HttpResponseMessage(System.Net.HttpStatusCode.InternalServerError)
+                {
+                    RequestMessage = _request,
+                    Version = _request.Version,
+                    Content = new ByteArrayContent([]),
+                });
+                await _pipe.Writer.CompleteAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                try
+                {
+                    await StartAsync().ConfigureAwait(false);
+                    foreach (KeyValuePair<string, StringValues> trailer in Trailers)
+                    {
+                        _message!.TrailingHeaders.TryAddWithoutValidation(trailer.Key, (IEnumerable<string>)trailer.Value!);
+                    }
+                }
+                catch (Exception e)
+                {
+                    failure ??= e;
+                    _answer.TrySetException(e);
+                }
+
+                await _pipe.Writer.CompleteAsync(failure).ConfigureAwait(false);
+            }
+
             if (_completed is { } completed)
             {
                 _completed = null;
@@ -284,10 +333,12 @@ public sealed class InProcessChannel : HttpMessageHandler
             }
         }
 
-        public HttpResponseMessage ToMessage(HttpRequestMessage request)
+        public void Dispose() => _aborted.Dispose();
+
+        private HttpResponseMessage ToMessage()
         {
-            var content = new ByteArrayContent(_buffer.GetBuffer(), 0, (int)_buffer.Length);
-            var message = new HttpResponseMessage((HttpStatusCode)StatusCode) { RequestMessage = request, Content = content };
+            var content = new StreamContent(new BodyStream(_pipe.Reader, _aborted));
+            var message = new HttpResponseMessage((System.Net.HttpStatusCode)StatusCode) { RequestMessage = _request, Version = _request.Version, Content = content };
             if (ReasonPhrase is { } reason)
             {
                 message.ReasonPhrase = reason;
@@ -301,56 +352,92 @@ public sealed class InProcessChannel : HttpMessageHandler
                 }
             }
 
-            content.Headers.ContentLength = _buffer.Length;
             return message;
         }
 
-        /// <summary>The body stream: its first write starts the response (runs the OnStarting callbacks), as a socket's would.</summary>
-        private sealed class StartingStream(ResponseFeature owner) : Stream
+        /// <summary>The response's writer: its first flush starts the response (runs the OnStarting callbacks), as a socket's would.</summary>
+        private sealed class StartingWriter(ResponseFeature owner, System.IO.Pipelines.PipeWriter inner) : System.IO.Pipelines.PipeWriter
         {
-            public override bool CanRead => false;
+            public override void Advance(int bytes) => inner.Advance(bytes);
 
-            public override bool CanSeek => false;
+            public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
 
-            public override bool CanWrite => true;
+            public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
 
-            public override long Length => throw new NotSupportedException();
+            public override void CancelPendingFlush() => inner.CancelPendingFlush();
 
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
 
-            public override void Flush() => owner.StartAsync().GetAwaiter().GetResult();
+            public override long UnflushedBytes => inner.UnflushedBytes;
 
-            public override Task FlushAsync(CancellationToken cancellationToken) => owner.StartAsync(cancellationToken);
-
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-
-            public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-            public override void Write(ReadOnlySpan<byte> buffer)
+            public override void Complete(Exception? exception = null)
             {
-                if (!owner.HasStarted)
-                {
-                    owner.StartAsync().GetAwaiter().GetResult();
-                }
-
-                owner._buffer.Write(buffer);
+                // The request's end completes the pipe (after the trailers); a middleware's Complete only flushes.
             }
 
-            public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-                WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+            public override async ValueTask CompleteAsync(Exception? exception = null) => await FlushAsync().ConfigureAwait(false);
 
-            public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+            public override async ValueTask<System.IO.Pipelines.FlushResult> FlushAsync(CancellationToken cancellationToken = default)
             {
                 if (!owner.HasStarted)
                 {
                     await owner.StartAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                owner._buffer.Write(buffer.Span);
+                return await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>The body as the caller reads it; disposing it early aborts the request, as closing a connection would.</summary>
+        private sealed class BodyStream(System.IO.Pipelines.PipeReader reader, CancellationTokenSource aborted) : Stream
+        {
+            private readonly Stream _inner = reader.AsStream(leaveOpen: true);
+
+            public override bool CanRead => true;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => false;
+
+            public override long Length => throw new NotSupportedException();
+
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+            public override void Flush()
+            {
+            }
+
+            public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+
+            public override int Read(Span<byte> buffer) => _inner.Read(buffer);
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
+
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+            public override void SetLength(long value) => throw new NotSupportedException();
+
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing)
+                {
+                    _inner.Dispose();
+                    reader.Complete();
+                    try
+                    {
+                        aborted.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // the request is over
+                    }
+                }
+
+                base.Dispose(disposing);
             }
         }
     }

@@ -4,7 +4,6 @@ using Dapr.Actors.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -36,8 +35,8 @@ public static class OperationsApi
         return app;
     }
 
-    internal static async Task<Ok<StatusReport>> GetStatusAsync([AsParameters] OperationsServices services, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await services.ReportAsync(cancellationToken).ConfigureAwait(false));
+    internal static async Task<Ok<StatusReport>> GetStatusAsync(StatusReporter reporter, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await reporter.ReportAsync(cancellationToken).ConfigureAwait(false));
 
     internal static ContentHttpResult GetDashboard() => TypedResults.Content(Page.Value, "text/html; charset=utf-8");
 
@@ -50,15 +49,15 @@ public static class OperationsApi
     }
 }
 
-/// <summary>What <c>GET /v1/status</c> reads: the monitor, the recent transactions, the alerts' state, the basket actors.</summary>
-public sealed class OperationsServices(
-    [FromServices] PipelineMonitor monitor,
-    [FromServices] RecentTransactions recent,
-    [FromServices] AlertTracker alerts,
-    [FromServices] IActorProxyFactory actors,
-    [FromServices] IOptions<OperationsOptions> options,
-    [FromServices] TimeProvider time,
-    [FromServices] ILogger<OperationsServices> logger)
+/// <summary>Writes <c>GET /v1/status</c>'s report from the monitor, the recent transactions, the alerts' state and the basket actors.</summary>
+public sealed class StatusReporter(
+    PipelineMonitor monitor,
+    RecentTransactions recent,
+    AlertTracker alerts,
+    IActorProxyFactory actors,
+    IOptions<OperationsOptions> options,
+    TimeProvider time,
+    ILogger<StatusReporter> logger)
 {
     public async Task<StatusReport> ReportAsync(CancellationToken cancellationToken)
     {

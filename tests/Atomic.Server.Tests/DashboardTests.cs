@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Atomic.Bsv.Primitives.Keys;
+using Atomic.Cli;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.DevChain.Tests.Interop;
@@ -112,5 +113,50 @@ public sealed class DashboardTests(ITestOutputHelper output)
         {
             new FileInfo(screenshot.GetString()!).Length.Should().BeGreaterThan(1000);
         }
+    }
+
+    [Fact]
+    public async Task Atomic_status_prints_the_servers_status_as_tables_and_with_json_as_its_json()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        string txid = await PipelineTests.RunAsync(server);
+
+        (int code, string text, string error) = await CliAsync("status", "--server", server.Url);
+        output.WriteLine(text);
+        code.Should().Be(ExitCodes.Valid, error);
+        text.Should().Contain($"atomic status of {server.Url}/").And.Contain("per second").And.Contain("accepted").And.Contain("submit→broadcast p50")
+            .And.Contain("alerts: none firing").And.Contain(txid).And.Contain("mined").And.Contain("beef.submitted");
+
+        (code, text, error) = await CliAsync("status", "--server", server.Url, "--json");
+        code.Should().Be(ExitCodes.Valid, error);
+        JsonDocument.Parse(text).RootElement.GetProperty("recent").EnumerateArray().Should().Contain(t => t.GetProperty("txid").GetString() == txid);
+    }
+
+    [Fact]
+    public async Task Atomic_status_exits_1_when_an_alert_fires_and_2_when_the_server_cannot_be_reached()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Atomic:Operations:AlertForSeconds"] = "0",
+            ["Atomic:Operations:Alerts:ProcessingSeconds"] = "0",
+        });
+        await PipelineTests.RunAsync(server);
+
+        (int code, string text, _) = await CliAsync("status", "--server", server.Url);
+        code.Should().Be(ExitCodes.Invalid);
+        text.Should().Contain(AlertRules.ProcessingSlow).And.Contain("firing");
+
+        (code, _, string error) = await CliAsync("status", "--server", $"http://127.0.0.1:{ServerHost.FreePort()}", "--timeout", "5");
+        code.Should().Be(ExitCodes.UsageOrIo);
+        error.Should().StartWith("atomic: cannot reach http://127.0.0.1:");
+    }
+
+    private static async Task<(int Code, string Out, string Error)> CliAsync(params string[] args)
+    {
+        using var input = new MemoryStream();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = await AtomicCli.RunAsync(args, new CliConsole(input, output, error), CancellationToken.None);
+        return (code, output.ToString(), error.ToString());
     }
 }

@@ -73,6 +73,7 @@ public static class Extensions
         services.AddSingleton<RecentTransactions>();
         services.AddSingleton<PipelineMonitor>();
         services.AddSingleton<AlertTracker>();
+        services.AddSingleton<SessionTally>();
         services.AddSingleton<StatusReporter>();
         return services;
     }

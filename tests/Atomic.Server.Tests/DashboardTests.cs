@@ -36,6 +36,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
         status.GetProperty("broadcastCalls").GetProperty("acceptance").ValueKind.Should().Be(JsonValueKind.Number);
         status.GetProperty("pubsub").GetProperty("queues").EnumerateArray().Should().Contain(q =>
             q.GetProperty("topic").GetString() == "beef.submitted" && q.GetProperty("consumer").GetString() == "atomic-server");
+        status.GetProperty("sessions").GetProperty("running").GetInt32().Should().Be(0, "this server ran no session");
         status.GetProperty("alerts").EnumerateArray().Should().NotContain(a => a.GetProperty("state").GetString() == "firing",
             "an alert fires only after its condition held for the rules' 5 minutes");
 
@@ -125,7 +126,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
         output.WriteLine(text);
         code.Should().Be(ExitCodes.Valid, error);
         text.Should().Contain($"atomic status of {server.Url}/").And.Contain("per second").And.Contain("accepted").And.Contain("submit→broadcast p50")
-            .And.Contain("alerts: none firing").And.Contain(txid).And.Contain("mined").And.Contain("beef.submitted");
+            .And.Contain("alerts: none firing").And.Contain("sessions: 0 running").And.Contain(txid).And.Contain("mined").And.Contain("beef.submitted");
 
         (code, text, error) = await CliAsync("status", "--server", server.Url, "--json");
         code.Should().Be(ExitCodes.Valid, error);

@@ -63,6 +63,12 @@ internal static class StatusView
             Seconds(calls, "p99Seconds"), Number(status.GetProperty("pubsub"), "pending"));
         ansi.Write(timing);
 
+        if (status.TryGetProperty("sessions", out JsonElement sessions))
+        {
+            ansi.WriteLine($"sessions: {Number(sessions, "running")} running; since start {Number(sessions, "completed")} completed, "
+                + $"{Number(sessions, "refunded")} refunded, {Number(sessions, "aborted")} aborted");
+        }
+
         JsonElement[] alerts = Array(status, "alerts");
         if (alerts.Length == 0)
         {

@@ -54,6 +54,7 @@ public sealed class StatusReporter(
     PipelineMonitor monitor,
     RecentTransactions recent,
     AlertTracker alerts,
+    SessionTally sessions,
     IActorProxyFactory actors,
     IOptions<OperationsOptions> options,
     TimeProvider time,
@@ -107,7 +108,7 @@ public sealed class StatusReporter(
         return new StatusReport(
             at, settings.WindowSeconds, settings.AlertWindowSeconds, rates, latency,
             new BroadcastCallsView(decided, decided == 0 ? null : (double)accepted / decided, arcP99),
-            new PubSubView(pending, queues), recent.Snapshot(), monitor.Topics(), baskets, firing);
+            new PubSubView(pending, queues), recent.Snapshot(), monitor.Topics(), baskets, sessions.Snapshot(), firing);
     }
 
     private static double Rate(ReadOnlySpan<long> window, RollingCounters.Field field, double seconds) => window[(int)field] / seconds;

@@ -24,7 +24,11 @@ internal static class StatusCommand
                 : DemoCommand.DefaultServer,
         };
         var json = new Option<bool>("--json") { Description = "Print the server's JSON as it answered, for scripts." };
-        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the answer (default 10).", DefaultValueFactory = _ => 10 };
+        var timeout = new Option<double>("--timeout")
+        {
+            Description = "Seconds to wait for the answer (default 10).",
+            DefaultValueFactory = _ => 10,
+        };
         timeout.Validators.Add(result =>
         {
             double seconds = result.GetValueOrDefault<double>();
@@ -33,7 +37,8 @@ internal static class StatusCommand
                 result.AddError("--timeout must be a number of seconds above 0 and at most 3600");
             }
         });
-        var command = new Command("status", "Show the server's pipeline: rates, latency, queues, recent transactions and alerts (GET /v1/status).")
+        var command = new Command(
+            "status", "Show the server's pipeline: rates, latency, queues, recent transactions and alerts (GET /v1/status).")
         {
             server, json, timeout,
         };

@@ -45,11 +45,13 @@ internal static class StatusView
         string at = status.TryGetProperty("at", out JsonElement when) && when.TryGetDateTimeOffset(out DateTimeOffset time)
             ? time.ToString("u", CultureInfo.InvariantCulture)
             : "?";
-        ansi.MarkupLine($"[bold]atomic status[/] of {Markup.Escape(origin.ToString())} at {at} (rates over {Number(status, "windowSeconds")} s)");
+        ansi.MarkupLine(
+            $"[bold]atomic status[/] of {Markup.Escape(origin.ToString())} at {at} (rates over {Number(status, "windowSeconds")} s)");
 
         JsonElement rates = status.GetProperty("rates");
         var pipeline = new Table().Title("per second").AddColumns("accepted", "verified", "rejected", "broadcast", "mined");
-        pipeline.AddRow(Rate(rates, "accepted"), Rate(rates, "verified"), Rate(rates, "rejected"), Rate(rates, "broadcast"), Rate(rates, "mined"));
+        pipeline.AddRow(
+            Rate(rates, "accepted"), Rate(rates, "verified"), Rate(rates, "rejected"), Rate(rates, "broadcast"), Rate(rates, "mined"));
         ansi.Write(pipeline);
 
         JsonElement latency = status.GetProperty("latency");
@@ -90,10 +92,12 @@ internal static class StatusView
             ansi.Write(table);
         }
 
-        Rows(ansi, "recent transactions", Array(status, "recent"), ["txid", "status", "updated"], t => [Text(t, "txid"), Text(t, "status"), Text(t, "updatedAt")]);
+        Rows(ansi, "recent transactions", Array(status, "recent"), ["txid", "status", "updated"],
+            t => [Text(t, "txid"), Text(t, "status"), Text(t, "updatedAt")]);
         Rows(ansi, "pub/sub queues", Array(status.GetProperty("pubsub"), "queues"), ["pubsub", "topic", "consumer", "pending"],
             q => [Text(q, "pubsub"), Text(q, "topic"), Text(q, "consumer"), Number(q, "pending")]);
-        Rows(ansi, "topics", Array(status, "topics"), ["topic", "examined", "admitted"], t => [Text(t, "topic"), Number(t, "examined"), Number(t, "admitted")]);
+        Rows(ansi, "topics", Array(status, "topics"), ["topic", "examined", "admitted"],
+            t => [Text(t, "topic"), Number(t, "examined"), Number(t, "admitted")]);
         Rows(ansi, "baskets", Array(status, "baskets"), ["basket", "outputs"], b => [Text(b, "basket"), Number(b, "outputs")]);
     }
 
@@ -118,13 +122,17 @@ internal static class StatusView
         parent.TryGetProperty(name, out JsonElement array) && array.ValueKind == JsonValueKind.Array ? [.. array.EnumerateArray()] : [];
 
     private static string Text(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out JsonElement value) ? value.ValueKind == JsonValueKind.String ? value.GetString()! : value.ToString() : "";
+        !parent.TryGetProperty(name, out JsonElement value) ? ""
+        : value.ValueKind == JsonValueKind.String ? value.GetString()!
+        : value.ToString();
 
     private static string Number(JsonElement parent, string name) =>
         parent.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.Number ? value.GetRawText() : "–";
 
     private static string Rate(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble().ToString("0.00", CultureInfo.InvariantCulture) : "–";
+        parent.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.Number
+            ? value.GetDouble().ToString("0.00", CultureInfo.InvariantCulture)
+            : "–";
 
     private static string Seconds(JsonElement parent, string name) =>
         !parent.TryGetProperty(name, out JsonElement value) || value.ValueKind != JsonValueKind.Number ? "–"

@@ -53,7 +53,8 @@ public static class AlertRules
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(thresholds);
         var holding = new List<AlertCondition>();
-        if (inputs.BroadcastCount > 0 && inputs.ProcessingSeconds / inputs.BroadcastCount is double mean && mean > thresholds.ProcessingSeconds)
+        if (inputs.BroadcastCount > 0
+            && inputs.ProcessingSeconds / inputs.BroadcastCount is double mean && mean > thresholds.ProcessingSeconds)
         {
             holding.Add(new(ProcessingSlow, "warning", mean, thresholds.ProcessingSeconds,
                 Text($"transactions take {mean:0.##} s on average from acceptance to broadcast (over {thresholds.ProcessingSeconds} s)")));
@@ -66,7 +67,8 @@ public static class AlertRules
                 Text($"{failures:P1} of SPV verifications are rejected (over {thresholds.ValidationFailureRate:P0})")));
         }
 
-        if (inputs.ArcDecided > 0 && (double)inputs.ArcAccepted / inputs.ArcDecided is double acceptance && acceptance < thresholds.NetworkAcceptance)
+        if (inputs.ArcDecided > 0
+            && (double)inputs.ArcAccepted / inputs.ArcDecided is double acceptance && acceptance < thresholds.NetworkAcceptance)
         {
             holding.Add(new(NetworkAcceptanceLow, "critical", acceptance, thresholds.NetworkAcceptance,
                 Text($"ARC accepts {acceptance:P1} of broadcasts (under {thresholds.NetworkAcceptance:P0})")));
@@ -82,7 +84,8 @@ public static class AlertRules
         {
             if (queue.Pending > thresholds.PubSubBacklog)
             {
-                holding.Add(new($"{PubSubBacklog}:{queue.PubSub}/{queue.Topic}/{queue.Consumer}", "warning", queue.Pending, thresholds.PubSubBacklog,
+                string name = $"{PubSubBacklog}:{queue.PubSub}/{queue.Topic}/{queue.Consumer}";
+                holding.Add(new(name, "warning", queue.Pending, thresholds.PubSubBacklog,
                     Text($"{queue.Pending} deliveries of {queue.Topic} pending for {queue.Consumer} (over {thresholds.PubSubBacklog})")));
             }
         }
@@ -119,7 +122,8 @@ public sealed class AlertTracker
                 }
 
                 string state = now - since >= holdFor ? "firing" : "pending";
-                views.Add(new AlertView(condition.Name, state, condition.Severity, condition.Value, condition.Threshold, condition.Summary, since));
+                views.Add(new AlertView(
+                    condition.Name, state, condition.Severity, condition.Value, condition.Threshold, condition.Summary, since));
             }
 
             foreach (string name in _since.Keys.Where(n => !seen.Contains(n)).ToList())

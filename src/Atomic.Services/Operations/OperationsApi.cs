@@ -49,7 +49,10 @@ public static class OperationsApi
     }
 }
 
-/// <summary>Writes <c>GET /v1/status</c>'s report from the monitor, the recent transactions, the alerts' state and the basket actors.</summary>
+/// <summary>
+/// Writes <c>GET /v1/status</c>'s report from the monitor, the recent transactions, the sessions, the alerts' state and
+/// the basket actors.
+/// </summary>
 public sealed class StatusReporter(
     PipelineMonitor monitor,
     RecentTransactions recent,
@@ -102,7 +105,8 @@ public sealed class StatusReporter(
             arcP99,
             queues);
         DateTimeOffset at = time.GetUtcNow();
-        IReadOnlyList<AlertView> firing = alerts.Update(AlertRules.Evaluate(inputs, settings.Alerts), at, TimeSpan.FromSeconds(settings.AlertForSeconds));
+        IReadOnlyList<AlertView> firing = alerts.Update(
+            AlertRules.Evaluate(inputs, settings.Alerts), at, TimeSpan.FromSeconds(settings.AlertForSeconds));
 
         IReadOnlyList<BasketSize> baskets = await BasketSizesAsync(recent.Baskets(), cancellationToken).ConfigureAwait(false);
         return new StatusReport(
@@ -129,7 +133,8 @@ public sealed class StatusReporter(
             try
             {
                 IBasketManager basket = actors.CreateActorProxy<IBasketManager>(new ActorId(name), IBasketManager.TypeName);
-                ListResult listed = await basket.List(new ListRequest(Limit: 1, IncludeReserved: true)).WaitAsync(OperationsApi.BasketTimeout, cancellationToken).ConfigureAwait(false);
+                ListResult listed = await basket.List(new ListRequest(Limit: 1, IncludeReserved: true))
+                    .WaitAsync(OperationsApi.BasketTimeout, cancellationToken).ConfigureAwait(false);
                 return new BasketSize(name, listed.TotalOutputs);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

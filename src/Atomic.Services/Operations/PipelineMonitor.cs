@@ -40,7 +40,7 @@ public sealed class PipelineMonitor : IDisposable
         _time = time;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == Telemetry.Name)
+            if (instrument.Meter.Name == Telemetry.Name && Reads(instrument))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -86,6 +86,14 @@ public sealed class PipelineMonitor : IDisposable
     }
 
     public void Dispose() => _listener.Dispose();
+
+    /// <summary>
+    /// The instruments the status reads; the others (the SPV duration, say) cost it nothing. By name: an instrument is
+    /// published while <see cref="Telemetry"/>'s static fields are still being assigned, before its field holds it.
+    /// </summary>
+    private static bool Reads(Instrument instrument) => instrument.Name is
+        "atomic.beef.accepted" or "atomic.spv.outcomes" or "atomic.broadcast.outcomes" or "atomic.broadcast.duration"
+        or "atomic.tx.processing.duration" or "atomic.topic.admissions" or PendingGauge;
 
     private void OnLong(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {

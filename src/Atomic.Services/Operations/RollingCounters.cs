@@ -47,10 +47,15 @@ internal sealed class RollingCounters
 
     public void Add(long second, Field field, long amount = 1) => Add(second, (int)field, amount);
 
-    /// <summary>Counts <paramref name="seconds"/> in <paramref name="histogram"/> (<see cref="ProcessingBuckets"/> or <see cref="ArcBuckets"/>).</summary>
+    /// <summary>
+    /// Counts <paramref name="seconds"/> in <paramref name="histogram"/> (<see cref="ProcessingBuckets"/> or <see cref="ArcBuckets"/>).
+    /// </summary>
     public void Observe(long second, int histogram, double seconds) => Add(second, histogram + Bucket(seconds), 1);
 
-    /// <summary>Sums the rows of the <paramref name="window"/> seconds up to <paramref name="now"/> into <paramref name="into"/> (<see cref="Width"/> long).</summary>
+    /// <summary>
+    /// Sums the rows of the <paramref name="window"/> seconds up to <paramref name="now"/> into <paramref name="into"/>
+    /// (<see cref="Width"/> long).
+    /// </summary>
     public void Sum(long now, int window, Span<long> into)
     {
         into.Clear();

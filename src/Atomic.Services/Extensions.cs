@@ -75,6 +75,7 @@ public static class Extensions
         services.AddSingleton<AlertTracker>();
         services.AddSingleton<SessionTally>();
         services.AddSingleton<StatusReporter>();
+        services.AddHostedService<AlertLoop>();
         return services;
     }
 

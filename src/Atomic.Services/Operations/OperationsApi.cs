@@ -91,10 +91,29 @@ public sealed class StatusReporter(
             pending += queue.Pending;
         }
 
+        IReadOnlyList<AlertView> firing = Evaluate(now, queues, out BroadcastCallsView calls);
+        DateTimeOffset at = time.GetUtcNow();
+
+        IReadOnlyList<BasketSize> baskets = await BasketSizesAsync(recent.Baskets(), cancellationToken).ConfigureAwait(false);
+        return new StatusReport(
+            at, settings.WindowSeconds, settings.AlertWindowSeconds, rates, latency,
+            calls,
+            new PubSubView(pending, queues), recent.Snapshot(), monitor.Topics(), baskets, sessions.Snapshot(), firing);
+    }
+
+    /// <summary>Evaluates the alert rules now (as <see cref="AlertLoop"/> does between status reads).</summary>
+    public IReadOnlyList<AlertView> EvaluateAlerts() => Evaluate(monitor.Now, monitor.Queues(), out _);
+
+    /// <summary>The rules over the alert window up to <paramref name="now"/>, through the tracker's <c>for</c>.</summary>
+    private IReadOnlyList<AlertView> Evaluate(long now, IReadOnlyList<QueueDepth> queues, out BroadcastCallsView calls)
+    {
+        OperationsOptions settings = options.Value;
+        Span<long> window = stackalloc long[RollingCounters.Width];
         monitor.Counters.Sum(now, settings.AlertWindowSeconds, window);
         long decided = window[(int)RollingCounters.Field.ArcDecided];
         long accepted = window[(int)RollingCounters.Field.ArcAccepted];
         double? arcP99 = RollingCounters.Quantile(0.99, window.Slice(RollingCounters.ArcBuckets, RollingCounters.Buckets));
+        calls = new BroadcastCallsView(decided, decided == 0 ? null : (double)accepted / decided, arcP99);
         var inputs = new AlertInputs(
             window[(int)RollingCounters.Field.Broadcast],
             window[(int)RollingCounters.Field.ProcessingMicros] / 1e6,
@@ -104,15 +123,7 @@ public sealed class StatusReporter(
             decided,
             arcP99,
             queues);
-        DateTimeOffset at = time.GetUtcNow();
-        IReadOnlyList<AlertView> firing = alerts.Update(
-            AlertRules.Evaluate(inputs, settings.Alerts), at, TimeSpan.FromSeconds(settings.AlertForSeconds));
-
-        IReadOnlyList<BasketSize> baskets = await BasketSizesAsync(recent.Baskets(), cancellationToken).ConfigureAwait(false);
-        return new StatusReport(
-            at, settings.WindowSeconds, settings.AlertWindowSeconds, rates, latency,
-            new BroadcastCallsView(decided, decided == 0 ? null : (double)accepted / decided, arcP99),
-            new PubSubView(pending, queues), recent.Snapshot(), monitor.Topics(), baskets, sessions.Snapshot(), firing);
+        return alerts.Update(AlertRules.Evaluate(inputs, settings.Alerts), time.GetUtcNow(), TimeSpan.FromSeconds(settings.AlertForSeconds));
     }
 
     private static double Rate(ReadOnlySpan<long> window, RollingCounters.Field field, double seconds) => window[(int)field] / seconds;

@@ -22,6 +22,10 @@ public sealed class OperationsOptions
     [Range(0, 86_400)]
     public int AlertForSeconds { get; set; } = 300;
 
+    /// <summary>Seconds between two evaluations of the alerts when nobody reads the status (Prometheus' evaluation interval).</summary>
+    [Range(1, 3600)]
+    public int AlertEvaluationSeconds { get; set; } = 15;
+
     /// <summary>How many transactions the recent list holds.</summary>
     [Range(1, 10_000)]
     public int RecentTransactions { get; set; } = 50;

@@ -84,3 +84,25 @@ public sealed class AlertRulesTests
         tracker.Update(slow, start.AddMinutes(7), holdFor).Single().State.Should().Be("pending", "a condition that stopped starts over");
     }
 }
+
+public sealed class AlertLoopTests
+{
+    private static AlertView View(string name, string state) => new(name, state, "warning", 1, 0, name, DateTimeOffset.UnixEpoch);
+
+    [Fact]
+    public void The_loop_reports_an_alert_once_when_it_starts_firing_and_once_when_it_stops()
+    {
+        var firing = new HashSet<string>();
+
+        var first = AlertLoop.Changes(firing, [View("A", "firing"), View("B", "pending")]);
+        first.Started.Select(v => v.Name).Should().Equal("A");
+        first.Stopped.Should().BeEmpty();
+
+        var again = AlertLoop.Changes(firing, [View("A", "firing"), View("B", "firing")]);
+        again.Started.Select(v => v.Name).Should().Equal(new[] { "B" }, "A was reported already");
+
+        var resolved = AlertLoop.Changes(firing, [View("B", "firing")]);
+        resolved.Started.Should().BeEmpty();
+        resolved.Stopped.Should().Equal("A");
+    }
+}

@@ -99,7 +99,8 @@ public static class AlertRules
 /// <summary>
 /// Applies the rules' <c>for</c>: a condition is pending from the first evaluation that finds it until it has held
 /// for <c>for</c>, then firing; an evaluation that does not find it forgets it. Evaluations happen when the status is
-/// read, so a gap between two reads counts as held, as between two of Prometheus' evaluations.
+/// read and every <see cref="OperationsOptions.AlertEvaluationSeconds"/> (<see cref="AlertLoop"/>); the time between two
+/// counts as held, as between two of Prometheus' evaluations.
 /// </summary>
 public sealed class AlertTracker
 {

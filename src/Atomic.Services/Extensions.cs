@@ -7,6 +7,7 @@ using Atomic.Overlay.Tokens;
 using Atomic.Services.Baskets;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Gateway;
+using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Atomic.Services.Sessions;
 using Atomic.Sessions;
@@ -75,6 +76,15 @@ public static class Extensions
         services.AddSingleton<BroadcastHandler>();
         services.AddSingleton<OverlayAdmission>();
         services.AddHostedService<MinedPoller>();
+
+        // GET /v1/status and the dashboard: the monitor listens to the pipeline's meter, TxRecords feeds the recent list.
+        services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RecentTransactions>();
+        services.AddSingleton<PipelineMonitor>();
+        services.AddSingleton<AlertTracker>();
+        services.AddSingleton<SessionTally>();
+        services.AddSingleton<StatusReporter>();
+        services.AddHostedService<AlertLoop>();
         return services;
     }
 

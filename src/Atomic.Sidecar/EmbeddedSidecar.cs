@@ -133,6 +133,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             builder.Services.AddSingleton<AppHealth>();
             builder.Services.AddSingleton<StateService>();
             builder.Services.AddSingleton<Publisher>();
+            builder.Services.AddSingleton<Bindings.OutputBindings>(); // a bindings.http it cannot use stops start-up
             builder.Services.AddSingleton<AppChannel.AppChannel>();
             builder.Services.AddSingleton(sp => new SidecarMetadata(
                 options, components, () => sp.GetRequiredService<AppChannel.AppChannel>().Subscriptions, () => sp.GetRequiredService<Actors.ActorRuntime>()));
@@ -149,6 +150,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
 
             host = builder.Build();
             _ = host.Services.GetRequiredService<Tracing.SidecarTracing>(); // from here the host owns (and disposes) it
+            _ = host.Services.GetRequiredService<Bindings.OutputBindings>(); // built now: a bad bindings.http names its file and field
 
             // Dapr.Actors' runtime asks for actor state at "//v1.0/..." when given DAPR_HTTP_ENDPOINT; the path is made
             // single-slashed before routing reads it.
@@ -161,6 +163,7 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             host.Use((context, next) => DaprHttp.HandleAsync(context, next, options.ApiToken, tracing));
             host.MapStateApi();
             host.MapPublishApi();
+            Bindings.BindingsApi.MapBindingsApi(host);
             host.MapMetadataApi();
             host.MapGrpcService<DaprGrpcService>();
             foreach (ISidecarFeature feature in Features)

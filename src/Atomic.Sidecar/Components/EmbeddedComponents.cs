@@ -85,9 +85,18 @@ public sealed class EmbeddedComponents : IAsyncDisposable
                     actorStore = component;
                 }
             }
+            else if (component.Type.StartsWith("bindings.", StringComparison.Ordinal))
+            {
+                if (component.Type != "bindings.http")
+                {
+                    throw new ComponentException(component.File, "spec.type", $"'{component.Type}' is not a binding the embedded runtime provides (bindings.http)");
+                }
+
+                // built by the sidecar that serves it (Bindings.OutputBindings)
+            }
             else if (!component.Type.StartsWith("pubsub.", StringComparison.Ordinal))
             {
-                throw new ComponentException(component.File, "spec.type", $"'{component.Type}' is not a component the embedded runtime provides (state.sqlite, state.postgresql, state.in-memory, pubsub.in-memory)");
+                throw new ComponentException(component.File, "spec.type", $"'{component.Type}' is not a component the embedded runtime provides (state.sqlite, state.postgresql, state.in-memory, pubsub.in-memory, bindings.http)");
             }
         }
 

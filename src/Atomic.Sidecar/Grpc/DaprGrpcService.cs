@@ -17,7 +17,7 @@ namespace Atomic.Sidecar.Grpc;
 /// handler only where it is a virtual method of the type the binding attribute names.
 /// </summary>
 [BindServiceMethod(typeof(DaprGrpcService), nameof(BindService))]
-public class DaprGrpcService(SidecarOptions options, StateService state, Publisher publisher, SidecarMetadata metadata, Invoke.Invoker invoker)
+public class DaprGrpcService(SidecarOptions options, StateService state, Publisher publisher, SidecarMetadata metadata, Invoke.Invoker invoker, Bindings.OutputBindings bindings)
 {
     public const string ServiceName = "dapr.proto.runtime.v1.Dapr";
 
@@ -36,6 +36,7 @@ public class DaprGrpcService(SidecarOptions options, StateService state, Publish
         binder.AddMethod(Unary(nameof(BulkPublishEvent), BulkPublishRequest.Parser, BulkPublishResponse.Parser), (UnaryServerMethod<BulkPublishRequest, BulkPublishResponse>?)null);
         binder.AddMethod(Unary(nameof(BulkPublishEventAlpha1), BulkPublishRequest.Parser, BulkPublishResponse.Parser), (UnaryServerMethod<BulkPublishRequest, BulkPublishResponse>?)null);
         binder.AddMethod(Unary(nameof(InvokeService), InvokeServiceRequest.Parser, InvokeResponse.Parser), (UnaryServerMethod<InvokeServiceRequest, InvokeResponse>?)null);
+        binder.AddMethod(Unary(nameof(InvokeBinding), InvokeBindingRequest.Parser, InvokeBindingResponse.Parser), (UnaryServerMethod<InvokeBindingRequest, InvokeBindingResponse>?)null);
         binder.AddMethod(Unary(nameof(GetMetadata), GetMetadataRequest.Parser, GetMetadataResponse.Parser), (UnaryServerMethod<GetMetadataRequest, GetMetadataResponse>?)null);
         binder.AddMethod(Unary(nameof(SetMetadata), SetMetadataRequest.Parser, Empty.Parser), (UnaryServerMethod<SetMetadataRequest, Empty>?)null);
     }
@@ -125,6 +126,30 @@ public class DaprGrpcService(SidecarOptions options, StateService state, Publish
 
         await state.TransactAsync(request.StoreName, operations, context.CancellationToken).ConfigureAwait(false);
         return new Empty();
+    });
+
+    /// <summary>An output binding: its answer, or INTERNAL with daprd's message (the HTTP API's ERR_INVOKE_OUTPUT_BINDING).</summary>
+    public virtual Task<InvokeBindingResponse> InvokeBinding(InvokeBindingRequest request, ServerCallContext context) => Call(context, async () =>
+    {
+        var metadata = new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal);
+        Http.TraceContext.AddTo(metadata);
+        Bindings.BindingResponse answer;
+        try
+        {
+            answer = await bindings.InvokeAsync(request.Name, request.Operation, request.Data.Memory, metadata, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Bindings.BindingException e)
+        {
+            throw new DaprError(500, StatusCode.Internal, Bindings.OutputBindings.ErrorCode, e.Message);
+        }
+
+        var response = new InvokeBindingResponse { Data = ByteString.CopyFrom(answer.Data) };
+        foreach ((string key, string value) in answer.Metadata)
+        {
+            response.Metadata[key] = value;
+        }
+
+        return response;
     });
 
     public virtual Task<Empty> PublishEvent(PublishEventRequest request, ServerCallContext context) => Call(context, async () =>

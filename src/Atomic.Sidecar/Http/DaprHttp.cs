@@ -53,7 +53,7 @@ internal static class DaprHttp
         }
     }
 
-    public static async Task WriteErrorAsync(HttpContext context, DaprError error)
+    public static async Task WriteErrorAsync(HttpContext context, DaprError error, Action<HttpResponse>? headers = null)
     {
         if (context.Response.HasStarted)
         {
@@ -61,6 +61,7 @@ internal static class DaprHttp
         }
 
         context.Response.Clear();
+        headers?.Invoke(context.Response);
         context.Response.StatusCode = error.HttpStatus;
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorBody(error.ErrorCode, error.Message)), context.RequestAborted);

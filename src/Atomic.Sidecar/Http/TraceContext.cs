@@ -51,4 +51,17 @@ internal static class TraceContext
 
         return copy;
     }
+
+    /// <summary>Adds the call's <c>traceparent</c>/<c>tracestate</c> to an output binding's metadata, as daprd passes them on.</summary>
+    public static void AddTo(Dictionary<string, string> metadata)
+    {
+        if (Parent is string parent)
+        {
+            metadata.TryAdd("traceparent", parent);
+            if (State is string state)
+            {
+                metadata.TryAdd("tracestate", state);
+            }
+        }
+    }
 }

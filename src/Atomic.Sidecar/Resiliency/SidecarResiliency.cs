@@ -8,6 +8,7 @@ internal enum ComponentKind
 {
     Statestore,
     Pubsub,
+    Binding,
 }
 
 /// <summary>

@@ -162,6 +162,7 @@ public static class Extensions
 
         app.MapHealthApi();
         app.MapOperationsApi(); // GET /v1/status and /dashboard, in every role: each app reports its own stages
+        app.MapErpHooks(); // with Atomic:Erp:Binding set: the chosen events, signed, through that output binding
         // Mapped in every role; 404 when Atomic:Metrics:Prometheus is false (read, and checked, with the rest of telemetry at start).
         app.MapGet(ServerTelemetry.MetricsPath, context => context.RequestServices.GetRequiredService<ServerTelemetry>().ScrapeAsync(context))
             .ExcludeFromDescription();

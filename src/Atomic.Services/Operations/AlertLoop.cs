@@ -1,3 +1,6 @@
+using System.Text.Json;
+using Dapr;
+using Dapr.Client;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,7 +12,7 @@ namespace Atomic.Services.Operations;
 /// is measured between evaluations as close as Prometheus' are, whether or not anybody reads the status; and logs each
 /// alert when it starts firing (a warning) and when it stops.
 /// </summary>
-public sealed class AlertLoop(StatusReporter reporter, IOptions<OperationsOptions> options, TimeProvider time, ILogger<AlertLoop> logger)
+public sealed class AlertLoop(StatusReporter reporter, IOptions<OperationsOptions> options, TimeProvider time, DaprClient dapr, ILogger<AlertLoop> logger)
     : BackgroundService
 {
     private readonly HashSet<string> _firing = new(StringComparer.Ordinal);
@@ -21,7 +24,9 @@ public sealed class AlertLoop(StatusReporter reporter, IOptions<OperationsOption
         {
             try
             {
-                Log(Changes(_firing, reporter.EvaluateAlerts()));
+                (IReadOnlyList<AlertView> Started, IReadOnlyList<string> Stopped) changes = Changes(_firing, reporter.EvaluateAlerts());
+                Log(changes);
+                await NotifyAsync(changes, stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -65,6 +70,44 @@ public sealed class AlertLoop(StatusReporter reporter, IOptions<OperationsOption
         firing.UnionWith(now);
         return (started, stopped);
     }
+
+    /// <summary>Tells <see cref="OperationsOptions.AlertBinding"/> of each change; a failed notice is logged, not retried here (the binding's Resiliency policy retries).</summary>
+    private async Task NotifyAsync((IReadOnlyList<AlertView> Started, IReadOnlyList<string> Stopped) changes, CancellationToken cancellationToken)
+    {
+        if (options.Value.AlertBinding is not { Length: > 0 } binding)
+        {
+            return;
+        }
+
+        var notices = new List<AlertNotice>();
+        DateTimeOffset at = time.GetUtcNow();
+        foreach (AlertView alert in changes.Started)
+        {
+            notices.Add(new AlertNotice(alert.Name, "firing", alert.Severity, alert.Summary, at));
+        }
+
+        foreach (string name in changes.Stopped)
+        {
+            notices.Add(new AlertNotice(name, "resolved", null, null, at));
+        }
+
+        foreach (AlertNotice notice in notices)
+        {
+            try
+            {
+                var request = new BindingRequest(binding, "create") { Data = JsonSerializer.SerializeToUtf8Bytes(notice, JsonSerializerOptions.Web) };
+                request.Metadata["Content-Type"] = "application/json";
+                await dapr.InvokeBindingAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is DaprException or HttpRequestException)
+            {
+                logger.LogWarning("Alert {Alert} ({State}) could not be sent through binding {Binding}: {Error}", notice.Alert, notice.State, binding, e.InnerException?.Message ?? e.Message);
+            }
+        }
+    }
+
+    /// <summary>What the alert binding receives for one change.</summary>
+    internal sealed record AlertNotice(string Alert, string State, string? Severity, string? Summary, DateTimeOffset At);
 
     private void Log((IReadOnlyList<AlertView> Started, IReadOnlyList<string> Stopped) changes)
     {

@@ -31,6 +31,12 @@ public sealed class OperationsOptions
     public int RecentTransactions { get; set; } = 50;
 
     public AlertThresholds Alerts { get; set; } = new();
+
+    /// <summary>
+    /// An output binding (a <c>bindings.http</c> component) told of each alert as it starts firing and as it stops:
+    /// <c>{"alert", "state": "firing" | "resolved", "severity", "summary", "at"}</c>. None: alerts are logged only.
+    /// </summary>
+    public string? AlertBinding { get; set; }
 }
 
 /// <summary>The alert rules' thresholds; a value above (or, for acceptance, below) its threshold is a firing condition.</summary>

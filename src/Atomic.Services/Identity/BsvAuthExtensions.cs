@@ -16,6 +16,12 @@ namespace Atomic.Services.Identity;
 public static partial class BsvAuthExtensions
 {
     /// <summary>
+    /// "Atomic:Auth:RequireForBaskets" (default false): when true, a basket's operations and relinquish routes answer
+    /// only signed requests, and the server registers <c>AddBsvAuth</c> and <c>UseBsvAuth</c>.
+    /// </summary>
+    public const string RequireForBasketsKey = "Atomic:Auth:RequireForBaskets";
+
+    /// <summary>
     /// The server's identity (<see cref="BsvAuthOptions"/>, section <c>Atomic:Identity</c>), its sessions, and the
     /// "BsvAuth" authentication scheme (the default scheme unless another was chosen), with authorization.
     /// </summary>

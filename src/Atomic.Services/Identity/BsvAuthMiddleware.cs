@@ -88,7 +88,7 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
             return;
         }
 
-        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
         char[] text = new char[MaxHandshakeBytes + 1];
         int read = await reader.ReadBlockAsync(text, context.RequestAborted).ConfigureAwait(false);
         if (read > MaxHandshakeBytes)

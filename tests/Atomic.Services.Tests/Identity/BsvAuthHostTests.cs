@@ -95,7 +95,7 @@ public sealed class BsvAuthHostTests : IAsyncLifetime
     [InlineData("malformed-signature", AuthReasons.HeadersMalformed)]
     [InlineData("missing-request-id", AuthReasons.HeadersMalformed)]
     [InlineData("foreign-nonce", AuthReasons.NonceInvalid)]
-        [InlineData("version", AuthReasons.VersionUnsupported)]
+    [InlineData("version", AuthReasons.VersionUnsupported)]
     [InlineData("other-identity", AuthReasons.IdentityMismatch)]
     public async Task A_bad_signed_request_is_refused_with_401_and_its_reason_code(string tampering, string reason)
     {

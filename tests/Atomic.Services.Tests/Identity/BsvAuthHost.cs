@@ -53,6 +53,11 @@ internal sealed class BsvAuthHost : IAsyncDisposable
         }).RequireBsvAuth();
         app.MapGet("/any-scheme", (ClaimsPrincipal user) => user.Identity!.AuthenticationType).RequireAuthorization();
         app.MapGet("/open", () => "open");
+        app.MapPut("/note", (HttpResponse response) =>
+        {
+            response.Headers["X-Bsv-Note"] = "signed too";
+            return Results.NoContent();
+        }).RequireBsvAuth();
         await app.StartAsync();
         return new BsvAuthHost(app, serverKey, clock);
     }

@@ -31,6 +31,7 @@ public sealed class BsvAuthHostTests : IAsyncLifetime
             new { method = "GET", path = "/protected?q=a%20b" },
             new { method = "POST", path = "/echo", headers = new Dictionary<string, string> { ["content-type"] = "application/json" }, body = """{"n":1}""" },
             new { method = "GET", path = "/protected" },
+            new { method = "PUT", path = "/note" },
         };
         string output = await NodeRunner.RunAsync(
             "auth-fetch-client.mjs",
@@ -40,7 +41,7 @@ public sealed class BsvAuthHostTests : IAsyncLifetime
             JsonSerializer.Serialize(requests));
 
         JsonElement[] results = JsonDocument.Parse(output).RootElement.EnumerateArray().ToArray();
-        results.Should().HaveCount(3);
+        results.Should().HaveCount(4);
         results[0].GetProperty("status").GetInt32().Should().Be(200);
         JsonElement first = JsonDocument.Parse(results[0].GetProperty("body").GetString()!).RootElement;
         first.GetProperty("identityKey").GetString().Should().Be(_client.IdentityKey.ToHex());
@@ -49,6 +50,8 @@ public sealed class BsvAuthHostTests : IAsyncLifetime
         results[1].GetProperty("status").GetInt32().Should().Be(201);
         results[1].GetProperty("body").GetString().Should().Be($"{_client.IdentityKey.ToHex()} {{\"n\":1}}");
         results[2].GetProperty("status").GetInt32().Should().Be(200);
+        results[3].GetProperty("status").GetInt32().Should().Be(204, "an empty answer with an x-bsv-* header verifies too");
+        results[3].GetProperty("note").GetString().Should().Be("signed too");
     }
 
     [Fact]

@@ -72,7 +72,16 @@ public sealed partial class BsvAuthVerifier(AuthServer server, IOptions<BsvAuthO
 
         request.EnableBuffering();
         using var body = new MemoryStream();
-        await request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            await request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's own limits: the authentication middleware may run before UseRequestProblems, so answer here.
+            return AuthOutcome.Refused(AuthReasons.HeadersMalformed, $"the signed body cannot be read: {e.Message}");
+        }
+
         request.Body.Position = 0;
         if (body.Length > options.Value.MaxBodyBytes)
         {

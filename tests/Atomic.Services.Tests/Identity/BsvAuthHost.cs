@@ -40,6 +40,7 @@ internal sealed class BsvAuthHost : IAsyncDisposable
         {
             o.ServerPrivateKey = serverKey.ToWif();
             o.SessionLifetime = TimeSpan.FromMinutes(10);
+            o.MaxBodyBytes = 4096;
         });
         WebApplication app = builder.Build();
         app.UseBsvAuth();

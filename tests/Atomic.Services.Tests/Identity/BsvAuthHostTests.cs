@@ -129,6 +129,16 @@ public sealed class BsvAuthHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_signed_body_over_the_limit_is_refused_without_being_signed_for()
+    {
+        var tamper = new Tamper(_ => { });
+        using var http = new HttpClient(new AuthFetchHandler(_client, tamper)) { BaseAddress = _host.BaseAddress };
+        Func<Task> call = () => http.PostAsync("echo", new StringContent(new string('x', 5000), Encoding.UTF8, "text/plain"));
+        (await call.Should().ThrowAsync<AuthFetchException>()).Which.Status.Should().Be(401);
+        tamper.Refusals.Select(r => r.Code).Should().Equal(AuthReasons.HeadersMalformed);
+    }
+
+    [Fact]
     public async Task A_replayed_request_is_refused_as_replayed()
     {
         var tamper = new Tamper(_ => { });

@@ -181,6 +181,13 @@ public sealed class AuthFetchHandler : DelegatingHandler
                     signed.Content.Headers.TryAddWithoutValidation(name, values);
                 }
             }
+
+            // JSON is UTF-8 whatever the charset says (RFC 8259), and @bsv/auth-express-middleware signs a JSON body
+            // only under exactly "application/json": StringContent's "; charset=utf-8" would cost the body's signature.
+            if (signed.Content.Headers.ContentType is { MediaType: "application/json", CharSet: "utf-8" } json && json.Parameters.Count == 1)
+            {
+                signed.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            }
         }
 
         foreach (var option in request.Options)

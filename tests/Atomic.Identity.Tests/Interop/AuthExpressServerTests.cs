@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -48,8 +47,8 @@ public sealed class AuthExpressServerTests : IAsyncLifetime
             Content = new StringContent("""{"amount":5,"memo":"hi"}""", Encoding.UTF8, "application/json"),
         };
 
-        // The middleware signs the body only when content-type is exactly application/json (it compares with ===).
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        // The middleware signs the body only under exactly "application/json" (it compares with ===): the handler drops
+        // StringContent's "; charset=utf-8", which JSON does not need.
         request.Headers.Add("X-Bsv-Topic", "tm_test");
         request.Headers.Add("Accept", "application/json");
 

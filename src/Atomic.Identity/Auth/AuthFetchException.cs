@@ -1,6 +1,8 @@
 namespace Atomic.Identity.Auth;
 
-/// <summary>A BRC-103/104 call that <see cref="AuthFetchHandler"/> refused: the handshake failed or the answer is not the server's.</summary>
+/// <summary>
+/// A BRC-103/104 call that <see cref="AuthFetchHandler"/> refused: the handshake failed or the answer is not the server's.
+/// </summary>
 public sealed class AuthFetchException : HttpRequestException
 {
     /// <summary>A refusal with its reason code (one of <see cref="AuthReasons"/>).</summary>

@@ -38,7 +38,7 @@ public sealed class AuthFetchHandler : DelegatingHandler
         _wallet = wallet;
     }
 
-    /// <summary>The identity key of the server at <paramref name="origin"/> (scheme://host:port), once we have shaken hands with it.</summary>
+    /// <summary>The identity key of the server at <paramref name="origin"/> (scheme://host:port), once hands are shaken.</summary>
     public PublicKey? ServerIdentityKey(Uri origin)
     {
         ArgumentNullException.ThrowIfNull(origin);
@@ -49,7 +49,9 @@ public sealed class AuthFetchHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        Uri uri = request.RequestUri is { IsAbsoluteUri: true } u ? u : throw new InvalidOperationException("AuthFetch needs an absolute request URI");
+        Uri uri = request.RequestUri is { IsAbsoluteUri: true } u
+            ? u
+            : throw new InvalidOperationException("AuthFetch needs an absolute request URI");
         byte[]? body = request.Content is null ? null : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         string origin = Origin(uri);
         for (int attempt = 0; ; attempt++)
@@ -111,8 +113,9 @@ public sealed class AuthFetchHandler : DelegatingHandler
         string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
+            int code = (int)response.StatusCode;
             throw new AuthFetchException(
-                AuthReasons.HandshakeFailed, $"{uri} answered HTTP {(int)response.StatusCode}: {Preview(Encoding.UTF8.GetBytes(text))}", (int)response.StatusCode);
+                AuthReasons.HandshakeFailed, $"{uri} answered HTTP {code}: {Preview(Encoding.UTF8.GetBytes(text))}", code);
         }
 
         AuthMessage answer;
@@ -184,7 +187,8 @@ public sealed class AuthFetchHandler : DelegatingHandler
 
             // JSON is UTF-8 whatever the charset says (RFC 8259), and @bsv/auth-express-middleware signs a JSON body
             // only under exactly "application/json": StringContent's "; charset=utf-8" would cost the body's signature.
-            if (signed.Content.Headers.ContentType is { MediaType: "application/json", CharSet: "utf-8" } json && json.Parameters.Count == 1)
+            if (signed.Content.Headers.ContentType is { MediaType: "application/json", CharSet: "utf-8" } json
+                && json.Parameters.Count == 1)
             {
                 signed.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             }
@@ -199,7 +203,12 @@ public sealed class AuthFetchHandler : DelegatingHandler
     }
 
     private void Verify(
-        HttpResponseMessage response, List<KeyValuePair<string, string>> headers, byte[] body, ServerSession session, byte[] requestId, Uri uri)
+        HttpResponseMessage response,
+        List<KeyValuePair<string, string>> headers,
+        byte[] body,
+        ServerSession session,
+        byte[] requestId,
+        Uri uri)
     {
         int status = (int)response.StatusCode;
         AuthMessage message;
@@ -216,14 +225,16 @@ public sealed class AuthFetchHandler : DelegatingHandler
         if (message.MessageType != AuthMessageType.General)
         {
             response.Dispose();
-            throw new AuthFetchException(AuthReasons.MessageUnsupported, $"{uri} asks for certificates, which this client does not send", status);
+            throw new AuthFetchException(
+                AuthReasons.MessageUnsupported, $"{uri} asks for certificates, which this client does not send", status);
         }
 
         AuthMessageStatus check = message.Check(_wallet, session.ClientNonce, session.ServerKey);
         if (check != AuthMessageStatus.Valid)
         {
             response.Dispose();
-            throw new AuthFetchException(AuthReasons.Of(check), $"the response from {uri} is not signed by the server in this session ({check})", status);
+            throw new AuthFetchException(
+                AuthReasons.Of(check), $"the response from {uri} is not signed by the server in this session ({check})", status);
         }
 
         if (!message.Payload.AsSpan(0, 32).SequenceEqual(requestId))

@@ -12,7 +12,10 @@ public static class AuthReasons
     /// <summary>A message to <c>/.well-known/auth</c> that is not a readable BRC-103 message.</summary>
     public const string MessageMalformed = "AUTH_MESSAGE_MALFORMED";
 
-    /// <summary>A BRC-103 message kind this side does not take (certificate exchange, or a general message at <c>/.well-known/auth</c>).</summary>
+    /// <summary>
+    /// A BRC-103 message kind this side does not take (certificate exchange, or a general message at
+    /// <c>/.well-known/auth</c>).
+    /// </summary>
     public const string MessageUnsupported = "AUTH_MESSAGE_UNSUPPORTED";
 
     /// <summary>Not version "0.1".</summary>

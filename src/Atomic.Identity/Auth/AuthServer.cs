@@ -63,7 +63,8 @@ public sealed class AuthServer
 
         if (request.Check(Wallet) != AuthMessageStatus.Valid || !AuthNonce.TryDecode(request.InitialNonce, out _))
         {
-            return AuthOutcome.Refused(AuthReasons.MessageMalformed, "an initialRequest needs an identity key and a nonce of 48 bytes in base64");
+            return AuthOutcome.Refused(
+                AuthReasons.MessageMalformed, "an initialRequest needs an identity key and a nonce of 48 bytes in base64");
         }
 
         string sessionNonce = AuthNonce.Create(Wallet);
@@ -89,7 +90,8 @@ public sealed class AuthServer
 
         if (message.MessageType != AuthMessageType.General)
         {
-            return AuthOutcome.Refused(AuthReasons.MessageUnsupported, $"{AuthMessage.TypeName(message.MessageType)} is not a general message");
+            return AuthOutcome.Refused(
+                AuthReasons.MessageUnsupported, $"{AuthMessage.TypeName(message.MessageType)} is not a general message");
         }
 
         if (!AuthNonce.Verify(message.YourNonce, Wallet))

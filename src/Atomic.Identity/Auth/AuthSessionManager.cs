@@ -21,7 +21,8 @@ public sealed class AuthSessionManager
     private int _addsSinceSweep;
 
     /// <summary>A manager reading the time from <paramref name="time"/> (default the system clock).</summary>
-    public AuthSessionManager(TimeSpan? sessionLifetime = null, TimeProvider? time = null, int maxNoncesPerSession = DefaultMaxNoncesPerSession)
+    public AuthSessionManager(
+        TimeSpan? sessionLifetime = null, TimeProvider? time = null, int maxNoncesPerSession = DefaultMaxNoncesPerSession)
     {
         SessionLifetime = sessionLifetime ?? DefaultSessionLifetime;
         if (SessionLifetime <= TimeSpan.Zero)

@@ -37,8 +37,10 @@ public static partial class BsvAuthExtensions
         options
             .Validate(o => o.SessionLifetime > TimeSpan.Zero, $"{BsvAuthOptions.Section}:SessionLifetime must be positive")
             .Validate<IHostEnvironment>(
-                (o, env) => BsvAuthOptions.ParseKey(o.ServerPrivateKey) is not null || (string.IsNullOrWhiteSpace(o.ServerPrivateKey) && env.IsDevelopment()),
-                $"{BsvAuthOptions.Section}:ServerPrivateKey must be a private key in hex (64 digits) or WIF (only Development may leave it out)")
+                (o, env) => BsvAuthOptions.ParseKey(o.ServerPrivateKey) is not null
+                    || (string.IsNullOrWhiteSpace(o.ServerPrivateKey) && env.IsDevelopment()),
+                $"{BsvAuthOptions.Section}:ServerPrivateKey must be a private key in hex (64 digits) or WIF "
+                    + "(only Development may leave it out)")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);

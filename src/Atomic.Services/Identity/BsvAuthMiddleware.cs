@@ -15,6 +15,7 @@ namespace Atomic.Services.Identity;
 public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier verifier)
 {
     private const int MaxHandshakeBytes = 64 * 1024;
+    private static readonly string TooLong = $"a handshake message is at most {MaxHandshakeBytes} bytes";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -77,14 +78,14 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
         if (!HttpMethods.IsPost(context.Request.Method))
         {
             context.Response.Headers.Allow = "POST";
-            await Problems.Of(StatusCodes.Status405MethodNotAllowed, Problems.RequestInvalid, "the handshake is a POST").ExecuteAsync(context)
-                .ConfigureAwait(false);
+            await Problems.Of(StatusCodes.Status405MethodNotAllowed, Problems.RequestInvalid, "the handshake is a POST")
+                .ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 
         if (context.Request.ContentLength > MaxHandshakeBytes)
         {
-            await RefuseAsync(context, AuthReasons.MessageMalformed, $"a handshake message is at most {MaxHandshakeBytes} bytes").ConfigureAwait(false);
+            await RefuseAsync(context, AuthReasons.MessageMalformed, TooLong).ConfigureAwait(false);
             return;
         }
 
@@ -93,7 +94,7 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
         int read = await reader.ReadBlockAsync(text, context.RequestAborted).ConfigureAwait(false);
         if (read > MaxHandshakeBytes)
         {
-            await RefuseAsync(context, AuthReasons.MessageMalformed, $"a handshake message is at most {MaxHandshakeBytes} bytes").ConfigureAwait(false);
+            await RefuseAsync(context, AuthReasons.MessageMalformed, TooLong).ConfigureAwait(false);
             return;
         }
 

@@ -14,7 +14,7 @@ public sealed class BsvAuthOptions
     /// </summary>
     public string? ServerPrivateKey { get; set; }
 
-    /// <summary>How long a session may go unused before the client must shake hands again (<c>Atomic:Identity:SessionLifetime</c>).</summary>
+    /// <summary>How long a session may go unused before the client shakes hands again (<c>…:SessionLifetime</c>).</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>The largest request body a signed request may carry, in bytes (it is read whole to check the signature).</summary>

@@ -36,10 +36,12 @@ public sealed class BsvAuthenticationHandler(
         AuthOutcome? outcome = BsvAuthVerifier.Cached(Context);
         return outcome is { IsValid: false }
             ? BsvAuthMiddleware.RefuseAsync(Context, outcome.Reason!, outcome.Detail!)
-            : BsvAuthMiddleware.RefuseAsync(Context, AuthReasons.Required, "this route needs a BRC-103/104 signed request (x-bsv-auth-* headers)");
+            : BsvAuthMiddleware.RefuseAsync(
+                Context, AuthReasons.Required, "this route needs a BRC-103/104 signed request (x-bsv-auth-* headers)");
     }
 
     /// <inheritdoc/>
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.Of(StatusCodes.Status403Forbidden, "AUTH_FORBIDDEN", "the caller's identity key may not use this route").ExecuteAsync(Context);
+        Problems.Of(StatusCodes.Status403Forbidden, "AUTH_FORBIDDEN", "the caller's identity key may not use this route")
+            .ExecuteAsync(Context);
 }

@@ -15,6 +15,9 @@ public sealed class AuthSessionManager
     /// <summary>How many request nonces a session remembers before it is expired (the client then shakes hands again).</summary>
     public const int DefaultMaxNoncesPerSession = 100_000;
 
+    /// <summary>How many sessions are held at most unless told otherwise: past it, the least recently used is dropped.</summary>
+    public const int DefaultMaxSessions = 100_000;
+
     private readonly ConcurrentDictionary<string, AuthSession> _byNonce = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _byIdentity = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
@@ -22,7 +25,10 @@ public sealed class AuthSessionManager
 
     /// <summary>A manager reading the time from <paramref name="time"/> (default the system clock).</summary>
     public AuthSessionManager(
-        TimeSpan? sessionLifetime = null, TimeProvider? time = null, int maxNoncesPerSession = DefaultMaxNoncesPerSession)
+        TimeSpan? sessionLifetime = null,
+        TimeProvider? time = null,
+        int maxNoncesPerSession = DefaultMaxNoncesPerSession,
+        int maxSessions = DefaultMaxSessions)
     {
         SessionLifetime = sessionLifetime ?? DefaultSessionLifetime;
         if (SessionLifetime <= TimeSpan.Zero)
@@ -32,6 +38,8 @@ public sealed class AuthSessionManager
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxNoncesPerSession, 1);
         MaxNoncesPerSession = maxNoncesPerSession;
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSessions, 1);
+        MaxSessions = maxSessions;
         _time = time ?? TimeProvider.System;
     }
 
@@ -40,6 +48,12 @@ public sealed class AuthSessionManager
 
     /// <summary>The request nonces a session accepts before it expires.</summary>
     public int MaxNoncesPerSession { get; }
+
+    /// <summary>
+    /// The most sessions held at once; a handshake past it drops expired sessions and then the least recently used one,
+    /// so that handshakes alone cannot fill the memory.
+    /// </summary>
+    public int MaxSessions { get; }
 
     /// <summary>The sessions held (expired ones not yet swept included).</summary>
     public int Count => _byNonce.Count;
@@ -58,10 +72,15 @@ public sealed class AuthSessionManager
         }
 
         _byIdentity.GetOrAdd(session.PeerIdentityKeyHex, _ => new(StringComparer.Ordinal))[session.SessionNonce] = 0;
-        if (Interlocked.Increment(ref _addsSinceSweep) >= 256)
+        if (Interlocked.Increment(ref _addsSinceSweep) >= 256 || _byNonce.Count > MaxSessions)
         {
             Interlocked.Exchange(ref _addsSinceSweep, 0);
             Sweep();
+        }
+
+        while (_byNonce.Count > MaxSessions && LeastRecentlyUsed(session) is { } oldest)
+        {
+            Remove(oldest);
         }
     }
 
@@ -143,6 +162,20 @@ public sealed class AuthSessionManager
         }
 
         return dropped;
+    }
+
+    private AuthSession? LeastRecentlyUsed(AuthSession except)
+    {
+        AuthSession? oldest = null;
+        foreach (AuthSession s in _byNonce.Values)
+        {
+            if (!ReferenceEquals(s, except) && (oldest is null || s.LastUpdate < oldest.LastUpdate))
+            {
+                oldest = s;
+            }
+        }
+
+        return oldest;
     }
 
     private bool IsExpired(AuthSession session, DateTimeOffset now) =>

@@ -36,6 +36,7 @@ public static partial class BsvAuthExtensions
 
         options
             .Validate(o => o.SessionLifetime > TimeSpan.Zero, $"{BsvAuthOptions.Section}:SessionLifetime must be positive")
+            .Validate(o => o.MaxSessions > 0, $"{BsvAuthOptions.Section}:MaxSessions must be positive")
             .Validate<IHostEnvironment>(
                 (o, env) => BsvAuthOptions.ParseKey(o.ServerPrivateKey) is not null
                     || (string.IsNullOrWhiteSpace(o.ServerPrivateKey) && env.IsDevelopment()),
@@ -54,7 +55,9 @@ public static partial class BsvAuthExtensions
                 LogRandomKey(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BsvAuthExtensions)), key.PublicKey.ToHex());
             }
 
-            return new AuthServer(new ProtoWallet(key), new AuthSessionManager(o.SessionLifetime, sp.GetRequiredService<TimeProvider>()));
+            var sessions = new AuthSessionManager(
+                o.SessionLifetime, sp.GetRequiredService<TimeProvider>(), AuthSessionManager.DefaultMaxNoncesPerSession, o.MaxSessions);
+            return new AuthServer(new ProtoWallet(key), sessions);
         });
         services.TryAddSingleton<BsvAuthVerifier>();
         services.AddAuthentication(a => a.DefaultScheme ??= BsvAuthDefaults.Scheme)

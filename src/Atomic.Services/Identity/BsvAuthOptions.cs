@@ -17,6 +17,9 @@ public sealed class BsvAuthOptions
     /// <summary>How long a session may go unused before the client shakes hands again (<c>…:SessionLifetime</c>).</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>The most sessions held at once (<c>…:MaxSessions</c>); past it the least recently used is dropped.</summary>
+    public int MaxSessions { get; set; } = 100_000;
+
     /// <summary>The largest request body a signed request may carry, in bytes (it is read whole to check the signature).</summary>
     public long MaxBodyBytes { get; set; } = 10 * 1024 * 1024;
 

@@ -58,4 +58,23 @@ public class AuthSessionManagerTests
         session.TryAcceptNonce("b", _clock.GetUtcNow()).Should().BeTrue();
         sessions.Find("n1", out _).Should().Be(AuthSessionLookup.Expired);
     }
+
+    [Fact]
+    public void Past_its_session_cap_the_manager_drops_the_least_recently_used_session()
+    {
+        var sessions = new AuthSessionManager(TimeSpan.FromMinutes(5), _clock, maxSessions: 2);
+        var first = new AuthSession("n1", "p1", _peer, _clock.GetUtcNow());
+        sessions.Add(first);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var second = new AuthSession("n2", "p2", _peer, _clock.GetUtcNow());
+        sessions.Add(second);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        first.Touch(_clock.GetUtcNow());
+
+        sessions.Add(new AuthSession("n3", "p3", _peer, _clock.GetUtcNow()));
+        sessions.Count.Should().Be(2);
+        sessions.Find("n2", out _).Should().Be(AuthSessionLookup.Unknown, "n2 was the least recently used");
+        sessions.Find("n1", out _).Should().Be(AuthSessionLookup.Found);
+        sessions.Find("n3", out _).Should().Be(AuthSessionLookup.Found);
+    }
 }

@@ -55,11 +55,7 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
         byte[] body = buffer.ToArray();
         byte[] requestId = outcome.Message!.Payload.AsSpan(0, 32).ToArray();
         List<KeyValuePair<string, string>> headers = verifier.Server.SignHttpResponse(
-            outcome.Session!,
-            requestId,
-            response.StatusCode,
-            response.Headers.Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString())),
-            body);
+            outcome.Session!, requestId, response.StatusCode, BsvAuthVerifier.Joined(response.Headers), body);
         foreach (var (name, value) in headers)
         {
             response.Headers[name] = value;

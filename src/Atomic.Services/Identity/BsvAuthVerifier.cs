@@ -96,7 +96,7 @@ public sealed partial class BsvAuthVerifier(AuthServer server, IOptions<BsvAuthO
                 request.Method,
                 path,
                 query,
-                request.Headers.Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString())),
+                Joined(request.Headers),
                 body.GetBuffer().AsSpan(0, (int)body.Length));
         }
         catch (Exception e) when (e is AuthPayloadException or ArgumentException)
@@ -106,6 +106,10 @@ public sealed partial class BsvAuthVerifier(AuthServer server, IOptions<BsvAuthO
 
         return server.VerifyGeneral(message);
     }
+
+    /// <summary>Each header once, its values joined with ", " as fetch's <c>Headers</c> and Node join them.</summary>
+    internal static IEnumerable<KeyValuePair<string, string>> Joined(IHeaderDictionary headers) =>
+        headers.Select(h => new KeyValuePair<string, string>(h.Key, string.Join(", ", h.Value.ToArray())));
 
     /// <summary>The path and query as the client sent them (still percent-encoded), which is what it signed.</summary>
     private static (string Path, string Query) Target(HttpContext context)

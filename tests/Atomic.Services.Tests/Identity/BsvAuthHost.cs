@@ -56,7 +56,8 @@ internal sealed class BsvAuthHost : IAsyncDisposable
         app.MapGet("/open", () => "open");
         app.MapPut("/note", (HttpResponse response) =>
         {
-            response.Headers["X-Bsv-Note"] = "signed too";
+            response.Headers.Append("X-Bsv-Note", "signed");
+            response.Headers.Append("X-Bsv-Note", "twice");
             return Results.NoContent();
         }).RequireBsvAuth();
         await app.StartAsync();

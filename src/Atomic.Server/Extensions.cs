@@ -6,6 +6,7 @@ using Atomic.Server.Apis;
 using Atomic.Server.Hosting;
 using Atomic.Services;
 using Atomic.Services.Broadcaster;
+using Atomic.Services.Identity;
 using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Atomic.Services.Sessions;
@@ -123,6 +124,11 @@ public static class Extensions
             health.AddCheck<DevChainCheck>("devchain", tags: [HealthApi.Ready]);
         }
 
+        if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey))
+        {
+            services.AddBsvAuth();
+        }
+
         services.AddSingleton<StartupBanner>();
         return builder;
     }
@@ -140,6 +146,10 @@ public static class Extensions
         // developer exception page; then the submission routes' rate limits (RateLimits.Policy), before any body is read.
         app.UseRequestProblems();
         app.UseRateLimiter();
+        if (app.Services.GetService<BsvAuthVerifier>() is not null)
+        {
+            app.UseBsvAuth(); // BRC-103/104: the handshake, and signed answers to signed requests (Atomic:Auth:RequireForBaskets)
+        }
 
         // Dapr's programming model: events arrive as CloudEvents (their id and trace context forwarded as headers), the
         // sidecar reads the subscriptions from /dapr/subscribe and calls the actors under /actors.

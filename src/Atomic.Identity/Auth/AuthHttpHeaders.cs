@@ -128,4 +128,111 @@ public static class AuthHttpHeaders
             Signature = signature,
         };
     }
+
+    /// <summary>
+    /// The general message a server reads from an HTTP request carrying one, as @bsv/auth-express-middleware does: the
+    /// auth headers, and the request payload rebuilt from the request id header, the method, the path and query as
+    /// sent, the signed headers (<c>x-bsv-*</c> but not <c>x-bsv-auth*</c>, <c>authorization</c>, and
+    /// <c>content-type</c> cut at its ";"), and the body (absent when empty).
+    /// </summary>
+    /// <param name="method">The request method.</param>
+    /// <param name="path">The path as sent (still percent-encoded), or "" when there is none.</param>
+    /// <param name="query">The query as sent, with or without its "?"; "" or null when there is none.</param>
+    /// <param name="headers">Every request header (repeated names joined with ", ").</param>
+    /// <param name="body">The body bytes.</param>
+    /// <exception cref="AuthPayloadException">
+    /// An auth header is missing or blank (version, identity key, nonce, your nonce, signature, request id), the
+    /// signature is not hex, or the request id is not 32 bytes of base64.
+    /// </exception>
+    public static AuthMessage FromRequest(
+        string method, string path, string? query, IEnumerable<KeyValuePair<string, string>> headers, ReadOnlySpan<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(headers);
+        var all = headers
+            .GroupBy(h => h.Key.ToLowerInvariant(), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => string.Join(", ", g.Select(h => h.Value)), StringComparer.Ordinal);
+        string[] missing = [.. new[] { Version, IdentityKey, Nonce, YourNonce, Signature, RequestId }
+            .Where(h => !all.TryGetValue(h, out string? v) || v.Trim().Length == 0)];
+        if (missing.Length > 0)
+        {
+            throw new AuthPayloadException($"the request lacks BSV auth headers: {string.Join(", ", missing)}");
+        }
+
+        byte[] requestId = new byte[32];
+        if (!Convert.TryFromBase64String(all[RequestId].Trim(), requestId, out int idLength) || idLength != 32)
+        {
+            throw new AuthPayloadException($"{RequestId} is not 32 bytes in base64");
+        }
+
+        byte[] signature;
+        try
+        {
+            signature = Hex.Decode(all[Signature].Trim());
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw new AuthPayloadException($"{Signature} is not hex", innerException: e);
+        }
+
+        var included = new List<KeyValuePair<string, string>>();
+        foreach (var (key, value) in all)
+        {
+            if (key == "content-type")
+            {
+                included.Add(new(key, value.Split(';')[0].Trim()));
+            }
+            else if ((key.StartsWith("x-bsv-", StringComparison.Ordinal) || key == "authorization")
+                && !key.StartsWith("x-bsv-auth", StringComparison.Ordinal))
+            {
+                included.Add(new(key, value));
+            }
+        }
+
+        string search = query is null or "" or "?" ? "" : query[0] == '?' ? query : "?" + query;
+        var request = new AuthHttpRequest(
+            requestId,
+            method,
+            path.Length > 0 ? path : null,
+            search.Length > 0 ? search : null,
+            AuthHttpRequest.SortByName(included),
+            body.IsEmpty ? null : body.ToArray());
+        return new AuthMessage
+        {
+            Version = all[Version].Trim(),
+            MessageType = AuthMessageType.General,
+            IdentityKey = all[IdentityKey].Trim(),
+            Nonce = all[Nonce].Trim(),
+            YourNonce = all[YourNonce].Trim(),
+            Payload = request.ToPayload(),
+            Signature = signature,
+        };
+    }
+
+    /// <summary>
+    /// The headers a server adds to the HTTP response carrying its signed general message (as
+    /// @bsv/auth-express-middleware writes them): version, identity key, nonce, your nonce, signature in hex, and the
+    /// request id in base64.
+    /// </summary>
+    /// <exception cref="AuthPayloadException">Not a signed general message whose payload is a response payload.</exception>
+    public static List<KeyValuePair<string, string>> ForResponse(AuthMessage general)
+    {
+        ArgumentNullException.ThrowIfNull(general);
+        if (general.MessageType != AuthMessageType.General || general.Payload is null || general.Signature is null)
+        {
+            throw new AuthPayloadException("only a signed general message with a payload travels as an HTTP response");
+        }
+
+        AuthHttpResponse response = AuthHttpResponse.Parse(general.Payload);
+        return
+        [
+            new(Version, general.Version),
+            new(IdentityKey, general.IdentityKey),
+            new(Nonce, general.Nonce ?? throw new AuthPayloadException("the message has no nonce")),
+            new(YourNonce, general.YourNonce ?? throw new AuthPayloadException("the message has no yourNonce")),
+            new(Signature, Hex.Encode(general.Signature)),
+            new(RequestId, Convert.ToBase64String(response.RequestId)),
+        ];
+    }
 }

@@ -1,5 +1,6 @@
 using Atomic.Overlay.Baskets;
 using Atomic.Services.Contracts;
+using Atomic.Services.Identity;
 using Atomic.Services.Pipeline;
 using Dapr.Actors;
 using Dapr.Actors.Client;
@@ -8,6 +9,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Atomic.Services.Baskets;
@@ -19,8 +22,17 @@ public static class BasketsApi
     {
         RouteGroupBuilder baskets = app.MapGroup("/v1/baskets/{basket}");
         baskets.MapGet("/outputs", ListBasketOutputsAsync);
-        baskets.MapPost("/operations", ApplyBasketOperationsAsync);
-        baskets.MapDelete("/outputs/{outpoint}", RelinquishBasketOutputAsync);
+        RouteHandlerBuilder operations = baskets.MapPost("/operations", ApplyBasketOperationsAsync);
+        RouteHandlerBuilder relinquish = baskets.MapDelete("/outputs/{outpoint}", RelinquishBasketOutputAsync);
+        if (app.ServiceProvider.GetRequiredService<IConfiguration>().GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey))
+        {
+            _ = app.ServiceProvider.GetService<BsvAuthVerifier>()
+                ?? throw new InvalidOperationException($"{BsvAuthExtensions.RequireForBasketsKey} is true: register AddBsvAuth() and use UseBsvAuth()");
+            // The changes to a basket answer only BRC-103/104 signed requests (docs/architecture.md, "Mutual authentication").
+            operations.RequireBsvAuth();
+            relinquish.RequireBsvAuth();
+        }
+
         return baskets;
     }
 

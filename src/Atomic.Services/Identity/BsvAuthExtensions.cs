@@ -1,0 +1,80 @@
+using Atomic.Bsv.Primitives.Keys;
+using Atomic.Identity.Auth;
+using Atomic.Identity.Wallet;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Atomic.Services.Identity;
+
+/// <summary>Registration of BRC-103/104 mutual authentication: <c>AddBsvAuth</c>, <c>UseBsvAuth</c>, <c>RequireBsvAuth</c>.</summary>
+public static partial class BsvAuthExtensions
+{
+    /// <summary>
+    /// "Atomic:Auth:RequireForBaskets" (default false): when true, a basket's operations and relinquish routes answer
+    /// only signed requests, and the server registers <c>AddBsvAuth</c> and <c>UseBsvAuth</c>.
+    /// </summary>
+    public const string RequireForBasketsKey = "Atomic:Auth:RequireForBaskets";
+
+    /// <summary>
+    /// The server's identity (<see cref="BsvAuthOptions"/>, section <c>Atomic:Identity</c>), its sessions, and the
+    /// "BsvAuth" authentication scheme (the default scheme unless another was chosen), with authorization.
+    /// </summary>
+    public static IServiceCollection AddBsvAuth(this IServiceCollection services, Action<BsvAuthOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        OptionsBuilder<BsvAuthOptions> options = services.AddOptions<BsvAuthOptions>().BindConfiguration(BsvAuthOptions.Section);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options
+            .Validate(o => o.SessionLifetime > TimeSpan.Zero, $"{BsvAuthOptions.Section}:SessionLifetime must be positive")
+            .Validate(o => o.MaxSessions > 0, $"{BsvAuthOptions.Section}:MaxSessions must be positive")
+            .Validate<IHostEnvironment>(
+                (o, env) => BsvAuthOptions.ParseKey(o.ServerPrivateKey) is not null
+                    || (string.IsNullOrWhiteSpace(o.ServerPrivateKey) && env.IsDevelopment()),
+                $"{BsvAuthOptions.Section}:ServerPrivateKey must be a private key in hex (64 digits) or WIF "
+                    + "(only Development may leave it out)")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp =>
+        {
+            BsvAuthOptions o = sp.GetRequiredService<IOptions<BsvAuthOptions>>().Value;
+            PrivateKey? key = BsvAuthOptions.ParseKey(o.ServerPrivateKey);
+            if (key is null)
+            {
+                key = PrivateKey.Random();
+                LogRandomKey(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BsvAuthExtensions)), key.PublicKey.ToHex());
+            }
+
+            var sessions = new AuthSessionManager(
+                o.SessionLifetime, sp.GetRequiredService<TimeProvider>(), AuthSessionManager.DefaultMaxNoncesPerSession, o.MaxSessions);
+            return new AuthServer(new ProtoWallet(key), sessions);
+        });
+        services.TryAddSingleton<BsvAuthVerifier>();
+        services.AddAuthentication(a => a.DefaultScheme ??= BsvAuthDefaults.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, BsvAuthenticationHandler>(BsvAuthDefaults.Scheme, null);
+        services.AddAuthorization();
+        return services;
+    }
+
+    /// <summary>Serves the handshake and signs the answers to signed requests; put it before the endpoints.</summary>
+    public static IApplicationBuilder UseBsvAuth(this IApplicationBuilder app) => app.UseMiddleware<BsvAuthMiddleware>();
+
+    /// <summary>The route (or group) answers only BRC-104 signed requests, as the "BsvAuth" scheme's identity.</summary>
+    public static TBuilder RequireBsvAuth<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = BsvAuthDefaults.Scheme });
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Atomic:Identity:ServerPrivateKey is not set: this Development server's BRC-103 identity is a random key, {IdentityKey}")]
+    private static partial void LogRandomKey(ILogger logger, string identityKey);
+}

@@ -1,0 +1,130 @@
+using System.Security.Claims;
+using Atomic.Identity.Auth;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Atomic.Services.Identity;
+
+/// <summary>
+/// Checks the <c>x-bsv-auth-*</c> headers of a request once (the authentication handler and the middleware share the
+/// outcome through <see cref="HttpContext.Items"/>, so a request nonce is spent once however the pipeline is ordered).
+/// </summary>
+public sealed partial class BsvAuthVerifier(AuthServer server, IOptions<BsvAuthOptions> options, ILogger<BsvAuthVerifier> logger)
+{
+    private static readonly object ItemKey = new();
+
+    /// <summary>The server holding the sessions.</summary>
+    public AuthServer Server => server;
+
+    /// <summary>True when the request carries any <c>x-bsv-auth-*</c> header.</summary>
+    public static bool HasAuthHeaders(HttpRequest request) =>
+        request.Headers.Keys.Any(k => k.StartsWith("x-bsv-auth", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The outcome already reached for this request, if any.</summary>
+    public static AuthOutcome? Cached(HttpContext context) => context.Items.TryGetValue(ItemKey, out object? o) ? o as AuthOutcome : null;
+
+    /// <summary>
+    /// The outcome for this request: null when it carries no auth headers; otherwise accepted (and
+    /// <see cref="HttpContext.User"/> set to the caller) or refused with a reason code.
+    /// </summary>
+    public async Task<AuthOutcome?> VerifyAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (Cached(context) is { } cached)
+        {
+            return cached;
+        }
+
+        if (!HasAuthHeaders(context.Request))
+        {
+            return null;
+        }
+
+        AuthOutcome outcome = await CheckAsync(context).ConfigureAwait(false);
+        context.Items[ItemKey] = outcome;
+        if (outcome.IsValid)
+        {
+            string key = outcome.Session!.PeerIdentityKeyHex;
+            var identity = new ClaimsIdentity(
+                [new Claim(BsvAuthDefaults.IdentityKeyClaim, key), new Claim(ClaimTypes.NameIdentifier, key)],
+                BsvAuthDefaults.Scheme,
+                ClaimTypes.NameIdentifier,
+                ClaimTypes.Role);
+            context.User = new ClaimsPrincipal(identity);
+        }
+        else
+        {
+            LogRefused(logger, context.Request.Method, context.Request.Path, outcome.Reason!, outcome.Detail!);
+        }
+
+        return outcome;
+    }
+
+    private async Task<AuthOutcome> CheckAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        if (request.ContentLength > options.Value.MaxBodyBytes)
+        {
+            return AuthOutcome.Refused(AuthReasons.HeadersMalformed, $"a signed body is at most {options.Value.MaxBodyBytes} bytes");
+        }
+
+        request.EnableBuffering();
+        using var body = new MemoryStream();
+        try
+        {
+            await request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's own limits: the authentication middleware may run before UseRequestProblems, so answer here.
+            return AuthOutcome.Refused(AuthReasons.HeadersMalformed, $"the signed body cannot be read: {e.Message}");
+        }
+
+        request.Body.Position = 0;
+        if (body.Length > options.Value.MaxBodyBytes)
+        {
+            return AuthOutcome.Refused(AuthReasons.HeadersMalformed, $"a signed body is at most {options.Value.MaxBodyBytes} bytes");
+        }
+
+        var (path, query) = Target(context);
+        AuthMessage message;
+        try
+        {
+            message = AuthHttpHeaders.FromRequest(
+                request.Method,
+                path,
+                query,
+                Joined(request.Headers),
+                body.GetBuffer().AsSpan(0, (int)body.Length));
+        }
+        catch (Exception e) when (e is AuthPayloadException or ArgumentException)
+        {
+            return AuthOutcome.Refused(AuthReasons.HeadersMalformed, e.Message);
+        }
+
+        return server.VerifyGeneral(message);
+    }
+
+    /// <summary>Each header once, its values joined with ", " as fetch's <c>Headers</c> and Node join them.</summary>
+    internal static IEnumerable<KeyValuePair<string, string>> Joined(IHeaderDictionary headers) =>
+        headers.Select(h => new KeyValuePair<string, string>(h.Key, string.Join(", ", h.Value.ToArray())));
+
+    /// <summary>The path and query as the client sent them (still percent-encoded), which is what it signed.</summary>
+    private static (string Path, string Query) Target(HttpContext context)
+    {
+        string? raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is { Length: > 0 } && raw[0] == '/')
+        {
+            int q = raw.IndexOf('?', StringComparison.Ordinal);
+            return q < 0 ? (raw, "") : (raw[..q], raw[q..]);
+        }
+
+        HttpRequest request = context.Request;
+        return ((request.PathBase + request.Path).ToUriComponent(), request.QueryString.ToUriComponent());
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "BRC-103 refused {Method} {Path}: {Reason} ({Detail})")]
+    private static partial void LogRefused(ILogger logger, string method, PathString path, string reason, string detail);
+}

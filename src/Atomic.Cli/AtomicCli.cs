@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Atomic.Cli.Commands;
+using Atomic.Cli.Commands.Backup;
 using Atomic.Cli.Commands.Keys;
 using Atomic.Cli.Commands.Sessions;
 
@@ -27,6 +28,8 @@ public static class AtomicCli
         root.Add(DemoCommand.Create(console, httpHandler));
         root.Add(SessionDemoCommand.Create(console, httpHandler));
         root.Add(SidecarCommand.Create(console));
+        root.Add(BackupCommand.Create(console));
+        root.Add(RestoreCommand.Create(console));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -30,6 +30,7 @@ public static class AtomicCli
         root.Add(SidecarCommand.Create(console));
         root.Add(BackupCommand.Create(console));
         root.Add(RestoreCommand.Create(console));
+        root.Add(CheckCommand.Create(console, httpHandler));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

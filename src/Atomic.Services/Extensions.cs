@@ -7,6 +7,7 @@ using Atomic.Overlay.Tokens;
 using Atomic.Services.Baskets;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Gateway;
+using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Atomic.Services.Sessions;
 using Atomic.Sessions;
@@ -75,6 +76,9 @@ public static class Extensions
         services.AddSingleton<BroadcastHandler>();
         services.AddSingleton<OverlayAdmission>();
         services.AddHostedService<MinedPoller>();
+        services.AddOptions<ConsistencyOptions>().BindConfiguration(ConsistencyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ConsistencyChecker>();
+        services.AddHostedService<ConsistencyTimer>();
         return services;
     }
 
@@ -130,6 +134,7 @@ public static class Extensions
             app.MapGatewayApi();
             app.MapTopicsApi();
             app.MapBasketsApi();
+            app.MapConsistencyApi();
         }
 
         if (stages.Verifier)

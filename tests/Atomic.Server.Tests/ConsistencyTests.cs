@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -63,8 +64,30 @@ public sealed class ConsistencyTests
         var old = new TxRecord(stuck, TxStatus.Verified, null, [], [], null, null, null, [new(TxStatus.Received, hourAgo), new(TxStatus.Verified, hourAgo)], hourAgo);
         await dapr.SaveByteStateAsync(Names.TxStore, Names.TxKey(stuck), old.ToJson());
 
+        var counted = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "atomic.consistency.violations")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "invariant" && value == 1)
+                {
+                    counted.Add((string)tag.Value!);
+                }
+            }
+        });
+        listener.Start();
+
         JsonElement report = await CheckAsync(server, stuck);
 
+        counted.Should().Contain(["output-of-unaccepted-transaction", "mined-without-proof", "record-stuck"], "each violation counts once, tagged with its invariant");
         report.GetProperty("consistent").GetBoolean().Should().BeFalse();
         Violations(report).Should().BeEquivalentTo(
         [

@@ -61,6 +61,7 @@ public sealed partial class ProcessTests
             long recovery = Stopwatch.GetTimestamp();
             (int restoreCode, string restoreOutput) = await CliAsync("restore", backup, "--to", restored);
             restoreCode.Should().Be(0, restoreOutput);
+            _output.WriteLine($"restore: {restoreOutput.Trim()}");
             File.Exists(Path.Combine(restored, "components", "txstore.yaml")).Should().BeTrue();
 
             string original = _directory;

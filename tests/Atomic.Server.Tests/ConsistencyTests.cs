@@ -42,6 +42,9 @@ public sealed class ConsistencyTests
         (int code, string output) = await CliAsync("check", "--server", server.Url);
         code.Should().Be(0, output);
         output.Should().Contain("0 violation(s)");
+        using var text = new StringContent("txids", Encoding.UTF8, "text/plain");
+        (await server.Client.PostAsync("/v1/check", text)).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await server.Client.PostAsJsonAsync("/v1/check", new { txids = new[] { "nope" } })).StatusCode.Should().Be(HttpStatusCode.BadRequest);
     }
 
     [Fact]

@@ -28,6 +28,12 @@ public static class ConsistencyApi
         CheckRequest? body = null;
         if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
         {
+            if (!request.HasJsonContentType())
+            {
+                return TypedResults.Problem("the body, when there is one, must be application/json: {\"txids\": [...]}", statusCode: StatusCodes.Status400BadRequest,
+                    extensions: new Dictionary<string, object?> { ["code"] = Problems.RequestInvalid });
+            }
+
             try
             {
                 body = await request.ReadFromJsonAsync<CheckRequest>(cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,7 @@ public static class AtomicCli
         root.Add(KeyCommand.Create(console));
         root.Add(DemoCommand.Create(console, httpHandler));
         root.Add(SessionDemoCommand.Create(console, httpHandler));
+        root.Add(StatusCommand.Create(console, httpHandler));
         root.Add(SidecarCommand.Create(console));
         root.Add(BackupCommand.Create(console));
         root.Add(RestoreCommand.Create(console));

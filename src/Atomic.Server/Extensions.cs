@@ -6,6 +6,7 @@ using Atomic.Server.Apis;
 using Atomic.Server.Hosting;
 using Atomic.Services;
 using Atomic.Services.Broadcaster;
+using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Atomic.Services.Sessions;
 using Atomic.Sidecar;
@@ -160,6 +161,7 @@ public static class Extensions
         }
 
         app.MapHealthApi();
+        app.MapOperationsApi(); // GET /v1/status and /dashboard, in every role: each app reports its own stages
         // Mapped in every role; 404 when Atomic:Metrics:Prometheus is false (read, and checked, with the rest of telemetry at start).
         app.MapGet(ServerTelemetry.MetricsPath, context => context.RequestServices.GetRequiredService<ServerTelemetry>().ScrapeAsync(context))
             .ExcludeFromDescription();

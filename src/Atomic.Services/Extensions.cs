@@ -76,6 +76,17 @@ public static class Extensions
         services.AddSingleton<BroadcastHandler>();
         services.AddSingleton<OverlayAdmission>();
         services.AddHostedService<MinedPoller>();
+
+        // GET /v1/status and the dashboard: the monitor listens to the pipeline's meter, TxRecords feeds the recent list.
+        services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RecentTransactions>();
+        services.AddSingleton<PipelineMonitor>();
+        services.AddSingleton<AlertTracker>();
+        services.AddSingleton<SessionTally>();
+        services.AddSingleton<StatusReporter>();
+        services.AddHostedService<AlertLoop>();
+
+        // POST /v1/check and its timer: the invariants over what the stores hold (docs/operations.md).
         services.AddOptions<ConsistencyOptions>().BindConfiguration(ConsistencyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ConsistencyChecker>();
         services.AddHostedService<ConsistencyTimer>();

@@ -123,6 +123,46 @@ public sealed class InProcessChannelTests
         await late.Should().ThrowAsync<HttpRequestException>();
     }
 
+    [Fact]
+    public async Task A_callers_timeout_ends_its_wait_when_the_host_does_not_answer_and_the_host_sees_the_request_aborted()
+    {
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (WebApplication app, InProcessChannel channel) = await StartHostAsync(app => app.MapGet("/never", async (HttpContext context) =>
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                aborted.TrySetResult();
+            }
+        }));
+        await using (app)
+        {
+            using var http = new HttpClient(channel, disposeHandler: false) { BaseAddress = AddressOf(app), Timeout = TimeSpan.FromMilliseconds(300) };
+            Func<Task> call = () => http.GetAsync("never");
+            await call.Should().ThrowAsync<TaskCanceledException>();
+            await aborted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
+    public async Task Many_requests_at_once_each_get_their_own_answer()
+    {
+        (WebApplication app, InProcessChannel channel) = await StartHostAsync(app => app.MapGet("/square/{n:int}", async (int n) =>
+        {
+            await Task.Yield();
+            return n * n;
+        }));
+        await using (app)
+        {
+            using var http = new HttpClient(channel, disposeHandler: false) { BaseAddress = AddressOf(app) };
+            int[] answers = await Task.WhenAll(Enumerable.Range(0, 500).Select(async n => int.Parse(await http.GetStringAsync($"square/{n}"), System.Globalization.CultureInfo.InvariantCulture)));
+            answers.Should().Equal(Enumerable.Range(0, 500).Select(n => n * n));
+        }
+    }
+
     public interface ITally : IActor
     {
         Task<int> AddAsync(int amount);

@@ -31,8 +31,9 @@ public static class GatewayApi
     /// <summary>The response to a submission: the transaction id and its status now.</summary>
     public sealed record Submitted([property: JsonPropertyName("txid")] string TxId, string Status);
 
-    /// <summary>Where a transaction is; <c>error</c> is set once it was rejected or failed.</summary>
-    public sealed record TxView([property: JsonPropertyName("txid")] string TxId, string Status, TxError? Error, IReadOnlyList<string> Topics, string? MerklePath);
+    /// <summary>Where a transaction is, and each step it took to get there; <c>error</c> is set once it was rejected or failed.</summary>
+    public sealed record TxView(
+        [property: JsonPropertyName("txid")] string TxId, string Status, TxError? Error, IReadOnlyList<string> Topics, string? MerklePath, IReadOnlyList<TxHistoryEntry> History);
 
     public sealed record TxError(string Code, string Reason);
 
@@ -121,7 +122,7 @@ public static class GatewayApi
 
         // Accepted durably above: from here on, a client that stops waiting loses nothing.
         (TxRecord? record, bool reached) = await WaitAsync(services, txid, wanted, timeout, cancellationToken).ConfigureAwait(false);
-        TxView view = record is null ? new TxView(txid, Status(status), null, topics.Values, null) : View(record);
+        TxView view = record is null ? new TxView(txid, Status(status), null, topics.Values, null, []) : View(record);
         return reached ? TypedResults.Ok(view) : TypedResults.Accepted($"/v1/tx/{txid}", view);
     }
 
@@ -150,7 +151,7 @@ public static class GatewayApi
     private static TxView View(TxRecord record)
     {
         TxError? error = record.Status is TxStatus.Rejected or TxStatus.Failed ? new TxError(record.Code ?? "UNKNOWN", record.Reason ?? string.Empty) : null;
-        return new TxView(record.TxId, Status(record.Status), error, record.Topics, record.MerklePath);
+        return new TxView(record.TxId, Status(record.Status), error, record.Topics, record.MerklePath, record.History);
     }
 
     /// <summary>

@@ -79,6 +79,7 @@ internal static class BeefIntake
         }
 
         Telemetry.BeefAccepted.Add(1, new TagList { { "route", route } });
+        records.Recent?.Record(txid, TxStatus.Received, record.UpdatedAt, baskets);
         return TxStatus.Received;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapr;
 using Dapr.Client;
+using Atomic.Services.Operations;
 using Grpc.Core;
 
 namespace Atomic.Services.Pipeline;
@@ -10,7 +11,7 @@ namespace Atomic.Services.Pipeline;
 /// record's ETag, and a move the state machine does not allow from the current status is a no-op: that one rule makes
 /// duplicate deliveries and resubmissions harmless.
 /// </summary>
-public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch = null)
+public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch = null, RecentTransactions? recent = null)
 {
     private const int MaxAttempts = 16;
 
@@ -18,6 +19,9 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
     private static readonly StateOptions LastWrite = new() { Concurrency = ConcurrencyMode.LastWrite, Consistency = ConsistencyMode.Strong };
 
     public DaprClient Dapr => dapr;
+
+    /// <summary>Where this process's accepted and moved records are listed for the dashboard, when it keeps that list.</summary>
+    internal RecentTransactions? Recent => recent;
 
     public async Task<(TxRecord Record, string ETag)?> GetAsync(string txid, CancellationToken cancellationToken = default)
     {
@@ -113,6 +117,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
             if (await TrySaveAsync(Names.TxKey(txid), moved.ToJson(), etag, LastWrite, cancellationToken).ConfigureAwait(false))
             {
                 watch?.Moved(txid);
+                recent?.Record(txid, to, now, moved.Baskets);
                 return moved;
             }
 

@@ -1,10 +1,11 @@
+using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Dapr.Client;
 
 namespace Atomic.Services.Sessions;
 
 /// <summary>Sessions in <c>statestore</c> through the Dapr SDK, every change guarded by the document's ETag.</summary>
-public sealed class SessionStore(DaprClient dapr, TimeProvider time)
+public sealed class SessionStore(DaprClient dapr, TimeProvider time, SessionTally? tally = null)
 {
     private const int MaxAttempts = 16;
 
@@ -25,6 +26,7 @@ public sealed class SessionStore(DaprClient dapr, TimeProvider time)
         try
         {
             await dapr.SaveStateAsync(Names.StateStore, SessionDocument.Key(document.SessionId), document, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
+            tally?.Record(document.SessionId, document.Status);
             return true;
         }
         catch (Dapr.DaprException e) when (TxRecords.IsConflict(e))
@@ -57,6 +59,7 @@ public sealed class SessionStore(DaprClient dapr, TimeProvider time)
             changed = changed with { UpdatedAt = time.GetUtcNow() };
             if (await dapr.TrySaveStateAsync(Names.StateStore, SessionDocument.Key(sessionId), changed, etag, new StateOptions { Concurrency = ConcurrencyMode.FirstWrite, Consistency = ConsistencyMode.Strong }, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
+                tally?.Record(sessionId, changed.Status);
                 return changed;
             }
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -87,6 +88,17 @@ public sealed class InProcessChannel : HttpMessageHandler
         };
         IHeaderDictionary headers = requestFeature.Headers;
         headers.Host = uri.Authority;
+        if (Activity.Current is { } activity && !request.Headers.Contains("traceparent"))
+        {
+            DistributedContextPropagator.Current.Inject(activity, headers, static (carrier, name, value) =>
+            {
+                if (carrier is IHeaderDictionary h && value is not null)
+                {
+                    h[name] = value;
+                }
+            });
+        }
+
         foreach (KeyValuePair<string, IEnumerable<string>> header in request.Headers)
         {
             headers.Append(header.Key, new StringValues(header.Value as string[] ?? [.. header.Value]));
@@ -125,8 +137,15 @@ public sealed class InProcessChannel : HttpMessageHandler
         });
         features.Set<IHttpRequestIdentifierFeature>(new HttpRequestIdentifierFeature());
 
-        _ = RunAsync(application, features, response); // inline until the pipeline first waits; it never throws
-        return await response.Answer.ConfigureAwait(false);
+        // As on a socket, the request starts afresh: none of the caller's async-local state (its HttpContext, its
+        // actor call context, its Activity) flows into the host's pipeline, and the caller is not held by it; the trace
+        // context goes as headers, as HttpClient's own handler sends them.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(() => RunAsync(application, features, response), CancellationToken.None); // it never throws
+        }
+
+        return await response.Answer.WaitAsync(cancellationToken).ConfigureAwait(false); // a caller's timeout holds even if the host does not answer
     }
 
     /// <summary>Runs one request through the pipeline; the caller gets the answer as it starts, its body as it is written.</summary>

@@ -99,8 +99,10 @@ public sealed partial class ConsistencyChecker(
             {
                 violations.Add(new(Invariants.OutputOfUnacceptedTransaction, $"{topic}/{outpoint}", $"topic {topic} holds {outpoint} but no record of {output.TxId} exists"));
             }
-            else if (record.Status is not (TxStatus.Verified or TxStatus.Broadcast or TxStatus.Mined))
+            else if (record.Status is TxStatus.Rejected or TxStatus.Failed)
             {
+                // Received is allowed: BRC-22's /submit verifies by SPV and admits before the verifier stage moves the
+                // record; a record that then stays received is reported as stuck.
                 violations.Add(new(Invariants.OutputOfUnacceptedTransaction, $"{topic}/{outpoint}", $"topic {topic} holds {outpoint} but {output.TxId} is {Status(record.Status)}"));
             }
         }

@@ -5,7 +5,7 @@ namespace Atomic.Services.Operations;
 /// <summary>The names of the invariants <see cref="ConsistencyChecker"/> checks, as violations, logs and metrics carry them.</summary>
 public static class Invariants
 {
-    /// <summary>A topic holds an output of a transaction whose record is missing, rejected, failed or not yet verified.</summary>
+    /// <summary>A topic holds an output of a transaction whose record is missing, rejected or failed.</summary>
     public const string OutputOfUnacceptedTransaction = "output-of-unaccepted-transaction";
 
     /// <summary>A topic's index names one outpoint more than once.</summary>

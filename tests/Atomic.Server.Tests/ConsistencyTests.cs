@@ -146,6 +146,46 @@ public sealed class ConsistencyTests
         Violations(report).Should().BeEquivalentTo([("token-amounts-not-conserved", txid)]);
     }
 
+    [Fact]
+    public async Task The_timer_runs_the_check_on_its_interval_and_counts_what_it_finds()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?> { ["Atomic:Consistency:Interval"] = "00:00:01" });
+        string txid = await IssueTokenToMinedAsync(server);
+        TxRecord record = (await server.Services.GetRequiredService<TxRecords>().GetAsync(txid))!.Value.Record;
+        var found = new TaskCompletionSource();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "atomic.consistency.violations")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "invariant" && (string?)tag.Value == "output-of-unaccepted-transaction")
+                {
+                    found.TrySetResult();
+                }
+            }
+        });
+        listener.Start();
+
+        await server.Services.GetRequiredService<DaprClient>().SaveByteStateAsync(Names.TxStore, Names.TxKey(txid), (record with { Status = TxStatus.Failed }).ToJson());
+
+        await found.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task A_negative_check_interval_stops_start_up_naming_the_key()
+    {
+        Func<Task> start = async () => await (await ServerHost.StartAsync(settings: new Dictionary<string, string?> { ["Atomic:Consistency:Interval"] = "-00:00:01" })).DisposeAsync();
+
+        (await start.Should().ThrowAsync<Microsoft.Extensions.Options.OptionsValidationException>()).Which.Message.Should().Contain("Atomic:Consistency:Interval");
+    }
+
     /// <summary>Writes rows of a TopicManager actor's state straight into the SQLite actor state store.</summary>
     private static async Task WriteActorStateAsync(ServerHost server, string topic, params (string Key, string Json)[] rows)
     {

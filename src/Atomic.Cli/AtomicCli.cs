@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Atomic.Cli.Commands;
+using Atomic.Cli.Commands.Backup;
 using Atomic.Cli.Commands.Keys;
 using Atomic.Cli.Commands.Sessions;
 
@@ -28,6 +29,9 @@ public static class AtomicCli
         root.Add(SessionDemoCommand.Create(console, httpHandler));
         root.Add(StatusCommand.Create(console, httpHandler));
         root.Add(SidecarCommand.Create(console));
+        root.Add(BackupCommand.Create(console));
+        root.Add(RestoreCommand.Create(console));
+        root.Add(CheckCommand.Create(console, httpHandler));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

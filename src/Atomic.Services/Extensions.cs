@@ -86,6 +86,11 @@ public static class Extensions
         services.AddSingleton<StatusReporter>();
         services.AddHostedService<AlertLoop>();
         services.AddOptions<ErpOptions>().BindConfiguration(ErpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        // POST /v1/check and its timer: the invariants over what the stores hold (docs/operations.md).
+        services.AddOptions<ConsistencyOptions>().BindConfiguration(ConsistencyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ConsistencyChecker>();
+        services.AddHostedService<ConsistencyTimer>();
         return services;
     }
 
@@ -141,6 +146,7 @@ public static class Extensions
             app.MapGatewayApi();
             app.MapTopicsApi();
             app.MapBasketsApi();
+            app.MapConsistencyApi();
         }
 
         if (stages.Verifier)

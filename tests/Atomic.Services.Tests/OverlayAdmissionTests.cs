@@ -127,6 +127,8 @@ public sealed class OverlayAdmissionTests
             public Task<AdmittanceInstructions> Admit(AdmitRequest request) => owner.Call($"TopicManager/{id}.Admit", new AdmittanceInstructions([], [], []));
 
             public Task<LookupResult> Lookup(LookupRequest request) => owner.Call($"TopicManager/{id}.Lookup", new LookupResult([]));
+
+            public Task<TopicHoldings> Holdings() => owner.Call($"TopicManager/{id}.Holdings", new TopicHoldings([], [], new Dictionary<string, string>()));
         }
 
         private sealed class Basket(RecordingActors owner, string id) : IBasketManager

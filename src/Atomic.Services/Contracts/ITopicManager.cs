@@ -20,4 +20,7 @@ public interface ITopicManager : IActor
 
     /// <summary>Answers a query of one of the topic's lookup services (BRC-24); a bad query fails with <c>LookupQueryException</c>.</summary>
     Task<LookupResult> Lookup(LookupRequest request);
+
+    /// <summary>Everything the topic holds, spent or not, for the consistency checker (read only).</summary>
+    Task<TopicHoldings> Holdings();
 }

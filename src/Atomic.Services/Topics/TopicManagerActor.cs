@@ -192,6 +192,34 @@ public sealed class TopicManagerActor : Actor, Contracts.ITopicManager
         return new LookupResult(outputs);
     }
 
+    /// <summary>Everything the topic holds, spent or not: its index as stored, each output it names, and their BEEFs.</summary>
+    public async Task<TopicHoldings> Holdings()
+    {
+        List<string> index = await IndexAsync(CancellationToken.None).ConfigureAwait(false);
+        var outputs = new List<HeldOutput>(index.Count);
+        foreach (string outpoint in index.Distinct(StringComparer.Ordinal))
+        {
+            ConditionalValue<TopicOutputState> held = await StateManager.TryGetStateAsync<TopicOutputState>(OutputPrefix + outpoint).ConfigureAwait(false);
+            if (held.HasValue)
+            {
+                TopicOutputState o = held.Value;
+                outputs.Add(new HeldOutput(o.TxId, o.OutputIndex, o.Satoshis, o.LockingScript, o.SpentBy));
+            }
+        }
+
+        var beefs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string txid in outputs.Select(o => o.TxId).Distinct(StringComparer.Ordinal))
+        {
+            ConditionalValue<TopicBeefState> kept = await StateManager.TryGetStateAsync<TopicBeefState>(BeefPrefix + txid).ConfigureAwait(false);
+            if (kept.HasValue)
+            {
+                beefs[txid] = kept.Value.Beef;
+            }
+        }
+
+        return new TopicHoldings(index, outputs, beefs);
+    }
+
     private async Task<List<string>> IndexAsync(CancellationToken cancellationToken)
     {
         ConditionalValue<List<string>> index = await StateManager.TryGetStateAsync<List<string>>(IndexKey, cancellationToken).ConfigureAwait(false);

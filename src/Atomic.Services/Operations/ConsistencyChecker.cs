@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Scripts;
+using Atomic.Bsv.Spv;
+using Atomic.Bsv.Spv.ChainTrackers;
+using Atomic.Bsv.Transactions;
+using Atomic.Overlay.Tokens;
+using Atomic.Services.Broadcaster;
+using Atomic.Services.Contracts;
+using Atomic.Services.Pipeline;
+using Dapr.Actors;
+using Dapr.Actors.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Atomic.Services.Operations;
+
+/// <summary>
+/// Checks the pipeline's invariants over what the stores hold (<see cref="Invariants"/>): every output a topic holds
+/// belongs to an accepted transaction and is indexed once, token amounts are conserved, every mined record's merkle
+/// path is confirmed by the chain tracker, and no record stays unfinished too long. Read only: it reports, never repairs.
+/// </summary>
+/// <remarks>
+/// Dapr's state API cannot list keys, so the records checked are those reachable from what is indexed: the
+/// transactions of the outputs every topic holds (and their spenders), and the broadcast ones the MINED poller watches
+/// (<see cref="WatchIndex"/>). A record that is in none of those (a transaction with no topic output that never reached
+/// broadcast) is not seen; <c>POST /v1/check</c> takes extra txids to look at.
+/// </remarks>
+public sealed partial class ConsistencyChecker(
+    TopicCatalog topics,
+    IActorProxyFactory actors,
+    TxRecords records,
+    WatchIndex watched,
+    IChainTracker chainTracker,
+    TimeProvider time,
+    IOptions<ConsistencyOptions> options,
+    ILogger<ConsistencyChecker> logger)
+{
+    /// <summary><c>atomic.consistency.violations</c>: violations found, tagged with the invariant.</summary>
+    internal static readonly Counter<long> Violations = Telemetry.Meter.CreateCounter<long>(
+        "atomic.consistency.violations", "{violation}", "consistency violations found, by invariant");
+
+    public async Task<ConsistencyReport> CheckAsync(IEnumerable<string>? txids = null, CancellationToken cancellationToken = default)
+    {
+        var violations = new List<ConsistencyViolation>();
+        var held = new List<(string Topic, HeldOutput Output)>();
+        var toRead = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string txid in txids ?? [])
+        {
+            toRead.Add(txid.ToLowerInvariant());
+        }
+
+        int topicCount = 0;
+        foreach (string topic in topics)
+        {
+            topicCount++;
+            TopicHoldings holdings = await actors.CreateActorProxy<ITopicManager>(new ActorId(topic), ITopicManager.TypeName)
+                .Holdings().WaitAsync(cancellationToken).ConfigureAwait(false);
+            foreach (IGrouping<string, string> twice in holdings.Index.GroupBy(o => o, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            {
+                violations.Add(new(Invariants.OutputAdmittedTwice, $"{topic}/{twice.Key}", $"topic {topic} indexes {twice.Key} {twice.Count()} times"));
+            }
+
+            foreach (HeldOutput output in holdings.Outputs)
+            {
+                held.Add((topic, output));
+                toRead.Add(output.TxId);
+                if (output.SpentBy is not null)
+                {
+                    toRead.Add(output.SpentBy);
+                }
+            }
+
+            if (topic == TokenTopicManager.TopicName)
+            {
+                CheckTokens(holdings, violations);
+            }
+        }
+
+        foreach (string txid in await watched.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            toRead.Add(txid);
+        }
+
+        var found = new Dictionary<string, TxRecord>(StringComparer.Ordinal);
+        foreach (string txid in toRead.Where(Outpoints.IsTxId))
+        {
+            if (await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is { } record)
+            {
+                found[txid] = record.Record;
+            }
+        }
+
+        foreach ((string topic, HeldOutput output) in held)
+        {
+            string outpoint = $"{output.TxId}.{output.OutputIndex}";
+            if (!found.TryGetValue(output.TxId, out TxRecord? record))
+            {
+                violations.Add(new(Invariants.OutputOfUnacceptedTransaction, $"{topic}/{outpoint}", $"topic {topic} holds {outpoint} but no record of {output.TxId} exists"));
+            }
+            else if (record.Status is TxStatus.Rejected or TxStatus.Failed)
+            {
+                // Received is allowed: BRC-22's /submit verifies by SPV and admits before the verifier stage moves the
+                // record; a record that then stays received is reported as stuck.
+                violations.Add(new(Invariants.OutputOfUnacceptedTransaction, $"{topic}/{outpoint}", $"topic {topic} holds {outpoint} but {output.TxId} is {Status(record.Status)}"));
+            }
+        }
+
+        DateTimeOffset now = time.GetUtcNow();
+        foreach (TxRecord record in found.Values.OrderBy(r => r.TxId, StringComparer.Ordinal))
+        {
+            if (record.Status == TxStatus.Mined && await ProofProblemAsync(record, cancellationToken).ConfigureAwait(false) is string problem)
+            {
+                violations.Add(new(Invariants.MinedWithoutProof, record.TxId, problem));
+            }
+
+            TimeSpan age = now - record.UpdatedAt;
+            if (record.Status is TxStatus.Received or TxStatus.Verified or TxStatus.Broadcast && age > options.Value.StuckAfter)
+            {
+                violations.Add(new(Invariants.RecordStuck, record.TxId, $"{Status(record.Status)} since {record.UpdatedAt:O} ({age.TotalMinutes:0} min, bound {options.Value.StuckAfter})"));
+            }
+        }
+
+        foreach (ConsistencyViolation violation in violations)
+        {
+            Violations.Add(1, new TagList { { "invariant", violation.Invariant } });
+            LogViolation(logger, violation.Invariant, violation.Subject, violation.Detail);
+        }
+
+        return new ConsistencyReport(violations.Count == 0, now, topicCount, held.Count, found.Count, violations);
+    }
+
+    /// <summary>Why a mined record's merkle path does not prove it, or null when the chain tracker confirms it.</summary>
+    private async Task<string?> ProofProblemAsync(TxRecord record, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(record.MerklePath))
+        {
+            return "mined without a merkle path";
+        }
+
+        MerklePath path;
+        Hash256 root;
+        try
+        {
+            path = MerklePath.FromHex(record.MerklePath);
+            root = path.ComputeRoot(Hash256.FromDisplayHex(record.TxId));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or MerklePathException)
+        {
+            return $"its merkle path does not prove {record.TxId}: {e.Message}";
+        }
+
+        return await chainTracker.IsValidRootForHeightAsync(root, path.BlockHeight, cancellationToken).ConfigureAwait(false)
+            ? null
+            : $"the chain tracker does not know root {root.ToDisplayHex()} at height {path.BlockHeight}";
+    }
+
+    /// <summary>
+    /// Per transaction of the token topic: each asset's outputs add up to no more than the same asset's inputs (the
+    /// inputs read from the BEEF the topic kept); an asset the transaction issues is exempt.
+    /// </summary>
+    private static void CheckTokens(TopicHoldings holdings, List<ConsistencyViolation> violations)
+    {
+        foreach ((string txid, string base64) in holdings.Beefs)
+        {
+            Beef beef;
+            Transaction? tx;
+            try
+            {
+                beef = Beef.FromBytes(Convert.FromBase64String(base64));
+                tx = beef.Find(Hash256.FromDisplayHex(txid))?.Transaction;
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                violations.Add(new(Invariants.TokenAmountsNotConserved, txid, $"the topic's BEEF of {txid} cannot be read: {e.Message}"));
+                continue;
+            }
+
+            if (tx is null)
+            {
+                continue;
+            }
+
+            var outputs = new Dictionary<string, ulong>(StringComparer.Ordinal);
+            for (int i = 0; i < tx.Outputs.Count; i++)
+            {
+                var outpoint = new OutPoint(tx.Id, (uint)i);
+                if (TokenTopicManager.Read(tx.Outputs[i].LockingScript, outpoint) is { } token && token.AssetId != TokenTopicManager.AssetIdOf(outpoint))
+                {
+                    outputs[token.AssetId] = outputs.GetValueOrDefault(token.AssetId) + token.Amount;
+                }
+            }
+
+            var inputs = new Dictionary<string, ulong>(StringComparer.Ordinal);
+            bool known = true;
+            foreach (TxInput input in tx.Inputs)
+            {
+                if (beef.Find(input.PrevOut.TxId)?.Transaction is not { } source || input.PrevOut.Index >= source.Outputs.Count)
+                {
+                    known = false;
+                    break;
+                }
+
+                Script locking = source.Outputs[(int)input.PrevOut.Index].LockingScript;
+                if (TokenTopicManager.Read(locking, input.PrevOut) is { } token)
+                {
+                    inputs[token.AssetId] = inputs.GetValueOrDefault(token.AssetId) + token.Amount;
+                }
+            }
+
+            foreach ((string asset, ulong amount) in known ? outputs : [])
+            {
+                ulong spent = inputs.GetValueOrDefault(asset);
+                if (amount > spent)
+                {
+                    violations.Add(new(Invariants.TokenAmountsNotConserved, txid, $"{txid} outputs {amount} of asset {asset} but its inputs carry {spent}"));
+                }
+            }
+        }
+    }
+
+    private static string Status(TxStatus status) => status.ToString().ToLowerInvariant();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "consistency violation {Invariant} at {Subject}: {Detail}")]
+    private static partial void LogViolation(ILogger logger, string invariant, string subject, string detail);
+}

@@ -18,6 +18,9 @@ namespace Atomic.Sidecar.Hosting;
 /// </summary>
 public sealed class InProcessChannel : HttpMessageHandler
 {
+    /// <summary>An execution context with no async-local values, as a request arriving on a socket starts with.</summary>
+    private static readonly ExecutionContext CleanContext = CaptureClean();
+
     private Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>>? _send;
 
     /// <summary>Whether the host's server has started, so requests reach its pipeline.</summary>
@@ -45,6 +48,15 @@ public sealed class InProcessChannel : HttpMessageHandler
         services.AddSingleton(channel);
         services.AddSingleton<IServer>(sp => new ChannelServer(inner(sp), channel));
         return channel;
+    }
+
+    private static ExecutionContext CaptureClean()
+    {
+        ExecutionContext? clean = null;
+        var thread = new Thread(() => clean = ExecutionContext.Capture()) { IsBackground = true };
+        thread.UnsafeStart(); // UnsafeStart: the new thread does not take this one's context
+        thread.Join();
+        return clean ?? throw new InvalidOperationException("no execution context to start requests in");
     }
 
     private static Func<IServiceProvider, IServer> RegisterInner(IServiceCollection services, Type type)
@@ -137,13 +149,14 @@ public sealed class InProcessChannel : HttpMessageHandler
         });
         features.Set<IHttpRequestIdentifierFeature>(new HttpRequestIdentifierFeature());
 
-        // As on a socket, the request starts afresh: none of the caller's async-local state (its HttpContext, its
-        // actor call context, its Activity) flows into the host's pipeline, and the caller is not held by it; the trace
-        // context goes as headers, as HttpClient's own handler sends them.
-        using (ExecutionContext.SuppressFlow())
+        // As on a socket, the request starts afresh: none of the caller's async-local state (its HttpContext, its actor
+        // call context, its Activity) flows into the host's pipeline, which runs on this thread until it first waits (no
+        // hop to the thread pool); the trace context goes as headers, as HttpClient's own handler sends them.
+        ExecutionContext.Run(CleanContext, static state =>
         {
-            _ = Task.Run(() => RunAsync(application, features, response), CancellationToken.None); // it never throws
-        }
+            var (app, f, r) = ((IHttpApplication<TContext>, FeatureCollection, ResponseFeature))state!;
+            _ = RunAsync(app, f, r); // it never throws
+        }, (application, features, response));
 
         return await response.Answer.WaitAsync(cancellationToken).ConfigureAwait(false); // a caller's timeout holds even if the host does not answer
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Atomic.Bsv.Primitives;
@@ -32,7 +33,7 @@ public sealed partial class ConsistencyChecker(
     IActorProxyFactory actors,
     TxRecords records,
     WatchIndex watched,
-    IChainTracker chainTracker,
+    IServiceProvider services,
     TimeProvider time,
     IOptions<ConsistencyOptions> options,
     ILogger<ConsistencyChecker> logger)
@@ -151,9 +152,38 @@ public sealed partial class ConsistencyChecker(
             return $"its merkle path does not prove {record.TxId}: {e.Message}";
         }
 
+        if (ChainTracker() is not { } chainTracker)
+        {
+            return null; // this app has no chain tracker: the path is checked against itself only
+        }
+
         return await chainTracker.IsValidRootForHeightAsync(root, path.BlockHeight, cancellationToken).ConfigureAwait(false)
             ? null
             : $"the chain tracker does not know root {root.ToDisplayHex()} at height {path.BlockHeight}";
+    }
+
+    private int _noTrackerLogged;
+
+    /// <summary>
+    /// The app's chain tracker, resolved when first needed: a split app without one (the overlay app of a split
+    /// deployment needs none for its own stage) still checks the other invariants, and says once that it cannot
+    /// confirm merkle roots.
+    /// </summary>
+    private IChainTracker? ChainTracker()
+    {
+        try
+        {
+            return services.GetService<IChainTracker>();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            if (Interlocked.Exchange(ref _noTrackerLogged, 1) == 0)
+            {
+                logger.LogInformation("No chain tracker in this app ({Reason}): mined records' merkle roots are not confirmed by this checker", e.Message);
+            }
+
+            return null;
+        }
     }
 
     /// <summary>

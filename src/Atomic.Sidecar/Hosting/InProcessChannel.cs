@@ -12,7 +12,8 @@ namespace Atomic.Sidecar.Hosting;
 /// <summary>
 /// A way into an ASP.NET Core host from its own process without a socket: an <see cref="HttpMessageHandler"/> that hands
 /// each request to the host's request pipeline (its hosting layer, middleware and endpoints, exactly as Kestrel would)
-/// and returns the buffered answer. The host keeps serving over TCP too; this is for a caller in the same process (the
+/// and streams the answer back, trailers included (so gRPC works through it). Kestrel's limits (the body size) do not
+/// apply: the callers are the process's own. The host keeps serving over TCP too; this is for a caller in the same process (the
 /// embedded sidecar calling its app, an app calling its embedded sidecar), where two loopback HTTP exchanges per call
 /// would dominate the cost. Requests sent before the host's server has started fail as a refused connection would.
 /// </summary>

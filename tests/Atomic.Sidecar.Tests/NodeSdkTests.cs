@@ -13,7 +13,7 @@ namespace Atomic.Sidecar.Tests;
 public sealed class NodeSdkTests
 {
     [Fact]
-    public async Task A_node_app_on_dapr_dapr_uses_state_with_etags_pubsub_invocation_and_a_dotnet_actor()
+    public async Task A_node_app_on_dapr_dapr_uses_state_with_etags_pubsub_invocation_a_dotnet_actor_and_an_output_binding()
     {
         string root = RepositoryRoot();
         string interop = Path.Combine(root, "tests", "interop");
@@ -21,11 +21,20 @@ public sealed class NodeSdkTests
         await using var resources = new TestResources(Backend.Sqlite);
         int dotnetSidecar = Hosting.SidecarRunner.FreePort();
         await using ActorApp dotnetApp = await ActorApp.StartAsync(dotnetSidecar, new ActorAppSettings(), routes: app =>
+        {
             app.MapPost("/echo", async (HttpRequest request) =>
             {
                 using JsonDocument body = await JsonDocument.ParseAsync(request.Body);
                 return Results.Json(new { echoed = body.RootElement.Clone(), by = "dotnet-app", caller = request.Headers["dapr-caller-app-id"].ToString() });
-            }));
+            });
+            app.MapPost("/hook", async (HttpRequest request) =>
+            {
+                using JsonDocument body = await JsonDocument.ParseAsync(request.Body);
+                return Results.Json(new { hooked = body.RootElement.Clone(), from = request.Headers["X-From"].ToString() });
+            });
+        });
+        File.WriteAllText(Path.Combine(resources.ResourcesPath, "hooks.yaml"),
+            $"apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: hooks\nspec:\n  type: bindings.http\n  version: v1\n  metadata:\n  - name: url\n    value: \"{dotnetApp.Address}\"\n");
         RunApp[] apps =
         [
             new("dotnet-app", root, dotnetApp.Address.Port, dotnetSidecar, null, [], new Dictionary<string, string>(), resources.ResourcesPath),
@@ -52,6 +61,8 @@ public sealed class NodeSdkTests
         seen.GetProperty("invoked").GetProperty("echoed").GetProperty("from").GetString().Should().Be("node");
         seen.GetProperty("actor").GetInt32().Should().Be(5);
         seen.GetProperty("actorAgain").GetInt32().Should().Be(7, "the actor's state persisted between the two calls");
+        seen.GetProperty("binding").GetProperty("hooked").GetProperty("order").GetInt32().Should().Be(7, "the binding posted the data as its JSON");
+        seen.GetProperty("binding").GetProperty("from").GetString().Should().Be("node", "capitalised metadata went as a header");
     }
 
     private static string RepositoryRoot()

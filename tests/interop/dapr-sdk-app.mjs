@@ -1,6 +1,7 @@
 // A Dapr app written with the official JavaScript SDK (@dapr/dapr, pinned in package.json), run next to the embedded
 // sidecar (`atomic sidecar run`, or SidecarRunner in tests): it saves and reads state with ETags, publishes an event
-// and receives it on its own subscription, invokes the .NET app by app id and calls its actor. It prints one JSON line
+// and receives it on its own subscription, invokes the .NET app by app id, calls its actor, and posts through an output
+// binding. It prints one JSON line
 // of what it saw and exits 0; any step that throws exits 1 with the error on stderr.
 import { DaprServer, DaprClient, ActorId, HttpMethod, CommunicationProtocolEnum } from '@dapr/dapr';
 // The SDK's actor client (what its ActorProxyBuilder uses), called with one JSON argument as a .NET actor method takes
@@ -46,6 +47,9 @@ seen.invoked = await client.invoker.invoke(dotnetApp, 'echo', HttpMethod.POST, {
 const actors = new actorClientModule.default(daprHost, daprPort, CommunicationProtocolEnum.HTTP, { daprHost, daprPort, communicationProtocol: CommunicationProtocolEnum.HTTP });
 seen.actor = await actors.actor.invoke('CounterActor', new ActorId('node-1'), 'IncrementAsync', 5);
 seen.actorAgain = await actors.actor.invoke('CounterActor', new ActorId('node-1'), 'IncrementAsync', 2);
+
+// An output binding (bindings.http, pointed at the .NET app's /hook), through the SDK's HTTP bindings client.
+seen.binding = await client.binding.send('hooks', 'create', { order: 7 }, { path: 'hook', 'X-From': 'node' });
 
 console.log(JSON.stringify(seen));
 await server.stop();

@@ -43,17 +43,19 @@ public static class AuthHttpHeaders
             throw new AuthPayloadException("only a signed general message with a payload travels as an HTTP request");
         }
 
-        AuthHttpRequest request = AuthHttpRequest.Parse(general.Payload);
-        return
-        [
-            new(Version, general.Version),
-            new(IdentityKey, general.IdentityKey),
-            new(Nonce, general.Nonce ?? throw new AuthPayloadException("the message has no nonce")),
-            new(YourNonce, general.YourNonce ?? throw new AuthPayloadException("the message has no yourNonce")),
-            new(Signature, Hex.Encode(general.Signature)),
-            new(RequestId, Convert.ToBase64String(request.RequestId)),
-        ];
+        return SignedHeaders(general, AuthHttpRequest.Parse(general.Payload).RequestId);
     }
+
+    /// <summary>A signed general message's headers, in the transport's order, with the request id it answers or carries.</summary>
+    private static List<KeyValuePair<string, string>> SignedHeaders(AuthMessage general, byte[] requestId) =>
+    [
+        new(Version, general.Version),
+        new(IdentityKey, general.IdentityKey),
+        new(Nonce, general.Nonce ?? throw new AuthPayloadException("the message has no nonce")),
+        new(YourNonce, general.YourNonce ?? throw new AuthPayloadException("the message has no yourNonce")),
+        new(Signature, Hex.Encode(general.Signature!)),
+        new(RequestId, Convert.ToBase64String(requestId)),
+    ];
 
     /// <summary>
     /// The general (or certificateRequest) message the transport reads from an HTTP response: the auth headers, and
@@ -224,15 +226,6 @@ public static class AuthHttpHeaders
             throw new AuthPayloadException("only a signed general message with a payload travels as an HTTP response");
         }
 
-        AuthHttpResponse response = AuthHttpResponse.Parse(general.Payload);
-        return
-        [
-            new(Version, general.Version),
-            new(IdentityKey, general.IdentityKey),
-            new(Nonce, general.Nonce ?? throw new AuthPayloadException("the message has no nonce")),
-            new(YourNonce, general.YourNonce ?? throw new AuthPayloadException("the message has no yourNonce")),
-            new(Signature, Hex.Encode(general.Signature)),
-            new(RequestId, Convert.ToBase64String(response.RequestId)),
-        ];
+        return SignedHeaders(general, AuthHttpResponse.Parse(general.Payload).RequestId);
     }
 }

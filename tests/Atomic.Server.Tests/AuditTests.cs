@@ -1,8 +1,12 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Atomic.Bsv.Primitives.Keys;
 using Atomic.Cli;
+using Atomic.Identity.Auth;
+using Atomic.Identity.Wallet;
 using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Dapr.Client;
@@ -89,6 +93,34 @@ public sealed class AuditTests
         entry.Hash.Should().Be(Convert.ToHexStringLower(SHA256.HashData([.. new byte[32], .. Encoding.UTF8.GetBytes(canonical)])));
         Encoding.UTF8.GetString(entry.ToJson()).Should().Be(canonical[..^1] + $",\"hash\":\"{entry.Hash}\"}}");
         AuditEntry.FromJson(entry.ToJson()).Should().Be(entry);
+    }
+
+    [Fact]
+    public async Task Signed_basket_changes_are_recorded_with_the_signers_identity_and_the_log_can_require_signed_reads()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Atomic:Auth:RequireForBaskets"] = "true",
+            [AuditOptions.RequireForAuditKey] = "true",
+        });
+        var key = PrivateKey.Random();
+        using var signed = new HttpClient(new AuthFetchHandler(new ProtoWallet(key), new HttpClientHandler())) { BaseAddress = new Uri(server.Url) };
+        string outpoint = $"{new string('c', 64)}.0";
+        object insert = new { operations = new[] { new { op = "insert", outpoint, satoshis = 42UL, lockingScript = "76a914" + new string('1', 40) + "88ac" } } };
+        (await signed.PostAsJsonAsync("/v1/baskets/audited/operations", insert)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await signed.DeleteAsync($"/v1/baskets/audited/outputs/{outpoint}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        (await server.Client.GetAsync("/v1/audit")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        List<JsonElement> entries = [];
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(30); entries.Count < 2 && DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            using HttpResponseMessage response = await signed.GetAsync("/v1/audit");
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            entries = [.. (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+        }
+
+        entries.Select(e => (e.GetProperty("kind").GetString(), e.GetProperty("subject").GetString(), e.GetProperty("identity").GetString()))
+            .Should().Equal(("basket.insert", $"audited/{outpoint}", key.PublicKey.ToHex()), ("basket.relinquish", $"audited/{outpoint}", key.PublicKey.ToHex()));
     }
 
     /// <summary>The whole log once the writer has appended <paramref name="kind"/> for <paramref name="txid"/>.</summary>

@@ -123,6 +123,20 @@ public sealed class AuditTests
             .Should().Equal(("basket.insert", $"audited/{outpoint}", key.PublicKey.ToHex()), ("basket.relinquish", $"audited/{outpoint}", key.PublicKey.ToHex()));
     }
 
+    [Fact]
+    public async Task A_created_session_is_recorded_as_session_collecting_after_its_assets_mint_and_the_chain_verifies()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        SessionTests.Swap swap = await SessionTests.PrepareAsync(server);
+
+        string id = await SessionTests.CreateAsync(server.Client, swap, deadlineSeconds: 120);
+
+        IReadOnlyList<JsonElement> entries = await WaitForAsync(server, id, "session.collecting");
+        Kinds(entries, id).Should().Equal("session.collecting");
+        (int code, string output) = await CliAsync("audit", "verify", "--server", server.Url);
+        code.Should().Be(0, output);
+    }
+
     /// <summary>The whole log once the writer has appended <paramref name="kind"/> for <paramref name="txid"/>.</summary>
     private static async Task<IReadOnlyList<JsonElement>> WaitForAsync(ServerHost server, string txid, string kind)
     {

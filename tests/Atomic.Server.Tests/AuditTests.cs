@@ -11,6 +11,8 @@ using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Dapr.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Atomic.Server.Tests;
 
@@ -135,6 +137,36 @@ public sealed class AuditTests
         Kinds(entries, id).Should().Equal("session.collecting");
         (int code, string output) = await CliAsync("audit", "verify", "--server", server.Url);
         code.Should().Be(0, output);
+    }
+
+    [Fact]
+    public async Task Two_writers_appending_at_once_to_one_store_leave_one_unforked_chain()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        var store = new AuditStore(server.Services.GetRequiredService<DaprClient>());
+        IOptions<AuditOptions> options = Options.Create(new AuditOptions { BatchSize = 8 });
+        var second = new AuditLog(options, TimeProvider.System);
+        using var writer = new AuditWriter(second, store, options, NullLogger<AuditWriter>.Instance);
+        AuditLog first = server.Services.GetRequiredService<AuditLog>();
+
+        await writer.StartAsync(CancellationToken.None);
+        for (int i = 0; i < 100; i++)
+        {
+            first.Append("test.first", $"{i}").Should().BeTrue();
+            second.Append("test.second", $"{i}").Should().BeTrue();
+        }
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await store.GetHeadAsync()).Head.Seq < 200 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await writer.StopAsync(CancellationToken.None);
+        (await store.GetHeadAsync()).Head.Seq.Should().Be(200);
+        (int code, string output) = await CliAsync("audit", "verify", "--server", server.Url);
+        code.Should().Be(0, output);
+        output.Should().StartWith("200 entries");
     }
 
     /// <summary>The whole log once the writer has appended <paramref name="kind"/> for <paramref name="txid"/>.</summary>

@@ -32,6 +32,7 @@ public static class AtomicCli
         root.Add(BackupCommand.Create(console));
         root.Add(RestoreCommand.Create(console));
         root.Add(CheckCommand.Create(console, httpHandler));
+        root.Add(AuditCommand.Create(console, httpHandler));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

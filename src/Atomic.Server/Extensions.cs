@@ -124,7 +124,7 @@ public static class Extensions
             health.AddCheck<DevChainCheck>("devchain", tags: [HealthApi.Ready]);
         }
 
-        if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey))
+        if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey))
         {
             services.AddBsvAuth();
         }

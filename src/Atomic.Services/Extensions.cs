@@ -91,6 +91,12 @@ public static class Extensions
         services.AddOptions<ConsistencyOptions>().BindConfiguration(ConsistencyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ConsistencyChecker>();
         services.AddHostedService<ConsistencyTimer>();
+
+        // GET /v1/audit: the hash-chained audit log, fed by TxRecords' moves, appended by one writer per process.
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<AuditStore>();
+        services.AddHostedService<AuditWriter>();
         return services;
     }
 
@@ -147,6 +153,7 @@ public static class Extensions
             app.MapTopicsApi();
             app.MapBasketsApi();
             app.MapConsistencyApi();
+            app.MapAuditApi();
         }
 
         if (stages.Verifier)

@@ -1,6 +1,7 @@
 using Atomic.Overlay.Baskets;
 using Atomic.Services.Contracts;
 using Atomic.Services.Identity;
+using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Dapr.Actors;
 using Dapr.Actors.Client;
@@ -143,7 +144,17 @@ public static class BasketsApi
 
         try
         {
-            return TypedResults.Ok(await Manager(services, name).Apply(batch).ConfigureAwait(false));
+            ApplyResult applied = await Manager(services, name).Apply(batch).ConfigureAwait(false);
+            if (applied.Applied && services.Audit is { } audit)
+            {
+                string? identity = services.Context.User.FindFirst(BsvAuthDefaults.IdentityKeyClaim)?.Value;
+                foreach (BasketOperationRequest operation in batch.Operations!)
+                {
+                    audit.Append($"basket.{operation.Op}", $"{name}/{operation.Outpoint}", batch.IdempotencyKey ?? "", identity);
+                }
+            }
+
+            return TypedResults.Ok(applied);
         }
         catch (Exception e) when (Actors.ErrorType(e) == typeof(BasketOperationException).FullName)
         {
@@ -179,6 +190,11 @@ public static class BasketsApi
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.ServiceUnavailable, $"basket {name} did not answer: {Actors.ErrorMessage(e)}");
         }
 
+        if (result.Relinquished)
+        {
+            services.Audit?.Append("basket.relinquish", $"{name}/{normalized}", "", services.Context.User.FindFirst(BsvAuthDefaults.IdentityKeyClaim)?.Value);
+        }
+
         return result.Relinquished
             ? TypedResults.NoContent()
             : Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, $"basket {name} holds no output {normalized}");
@@ -204,8 +220,14 @@ public static class BasketsApi
 }
 
 /// <summary>What the basket routes need.</summary>
-public sealed class BasketsApiServices([FromServices] IActorProxyFactory actors, [FromServices] IOptions<OverlayOptions> options)
+public sealed class BasketsApiServices(
+    [FromServices] IActorProxyFactory actors, [FromServices] IOptions<OverlayOptions> options, HttpContext context, [FromServices] AuditLog? audit = null)
 {
+    public HttpContext Context { get; } = context;
+
+    /// <summary>Where applied operations are recorded (<c>basket.{op}</c>), when this process keeps the audit log.</summary>
+    public AuditLog? Audit { get; } = audit;
+
     public IActorProxyFactory Actors { get; } = actors;
 
     public IOptions<OverlayOptions> Options { get; } = options;

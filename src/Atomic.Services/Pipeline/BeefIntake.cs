@@ -80,6 +80,7 @@ internal static class BeefIntake
 
         Telemetry.BeefAccepted.Add(1, new TagList { { "route", route } });
         records.Recent?.Record(txid, TxStatus.Received, record.UpdatedAt, baskets);
+        records.Audit?.Moved(txid, TxStatus.Received);
         return TxStatus.Received;
     }
 }

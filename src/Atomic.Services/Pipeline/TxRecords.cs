@@ -11,7 +11,7 @@ namespace Atomic.Services.Pipeline;
 /// record's ETag, and a move the state machine does not allow from the current status is a no-op: that one rule makes
 /// duplicate deliveries and resubmissions harmless.
 /// </summary>
-public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch = null, RecentTransactions? recent = null)
+public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch = null, RecentTransactions? recent = null, AuditLog? audit = null)
 {
     private const int MaxAttempts = 16;
 
@@ -22,6 +22,9 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     /// <summary>Where this process's accepted and moved records are listed for the dashboard, when it keeps that list.</summary>
     internal RecentTransactions? Recent => recent;
+
+    /// <summary>Where this process queues audit entries for the records it accepts and moves, when it keeps the audit log.</summary>
+    internal AuditLog? Audit => audit;
 
     public async Task<(TxRecord Record, string ETag)?> GetAsync(string txid, CancellationToken cancellationToken = default)
     {
@@ -118,6 +121,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
             {
                 watch?.Moved(txid);
                 recent?.Record(txid, to, now, moved.Baskets);
+                audit?.Moved(txid, to, moved.Code);
                 return moved;
             }
 

@@ -5,7 +5,7 @@ using Dapr.Client;
 namespace Atomic.Services.Sessions;
 
 /// <summary>Sessions in <c>statestore</c> through the Dapr SDK, every change guarded by the document's ETag.</summary>
-public sealed class SessionStore(DaprClient dapr, TimeProvider time, SessionTally? tally = null)
+public sealed class SessionStore(DaprClient dapr, TimeProvider time, SessionTally? tally = null, AuditLog? audit = null)
 {
     private const int MaxAttempts = 16;
 
@@ -27,6 +27,7 @@ public sealed class SessionStore(DaprClient dapr, TimeProvider time, SessionTall
         {
             await dapr.SaveStateAsync(Names.StateStore, SessionDocument.Key(document.SessionId), document, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
             tally?.Record(document.SessionId, document.Status);
+            audit?.Append(AuditKind(document.Status), document.SessionId);
             return true;
         }
         catch (Dapr.DaprException e) when (TxRecords.IsConflict(e))
@@ -60,10 +61,18 @@ public sealed class SessionStore(DaprClient dapr, TimeProvider time, SessionTall
             if (await dapr.TrySaveStateAsync(Names.StateStore, SessionDocument.Key(sessionId), changed, etag, new StateOptions { Concurrency = ConcurrencyMode.FirstWrite, Consistency = ConsistencyMode.Strong }, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 tally?.Record(sessionId, changed.Status);
+                if (changed.Status != document.Status)
+                {
+                    audit?.Append(AuditKind(changed.Status), sessionId);
+                }
+
                 return changed;
             }
         }
 
         throw new InvalidOperationException($"session {sessionId} kept changing under {MaxAttempts} attempts to change it");
     }
+
+    /// <summary><c>session.{status}</c>, the status as the session's JSON spells it.</summary>
+    private static string AuditKind(SessionStatus status) => "session." + status.ToString().ToLowerInvariant();
 }

@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Atomic.Services.Operations;
+
+/// <summary>The audit log's settings (section <c>Atomic:Audit</c>).</summary>
+public sealed class AuditOptions
+{
+    public const string Section = "Atomic:Audit";
+
+    /// <summary>"Atomic:Auth:RequireForAudit" (default false): when true, <c>GET /v1/audit</c> answers only BRC-104 signed requests.</summary>
+    public const string RequireForAuditKey = "Atomic:Auth:RequireForAudit";
+
+    /// <summary>How many entries may wait for the writer; past that a hook drops its entry (counted and logged) rather than wait.</summary>
+    [Range(16, 1_000_000, ErrorMessage = "Atomic:Audit:QueueCapacity must be between 16 and 1,000,000")]
+    public int QueueCapacity { get; set; } = 65_536;
+
+    /// <summary>At most this many entries are appended under one write of the head.</summary>
+    [Range(1, 10_000, ErrorMessage = "Atomic:Audit:BatchSize must be between 1 and 10,000")]
+    public int BatchSize { get; set; } = 256;
+}

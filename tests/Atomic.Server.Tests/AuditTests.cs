@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Atomic.Bsv.Primitives.Keys;
+using Atomic.Cli;
+using Atomic.Identity.Auth;
+using Atomic.Identity.Wallet;
+using Atomic.Services.Operations;
+using Atomic.Services.Pipeline;
+using Dapr.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Atomic.Server.Tests;
+
+/// <summary>
+/// The audit trail on the all-in-one server: a transaction's moves are appended to a hash chain that
+/// <c>atomic audit verify</c> recomputes, a tampered entry is named, and the log exports as jsonl and csv.
+/// </summary>
+public sealed class AuditTests
+{
+    [Fact]
+    public async Task A_beef_run_to_mined_leaves_received_verified_broadcast_and_mined_entries_in_a_chain_that_verifies()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        string txid = await PipelineTests.RunAsync(server);
+
+        IReadOnlyList<JsonElement> entries = await WaitForAsync(server, txid, "tx.mined");
+
+        Kinds(entries, txid).Should().Equal("tx.received", "tx.verified", "tx.broadcast", "tx.mined");
+        for (int i = 0; i < entries.Count; i++)
+        {
+            entries[i].GetProperty("seq").GetInt64().Should().Be(i + 1);
+            entries[i].GetProperty("prev").GetString().Should().Be(i == 0 ? AuditEntry.Genesis : entries[i - 1].GetProperty("hash").GetString());
+        }
+
+        (int code, string output) = await CliAsync("audit", "verify", "--server", server.Url);
+        code.Should().Be(0, output);
+        output.Should().Contain($"{entries.Count} entries, head {entries[^1].GetProperty("hash").GetString()}");
+    }
+
+    [Fact]
+    public async Task An_entry_whose_detail_was_changed_in_the_store_is_named_by_atomic_audit_verify()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        string txid = await PipelineTests.RunAsync(server);
+        IReadOnlyList<JsonElement> entries = await WaitForAsync(server, txid, "tx.mined");
+        long seq = entries.First(e => e.GetProperty("kind").GetString() == "tx.verified").GetProperty("seq").GetInt64();
+        DaprClient dapr = server.Services.GetRequiredService<DaprClient>();
+        AuditEntry stored = AuditEntry.FromJson((await dapr.GetByteStateAsync(Names.TxStore, AuditStore.EntryKey(seq))).Span);
+
+        await dapr.SaveByteStateAsync(Names.TxStore, AuditStore.EntryKey(seq), (stored with { Detail = "nothing to see" }).ToJson());
+
+        (int code, string output) = await CliAsync("audit", "verify", "--server", server.Url);
+        code.Should().Be(1, output);
+        output.Should().Contain($"entry {seq} is broken: hash mismatch");
+    }
+
+    [Fact]
+    public async Task The_log_exports_as_jsonl_and_csv_by_route_and_by_atomic_audit_export()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        string txid = await PipelineTests.RunAsync(server);
+        IReadOnlyList<JsonElement> entries = await WaitForAsync(server, txid, "tx.mined");
+
+        string csv = await server.Client.GetStringAsync("/v1/audit?format=csv&from=2&to=3");
+        string[] rows = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        rows.Should().HaveCount(3);
+        rows[0].Should().Be("seq,at,kind,subject,identity,detail,prev,hash");
+        rows[1].Should().StartWith("2,").And.EndWith($",{entries[1].GetProperty("prev").GetString()},{entries[1].GetProperty("hash").GetString()}");
+        rows[2].Should().StartWith("3,");
+        (await server.Client.GetAsync("/v1/audit?format=xml")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await server.Client.GetAsync("/v1/audit?from=0")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        (int code, string output) = await CliAsync("audit", "export", "--server", server.Url, "--format", "csv");
+        code.Should().Be(0, output);
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCountGreaterThanOrEqualTo(entries.Count + 1).And.Contain(l => l.Contains(txid, StringComparison.Ordinal));
+        (code, output) = await CliAsync("audit", "export", "--server", server.Url);
+        code.Should().Be(0, output);
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("seq").GetInt64())
+            .Should().StartWith(Enumerable.Range(1, entries.Count).Select(i => (long)i));
+    }
+
+    [Fact]
+    public void An_entrys_hash_is_sha256_over_the_previous_hash_and_its_documented_canonical_json()
+    {
+        var at = new DateTimeOffset(2026, 12, 3, 19, 0, 0, TimeSpan.Zero).AddTicks(1234567);
+        AuditEntry entry = AuditEntry.Create(1, at, "tx.received", new string('a', 64), null, "", AuditEntry.Genesis);
+        string canonical = "{\"seq\":1,\"at\":\"2026-12-03T19:00:00.1234567Z\",\"kind\":\"tx.received\",\"subject\":\"" + new string('a', 64)
+            + "\",\"identity\":null,\"detail\":\"\",\"prev\":\"" + AuditEntry.Genesis + "\"}";
+
+        entry.Hash.Should().Be(Convert.ToHexStringLower(SHA256.HashData([.. new byte[32], .. Encoding.UTF8.GetBytes(canonical)])));
+        Encoding.UTF8.GetString(entry.ToJson()).Should().Be(canonical[..^1] + $",\"hash\":\"{entry.Hash}\"}}");
+        AuditEntry.FromJson(entry.ToJson()).Should().Be(entry);
+    }
+
+    [Fact]
+    public async Task Signed_basket_changes_are_recorded_with_the_signers_identity_and_the_log_can_require_signed_reads()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Atomic:Auth:RequireForBaskets"] = "true",
+            [AuditOptions.RequireForAuditKey] = "true",
+        });
+        var key = PrivateKey.Random();
+        using var signed = new HttpClient(new AuthFetchHandler(new ProtoWallet(key), new HttpClientHandler())) { BaseAddress = new Uri(server.Url) };
+        string outpoint = $"{new string('c', 64)}.0";
+        object insert = new { operations = new[] { new { op = "insert", outpoint, satoshis = 42UL, lockingScript = "76a914" + new string('1', 40) + "88ac" } } };
+        (await signed.PostAsJsonAsync("/v1/baskets/audited/operations", insert)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await signed.DeleteAsync($"/v1/baskets/audited/outputs/{outpoint}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        (await server.Client.GetAsync("/v1/audit")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        List<JsonElement> entries = [];
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(30); entries.Count < 2 && DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            using HttpResponseMessage response = await signed.GetAsync("/v1/audit");
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            entries = [.. (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+        }
+
+        entries.Select(e => (e.GetProperty("kind").GetString(), e.GetProperty("subject").GetString(), e.GetProperty("identity").GetString()))
+            .Should().Equal(("basket.insert", $"audited/{outpoint}", key.PublicKey.ToHex()), ("basket.relinquish", $"audited/{outpoint}", key.PublicKey.ToHex()));
+    }
+
+    [Fact]
+    public async Task A_created_session_is_recorded_as_session_collecting_after_its_assets_mint_and_the_chain_verifies()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        SessionTests.Swap swap = await SessionTests.PrepareAsync(server);
+
+        string id = await SessionTests.CreateAsync(server.Client, swap, deadlineSeconds: 120);
+
+        IReadOnlyList<JsonElement> entries = await WaitForAsync(server, id, "session.collecting");
+        Kinds(entries, id).Should().Equal("session.collecting");
+        (int code, string output) = await CliAsync("audit", "verify", "--server", server.Url);
+        code.Should().Be(0, output);
+    }
+
+    [Fact]
+    public async Task Two_writers_appending_at_once_to_one_store_leave_one_unforked_chain()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        var store = new AuditStore(server.Services.GetRequiredService<DaprClient>());
+        IOptions<AuditOptions> options = Options.Create(new AuditOptions { BatchSize = 8 });
+        var second = new AuditLog(options, TimeProvider.System);
+        using var writer = new AuditWriter(second, store, options, NullLogger<AuditWriter>.Instance);
+        AuditLog first = server.Services.GetRequiredService<AuditLog>();
+
+        await writer.StartAsync(CancellationToken.None);
+        for (int i = 0; i < 100; i++)
+        {
+            first.Append("test.first", $"{i}").Should().BeTrue();
+            second.Append("test.second", $"{i}").Should().BeTrue();
+        }
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await store.GetHeadAsync()).Head.Seq < 200 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await writer.StopAsync(CancellationToken.None);
+        (await store.GetHeadAsync()).Head.Seq.Should().Be(200);
+        (int code, string output) = await CliAsync("audit", "verify", "--server", server.Url);
+        code.Should().Be(0, output);
+        output.Should().StartWith("200 entries");
+    }
+
+    /// <summary>The whole log once the writer has appended <paramref name="kind"/> for <paramref name="txid"/>.</summary>
+    private static async Task<IReadOnlyList<JsonElement>> WaitForAsync(ServerHost server, string txid, string kind)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            string jsonl = await server.Client.GetStringAsync("/v1/audit?format=jsonl");
+            List<JsonElement> entries = [.. jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+            if (entries.Any(e => e.GetProperty("subject").GetString() == txid && e.GetProperty("kind").GetString() == kind) || DateTime.UtcNow > deadline)
+            {
+                return entries;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private static List<string?> Kinds(IEnumerable<JsonElement> entries, string txid) =>
+        [.. entries.Where(e => e.GetProperty("subject").GetString() == txid).Select(e => e.GetProperty("kind").GetString())];
+
+    private static async Task<(int Code, string Output)> CliAsync(params string[] args)
+    {
+        var output = new StringBuilder();
+        await using var writer = new StringWriter(output);
+        int code = await AtomicCli.RunAsync(args, new CliConsole(Stream.Null, writer, writer), CancellationToken.None);
+        return (code, output.ToString());
+    }
+}

@@ -13,8 +13,12 @@ public sealed class AuditLog(IOptions<AuditOptions> options, TimeProvider time)
     private readonly Channel<AuditDraft> queue = Channel.CreateBounded<AuditDraft>(new BoundedChannelOptions(options.Value.QueueCapacity)
     {
         SingleReader = true,
-        FullMode = BoundedChannelFullMode.DropWrite,
+        FullMode = BoundedChannelFullMode.Wait, // TryWrite never waits: it answers false when full (DropWrite would answer true and drop silently)
     });
+
+    /// <summary><c>atomic.audit.dropped</c>: entries a hook could not queue (an alert-worthy gap in the trail).</summary>
+    internal static readonly System.Diagnostics.Metrics.Counter<long> DroppedEntries = Telemetry.Meter.CreateCounter<long>(
+        "atomic.audit.dropped", "{entry}", "audit entries dropped because the writer's queue was full");
 
     private long dropped;
 
@@ -32,6 +36,7 @@ public sealed class AuditLog(IOptions<AuditOptions> options, TimeProvider time)
         }
 
         Interlocked.Increment(ref dropped);
+        DroppedEntries.Add(1, new KeyValuePair<string, object?>("kind", kind));
         return false;
     }
 

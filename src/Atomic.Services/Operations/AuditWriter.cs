@@ -104,14 +104,30 @@ public sealed partial class AuditWriter(AuditLog log, AuditStore store, IOptions
             int appended = (int)(tip.Seq - head.Seq);
             if (appended > 0)
             {
-                // A stale ETag only means the head lags: the next append walks past it over the saved entries.
-                _ = await store.TryMoveHeadAsync(tip, etag, cancellationToken).ConfigureAwait(false);
+                await MoveHeadForwardAsync(tip, etag, cancellationToken).ConfigureAwait(false);
                 batch.RemoveRange(0, appended);
             }
 
             if (conflict)
             {
                 LogConflict(logger, tip.Seq + 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves the head to <paramref name="tip"/> unless it is already there or past it. A refused ETag means another
+    /// writer moved it meanwhile: read it again and go on, so the head never goes back and never stays behind the last
+    /// entry this writer saved (a head left behind would hide entries from everyone who reads the head).
+    /// </summary>
+    private async Task MoveHeadForwardAsync(AuditHead tip, string? etag, CancellationToken cancellationToken)
+    {
+        while (!await store.TryMoveHeadAsync(tip, etag, cancellationToken).ConfigureAwait(false))
+        {
+            (AuditHead current, etag) = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false);
+            if (current.Seq >= tip.Seq)
+            {
+                return;
             }
         }
     }

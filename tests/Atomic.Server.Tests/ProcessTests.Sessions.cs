@@ -105,7 +105,11 @@ public sealed partial class ProcessTests
     {
         server.Kill(); // SIGKILL: no shutdown code runs
         await server.WaitForExitAsync();
+
+        // Disposed only once its successor runs: should the restart fail, the caller's finally still holds a process it
+        // can stop (an exited one), and the restart's own error is the one reported.
+        Process restarted = await StartAsync(http);
         server.Dispose();
-        return await StartAsync(http);
+        return restarted;
     }
 }

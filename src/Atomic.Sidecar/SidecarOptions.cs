@@ -93,6 +93,18 @@ public sealed record SidecarOptions
     /// <summary>The clock TTLs and redeliveries are measured by.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// A client over <paramref name="network"/> for the sidecar's calls that may reach its own app: those go through
+    /// <see cref="AppChannel"/> when the app shares the process. No timeout of its own (per call, through a token).
+    /// </summary>
+    internal HttpClient CreateAppClient(HttpMessageHandler network)
+    {
+        HttpMessageHandler handler = AppChannel is { } channel && AppAddress is Uri app
+            ? new Hosting.InProcessRoutes(network, (app, () => channel))
+            : network;
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
     /// <summary>The resources folder as an absolute path.</summary>
     internal string ResourcesDirectory => Path.GetFullPath(ResourcesPath);
 

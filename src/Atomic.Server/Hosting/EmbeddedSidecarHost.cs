@@ -51,7 +51,21 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
     /// A handler for the server's own clients: a request to the sidecar's HTTP or gRPC API or to the server's own address goes in
     /// process once that side has started (with <see cref="SidecarSettings.InProcess"/>), any other over the network.
     /// </summary>
-    public HttpMessageHandler CreateClientHandler() => new LocalRoutes(this, app, settings);
+    public HttpMessageHandler CreateClientHandler()
+    {
+        var network = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false };
+        if (app is null)
+        {
+            return network;
+        }
+
+        Uri sidecarHttp = settings.Dapr.HttpEndpoint;
+        InProcessChannel? Sidecar() => _started?.HttpChannel is { IsStarted: true } channel ? channel : null;
+        return new InProcessRoutes(network,
+            (sidecarHttp, Sidecar),
+            (new Uri($"http://{sidecarHttp.Host}:{settings.Dapr.GrpcPort}/"), Sidecar),
+            (new Uri(settings.PublicUrl), () => app.IsStarted ? app : null));
+    }
 
     /// <summary>The running sidecar's addresses, for the banner; null before it listens.</summary>
     public (Uri Http, Uri Grpc)? Addresses => _started is null ? null : (_started.HttpAddress, _started.GrpcAddress);
@@ -159,43 +173,5 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
 
         await components.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
-    }
-
-    private sealed class LocalRoutes(EmbeddedSidecarHost host, InProcessChannel? app, ServerSettings settings) : HttpMessageHandler
-    {
-        private readonly Uri _appAddress = new(settings.PublicUrl);
-        private readonly Uri _sidecarAddress = settings.Dapr.HttpEndpoint;
-        private readonly int _sidecarGrpcPort = settings.Dapr.GrpcPort;
-        private readonly HttpMessageInvoker _network = new(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }, disposeHandler: true);
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (app is not null && request.RequestUri is { } uri)
-            {
-                if ((SameOrigin(uri, _sidecarAddress) || (uri.Port == _sidecarGrpcPort && uri.IsLoopback)) && host._started?.HttpChannel is { IsStarted: true } sidecar)
-                {
-                    return sidecar.InvokeAsync(request, cancellationToken);
-                }
-
-                if (SameOrigin(uri, _appAddress) && app.IsStarted)
-                {
-                    return app.InvokeAsync(request, cancellationToken);
-                }
-            }
-
-            return _network.SendAsync(request, cancellationToken);
-        }
-
-        private static bool SameOrigin(Uri a, Uri b) => a.Port == b.Port && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase);
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _network.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

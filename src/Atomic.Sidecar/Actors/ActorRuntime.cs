@@ -70,7 +70,7 @@ public sealed partial class ActorRuntime : IAsyncDisposable
         _components = components;
         _logger = logger;
         _app = options.AppAddress is Uri app ? (app.AbsoluteUri.EndsWith('/') ? app : new Uri(app.AbsoluteUri + "/")) : null;
-        _http = AppChannel.AppHandler.CreateClient(options, new SocketsHttpHandler
+        _http = options.CreateAppClient(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),

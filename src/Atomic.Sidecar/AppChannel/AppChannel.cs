@@ -55,7 +55,7 @@ public sealed partial class AppChannel : IAsyncDisposable
         _resiliency = resiliency;
         _health = health;
         _logger = logger;
-        _http = AppHandler.CreateClient(options, new SocketsHttpHandler
+        _http = options.CreateAppClient(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),

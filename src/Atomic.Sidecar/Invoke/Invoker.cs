@@ -44,7 +44,7 @@ public sealed class Invoker : IDisposable
         _health = health;
         _logger = logger;
         _endpoints = HttpEndpoints.LoadDirectory(options.ResourcesDirectory).ToDictionary(e => e.Name, StringComparer.Ordinal);
-        _http = AppChannel.AppHandler.CreateClient(options, new SocketsHttpHandler
+        _http = options.CreateAppClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseCookies = false,

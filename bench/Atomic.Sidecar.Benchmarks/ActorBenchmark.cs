@@ -49,10 +49,16 @@ internal static class ActorBenchmark
         AllInProcess,
     }
 
-    public static async Task RunAsync(int calls, int callers)
+    /// <summary>Measures each wiring, or only <paramref name="only"/> (<c>tcp</c>, <c>app</c> or <c>all</c>).</summary>
+    public static async Task RunAsync(int calls, int callers, string? only = null)
     {
         foreach (Wiring wiring in Enum.GetValues<Wiring>())
         {
+            if (only is not null && only != wiring switch { Wiring.Tcp => "tcp", Wiring.AppInProcess => "app", _ => "all" })
+            {
+                continue;
+            }
+
             double rate = await MeasureAsync(wiring, calls, callers);
             string name = wiring switch
             {
@@ -60,7 +66,7 @@ internal static class ActorBenchmark
                 Wiring.AppInProcess => "app channel in process",
                 _ => "app + proxy in process",
             };
-            Rate.Print($"actor calls ({callers}, {name})", rate, "287,352 calls/s at d0bdbd8", 10_000, "calls/s");
+            Rate.Print($"actor calls ({callers}, {name})", rate, "287,352 calls/s at d0bdbd8", 10_000, "calls/s", Rate.LastCost);
         }
     }
 

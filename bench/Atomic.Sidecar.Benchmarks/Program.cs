@@ -2,20 +2,27 @@ using Atomic.Sidecar.Benchmarks;
 
 // Throughput of the embedded sidecar through the official Dapr SDK clients, each figure beside the old in-process
 // runtime's on the same components, measured in the same run:
-//   dotnet run -c Release --project bench/Atomic.Sidecar.Benchmarks -- [state|pubsub|actors|workflow|all] [--count SCALE]
+//   dotnet run -c Release --project bench/Atomic.Sidecar.Benchmarks -- [state|pubsub|actors|workflow|all] [--count SCALE] [--wiring tcp|app|all] [--allocations]
+// (--wiring: only that one of the actor benchmark's three wirings, for a profiler; --allocations: the types allocated most)
 string what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 int scale = 1;
+string? wiring = null;
+using AllocationSampler? sampler = args.Contains("--allocations") ? new AllocationSampler() : null;
 for (int i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--count" && int.TryParse(args[i + 1], out int n) && n > 0)
     {
         scale = n;
     }
+    else if (args[i] == "--wiring")
+    {
+        wiring = args[i + 1];
+    }
 }
 
-if (what is not ("state" or "pubsub" or "actors" or "workflow" or "all"))
+if (what is not ("state" or "pubsub" or "actors" or "workflow" or "all") || wiring is not (null or "tcp" or "app" or "all"))
 {
-    Console.Error.WriteLine("usage: Atomic.Sidecar.Benchmarks [state|pubsub|actors|workflow|all] [--count SCALE]");
+    Console.Error.WriteLine("usage: Atomic.Sidecar.Benchmarks [state|pubsub|actors|workflow|all] [--count SCALE] [--wiring tcp|app|all]");
     return 2;
 }
 
@@ -32,12 +39,14 @@ if (what is "pubsub" or "all")
 
 if (what is "actors" or "all")
 {
-    await ActorBenchmark.RunAsync(60_000 * scale, 64);
+    await ActorBenchmark.RunAsync(60_000 * scale, 64, wiring);
 }
 
 if (what is "workflow" or "all")
 {
     await WorkflowBenchmark.RunAsync(2_000 * scale);
 }
+
+sampler?.Print(40);
 
 return 0;

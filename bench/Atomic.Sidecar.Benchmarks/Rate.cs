@@ -12,8 +12,31 @@ internal static class Rate
     public static async Task<double> MeasureAsync(int count, int callers, Func<int, Task> operation)
     {
         await RunAsync(count, callers, i => operation(-1 - i));
-        return await RunAsync(count, callers, operation);
+        TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        long allocated = GC.GetTotalAllocatedBytes();
+        int collections = GC.CollectionCount(0);
+        double rate = await RunAsync(count, callers, operation);
+        LastCpuPerOperation = (Process.GetCurrentProcess().TotalProcessorTime - cpu) / count;
+        LastAllocatedPerOperation = (GC.GetTotalAllocatedBytes() - allocated) / count;
+        LastCollections = GC.CollectionCount(0) - collections;
+        return rate;
     }
+
+    /// <summary>
+    /// The process's CPU time (all threads, user and system) per operation in the last measured round: a figure that
+    /// other work on the machine disturbs far less than the rate, since the client, sidecar and app all run in it.
+    /// </summary>
+    public static TimeSpan LastCpuPerOperation { get; private set; }
+
+    /// <summary>Bytes allocated (all threads) per operation in the last measured round.</summary>
+    public static long LastAllocatedPerOperation { get; private set; }
+
+    /// <summary>Garbage collections (all generations, counted at gen 0) in the last measured round.</summary>
+    public static int LastCollections { get; private set; }
+
+    /// <summary>The last measured round's cost per operation, for a result line: CPU time, bytes allocated, collections.</summary>
+    public static string LastCost =>
+        $"{LastCpuPerOperation.TotalMicroseconds:N0} µs CPU, {LastAllocatedPerOperation:N0} B allocated each; {LastCollections:N0} GCs";
 
     /// <summary>Runs <paramref name="count"/> operations from <paramref name="callers"/> concurrent callers, with no warm-up.</summary>
     public static async Task<double> RunAsync(int count, int callers, Func<int, Task> operation)
@@ -31,14 +54,14 @@ internal static class Rate
         return count / watch.Elapsed.TotalSeconds;
     }
 
-    /// <summary>One result line: the rate through the sidecar, the in-process figure, their ratio and the goal.</summary>
     /// <summary>
     /// A figure with nothing to compare it with in the same run: the in-process actor runtime and workflow engine were the
     /// app-side copies of the SDK's model that issue #14 deleted; <paramref name="lastInProcess"/> is their last figure.
     /// </summary>
-    public static void Print(string what, double sidecar, string lastInProcess, double goal, string unit) =>
-        Console.WriteLine($"{what,-34} sidecar {sidecar,9:N0} {unit}   in-process runtime: gone ({lastInProcess})   goal {goal:N0} {(sidecar >= goal ? "met" : "NOT met")}");
+    public static void Print(string what, double sidecar, string lastInProcess, double goal, string unit, string? cost = null) =>
+        Console.WriteLine($"{what,-34} sidecar {sidecar,9:N0} {unit}   in-process runtime: gone ({lastInProcess})   goal {goal:N0} {(sidecar >= goal ? "met" : "NOT met")}{(cost is null ? "" : $"   ({cost})")}");
 
+    /// <summary>One result line: the rate through the sidecar, the in-process figure, their ratio and the goal.</summary>
     public static void Print(string what, double sidecar, double inProcess, double goal, string unit) =>
         Console.WriteLine($"{what,-34} sidecar {sidecar,9:N0} {unit}   in-process runtime {inProcess,9:N0} {unit}   ratio {sidecar / inProcess,5:F2}   goal {goal:N0} {(sidecar >= goal ? "met" : "NOT met")}");
 }

@@ -100,6 +100,46 @@ public sealed class InProcessChannelTests
     }
 
     [Fact]
+    public async Task A_request_that_accepts_server_sent_events_reads_each_as_it_is_written_while_others_get_the_whole_answer_at_its_end()
+    {
+        var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (WebApplication app, InProcessChannel channel) = await StartHostAsync(app =>
+        {
+            app.MapGet("/events", async (HttpContext context) =>
+            {
+                context.Response.ContentType = "text/event-stream";
+                await context.Response.WriteAsync("data: one\n\n");
+                await context.Response.Body.FlushAsync();
+                await second.Task; // the caller has read the first event before the second is written
+                await context.Response.WriteAsync("data: two\n\n");
+            });
+            app.MapGet("/cut", async (HttpContext context) =>
+            {
+                await context.Response.WriteAsync("partial");
+                await context.Response.Body.FlushAsync();
+                throw new InvalidOperationException("after the answer began");
+            });
+        });
+        await using (app)
+        {
+            using var http = new HttpClient(channel, disposeHandler: false) { BaseAddress = AddressOf(app) };
+            using var request = new HttpRequestMessage(HttpMethod.Get, "events");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            using HttpResponseMessage events = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var reader = new StreamReader(await events.Content.ReadAsStreamAsync());
+            (await reader.ReadLineAsync()).Should().Be("data: one");
+            second.SetResult();
+            (await reader.ReadLineAsync()).Should().Be(string.Empty);
+            (await reader.ReadLineAsync()).Should().Be("data: two");
+
+            // Without that header the answer comes whole: a failure after it began reaches the caller as a cut-off answer.
+            Func<Task> cut = () => http.GetStringAsync("cut");
+            (await cut.Should().ThrowAsync<HttpRequestException>()).Which.HttpRequestError.Should().Be(HttpRequestError.ResponseEnded);
+            (await http.GetStringAsync("events")).Should().Be("data: one\n\ndata: two\n\n");
+        }
+    }
+
+    [Fact]
     public async Task Before_the_host_starts_and_after_it_stops_a_request_is_refused_as_a_closed_port_would_be()
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();

@@ -134,7 +134,7 @@ public sealed class InProcessChannel : HttpMessageHandler
         }
 
         var aborted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var response = new ResponseFeature(request, aborted);
+        var response = new ResponseFeature(request, aborted, Streams(request, headers));
         features.Set<IHttpRequestFeature>(requestFeature);
         features.Set<IHttpRequestBodyDetectionFeature>(new BodyDetection(hasBody));
         features.Set<IHttpResponseFeature>(response);
@@ -162,7 +162,16 @@ public sealed class InProcessChannel : HttpMessageHandler
         return await response.Answer.WaitAsync(cancellationToken).ConfigureAwait(false); // a caller's timeout holds even if the host does not answer
     }
 
-    /// <summary>Runs one request through the pipeline; the caller gets the answer as it starts, its body as it is written.</summary>
+    /// <summary>
+    /// Whether the answer is handed over as it is written (gRPC, whose calls may stream and end in trailers; a request
+    /// that accepts server-sent events) rather than whole when the request ends, which costs less.
+    /// </summary>
+    private static bool Streams(HttpRequestMessage request, IHeaderDictionary headers) =>
+        request.Version.Major >= 2
+        || headers.ContentType.ToString().StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
+        || headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Runs one request through the pipeline; the caller gets the answer as it starts (or, buffered, as it ends), its body as it is written.</summary>
     private static async Task RunAsync<TContext>(IHttpApplication<TContext> application, FeatureCollection features, ResponseFeature response)
         where TContext : notnull
     {
@@ -225,15 +234,18 @@ public sealed class InProcessChannel : HttpMessageHandler
     }
 
     /// <summary>
-    /// The answer as it is made: status and headers (frozen, and handed to the caller, when the response starts, as a
-    /// socket's would be), the body through a pipe the caller reads as it is written, the trailers (gRPC's status) set
-    /// before the body ends, and the callbacks ASP.NET Core runs as the response starts and completes.
+    /// The answer as it is made: status and headers (frozen when the response starts, as a socket's would be), the
+    /// body, the trailers (gRPC's status) set before the body ends, and the callbacks ASP.NET Core runs as the response
+    /// starts and completes. Streamed, the caller gets the answer when the response starts and reads the body through a
+    /// pipe as it is written; buffered, the body is gathered and the caller gets the whole answer when the request ends.
     /// </summary>
     private sealed class ResponseFeature : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpResponseTrailersFeature, IDisposable
     {
         private readonly HttpRequestMessage _request;
         private readonly CancellationTokenSource _aborted;
-        private readonly System.IO.Pipelines.Pipe _pipe = new(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+        private readonly System.IO.Pipelines.Pipe? _pipe;
+        private readonly MemoryStream? _buffer;
+        private readonly System.IO.Pipelines.PipeWriter _target;
         private readonly TaskCompletionSource<HttpResponseMessage> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly StartingWriter _writer;
         private readonly Stream _stream;
@@ -241,15 +253,26 @@ public sealed class InProcessChannel : HttpMessageHandler
         private List<(Func<object, Task> Callback, object State)>? _completed;
         private HttpResponseMessage? _message;
 
-        public ResponseFeature(HttpRequestMessage request, CancellationTokenSource aborted)
+        public ResponseFeature(HttpRequestMessage request, CancellationTokenSource aborted, bool streamed)
         {
             _request = request;
             _aborted = aborted;
-            _writer = new StartingWriter(this, _pipe.Writer);
+            if (streamed)
+            {
+                _pipe = new(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+                _target = _pipe.Writer;
+            }
+            else
+            {
+                _buffer = new MemoryStream();
+                _target = System.IO.Pipelines.PipeWriter.Create(_buffer, new System.IO.Pipelines.StreamPipeWriterOptions(leaveOpen: true));
+            }
+
+            _writer = new StartingWriter(this, _target);
             _stream = _writer.AsStream(leaveOpen: true);
         }
 
-        /// <summary>The caller's answer: ready once the response starts.</summary>
+        /// <summary>The caller's answer: ready once the response starts (streamed) or ends (buffered).</summary>
         public Task<HttpResponseMessage> Answer => _answer.Task;
 
         public int StatusCode { get; set; } = StatusCodes.Status200OK;
@@ -306,8 +329,11 @@ public sealed class InProcessChannel : HttpMessageHandler
                 headers.IsReadOnly = true; // as Kestrel's are, once sent
             }
 
-            _message = ToMessage();
-            _answer.TrySetResult(_message);
+            if (_pipe is not null)
+            {
+                _message = ToMessage(new StreamContent(new BodyStream(_pipe.Reader, _aborted)));
+                _answer.TrySetResult(_message);
+            }
         }
 
         public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
@@ -335,16 +361,35 @@ public sealed class InProcessChannel : HttpMessageHandler
                     Version = _request.Version,
                     Content = new ByteArrayContent([]),
                 });
-                await _pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                await _target.CompleteAsync().ConfigureAwait(false);
             }
             else
             {
                 try
                 {
                     await StartAsync().ConfigureAwait(false);
+                    if (_buffer is not null)
+                    {
+                        await _target.FlushAsync().ConfigureAwait(false);
+                        _message = ToMessage(new ByteArrayContent(_buffer.GetBuffer(), 0, (int)_buffer.Length));
+                    }
+
                     foreach (KeyValuePair<string, StringValues> trailer in Trailers)
                     {
                         _message!.TrailingHeaders.TryAddWithoutValidation(trailer.Key, (IEnumerable<string>)trailer.Value!);
+                    }
+
+                    if (_buffer is not null)
+                    {
+                        if (failure is null)
+                        {
+                            _answer.TrySetResult(_message!);
+                        }
+                        else
+                        {
+                            // The response had begun when the request failed: a socket's caller would see the body cut off.
+                            _answer.TrySetException(new HttpRequestException(HttpRequestError.ResponseEnded, "the host failed the request after its answer began", failure));
+                        }
                     }
                 }
                 catch (Exception e)
@@ -353,7 +398,7 @@ public sealed class InProcessChannel : HttpMessageHandler
                     _answer.TrySetException(e);
                 }
 
-                await _pipe.Writer.CompleteAsync(failure).ConfigureAwait(false);
+                await _target.CompleteAsync(failure).ConfigureAwait(false);
             }
 
             if (_completed is { } completed)
@@ -368,9 +413,8 @@ public sealed class InProcessChannel : HttpMessageHandler
 
         public void Dispose() => _aborted.Dispose();
 
-        private HttpResponseMessage ToMessage()
+        private HttpResponseMessage ToMessage(HttpContent content)
         {
-            var content = new StreamContent(new BodyStream(_pipe.Reader, _aborted));
             var message = new HttpResponseMessage((System.Net.HttpStatusCode)StatusCode) { RequestMessage = _request, Version = _request.Version, Content = content };
             if (ReasonPhrase is { } reason)
             {

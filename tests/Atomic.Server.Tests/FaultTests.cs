@@ -7,6 +7,7 @@ using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Microsoft.Data.Sqlite;
+using Xunit.Abstractions;
 
 namespace Atomic.Server.Tests;
 
@@ -16,8 +17,10 @@ namespace Atomic.Server.Tests;
 /// dev chain's ARC API), the chain tracker down (the same proxy before the dev chain's Block Headers Service API) and
 /// PostgreSQL restarted mid-load. Nothing acknowledged is lost; everything reaches its final state once the fault ends.
 /// </summary>
-public sealed partial class FaultTests : IDisposable
+public sealed partial class FaultTests(ITestOutputHelper output) : IDisposable
 {
+    private readonly ITestOutputHelper _output = output;
+
     /// <summary>Generous: two busy cores shared with other test runs.</summary>
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
 
@@ -27,17 +30,7 @@ public sealed partial class FaultTests : IDisposable
 
     public void Dispose()
     {
-        foreach (Process process in _started)
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-                process.WaitForExit();
-            }
-
-            process.Dispose();
-        }
-
+        StopServers();
         SqliteConnection.ClearAllPools();
         try
         {
@@ -143,6 +136,23 @@ public sealed partial class FaultTests : IDisposable
         JsonElement mined = await WaitForAsync(http, txid, "mined");
         mined.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("status").GetString()).Should()
             .Equal(["received", "verified", "broadcast", "mined"]);
+    }
+
+    /// <summary>Kills the servers this test started (SIGKILL: what they hold is the stores' business).</summary>
+    private void StopServers()
+    {
+        foreach (Process process in _started)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+
+            process.Dispose();
+        }
+
+        _started.Clear();
     }
 
     private static HttpClient Client() => new() { Timeout = TimeSpan.FromSeconds(60) };

@@ -70,7 +70,8 @@ public static class Extensions
         services.AddSingleton(sp => new SpvVerifier(sp.GetRequiredService<IChainTracker>()));
         services.AddSingleton<VerifierHandler>();
         services.AddHttpClient(nameof(ArcClient));
-        services.AddSingleton(sp => new ArcClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(ArcClient)), broadcaster, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ArcClient(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(ArcClient)), broadcaster, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ArcClient>>()));
         services.AddSingleton<WatchIndex>();
         services.AddSingleton<MinedRecorder>();
         services.AddSingleton<BroadcastHandler>();
@@ -196,7 +197,9 @@ public static class Extensions
         {
             BeefVerified? verified = await Deliveries.ReadAsync<BeefVerified>(request, cancellationToken).ConfigureAwait(false);
             Delivery[] outcomes = await Task.WhenAll(overlay.HandleAsync(verified), broadcaster.HandleAsync(verified, activity, cancellationToken)).ConfigureAwait(false);
-            return outcomes.Contains(Delivery.Retry) ? Delivery.Retry : outcomes.Contains(Delivery.Drop) ? Delivery.Drop : Delivery.Success;
+            return outcomes.Contains(Delivery.Retry) ? Delivery.Retry
+                : outcomes.Contains(Delivery.Wait) ? Delivery.Wait
+                : outcomes.Contains(Delivery.Drop) ? Delivery.Drop : Delivery.Success;
         });
 }
 

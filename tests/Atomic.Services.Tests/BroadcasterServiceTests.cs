@@ -47,11 +47,13 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
 
     private Broadcaster Service(params string[] endpoints) => Service(100, endpoints);
 
-    private Broadcaster Service(int maxPollsPerTick, params string[] endpoints)
+    private Broadcaster Service(int maxPollsPerTick, params string[] endpoints) => Service(maxPollsPerTick, null, endpoints);
+
+    private Broadcaster Service(int maxPollsPerTick, TimeProvider? time, params string[] endpoints)
     {
         var options = new BroadcasterOptions { Retries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), CallbackUrl = "http://me/cb", CallbackToken = "secret", MaxPollsPerTick = maxPollsPerTick };
         options.Endpoints.AddRange(endpoints.Select(u => new ArcEndpoint { Url = u, ApiKey = "key" }));
-        var arc = new ArcClient(new HttpClient(new Handler(this)), options);
+        var arc = new ArcClient(new HttpClient(new Handler(this)), options, time);
         var events = new EventPublisher(_dapr);
         var watched = new WatchIndex(_dapr, NullLogger<WatchIndex>.Instance);
         var recorder = new MinedRecorder(_records, events, watched, _log.For<MinedRecorder>());
@@ -126,6 +128,38 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         {
             _calls.Should().HaveCount(3, "two Polly retries after the first attempt");
         }
+    }
+
+    [Fact]
+    public async Task An_endpoint_failing_five_calls_is_not_called_while_its_circuit_is_open_the_delivery_waits_and_a_passing_probe_closes_it()
+    {
+        var time = new ManualTime();
+        Broadcaster service = Service(100, time, "http://arc-a");
+        _arc = _ => Arc(503, null);
+
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Retry, "three failed calls: not enough to open the circuit");
+        _calls.Should().HaveCount(3);
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Wait, "the fifth failure opens the circuit");
+        _calls.Should().HaveCount(5);
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Wait);
+        _calls.Should().HaveCount(5, "an open circuit calls no one");
+        (await Record()).Status.Should().Be(TxStatus.Verified);
+
+        time.Advance(new BroadcasterOptions().BreakerBreakDuration);
+        _arc = _ => Arc(200, "SEEN_ON_NETWORK");
+        (await service.HandleAsync(Verified(), default)).Should().Be(Delivery.Success, "the probe passes");
+        (await Record()).Status.Should().Be(TxStatus.Broadcast);
+        _calls.Should().HaveCount(6);
+    }
+
+    /// <summary>Wall-clock time that moves only when told (timers and timestamps stay real).</summary>
+    private sealed class ManualTime : TimeProvider
+    {
+        private DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -6,7 +7,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Atomic.Bsv.Primitives;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Retry;
+using Polly.Timeout;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 using Atomic.Services.Pipeline;
 
@@ -45,6 +50,22 @@ public sealed class BroadcasterOptions
     public int Retries { get; set; } = 3;
 
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Time limit of one call to an endpoint (each retry has its own); an endpoint that does not answer is unreachable.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Each endpoint's circuit breaker: once at least <see cref="BreakerMinimumCalls"/> calls within
+    /// <see cref="BreakerSamplingDuration"/> have failed at a ratio of <see cref="BreakerFailureRatio"/> or more (transport
+    /// errors, time-outs, 5xx), the endpoint is not called for <see cref="BreakerBreakDuration"/>; then one call probes it.
+    /// </summary>
+    public double BreakerFailureRatio { get; set; } = 0.5;
+
+    public int BreakerMinimumCalls { get; set; } = 5;
+
+    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// Deliveries of one <c>beef.verified</c> event before it is given up on: a transaction ARC holds as an orphan, or
@@ -88,13 +109,13 @@ public enum ArcVerdict
     Unreachable,
 }
 
-/// <summary>An endpoint's answer, classified.</summary>
-public sealed record ArcOutcome(string Endpoint, ArcVerdict Verdict, ArcResponse? Response, string Detail);
+/// <summary>An endpoint's answer, classified; <paramref name="CircuitOpen"/> when the endpoint was not called because its breaker is open.</summary>
+public sealed record ArcOutcome(string Endpoint, ArcVerdict Verdict, ArcResponse? Response, string Detail, bool CircuitOpen = false);
 
 /// <summary>
 /// Talks to ARC endpoints (<c>POST /v1/tx</c> with Extended Format hex, or <c>POST /v1/txs</c> with its unconfirmed
-/// ancestors before it; <c>GET /v1/tx/{txid}</c>), retrying transport errors and 5xx with exponential backoff (Polly)
-/// and classifying each answer.
+/// ancestors before it; <c>GET /v1/tx/{txid}</c>), retrying transport errors, time-outs and 5xx with exponential backoff
+/// behind a circuit breaker per endpoint (Polly), and classifying each answer.
 /// </summary>
 public sealed class ArcClient
 {
@@ -102,25 +123,66 @@ public sealed class ArcClient
 
     private readonly HttpClient _http;
     private readonly BroadcasterOptions _options;
-    private readonly ResiliencePipeline<HttpResponseMessage> _retry;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, ResiliencePipeline<HttpResponseMessage>> _pipelines = new(StringComparer.Ordinal);
 
-    public ArcClient(HttpClient http, BroadcasterOptions options, TimeProvider? time = null)
+    public ArcClient(HttpClient http, BroadcasterOptions options, TimeProvider? time = null, ILogger<ArcClient>? logger = null)
     {
         _http = http;
         _options = options;
-        _retry = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time ?? TimeProvider.System }
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// The endpoint's pipeline: retries with exponential backoff around its circuit breaker around a time limit per call.
+    /// An open breaker fails a call at once (<see cref="BrokenCircuitException"/>), which is not retried.
+    /// </summary>
+    private ResiliencePipeline<HttpResponseMessage> Pipeline(ArcEndpoint endpoint) => _pipelines.GetOrAdd(endpoint.Url, url =>
+    {
+        PredicateBuilder<HttpResponseMessage> failures = new PredicateBuilder<HttpResponseMessage>()
+            .Handle<HttpRequestException>()
+            .Handle<TaskCanceledException>()
+            .Handle<TimeoutRejectedException>()
+            .HandleResult(r => (int)r.StatusCode >= 500);
+        var tag = new KeyValuePair<string, object?>("endpoint", url);
+        return new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time }
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
-                MaxRetryAttempts = Math.Max(1, options.Retries),
-                Delay = options.RetryDelay,
+                MaxRetryAttempts = Math.Max(1, _options.Retries),
+                Delay = _options.RetryDelay,
                 BackoffType = DelayBackoffType.Exponential,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .Handle<TaskCanceledException>()
-                    .HandleResult(r => (int)r.StatusCode >= 500),
+                ShouldHandle = failures,
             })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                FailureRatio = _options.BreakerFailureRatio,
+                MinimumThroughput = Math.Max(2, _options.BreakerMinimumCalls),
+                SamplingDuration = _options.BreakerSamplingDuration,
+                BreakDuration = _options.BreakerBreakDuration,
+                ShouldHandle = failures,
+                OnOpened = _ =>
+                {
+                    Telemetry.ArcCircuit.Add(1, tag, new KeyValuePair<string, object?>("state", "open"));
+                    _logger.LogWarning("ARC endpoint {Endpoint} keeps failing: not called for {BreakDuration} (circuit open)", url, _options.BreakerBreakDuration);
+                    return ValueTask.CompletedTask;
+                },
+                OnHalfOpened = _ =>
+                {
+                    Telemetry.ArcCircuit.Add(1, tag, new KeyValuePair<string, object?>("state", "half-open"));
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = _ =>
+                {
+                    Telemetry.ArcCircuit.Add(1, tag, new KeyValuePair<string, object?>("state", "closed"));
+                    _logger.LogInformation("ARC endpoint {Endpoint} answers again (circuit closed)", url);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(_options.Timeout)
             .Build();
-    }
+    });
 
     /// <summary>Posts one transaction to <paramref name="endpoint"/>; the verdict and time are counted (<see cref="Telemetry.BroadcastOutcomes"/>, <see cref="Telemetry.BroadcastDuration"/>).</summary>
     public Task<ArcOutcome> SubmitAsync(ArcEndpoint endpoint, string efHex, CancellationToken cancellationToken) =>
@@ -172,7 +234,7 @@ public sealed class ArcClient
         bool batch = efHexes.Count > 1;
         try
         {
-            using HttpResponseMessage response = await _retry.ExecuteAsync(async ct =>
+            using HttpResponseMessage response = await Pipeline(endpoint).ExecuteAsync(async ct =>
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, Url(endpoint, batch ? "/v1/txs" : "/v1/tx"))
                 {
@@ -195,7 +257,11 @@ public sealed class ArcClient
                 ? await ClassifyBatchAsync(endpoint.Url, response, efHexes.Count, cancellationToken).ConfigureAwait(false)
                 : await ClassifyAsync(endpoint.Url, response, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (BrokenCircuitException e)
+        {
+            return new ArcOutcome(endpoint.Url, ArcVerdict.Unreachable, null, e.Message, CircuitOpen: true);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return new ArcOutcome(endpoint.Url, ArcVerdict.Unreachable, null, e.Message);
         }
@@ -249,7 +315,7 @@ public sealed class ArcClient
         ArgumentNullException.ThrowIfNull(endpoint);
         try
         {
-            using HttpResponseMessage response = await _retry.ExecuteAsync(async ct =>
+            using HttpResponseMessage response = await Pipeline(endpoint).ExecuteAsync(async ct =>
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, Url(endpoint, $"/v1/tx/{txid}"));
                 Authorize(request, endpoint);
@@ -257,7 +323,11 @@ public sealed class ArcClient
             }, cancellationToken).ConfigureAwait(false);
             return await ClassifyAsync(endpoint.Url, response, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (BrokenCircuitException e)
+        {
+            return new ArcOutcome(endpoint.Url, ArcVerdict.Unreachable, null, e.Message, CircuitOpen: true);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return new ArcOutcome(endpoint.Url, ArcVerdict.Unreachable, null, e.Message);
         }
@@ -270,12 +340,22 @@ public sealed class ArcClient
     public async Task<ulong> MiningFeePerKilobyteAsync(ArcEndpoint endpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        using HttpResponseMessage response = await _retry.ExecuteAsync(async ct =>
+        HttpResponseMessage answered;
+        try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, Url(endpoint, "/v1/policy"));
-            Authorize(request, endpoint);
-            return await _http.SendAsync(request, ct).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
+            answered = await Pipeline(endpoint).ExecuteAsync(async ct =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, Url(endpoint, "/v1/policy"));
+                Authorize(request, endpoint);
+                return await _http.SendAsync(request, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is BrokenCircuitException or TimeoutRejectedException)
+        {
+            throw new HttpRequestException($"{endpoint.Url} answered no policy: {e.Message}", e);
+        }
+
+        using HttpResponseMessage response = answered;
         response.EnsureSuccessStatusCode();
         using JsonDocument policy = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!policy.RootElement.TryGetProperty("policy", out JsonElement p) || !p.TryGetProperty("miningFee", out JsonElement fee)

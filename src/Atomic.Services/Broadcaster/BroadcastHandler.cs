@@ -12,7 +12,8 @@ namespace Atomic.Services.Broadcaster;
 /// first), so that no transaction is refused for reaching ARC before its parent. One acceptance is enough (record →
 /// broadcast, <c>tx.broadcast</c>); refusals by all of them fail it (<c>tx.failed</c>, DOUBLE_SPEND or
 /// BROADCAST_REJECTED); an orphan (a parent not there yet) or an unreachable network is retried later, and fails with
-/// BROADCAST_ORPHANED or BROADCAST_UNREACHABLE once the retries are spent (the dead letter). Once broadcast, the
+/// BROADCAST_ORPHANED or BROADCAST_UNREACHABLE once the retries are spent (the dead letter). While every endpoint's
+/// circuit breaker is open (ARC down), the transaction waits (<see cref="Delivery.Wait"/>) and spends no retry. Once broadcast, the
 /// transaction is in the <see cref="WatchIndex"/> until a callback or the poller reports it MINED.
 /// </summary>
 public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, TxRecords records, EventPublisher events, WatchIndex watched, MinedRecorder recorder, ILogger<BroadcastHandler> logger)
@@ -69,6 +70,14 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
         {
             await MarkBroadcastAsync(verified.TxId, accepted, cancellationToken).ConfigureAwait(false);
             return Delivery.Success;
+        }
+
+        if (Array.TrueForAll(outcomes, o => o.CircuitOpen))
+        {
+            // Every endpoint is known to be down: the transaction waits for the network without spending an attempt.
+            activity?.SetStatus(ActivityStatusCode.Error, "every ARC circuit open");
+            logger.LogDebug("broadcast of {TxId} waits: every ARC endpoint's circuit is open", verified.TxId);
+            return Delivery.Wait;
         }
 
         if (Array.Exists(outcomes, o => o.Verdict is ArcVerdict.Pending or ArcVerdict.Unreachable))

@@ -18,6 +18,12 @@ public enum Delivery
 
     /// <summary>Never: the sidecar dead-letters it, or drops it when the subscription has no dead-letter topic.</summary>
     Drop,
+
+    /// <summary>
+    /// Not now, through no fault of the event: a dependency is known to be down (the chain tracker, an ARC endpoint
+    /// whose circuit is open). Delivered again like <see cref="Retry"/>, but no attempt of the handler's limit is spent.
+    /// </summary>
+    Wait,
 }
 
 /// <summary>
@@ -40,7 +46,7 @@ public static class Deliveries
     public static Ok<DeliveryAnswer> Answer(Delivery outcome) => TypedResults.Ok(outcome switch
     {
         Delivery.Success => DeliveryAnswer.Success,
-        Delivery.Retry => DeliveryAnswer.Retry,
+        Delivery.Retry or Delivery.Wait => DeliveryAnswer.Retry,
         _ => DeliveryAnswer.Drop,
     });
 
@@ -49,7 +55,7 @@ public static class Deliveries
 
     /// <summary>
     /// Runs <paramref name="handle"/> for a delivered event inside a consumer span joined to the publisher's trace; a
-    /// Retry past <paramref name="maxAttempts"/> attempts of the same event becomes Drop.
+    /// Retry past <paramref name="maxAttempts"/> attempts of the same event becomes Drop (a Wait is never counted).
     /// </summary>
     public static async Task<Ok<DeliveryAnswer>> HandleAsync(HttpRequest request, string topic, int maxAttempts, Func<Activity?, Task<Delivery>> handle)
     {
@@ -66,7 +72,7 @@ public static class Deliveries
             outcome = Delivery.Drop;
         }
 
-        if (outcome != Delivery.Retry && id.Length > 0)
+        if (outcome is not (Delivery.Retry or Delivery.Wait) && id.Length > 0)
         {
             Failures.TryRemove(id, out _);
         }

@@ -41,6 +41,9 @@ public static class Telemetry
     /// <summary>Broadcast calls by verdict (tags <c>verdict</c>, <c>endpoint</c>).</summary>
     public static readonly Counter<long> BroadcastOutcomes = Meter.CreateCounter<long>("atomic.broadcast.outcomes", "{call}", "ARC broadcast calls by verdict");
 
+    /// <summary>An ARC endpoint's circuit breaker changing state (tags <c>endpoint</c>, <c>state</c>: <c>open</c>, <c>half-open</c>, <c>closed</c>).</summary>
+    public static readonly Counter<long> ArcCircuit = Meter.CreateCounter<long>("atomic.arc.circuit", "{transition}", "ARC circuit breaker transitions by new state");
+
     public static readonly Histogram<double> BroadcastDuration = Meter.CreateHistogram("atomic.broadcast.duration", "s", "time of one ARC broadcast call", advice: Seconds);
 
     /// <summary>Records <see cref="ProcessingDuration"/> for a record that has just reached <paramref name="stage"/>: its last step's time minus its first's.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
+using Atomic.Bsv.Spv.ChainTrackers;
 using Atomic.Services.Pipeline;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +11,7 @@ namespace Atomic.Services.Verifier;
 /// Handles <c>beef.submitted</c>: runs SPV, moves the record to verified or rejected and publishes <c>beef.verified</c>
 /// or <c>beef.rejected</c>. A duplicate delivery finds the record already moved and publishes the same outcome again
 /// (downstream handlers are idempotent), so a crash between the move and the publish loses nothing. A chain tracker
-/// that cannot be reached is a Retry, never a rejection.
+/// that cannot be reached is a Wait (redelivered without limit), never a rejection.
 /// </summary>
 public sealed class VerifierHandler(SpvVerifier spv, TxRecords records, EventPublisher events, ILogger<VerifierHandler> logger)
 {
@@ -56,11 +57,12 @@ public sealed class VerifierHandler(SpvVerifier spv, TxRecords records, EventPub
         {
             result = new SpvResult(false, default, e.Code, e.Message);
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is ChainTrackerException or HttpRequestException or TimeoutException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("chain tracker unavailable for {TxId}, retrying: {Message}", submitted.TxId, e.Message);
+            // The tracker's outage is not the BEEF's fault: it waits, however long, and spends none of its attempts.
+            logger.LogWarning("chain tracker unavailable for {TxId}, waiting: {Message}", submitted.TxId, e.Message);
             activity?.SetStatus(ActivityStatusCode.Error, "chain tracker unavailable");
-            return Delivery.Retry;
+            return Delivery.Wait;
         }
 
         Telemetry.SpvDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);

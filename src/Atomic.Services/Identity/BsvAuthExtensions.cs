@@ -3,6 +3,7 @@ using Atomic.Identity.Auth;
 using Atomic.Identity.Wallet;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -60,6 +61,13 @@ public static partial class BsvAuthExtensions
             return new AuthServer(new ProtoWallet(key), sessions);
         });
         services.TryAddSingleton<BsvAuthVerifier>();
+        services.AddOptions<BsvTrustOptions>().BindConfiguration(BsvTrustOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BsvTrustOptions>, BsvTrustOptionsValidator>());
+        services.TryAddSingleton<CertificateRevocations>();
+        services.TryAddSingleton<BsvTrust>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, BsvCertificateRequirementHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<AuthorizationOptions>, BsvCertificatePolicies>());
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, BsvCertificateResultHandler>();
         services.AddAuthentication(a => a.DefaultScheme ??= BsvAuthDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, BsvAuthenticationHandler>(BsvAuthDefaults.Scheme, null);
         services.AddAuthorization();

@@ -1,5 +1,6 @@
 using System.Text;
 using Atomic.Identity.Auth;
+using Atomic.Identity.Certificates;
 using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Http;
 
@@ -69,6 +70,26 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
     internal static Task RefuseAsync(HttpContext context, string reason, string detail) =>
         Problems.Of(StatusCodes.Status401Unauthorized, reason, detail).ExecuteAsync(context);
 
+    /// <summary>
+    /// The answer to a certificateResponse: 200 when every certificate was accepted, else 403 problem+json with the
+    /// first refusal's reason code (the verdicts stay on the session, so a route refused later names the same code).
+    /// </summary>
+    private async Task AnswerCertificatesAsync(HttpContext context, string identityKey, IReadOnlyList<CertificateVerdict> verdicts)
+    {
+        foreach (CertificateVerdict v in verdicts)
+        {
+            verifier.LogCertificate(identityKey, v);
+        }
+
+        if (verdicts.FirstOrDefault(v => !v.IsAccepted) is { } refused)
+        {
+            await Problems.Of(StatusCodes.Status403Forbidden, refused.Reason!, refused.Detail!).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        await Results.Json(new { status = "certificates received", accepted = verdicts.Count }).ExecuteAsync(context).ConfigureAwait(false);
+    }
+
     private async Task HandshakeAsync(HttpContext context)
     {
         if (!HttpMethods.IsPost(context.Request.Method))
@@ -94,7 +115,8 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
             return;
         }
 
-        AuthOutcome outcome = verifier.Server.AcceptHandshake(new string(text, 0, read));
+        AuthCertificateOutcome received = verifier.Server.AcceptAuthMessage(new string(text, 0, read));
+        AuthOutcome outcome = received.Outcome;
         if (!outcome.IsValid)
         {
             await RefuseAsync(context, outcome.Reason!, outcome.Detail!).ConfigureAwait(false);
@@ -102,6 +124,12 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
         }
 
         AuthMessage answer = outcome.Message!;
+        if (answer.MessageType == AuthMessageType.CertificateResponse)
+        {
+            await AnswerCertificatesAsync(context, answer.IdentityKey, received.Verdicts).ConfigureAwait(false);
+            return;
+        }
+
         IHeaderDictionary headers = context.Response.Headers;
         headers[AuthHttpHeaders.Version] = answer.Version;
         headers[AuthHttpHeaders.MessageType] = AuthMessage.TypeName(answer.MessageType);

@@ -162,6 +162,7 @@ public sealed class AuthServer
         AuthMessage response = AuthMessage.CreateInitialResponse(Wallet, request, sessionNonce, requestedCertificates: requested);
         var session = new AuthSession(
             sessionNonce, request.InitialNonce!, PublicKey.FromHex(request.IdentityKey), Sessions.Now);
+        session.AwaitingCertificates = requested is not null;
         Sessions.Add(session);
         return AuthOutcome.Accepted(session, response);
     }

@@ -12,6 +12,7 @@ public sealed class AuthSession
     private readonly HashSet<string> _acceptedNonces = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly List<CertificateVerdict> _certificates = [];
+    private readonly TaskCompletionSource _certificatesArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _lastUpdate;
 
     /// <summary>A session opened at <paramref name="now"/>.</summary>
@@ -104,6 +105,15 @@ public sealed class AuthSession
     }
 
     /// <summary>
+    /// True while the peer was asked for certificates at the handshake and has not answered: @bsv/sdk's AuthFetch sends
+    /// its first request while its certificateResponse is still on the way, so a server waits for it (a while).
+    /// </summary>
+    public bool AwaitingCertificates { get; set; }
+
+    /// <summary>Completes when the peer's first certificateResponse has been recorded.</summary>
+    public Task CertificatesArrived => _certificatesArrived.Task;
+
+    /// <summary>
     /// The verdicts on the certificates the peer presented in this session, accepted and refused, the latest per serial
     /// number.
     /// </summary>
@@ -130,6 +140,9 @@ public sealed class AuthSession
                 _certificates.Add(v);
             }
         }
+
+        AwaitingCertificates = false;
+        _certificatesArrived.TrySetResult();
     }
 
     /// <summary>True when the session holds a certificate (accepted or not) whose revocation outpoint is <paramref name="outpoint"/>.</summary>

@@ -51,6 +51,7 @@ public sealed partial class BsvAuthVerifier(
         context.Items[ItemKey] = outcome;
         if (outcome.IsValid)
         {
+            await AwaitCertificatesAsync(outcome.Session!, context.RequestAborted).ConfigureAwait(false);
             string key = outcome.Session!.PeerIdentityKeyHex;
             var identity = new ClaimsIdentity(
                 [new Claim(BsvAuthDefaults.IdentityKeyClaim, key), new Claim(ClaimTypes.NameIdentifier, key), .. CertificateClaims(outcome.Session)],
@@ -65,6 +66,28 @@ public sealed partial class BsvAuthVerifier(
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// A session asked for certificates at the handshake whose certificateResponse has not arrived yet: wait for it up
+    /// to <see cref="BsvAuthOptions.CertificateWait"/> (the sdk's client races its first request against it); past
+    /// that the session stops waiting, so a client without certificates is slowed once.
+    /// </summary>
+    private async Task AwaitCertificatesAsync(AuthSession session, CancellationToken cancellationToken)
+    {
+        if (!session.AwaitingCertificates || session.CertificatesArrived.IsCompleted)
+        {
+            return;
+        }
+
+        try
+        {
+            await session.CertificatesArrived.WaitAsync(options.Value.CertificateWait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            session.AwaitingCertificates = false;
+        }
     }
 
     /// <summary>

@@ -124,7 +124,11 @@ public static class Extensions
             health.AddCheck<DevChainCheck>("devchain", tags: [HealthApi.Ready]);
         }
 
-        if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey))
+        if (builder.Configuration.GetValue<bool>(CertifierOptions.EnabledKey))
+        {
+            services.AddCertifier(); // BRC-52 certifier under /v1/certifier (with BRC-103 auth)
+        }
+        else if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey))
         {
             services.AddBsvAuth();
         }
@@ -168,6 +172,11 @@ public static class Extensions
         if (settings.DevChain)
         {
             app.MapDevChain(ServerSettings.DevChainPrefix);
+        }
+
+        if (app.Configuration.GetValue<bool>(CertifierOptions.EnabledKey))
+        {
+            app.MapCertifierApi();
         }
 
         app.MapHealthApi();

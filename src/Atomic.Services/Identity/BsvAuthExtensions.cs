@@ -65,6 +65,7 @@ public static partial class BsvAuthExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BsvTrustOptions>, BsvTrustOptionsValidator>());
         services.TryAddSingleton<CertificateRevocations>();
         services.TryAddSingleton<BsvTrust>();
+        services.TryAddSingleton<CertificateRevoker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, BsvCertificateRequirementHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<AuthorizationOptions>, BsvCertificatePolicies>());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, BsvCertificateResultHandler>();

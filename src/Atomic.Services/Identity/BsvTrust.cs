@@ -27,7 +27,7 @@ public sealed class BsvTrust
                 t.Value.Certifiers.Select(c => c.Trim().ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),
                 new Dictionary<string, string>(t.Value.Claims, StringComparer.Ordinal))),
             server.Wallet,
-            c => revocations.IsRevoked(c.RevocationOutpoint));
+            revocations.IsRevoked);
         Policies = o.Policies.ToDictionary(
             p => p.Key,
             p => new BsvCertificateRequirement(

@@ -155,6 +155,8 @@ public static class Extensions
             app.UseBsvAuth(); // BRC-103/104: the handshake, and signed answers to signed requests (Atomic:Auth:RequireForBaskets)
         }
 
+        bool identity = app.Services.GetService<BsvAuthVerifier>() is not null;
+
         // Dapr's programming model: events arrive as CloudEvents (their id and trace context forwarded as headers), the
         // sidecar reads the subscriptions from /dapr/subscribe and calls the actors under /actors.
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
@@ -177,6 +179,11 @@ public static class Extensions
         if (app.Configuration.GetValue<bool>(CertifierOptions.EnabledKey))
         {
             app.MapCertifierApi();
+        }
+
+        if (identity)
+        {
+            RevocationMonitor.MapRevocationEvents(app); // certificate.revoked from other apps: refuse it here too
         }
 
         app.MapHealthApi();

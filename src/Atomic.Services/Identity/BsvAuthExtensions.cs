@@ -66,6 +66,7 @@ public static partial class BsvAuthExtensions
         services.TryAddSingleton<CertificateRevocations>();
         services.TryAddSingleton<BsvTrust>();
         services.TryAddSingleton<CertificateRevoker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Topics.ITopicAdmissionObserver, RevocationMonitor>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, BsvCertificateRequirementHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<AuthorizationOptions>, BsvCertificatePolicies>());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, BsvCertificateResultHandler>();

@@ -23,7 +23,8 @@ public sealed partial class CertificateRevoker(
     public const string Topic = "certificate.revoked";
 
     /// <summary>Revokes by serial number (our certifier) and/or spent outpoint (the overlay); false when already known.</summary>
-    public async Task<bool> RevokeAsync(string? serialNumber, string? revocationOutpoint, string source, CancellationToken cancellationToken = default)
+    public async Task<bool> RevokeAsync(
+        string? serialNumber, string? revocationOutpoint, string source, CancellationToken cancellationToken = default, bool publish = true)
     {
         DateTimeOffset now = time.GetUtcNow();
         bool fresh = (serialNumber is { Length: > 0 } && revocations.RevokeSerial(serialNumber, now))
@@ -39,14 +40,14 @@ public sealed partial class CertificateRevoker(
                 && string.Equals(c.RevocationOutpoint, revocationOutpoint, StringComparison.OrdinalIgnoreCase))));
         Revoked.Add(1, new KeyValuePair<string, object?>("source", source));
         LogRevoked(logger, serialNumber ?? "?", revocationOutpoint ?? "?", source, dropped);
-        if (services.GetService<DaprClient>() is { } dapr)
+        if (publish && services.GetService<DaprClient>() is { } dapr)
         {
             try
             {
                 await dapr.PublishEventAsync(
                     "pubsub",
                     Topic,
-                    new { serialNumber, revocationOutpoint, source, revokedAt = now },
+                    new CertificateRevokedEvent(serialNumber, revocationOutpoint, source),
                     cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is DaprException or HttpRequestException or InvalidOperationException)

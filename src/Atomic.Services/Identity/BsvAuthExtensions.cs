@@ -23,6 +23,12 @@ public static partial class BsvAuthExtensions
     public const string RequireForBasketsKey = "Atomic:Auth:RequireForBaskets";
 
     /// <summary>
+    /// "Atomic:Auth:BasketsPolicy" (default none): with <see cref="RequireForBasketsKey"/>, the authorization policy
+    /// (e.g. a certificate policy of <c>Atomic:Identity:Trust:Policies</c>, "basket-writer") those routes also require.
+    /// </summary>
+    public const string BasketsPolicyKey = "Atomic:Auth:BasketsPolicy";
+
+    /// <summary>
     /// The server's identity (<see cref="BsvAuthOptions"/>, section <c>Atomic:Identity</c>), its sessions, and the
     /// "BsvAuth" authentication scheme (the default scheme unless another was chosen), with authorization.
     /// </summary>

@@ -16,6 +16,7 @@ namespace Atomic.Services.Identity;
 public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier verifier)
 {
     private const int MaxHandshakeBytes = 64 * 1024;
+    private static readonly object SigningKey = new();
     private static readonly string TooLong = $"a handshake message is at most {MaxHandshakeBytes} bytes";
 
     public async Task InvokeAsync(HttpContext context)
@@ -40,13 +41,26 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
             return;
         }
 
+        context.Items[SigningKey] = true;
+        await WriteSignedAsync(context, verifier, outcome, () => next(context)).ConfigureAwait(false);
+    }
+
+    /// <summary>True when this middleware will sign the answer (it wraps the rest of the pipeline for this request).</summary>
+    internal static bool IsSigning(HttpContext context) => context.Items.ContainsKey(SigningKey);
+
+    /// <summary>
+    /// Lets <paramref name="write"/> answer into a buffer, then signs that answer (status, <c>x-bsv-*</c> headers,
+    /// body) for the caller's session and sends it.
+    /// </summary>
+    internal static async Task WriteSignedAsync(HttpContext context, BsvAuthVerifier verifier, AuthOutcome outcome, Func<Task> write)
+    {
         HttpResponse response = context.Response;
         Stream original = response.Body;
         using var buffer = new MemoryStream();
         response.Body = buffer;
         try
         {
-            await next(context).ConfigureAwait(false);
+            await write().ConfigureAwait(false);
         }
         finally
         {

@@ -14,7 +14,7 @@ namespace Atomic.Services.Identity;
 /// <c>AUTH_CERTIFICATE_REQUIRED</c>; the <c>x-bsv-auth-requested-certificates</c> header names what this route needs
 /// (only its policy's fields). Every other outcome goes to ASP.NET Core's own handler.
 /// </summary>
-public sealed class BsvCertificateResultHandler(BsvTrust trust) : IAuthorizationMiddlewareResultHandler
+public sealed class BsvCertificateResultHandler(BsvTrust trust, BsvAuthVerifier verifier) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
@@ -25,7 +25,7 @@ public sealed class BsvCertificateResultHandler(BsvTrust trust) : IAuthorization
         ArgumentNullException.ThrowIfNull(authorizeResult);
         List<BsvCertificateRequirement> failed = authorizeResult.AuthorizationFailure?.FailedRequirements
             .OfType<BsvCertificateRequirement>().ToList() ?? [];
-        if (failed.Count == 0 || !authorizeResult.Forbidden || BsvAuthVerifier.Cached(context) is not { IsValid: true, Session: { } session })
+        if (failed.Count == 0 || !authorizeResult.Forbidden || BsvAuthVerifier.Cached(context) is not { IsValid: true, Session: { } session } outcome)
         {
             await _default.HandleAsync(next, context, policy, authorizeResult).ConfigureAwait(false);
             return;
@@ -37,7 +37,17 @@ public sealed class BsvCertificateResultHandler(BsvTrust trust) : IAuthorization
             context.Response.Headers[BsvAuthDefaults.RequestedCertificatesHeader] = requested.ToJson().GetRawText();
         }
 
-        await Problems.Of(StatusCodes.Status403Forbidden, reason, detail).ExecuteAsync(context).ConfigureAwait(false);
+        // The authorization middleware may run before UseBsvAuth: then the refusal is signed here, so that the caller's
+        // AuthFetch can read it (an unsigned answer to a signed request is refused by both clients).
+        Task Write() => Problems.Of(StatusCodes.Status403Forbidden, reason, detail).ExecuteAsync(context);
+        if (BsvAuthMiddleware.IsSigning(context))
+        {
+            await Write().ConfigureAwait(false);
+        }
+        else
+        {
+            await BsvAuthMiddleware.WriteSignedAsync(context, verifier, outcome, Write).ConfigureAwait(false);
+        }
     }
 
     private (string Reason, string Detail) Why(BsvCertificateRequirement requirement, AuthSession session)

@@ -44,6 +44,14 @@ public static class CertificateIssuance
     public static (Certificate Certificate, string ServerNonce, Dictionary<string, string> Plaintext) Issue(
         ProtoWallet certifier, PublicKey subject, IssuanceRequest request, Func<string, string> revocationOutpointFor)
     {
+        ArgumentNullException.ThrowIfNull(revocationOutpointFor);
+        return IssueAsync(certifier, subject, request, serial => Task.FromResult(revocationOutpointFor(serial))).GetAwaiter().GetResult();
+    }
+
+    /// <inheritdoc cref="Issue"/>
+    public static async Task<(Certificate Certificate, string ServerNonce, Dictionary<string, string> Plaintext)> IssueAsync(
+        ProtoWallet certifier, PublicKey subject, IssuanceRequest request, Func<string, Task<string>> revocationOutpointFor)
+    {
         ArgumentNullException.ThrowIfNull(certifier);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(revocationOutpointFor);
@@ -56,8 +64,8 @@ public static class CertificateIssuance
             certifier, request.MasterKeyring, request.Fields, Counterparty.Of(subject));
         string serverNonce = AuthNonce.Create(certifier, Counterparty.Of(subject));
         string serial = Convert.ToBase64String(SerialNumberHmac(certifier, subject, request.ClientNonce, serverNonce));
-        var certificate = new Certificate(
-            request.Type, serial, subject, certifier.IdentityKey, revocationOutpointFor(serial), request.Fields).Sign(certifier);
+        string outpoint = await revocationOutpointFor(serial).ConfigureAwait(false);
+        var certificate = new Certificate(request.Type, serial, subject, certifier.IdentityKey, outpoint, request.Fields).Sign(certifier);
         return (certificate, serverNonce, plaintext);
     }
 

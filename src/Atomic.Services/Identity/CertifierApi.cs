@@ -38,6 +38,7 @@ public static partial class CertifierApi
             .ValidateOnStart();
         services.TryAddSingleton<IssuedCertificates>();
         services.TryAddSingleton<CertificateRevoker>();
+        services.TryAddSingleton<RevocationOutputs>();
         return services;
     }
 
@@ -60,7 +61,7 @@ public static partial class CertifierApi
     /// <summary><c>POST /v1/certifier/signCertificate</c> {clientNonce, type, fields, masterKeyring} → {certificate, serverNonce}.</summary>
     internal static async Task<Results<ContentHttpResult, ProblemHttpResult>> SignCertificateAsync(
         HttpRequest request, ClaimsPrincipal user, AuthServer server, IOptions<CertifierOptions> options, IssuedCertificates issued,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        RevocationOutputs outputs, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         PublicKeyOf(user, out var subject);
         IssuanceRequest body;
@@ -89,11 +90,20 @@ public static partial class CertifierApi
         (Certificate Certificate, string ServerNonce, Dictionary<string, string> Plaintext) result;
         try
         {
-            result = CertificateIssuance.Issue(server.Wallet, subject!, body, _ => CertificateRevocations.NoOutput);
+            result = await CertificateIssuance.IssueAsync(
+                server.Wallet,
+                subject!,
+                body,
+                async serial => outputs.Enabled ? await outputs.CreateAsync(serial, cancellationToken).ConfigureAwait(false) : CertificateRevocations.NoOutput)
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (e is CertificateException or ArgumentException or FormatException)
         {
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.RequestInvalid, $"the request does not check: {e.Message}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, RevocationOutputFailed, $"the revocation output could not be created: {e.Message}");
         }
 
         issued.Add(new IssuedCertificate(result.Certificate, type.Key, DateTimeOffset.UtcNow));
@@ -114,7 +124,7 @@ public static partial class CertifierApi
     /// <summary><c>POST /v1/certifier/revoke</c> {serialNumber}: by its subject or an admin; repeating it changes nothing.</summary>
     internal static async Task<Results<Ok<RevokeView>, ProblemHttpResult>> RevokeCertificateAsync(
         RevokeRequest body, ClaimsPrincipal user, IOptions<CertifierOptions> options, IssuedCertificates issued, CertificateRevoker revoker,
-        CancellationToken cancellationToken)
+        RevocationOutputs outputs, CancellationToken cancellationToken)
     {
         PublicKeyOf(user, out var caller);
         if (body is not { SerialNumber.Length: > 0 } || !issued.TryGet(body.SerialNumber, out IssuedCertificate? found))
@@ -128,7 +138,18 @@ public static partial class CertifierApi
             return Problems.Of(StatusCodes.Status403Forbidden, AuthReasons.Forbidden, "only the certificate's subject or a certifier admin may revoke it");
         }
 
-        await revoker.RevokeAsync(found!.Certificate.SerialNumber, found.Certificate.RevocationOutpoint, "certifier", cancellationToken)
+        // On chain first (the overlay's admission of the spend revokes it everywhere), then here at once.
+        bool spent = false;
+        try
+        {
+            spent = await outputs.SpendAsync(found!.Certificate.RevocationOutpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, RevocationOutputFailed, $"the revocation output could not be spent: {e.Message}");
+        }
+
+        await revoker.RevokeAsync(found.Certificate.SerialNumber, spent ? null : found.Certificate.RevocationOutpoint, "certifier", cancellationToken)
             .ConfigureAwait(false);
         return TypedResults.Ok(new RevokeView(found.Certificate.SerialNumber, found.Certificate.RevocationOutpoint, true));
     }
@@ -138,6 +159,9 @@ public static partial class CertifierApi
 
     /// <summary>"CERTIFIER_FIELD_REFUSED": a signCertificate request naming a field the certifier does not vouch for.</summary>
     public const string CertifierFieldRefused = "CERTIFIER_FIELD_REFUSED";
+
+    /// <summary>"REVOCATION_OUTPUT_FAILED" (503): the faucet or /submit refused the revocation output or its spend.</summary>
+    public const string RevocationOutputFailed = "REVOCATION_OUTPUT_FAILED";
 
     /// <summary>"CERTIFICATE_UNKNOWN": a revoke naming a serial number this certifier did not issue.</summary>
     public const string CertificateUnknown = "CERTIFICATE_UNKNOWN";

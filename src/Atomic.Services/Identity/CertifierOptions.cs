@@ -18,6 +18,9 @@ public sealed class CertifierOptions
     /// <summary>The types it issues by friendly name (<c>…:Types:{name}</c>).</summary>
     public Dictionary<string, CertifierTypeOptions> Types { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>How revocation outputs are funded (<c>…:Revocation</c>); without a faucet none is created on chain.</summary>
+    public RevocationFundingOptions Revocation { get; set; } = new();
+
     /// <summary>Identity keys (hex) that may revoke any certificate it issued; a subject may always revoke its own.</summary>
     public List<string> Admins { get; set; } = [];
 }

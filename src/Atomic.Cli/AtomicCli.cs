@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Atomic.Cli.Commands;
 using Atomic.Cli.Commands.Backup;
+using Atomic.Cli.Commands.Identity;
 using Atomic.Cli.Commands.Keys;
 using Atomic.Cli.Commands.Sessions;
 
@@ -33,6 +34,7 @@ public static class AtomicCli
         root.Add(RestoreCommand.Create(console));
         root.Add(CheckCommand.Create(console, httpHandler));
         root.Add(AuditCommand.Create(console, httpHandler));
+        root.Add(IdentityCommand.Create(console, httpHandler));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -124,7 +124,11 @@ public static class Extensions
             health.AddCheck<DevChainCheck>("devchain", tags: [HealthApi.Ready]);
         }
 
-        if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey))
+        if (builder.Configuration.GetValue<bool>(CertifierOptions.EnabledKey))
+        {
+            services.AddCertifier(); // BRC-52 certifier under /v1/certifier (with BRC-103 auth)
+        }
+        else if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey))
         {
             services.AddBsvAuth();
         }
@@ -151,6 +155,8 @@ public static class Extensions
             app.UseBsvAuth(); // BRC-103/104: the handshake, and signed answers to signed requests (Atomic:Auth:RequireForBaskets)
         }
 
+        bool identity = app.Services.GetService<BsvAuthVerifier>() is not null;
+
         // Dapr's programming model: events arrive as CloudEvents (their id and trace context forwarded as headers), the
         // sidecar reads the subscriptions from /dapr/subscribe and calls the actors under /actors.
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
@@ -168,6 +174,16 @@ public static class Extensions
         if (settings.DevChain)
         {
             app.MapDevChain(ServerSettings.DevChainPrefix);
+        }
+
+        if (app.Configuration.GetValue<bool>(CertifierOptions.EnabledKey))
+        {
+            app.MapCertifierApi();
+        }
+
+        if (identity)
+        {
+            RevocationMonitor.MapRevocationEvents(app); // certificate.revoked from other apps: refuse it here too
         }
 
         app.MapHealthApi();

@@ -61,6 +61,7 @@ public static class Extensions
         services.AddSingleton<ITopicManager, RevocationTopicManager>();
         services.AddSingleton<ILookupService, TokenLookupService>();
         services.AddSingleton<ILookupService, RevocationLookupService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Topics.ITopicAdmissionObserver, Identity.RevocationMonitor>()); // a spent revocation output revokes
         services.AddSingleton<TopicCatalog>();
 
         services.AddSingleton<TxWatch>();

@@ -28,7 +28,8 @@ internal sealed record ProbeEvent(string Topic, string Id, string? Subject, byte
 internal sealed class PipelineFixture : IAsyncDisposable
 {
     private static readonly string[] ProbedTopics =
-        [Names.Topics.BeefSubmitted, Names.Topics.BeefVerified, Names.Topics.BeefRejected, Names.Topics.TxBroadcast, Names.Topics.TxFailed, Names.Topics.TxMined];
+        [Names.Topics.BeefSubmitted, Names.Topics.BeefVerified, Names.Topics.BeefRejected, Names.Topics.TxBroadcast, Names.Topics.TxFailed, Names.Topics.TxMined,
+            Atomic.Services.Identity.CertificateRevoker.Topic];
 
     private readonly List<IAsyncDisposable> _owned;
     private readonly string _directory;

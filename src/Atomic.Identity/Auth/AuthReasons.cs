@@ -45,6 +45,24 @@ public static class AuthReasons
     /// <summary>Client side: the server's answer to the handshake is not a valid initialResponse.</summary>
     public const string HandshakeFailed = "AUTH_HANDSHAKE_FAILED";
 
+    /// <summary>A route's policy needs a certificate (of a trusted certifier) the caller has not presented.</summary>
+    public const string CertificateRequired = "AUTH_CERTIFICATE_REQUIRED";
+
+    /// <summary>A presented certificate's certifier is not trusted for its type (or the type is not trusted at all).</summary>
+    public const string CertifierUntrusted = "AUTH_CERTIFIER_UNTRUSTED";
+
+    /// <summary>
+    /// A presented certificate does not verify: its certifier's signature fails (tampered), its subject is not the
+    /// sender, or its keyring does not decrypt the fields it reveals.
+    /// </summary>
+    public const string CertificateInvalid = "AUTH_CERTIFICATE_INVALID";
+
+    /// <summary>A presented certificate's revocation output has been spent: the certifier revoked it.</summary>
+    public const string CertificateRevoked = "AUTH_CERTIFICATE_REVOKED";
+
+    /// <summary>The caller is authenticated and its certificates verify, but they do not satisfy the route's policy.</summary>
+    public const string Forbidden = "AUTH_FORBIDDEN";
+
     /// <summary>The reason code of an <see cref="AuthMessageStatus"/> other than Valid.</summary>
     public static string Of(AuthMessageStatus status) => status switch
     {

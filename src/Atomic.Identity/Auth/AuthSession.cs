@@ -1,4 +1,5 @@
 using Atomic.Bsv.Primitives.Keys;
+using Atomic.Identity.Certificates;
 
 namespace Atomic.Identity.Auth;
 
@@ -10,6 +11,8 @@ public sealed class AuthSession
 {
     private readonly HashSet<string> _acceptedNonces = new(StringComparer.Ordinal);
     private readonly object _gate = new();
+    private readonly List<CertificateVerdict> _certificates = [];
+    private readonly TaskCompletionSource _certificatesArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _lastUpdate;
 
     /// <summary>A session opened at <paramref name="now"/>.</summary>
@@ -98,6 +101,56 @@ public sealed class AuthSession
             }
 
             return true;
+        }
+    }
+
+    /// <summary>
+    /// True while the peer was asked for certificates at the handshake and has not answered: @bsv/sdk's AuthFetch sends
+    /// its first request while its certificateResponse is still on the way, so a server waits for it (a while).
+    /// </summary>
+    public bool AwaitingCertificates { get; set; }
+
+    /// <summary>Completes when the peer's first certificateResponse has been recorded.</summary>
+    public Task CertificatesArrived => _certificatesArrived.Task;
+
+    /// <summary>
+    /// The verdicts on the certificates the peer presented in this session, accepted and refused, the latest per serial
+    /// number.
+    /// </summary>
+    public IReadOnlyList<CertificateVerdict> Certificates
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _certificates];
+            }
+        }
+    }
+
+    /// <summary>Records verdicts on presented certificates; a verdict replaces an earlier one on the same serial number.</summary>
+    public void RecordCertificates(IEnumerable<CertificateVerdict> verdicts)
+    {
+        ArgumentNullException.ThrowIfNull(verdicts);
+        lock (_gate)
+        {
+            foreach (CertificateVerdict v in verdicts)
+            {
+                _certificates.RemoveAll(c => c.SerialNumber == v.SerialNumber && c.Certificate.Certificate.Type == v.Certificate.Certificate.Type);
+                _certificates.Add(v);
+            }
+        }
+
+        AwaitingCertificates = false;
+        _certificatesArrived.TrySetResult();
+    }
+
+    /// <summary>True when the session holds a certificate (accepted or not) whose revocation outpoint is <paramref name="outpoint"/>.</summary>
+    public bool HoldsRevocationOutpoint(string outpoint)
+    {
+        lock (_gate)
+        {
+            return _certificates.Exists(c => c.RevocationOutpoint == outpoint);
         }
     }
 }

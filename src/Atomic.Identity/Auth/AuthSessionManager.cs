@@ -147,6 +147,23 @@ public sealed class AuthSessionManager
         }
     }
 
+    /// <summary>Drops every session <paramref name="match"/> picks (e.g. those holding a revoked certificate); answers how many.</summary>
+    public int RemoveWhere(Func<AuthSession, bool> match)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        int dropped = 0;
+        foreach (AuthSession s in _byNonce.Values)
+        {
+            if (match(s))
+            {
+                Remove(s);
+                dropped++;
+            }
+        }
+
+        return dropped;
+    }
+
     /// <summary>Drops every session past its lifetime; answers how many.</summary>
     public int Sweep()
     {

@@ -32,6 +32,11 @@ public static class BasketsApi
             // The changes to a basket answer only BRC-103/104 signed requests (docs/architecture.md, "Mutual authentication").
             operations.RequireBsvAuth();
             relinquish.RequireBsvAuth();
+            if (app.ServiceProvider.GetRequiredService<IConfiguration>()[BsvAuthExtensions.BasketsPolicyKey] is { Length: > 0 } policy)
+            {
+                operations.RequireAuthorization(policy);
+                relinquish.RequireAuthorization(policy);
+            }
         }
 
         return baskets;

@@ -3,6 +3,7 @@ using Atomic.Identity.Auth;
 using Atomic.Identity.Wallet;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,6 +21,12 @@ public static partial class BsvAuthExtensions
     /// only signed requests, and the server registers <c>AddBsvAuth</c> and <c>UseBsvAuth</c>.
     /// </summary>
     public const string RequireForBasketsKey = "Atomic:Auth:RequireForBaskets";
+
+    /// <summary>
+    /// "Atomic:Auth:BasketsPolicy" (default none): with <see cref="RequireForBasketsKey"/>, the authorization policy
+    /// (e.g. a certificate policy of <c>Atomic:Identity:Trust:Policies</c>, "basket-writer") those routes also require.
+    /// </summary>
+    public const string BasketsPolicyKey = "Atomic:Auth:BasketsPolicy";
 
     /// <summary>
     /// The server's identity (<see cref="BsvAuthOptions"/>, section <c>Atomic:Identity</c>), its sessions, and the
@@ -60,6 +67,15 @@ public static partial class BsvAuthExtensions
             return new AuthServer(new ProtoWallet(key), sessions);
         });
         services.TryAddSingleton<BsvAuthVerifier>();
+        services.AddOptions<BsvTrustOptions>().BindConfiguration(BsvTrustOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BsvTrustOptions>, BsvTrustOptionsValidator>());
+        services.TryAddSingleton<CertificateRevocations>();
+        services.TryAddSingleton<BsvTrust>();
+        services.TryAddSingleton<CertificateRevoker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Topics.ITopicAdmissionObserver, RevocationMonitor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, BsvCertificateRequirementHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<AuthorizationOptions>, BsvCertificatePolicies>());
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, BsvCertificateResultHandler>();
         services.AddAuthentication(a => a.DefaultScheme ??= BsvAuthDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, BsvAuthenticationHandler>(BsvAuthDefaults.Scheme, null);
         services.AddAuthorization();

@@ -1,5 +1,6 @@
 using System.Text;
 using Atomic.Identity.Auth;
+using Atomic.Identity.Certificates;
 using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Http;
 
@@ -15,6 +16,7 @@ namespace Atomic.Services.Identity;
 public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier verifier)
 {
     private const int MaxHandshakeBytes = 64 * 1024;
+    private static readonly object SigningKey = new();
     private static readonly string TooLong = $"a handshake message is at most {MaxHandshakeBytes} bytes";
 
     public async Task InvokeAsync(HttpContext context)
@@ -39,13 +41,26 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
             return;
         }
 
+        context.Items[SigningKey] = true;
+        await WriteSignedAsync(context, verifier, outcome, () => next(context)).ConfigureAwait(false);
+    }
+
+    /// <summary>True when this middleware will sign the answer (it wraps the rest of the pipeline for this request).</summary>
+    internal static bool IsSigning(HttpContext context) => context.Items.ContainsKey(SigningKey);
+
+    /// <summary>
+    /// Lets <paramref name="write"/> answer into a buffer, then signs that answer (status, <c>x-bsv-*</c> headers,
+    /// body) for the caller's session and sends it.
+    /// </summary>
+    internal static async Task WriteSignedAsync(HttpContext context, BsvAuthVerifier verifier, AuthOutcome outcome, Func<Task> write)
+    {
         HttpResponse response = context.Response;
         Stream original = response.Body;
         using var buffer = new MemoryStream();
         response.Body = buffer;
         try
         {
-            await next(context).ConfigureAwait(false);
+            await write().ConfigureAwait(false);
         }
         finally
         {
@@ -68,6 +83,26 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
     /// <summary>401 problem+json carrying <paramref name="reason"/>.</summary>
     internal static Task RefuseAsync(HttpContext context, string reason, string detail) =>
         Problems.Of(StatusCodes.Status401Unauthorized, reason, detail).ExecuteAsync(context);
+
+    /// <summary>
+    /// The answer to a certificateResponse: 200 when every certificate was accepted, else 403 problem+json with the
+    /// first refusal's reason code (the verdicts stay on the session, so a route refused later names the same code).
+    /// </summary>
+    private async Task AnswerCertificatesAsync(HttpContext context, string identityKey, IReadOnlyList<CertificateVerdict> verdicts)
+    {
+        foreach (CertificateVerdict v in verdicts)
+        {
+            verifier.LogCertificate(identityKey, v);
+        }
+
+        if (verdicts.FirstOrDefault(v => !v.IsAccepted) is { } refused)
+        {
+            await Problems.Of(StatusCodes.Status403Forbidden, refused.Reason!, refused.Detail!).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        await Results.Json(new { status = "certificates received", accepted = verdicts.Count }).ExecuteAsync(context).ConfigureAwait(false);
+    }
 
     private async Task HandshakeAsync(HttpContext context)
     {
@@ -94,7 +129,8 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
             return;
         }
 
-        AuthOutcome outcome = verifier.Server.AcceptHandshake(new string(text, 0, read));
+        AuthCertificateOutcome received = verifier.Server.AcceptAuthMessage(new string(text, 0, read));
+        AuthOutcome outcome = received.Outcome;
         if (!outcome.IsValid)
         {
             await RefuseAsync(context, outcome.Reason!, outcome.Detail!).ConfigureAwait(false);
@@ -102,6 +138,12 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
         }
 
         AuthMessage answer = outcome.Message!;
+        if (answer.MessageType == AuthMessageType.CertificateResponse)
+        {
+            await AnswerCertificatesAsync(context, answer.IdentityKey, received.Verdicts).ConfigureAwait(false);
+            return;
+        }
+
         IHeaderDictionary headers = context.Response.Headers;
         headers[AuthHttpHeaders.Version] = answer.Version;
         headers[AuthHttpHeaders.MessageType] = AuthMessage.TypeName(answer.MessageType);

@@ -20,6 +20,12 @@ public sealed class BsvAuthOptions
     /// <summary>The most sessions held at once (<c>…:MaxSessions</c>); past it the least recently used is dropped.</summary>
     public int MaxSessions { get; set; } = 100_000;
 
+    /// <summary>
+    /// How long the first signed request of a session asked for certificates waits for the certificateResponse
+    /// (<c>…:CertificateWait</c>, default 5 s): @bsv/sdk's AuthFetch sends both at once.
+    /// </summary>
+    public TimeSpan CertificateWait { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The largest request body a signed request may carry, in bytes (it is read whole to check the signature).</summary>
     public long MaxBodyBytes { get; set; } = 10 * 1024 * 1024;
 

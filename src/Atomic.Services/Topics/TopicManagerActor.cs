@@ -34,10 +34,12 @@ public sealed class TopicManagerActor : Actor, Contracts.ITopicManager
 
     private readonly TopicCatalog _catalog;
     private readonly OverlayOptions _options;
+    private readonly IEnumerable<ITopicAdmissionObserver> _observers;
 
-    public TopicManagerActor(ActorHost host, TopicCatalog catalog, IOptions<OverlayOptions> options)
+    public TopicManagerActor(ActorHost host, TopicCatalog catalog, IOptions<OverlayOptions> options, IEnumerable<ITopicAdmissionObserver> observers)
         : base(host)
     {
+        _observers = observers ?? [];
         _catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
         _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
     }
@@ -135,6 +137,16 @@ public sealed class TopicManagerActor : Actor, Contracts.ITopicManager
 
         var instructions = new AdmittanceInstructions(admit, retain, removed);
         await StateManager.SetStateAsync(AdmissionPrefix + txid, instructions, cancellationToken).ConfigureAwait(false);
+        if (removed.Count > 0)
+        {
+            await StateManager.SaveStateAsync(cancellationToken).ConfigureAwait(false);
+            List<PreviousCoin> spent = [.. coins.Where(c => removed.Contains(c.InputIndex))];
+            foreach (ITopicAdmissionObserver observer in _observers)
+            {
+                await observer.CoinsRemovedAsync(Topic, tx, spent, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         Telemetry.TopicAdmissions.Add(1, new TagList { { "topic", Topic }, { "outcome", admit.Count > 0 ? "admitted" : "none" } });
         return instructions;
     }

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Primitives.Keys;
+using Atomic.Bsv.Scripts;
+using Atomic.Bsv.Spv;
+using Atomic.Bsv.Transactions;
+using Atomic.Identity.Auth;
+using Atomic.Overlay.Revocation;
+using Microsoft.Extensions.Options;
+
+namespace Atomic.Services.Identity;
+
+/// <summary>
+/// The certifier's revocation outputs on chain, funded by a dev chain faucet (<c>Atomic:Certifier:Revocation</c>): for
+/// each certificate the faucet pays a PushDrop output on <c>tm_revocation</c> locked to the certifier's key (field 1 the
+/// serial number), which is submitted to <c>POST /submit</c> so the overlay admits it; revoking spends it (its satoshis
+/// pay the fee, the rest comes back to the certifier) through the same route, and the overlay's admission of that spend
+/// revokes the certificate (<see cref="RevocationMonitor"/>). Off unless <see cref="RevocationFundingOptions.FaucetUrl"/>
+/// is set: then certificates name <see cref="CertificateRevocations.NoOutput"/>.
+/// </summary>
+public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthServer server, IHttpClientFactory? factory = null)
+{
+    private readonly ConcurrentDictionary<string, (byte[] Beef, Hash256 TxId, uint Vout, ulong Satoshis)> _held = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True when the faucet is configured.</summary>
+    public bool Enabled => options.Value.Revocation.FaucetUrl is { Length: > 0 };
+
+    /// <summary>Creates the revocation output of the certificate with <paramref name="serialNumber"/>; answers "{txid}.{vout}".</summary>
+    public async Task<string> CreateAsync(string serialNumber, CancellationToken cancellationToken)
+    {
+        RevocationFundingOptions o = options.Value.Revocation;
+        Script locking = RevocationTopicManager.Lock(server.Wallet.IdentityKey, Convert.FromBase64String(serialNumber));
+        using HttpClient http = Client();
+        using HttpResponseMessage paid = await http.PostAsJsonAsync(
+            $"{o.FaucetUrl!.TrimEnd('/')}/v1/faucet", new { lockingScript = locking.ToHex(), satoshis = o.Satoshis }, cancellationToken).ConfigureAwait(false);
+        string text = await paid.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!paid.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"the faucet answered {(int)paid.StatusCode}: {text}");
+        }
+
+        using JsonDocument doc = JsonDocument.Parse(text);
+        JsonElement root = doc.RootElement;
+        byte[] beef = Hex.Decode(root.GetProperty("beef").GetString()!);
+        var txid = Hash256.FromDisplayHex(root.GetProperty("txid").GetString()!);
+        uint vout = root.GetProperty("vout").GetUInt32();
+        await SubmitAsync(http, beef, cancellationToken).ConfigureAwait(false);
+        string outpoint = $"{txid.ToDisplayHex()}.{vout}";
+        _held[outpoint] = (beef, txid, vout, root.GetProperty("satoshis").GetUInt64());
+        return outpoint;
+    }
+
+    /// <summary>Spends a revocation output this certifier created; false when it holds no such output.</summary>
+    public async Task<bool> SpendAsync(string outpoint, CancellationToken cancellationToken)
+    {
+        if (!_held.TryRemove(outpoint, out var held))
+        {
+            return false;
+        }
+
+        Beef parent = Beef.FromBytes(held.Beef);
+        Transaction source = parent.Find(held.TxId)?.Transaction ?? throw new InvalidOperationException("the faucet's BEEF lacks its transaction");
+        TxOutput spent = source.Outputs[(int)held.Vout];
+        PrivateKey key = server.Wallet.KeyDeriver.RootKey;
+        ulong fee = options.Value.Revocation.Fee;
+        var output = new TxOutput(held.Satoshis - fee, Script.PayToPublicKeyHash(key.PublicKey.ToHash160()));
+        var unsigned = new Transaction(1, [new TxInput(new OutPoint(held.TxId, held.Vout), Script.Empty)], [output], 0);
+        byte[] digest = new byte[32];
+        SigHash.ComputeForkId(unsigned, 0, spent.LockingScript.Span, spent.Satoshis, 0x41, null, digest);
+        var w = new BsvWriter(80);
+        Script.WritePushData(w, [.. key.Sign(digest), 0x41]);
+        var spend = new Transaction(1, [unsigned.Inputs[0] with { UnlockingScript = new Script(w.ToArray()) }], [output], 0);
+        var beef = new Beef(BeefVersion.V2, parent.Bumps, [.. parent.Transactions, BeefTx.FromTransaction(spend)]);
+        using HttpClient http = Client();
+        await SubmitAsync(http, beef.ToAtomicBytes(spend.Id), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task SubmitAsync(HttpClient http, byte[] beef, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{options.Value.Revocation.SubmitUrl!.TrimEnd('/')}/submit")
+        {
+            Content = new ByteArrayContent(beef),
+        };
+        request.Content.Headers.ContentType = new("application/octet-stream");
+        request.Headers.Add("X-Topics", $"[\"{RevocationTopicManager.TopicName}\"]");
+        using HttpResponseMessage answer = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!answer.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException(
+                $"/submit answered {(int)answer.StatusCode}: {await answer.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+        }
+    }
+
+    private HttpClient Client() => factory?.CreateClient(nameof(RevocationOutputs)) ?? new HttpClient();
+}
+
+/// <summary>How the certifier funds revocation outputs (<c>Atomic:Certifier:Revocation</c>).</summary>
+public sealed class RevocationFundingOptions
+{
+    /// <summary>The dev chain faucet's origin (e.g. <c>http://127.0.0.1:5080/arc</c>); unset: no outputs on chain.</summary>
+    public string? FaucetUrl { get; set; }
+
+    /// <summary>Where the outputs and their spends are submitted (BRC-22 <c>/submit</c>): this server's own origin.</summary>
+    public string? SubmitUrl { get; set; }
+
+    /// <summary>Satoshis in each revocation output (they pay the fee of its spend).</summary>
+    public ulong Satoshis { get; set; } = 1000;
+
+    /// <summary>The fee of a spend, in satoshis.</summary>
+    public ulong Fee { get; set; } = 200;
+}

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Transactions;
@@ -195,6 +194,5 @@ public class PaymentMiddlewareTests
         response.StatusCode.Should().Be(status, body);
         JsonDocument.Parse(body).RootElement.GetProperty("code").GetString().Should().Be(code, body);
         response.Headers.Contains(PaymentHeaders.SatoshisPaid).Should().BeFalse();
-        _ = Encoding.UTF8;
     }
 }

@@ -7,6 +7,7 @@ using Atomic.Server.Hosting;
 using Atomic.Services;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Identity;
+using Atomic.Services.Payments;
 using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Atomic.Services.Sessions;
@@ -124,9 +125,15 @@ public static class Extensions
             health.AddCheck<DevChainCheck>("devchain", tags: [HealthApi.Ready]);
         }
 
-        if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey))
+        bool payments = builder.Configuration.GetValue<bool>(PaymentOptions.EnabledKey);
+        if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey) || payments)
         {
             services.AddBsvAuth();
+        }
+
+        if (payments)
+        {
+            services.AddBsvPayments(); // BRC-105: Atomic:Payments (docs/architecture.md, README "Payments (BRC-105)")
         }
 
         services.AddSingleton<StartupBanner>();
@@ -149,6 +156,12 @@ public static class Extensions
         if (app.Services.GetService<BsvAuthVerifier>() is not null)
         {
             app.UseBsvAuth(); // BRC-103/104: the handshake, and signed answers to signed requests (Atomic:Auth:RequireForBaskets)
+        }
+
+        if (settings.Role.Gateway && app.Configuration.GetValue<bool>(PaymentOptions.EnabledKey))
+        {
+            app.UseBsvPayments();
+            app.MapPaymentsApi();
         }
 
         // Dapr's programming model: events arrive as CloudEvents (their id and trace context forwarded as headers), the

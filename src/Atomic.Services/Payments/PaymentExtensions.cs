@@ -32,6 +32,7 @@ public static class PaymentExtensions
             .Validate(o => o.SettleTimeout > TimeSpan.Zero, $"{PaymentOptions.Section}:SettleTimeout must be positive")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Basket), $"{PaymentOptions.Section}:Basket must name a basket")
             .Validate(o => o.Operators.All(PaymentOptions.IsKey), $"{PaymentOptions.Section}:Operators are public keys in hex")
+            .Validate(o => o.Routes.Values.All(o.Policies.ContainsKey), $"{PaymentOptions.Section}:Routes name policies of {PaymentOptions.Section}:Policies")
             .Validate(o => o.Policies.Values.All(Valid), $"{PaymentOptions.Section}:Policies: a price is not negative, a discount is 0 to 100, "
                 + "credit calls are not negative, a split names public keys in hex and its percents add up to less than 100")
             .ValidateOnStart();

@@ -9,7 +9,7 @@ namespace Atomic.Services.Payments;
 
 /// <summary>
 /// <see cref="IPaymentStore"/> in the <c>statestore</c> component, so that a restart reopens nothing: a used prefix is
-/// <c>payment||prefix||{sha256}</c> written first-write-wins; credit is <c>payment||credit||{caller}||{route}</c>,
+/// <c>payment|prefix|{sha256}</c> written first-write-wins; credit is <c>payment|credit|{caller}|{route}</c>,
 /// changed only under its ETag.
 /// </summary>
 public sealed class PaymentLedger(DaprClient dapr) : IPaymentStore
@@ -23,9 +23,9 @@ public sealed class PaymentLedger(DaprClient dapr) : IPaymentStore
     /// <summary>A caller's credit for a route, and the payments already counted in it.</summary>
     public sealed record Credit([property: JsonPropertyName("calls")] int Calls, [property: JsonPropertyName("txids")] IReadOnlyList<string> TxIds);
 
-    public static string PrefixKey(string prefix) => $"payment||prefix||{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prefix)))}";
+    public static string PrefixKey(string prefix) => $"payment|prefix|{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prefix)))}";
 
-    public static string CreditKey(string caller, string route) => $"payment||credit||{caller}||{route}";
+    public static string CreditKey(string caller, string route) => $"payment|credit|{caller}|{route}";
 
     public async Task<PrefixUse> UsePrefixAsync(string prefix, string txid, DateTimeOffset expires, CancellationToken cancellationToken)
     {

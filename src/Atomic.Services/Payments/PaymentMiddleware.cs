@@ -29,7 +29,7 @@ public sealed class PaymentMiddleware(
     {
         ArgumentNullException.ThrowIfNull(context);
         Endpoint? endpoint = context.GetEndpoint();
-        if (endpoint?.Metadata.GetMetadata<PaymentRequirement>() is not { } requirement)
+        if ((endpoint?.Metadata.GetMetadata<PaymentRequirement>() ?? Configured(endpoint)) is not { } requirement)
         {
             await next(context).ConfigureAwait(false);
             return;
@@ -92,6 +92,12 @@ public sealed class PaymentMiddleware(
         Paid(context, quote.Satoshis, credit);
         await next(context).ConfigureAwait(false);
     }
+
+    private PaymentRequirement? Configured(Endpoint? endpoint) =>
+        options.Value.Routes.Count > 0 && (endpoint as RouteEndpoint)?.RoutePattern.RawText is { } pattern
+            && options.Value.Routes.TryGetValue(pattern, out string? policy)
+            ? PaymentRequirement.Named(policy)
+            : null;
 
     private async Task<(PaymentReceipt? Receipt, int Status, string Code, string Detail)> TakeAsync(
         string header, PublicKey caller, PriceQuote quote, string route, CancellationToken cancellationToken)

@@ -19,6 +19,15 @@ public sealed class PaymentOptions
     /// <summary>Identity keys (hex) allowed to list receipts at <c>GET /v1/payments</c>.</summary>
     public List<string> Operators { get; set; } = [];
 
+    /// <summary>
+    /// Prices routes mapped elsewhere by configuration: a route pattern as mapped (<c>/v1/tx/{txid}</c>) to the name of a
+    /// policy. The payment middleware itself refuses an unsigned request to such a route.
+    /// </summary>
+    public Dictionary<string, string> Routes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>"Atomic:Payments:Enabled" (default false): the server registers payments, prices <see cref="Routes"/> and maps <c>GET /v1/payments</c>.</summary>
+    public const string EnabledKey = "Atomic:Payments:Enabled";
+
     /// <summary>Named price policies, used by <c>RequirePayment("name")</c>.</summary>
     public Dictionary<string, PaymentPolicy> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 

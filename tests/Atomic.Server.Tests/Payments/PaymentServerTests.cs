@@ -76,6 +76,32 @@ public class PaymentServerTests
         after.GetProperty("totalSatoshis").GetInt64().Should().Be(1000);
     }
 
+    [Fact]
+    public async Task A_used_prefix_stays_used_after_a_restart_of_the_server()
+    {
+        var serverKey = PrivateKey.Random();
+        Dictionary<string, string?> settings = Settings(PrivateKey.Random());
+        settings["Atomic:Identity:ServerPrivateKey"] = serverKey.ToWif();
+        string directory = ServerHost.CopyComponents();
+        var key = PrivateKey.Random();
+        string header;
+        await using (ServerHost first = await ServerHost.StartAsync(settings: settings, directory: directory, keepDirectory: true))
+        {
+            (Beef funding, Transaction parent, uint vout) = await PipelineTests.FundAsync(first.Client, key);
+            var coins = new UtxoFunding(key, [(parent, (int)vout, funding)]);
+            var wallet = new ProtoWallet(key);
+            var auth = new AuthFetchHandler(wallet, new HttpClientHandler());
+            using var signed = new HttpClient(auth) { BaseAddress = new Uri(first.Url) };
+            (string prefix, string suffix, byte[] beef) = await PayAsync(signed, auth, wallet, coins, first.Url);
+            header = new BsvPayment(prefix, suffix, Convert.ToBase64String(beef)).ToHeader();
+            (await SendAsync(signed, header)).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await using ServerHost second = await ServerHost.StartAsync(settings: settings, directory: directory);
+        using var again = new HttpClient(new AuthFetchHandler(new ProtoWallet(key), new HttpClientHandler())) { BaseAddress = new Uri(second.Url) };
+        await ExpectAsync(await SendAsync(again, header), PaymentCodes.Replayed);
+    }
+
     private static async Task<(string Prefix, string Suffix, byte[] Beef)> PayAsync(HttpClient signed, AuthFetchHandler auth, ProtoWallet wallet, UtxoFunding coins, string url)
     {
         using HttpResponseMessage asked = await signed.GetAsync("/v1/status");

@@ -77,6 +77,25 @@ public class PaymentServerTests
     }
 
     [Fact]
+    public async Task Atomic_pay_funds_its_key_from_the_faucet_and_pays_the_priced_route()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: Settings(PrivateKey.Random()));
+        var writer = new StringWriter();
+        string key = Convert.ToHexStringLower(PrivateKey.Random().ToBytes());
+        int code = await Atomic.Cli.AtomicCli.RunAsync(
+            ["pay", "GET", $"{server.Url}/v1/status", "--key", key, "--faucet", $"{server.Url}/arc"],
+            new Atomic.Cli.CliConsole(Stream.Null, writer, writer), CancellationToken.None);
+        code.Should().Be(0, writer.ToString());
+        writer.ToString().Should().StartWith("200 OK; paid 500 satoshis to ");
+
+        var cheap = new StringWriter();
+        (await Atomic.Cli.AtomicCli.RunAsync(
+            ["pay", "GET", $"{server.Url}/v1/status", "--key", key, "--faucet", $"{server.Url}/arc", "--max-satoshis", "100"],
+            new Atomic.Cli.CliConsole(Stream.Null, cheap, cheap), CancellationToken.None)).Should().Be(1, "the price is above --max-satoshis");
+        cheap.ToString().Should().StartWith("402 ");
+    }
+
+    [Fact]
     public async Task A_used_prefix_stays_used_after_a_restart_of_the_server()
     {
         var serverKey = PrivateKey.Random();

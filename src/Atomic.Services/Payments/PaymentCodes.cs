@@ -30,6 +30,6 @@ public static class PaymentCodes
     /// <summary>The outputs to the derived key (or to a party of a split) add up to less than the price.</summary>
     public const string Insufficient = "PAYMENT_INSUFFICIENT";
 
-    /// <summary>The pipeline did not settle the payment in time; the same payment may be retried.</summary>
+    /// <summary>The pipeline did not broadcast the payment in time; the same payment sent again resumes it.</summary>
     public const string Unsettled = "PAYMENT_UNSETTLED";
 }

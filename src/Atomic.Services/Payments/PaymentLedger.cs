@@ -17,8 +17,11 @@ public sealed class PaymentLedger(DaprClient dapr) : IPaymentStore
     private const int MaxAttempts = 20;
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
 
-    /// <summary>A used prefix: the transaction that paid with it.</summary>
-    public sealed record UsedPrefix([property: JsonPropertyName("txid")] string TxId, [property: JsonPropertyName("expires")] DateTimeOffset Expires);
+    /// <summary>A used prefix: the transaction that paid with it, when its current attempt started, and whether it completed.</summary>
+    public sealed record UsedPrefix(
+        [property: JsonPropertyName("txid")] string TxId,
+        [property: JsonPropertyName("started")] DateTimeOffset Started,
+        [property: JsonPropertyName("done")] bool Done);
 
     /// <summary>A caller's credit for a route, and the payments already counted in it.</summary>
     public sealed record Credit([property: JsonPropertyName("calls")] int Calls, [property: JsonPropertyName("txids")] IReadOnlyList<string> TxIds);
@@ -27,18 +30,37 @@ public sealed class PaymentLedger(DaprClient dapr) : IPaymentStore
 
     public static string CreditKey(string caller, string route) => $"payment|credit|{caller}|{route}";
 
-    public async Task<PrefixUse> UsePrefixAsync(string prefix, string txid, DateTimeOffset expires, CancellationToken cancellationToken)
+    public async Task<PrefixUse> UsePrefixAsync(string prefix, string txid, DateTimeOffset now, DateTimeOffset staleBefore, CancellationToken cancellationToken)
     {
         string key = PrefixKey(prefix);
         try
         {
-            await dapr.SaveStateAsync(Names.StateStore, key, new UsedPrefix(txid, expires), FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await dapr.SaveStateAsync(Names.StateStore, key, new UsedPrefix(txid, now, false), FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
             return PrefixUse.First;
         }
         catch (DaprException e) when (TxRecords.IsConflict(e))
         {
-            UsedPrefix? used = await dapr.GetStateAsync<UsedPrefix?>(Names.StateStore, key, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return used?.TxId == txid ? PrefixUse.Replayed : PrefixUse.Reused;
+            (UsedPrefix? used, string etag) = await dapr.GetStateAndETagAsync<UsedPrefix?>(Names.StateStore, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (used?.TxId != txid)
+            {
+                return PrefixUse.Reused;
+            }
+
+            // Taken over under the ETag: of two requests resuming at once, one wins and the other is a replay.
+            return !used.Done && used.Started < staleBefore
+                && await dapr.TrySaveStateAsync(Names.StateStore, key, used with { Started = now }, etag, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false)
+                ? PrefixUse.Resumed
+                : PrefixUse.Replayed;
+        }
+    }
+
+    public async Task CompletePrefixAsync(string prefix, CancellationToken cancellationToken)
+    {
+        string key = PrefixKey(prefix);
+        UsedPrefix? used = await dapr.GetStateAsync<UsedPrefix?>(Names.StateStore, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (used is { Done: false })
+        {
+            await dapr.SaveStateAsync(Names.StateStore, key, used with { Done = true }, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 

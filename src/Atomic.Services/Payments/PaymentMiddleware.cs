@@ -80,6 +80,7 @@ public sealed class PaymentMiddleware(
         }
 
         await receipts.RecordAsync(receipt, context.RequestAborted).ConfigureAwait(false);
+        await store.CompletePrefixAsync(receipt.Prefix, context.RequestAborted).ConfigureAwait(false);
         PaymentMetrics.Received.Add(receipt.Satoshis, new TagList { { "route", route } });
         int? credit = null;
         if (quote.CreditCalls > 0)
@@ -172,7 +173,7 @@ public sealed class PaymentMiddleware(
         }
 
         DateTimeOffset now = time.GetUtcNow();
-        switch (await store.UsePrefixAsync(payment.DerivationPrefix, txid, now + options.Value.PrefixLifetime, cancellationToken).ConfigureAwait(false))
+        switch (await store.UsePrefixAsync(payment.DerivationPrefix, txid, now, now - options.Value.SettleTimeout, cancellationToken).ConfigureAwait(false))
         {
             case PrefixUse.Replayed:
                 return (null, StatusCodes.Status409Conflict, PaymentCodes.Replayed, $"transaction {txid} already paid with this prefix");
@@ -185,7 +186,8 @@ public sealed class PaymentMiddleware(
             return (null, code == PaymentCodes.Unsettled ? StatusCodes.Status503ServiceUnavailable : Bad, code, reason);
         }
 
-        return (new PaymentReceipt(txid, (uint)vout, paid, script.ToHex(), caller.ToHex(), route, quote.Satoshis, now), 0, string.Empty, string.Empty);
+        return (new PaymentReceipt(txid, (uint)vout, paid, script.ToHex(), caller.ToHex(), route, quote.Satoshis, now) { Prefix = payment.DerivationPrefix },
+            0, string.Empty, string.Empty);
     }
 
     private async Task AskAsync(HttpContext context, PublicKey caller, PriceQuote quote, PaymentOptions o)

@@ -21,7 +21,7 @@ public sealed class PipelineSettler(GatewayServices gateway, IOptions<PaymentOpt
             .ConfigureAwait(false);
         if (!reached || record is null)
         {
-            return (PaymentCodes.Unsettled, $"transaction {txid} was not broadcast within {options.Value.SettleTimeout.TotalSeconds:0} s; its prefix is spent, ask for a new one");
+            return (PaymentCodes.Unsettled, $"transaction {txid} was not broadcast within {options.Value.SettleTimeout.TotalSeconds:0} s; send the same payment again to resume it");
         }
 
         return record.Status is TxStatus.Rejected or TxStatus.Failed

@@ -173,13 +173,42 @@ internal sealed class Payer : IDisposable
 
 internal sealed class MemoryStore : IPaymentStore
 {
-    private readonly ConcurrentDictionary<string, string> _prefixes = new();
+    private readonly Dictionary<string, (string TxId, DateTimeOffset Started, bool Done)> _prefixes = [];
     private readonly ConcurrentDictionary<string, int> _credit = new();
 
-    public Task<PrefixUse> UsePrefixAsync(string prefix, string txid, DateTimeOffset expires, CancellationToken cancellationToken)
+    public Task<PrefixUse> UsePrefixAsync(string prefix, string txid, DateTimeOffset now, DateTimeOffset staleBefore, CancellationToken cancellationToken)
     {
-        string bound = _prefixes.GetOrAdd(prefix, txid);
-        return Task.FromResult(ReferenceEquals(bound, txid) ? PrefixUse.First : bound == txid ? PrefixUse.Replayed : PrefixUse.Reused);
+        lock (_prefixes)
+        {
+            if (!_prefixes.TryGetValue(prefix, out var used))
+            {
+                _prefixes[prefix] = (txid, now, false);
+                return Task.FromResult(PrefixUse.First);
+            }
+
+            if (used.TxId != txid)
+            {
+                return Task.FromResult(PrefixUse.Reused);
+            }
+
+            if (!used.Done && used.Started < staleBefore)
+            {
+                _prefixes[prefix] = used with { Started = now };
+                return Task.FromResult(PrefixUse.Resumed);
+            }
+
+            return Task.FromResult(PrefixUse.Replayed);
+        }
+    }
+
+    public Task CompletePrefixAsync(string prefix, CancellationToken cancellationToken)
+    {
+        lock (_prefixes)
+        {
+            _prefixes[prefix] = _prefixes[prefix] with { Done = true };
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task<(bool Spent, int Remaining)> SpendCreditAsync(string caller, string route, CancellationToken cancellationToken)

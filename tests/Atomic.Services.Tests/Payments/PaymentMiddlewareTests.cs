@@ -166,6 +166,29 @@ public class PaymentMiddlewareTests
         host.Receipts.All.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task A_payment_the_pipeline_did_not_settle_in_time_is_resumed_by_sending_it_again_and_then_is_a_replay()
+    {
+        var key = PrivateKey.Random();
+        await using PaymentHost host = await PaymentHost.StartAsync(key);
+        using var payer = new Payer(host, key);
+        (string prefix, string suffix, byte[] beef) = await PayManuallyAsync(host, payer, "/report", 100);
+        string header = new BsvPayment(prefix, suffix, Convert.ToBase64String(beef)).ToHeader();
+
+        host.Settler.Failure = (PaymentCodes.Unsettled, "not broadcast in time");
+        await ExpectRefusal(await SendAsync(payer, "/report", header), HttpStatusCode.ServiceUnavailable, PaymentCodes.Unsettled);
+        host.Settler.Failure = null;
+        await ExpectRefusal(await SendAsync(payer, "/report", header), HttpStatusCode.Conflict, PaymentCodes.Replayed);
+        host.Clock.Advance(TimeSpan.FromSeconds(31));
+
+        using HttpResponseMessage resumed = await SendAsync(payer, "/report", header);
+        resumed.StatusCode.Should().Be(HttpStatusCode.OK, await resumed.Content.ReadAsStringAsync());
+        resumed.Headers.GetValues(PaymentHeaders.SatoshisPaid).Single().Should().Be("100");
+        host.Clock.Advance(TimeSpan.FromSeconds(31));
+        await ExpectRefusal(await SendAsync(payer, "/report", header), HttpStatusCode.Conflict, PaymentCodes.Replayed);
+        host.Receipts.All.Should().HaveCount(1);
+    }
+
     internal static async Task<string> PrefixAsync(Payer payer, string path)
     {
         using HttpResponseMessage response = await payer.Signed.GetAsync(path);

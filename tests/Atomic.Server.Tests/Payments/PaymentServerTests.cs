@@ -96,6 +96,33 @@ public class PaymentServerTests
     }
 
     [Fact]
+    public async Task Prepaid_credit_in_the_state_store_is_spent_once_per_call_even_by_concurrent_calls()
+    {
+        Dictionary<string, string?> settings = Settings(PrivateKey.Random());
+        settings["Atomic:Payments:Policies:status:CreditCalls"] = "4";
+        await using ServerHost server = await ServerHost.StartAsync(settings: settings);
+        var key = PrivateKey.Random();
+        (Beef funding, Transaction parent, uint vout) = await PipelineTests.FundAsync(server.Client, key);
+        var wallet = new ProtoWallet(key);
+        var auth = new AuthFetchHandler(wallet, new HttpClientHandler());
+        using var http = new HttpClient(new PaymentFetchHandler(wallet, auth, new UtxoFunding(key, [(parent, (int)vout, funding)]).PayAsync))
+        {
+            BaseAddress = new Uri(server.Url),
+        };
+        using var signed = new HttpClient(auth, disposeHandler: false) { BaseAddress = new Uri(server.Url) };
+
+        using HttpResponseMessage bought = await http.GetAsync("/v1/status");
+        bought.StatusCode.Should().Be(HttpStatusCode.OK, await bought.Content.ReadAsStringAsync());
+        bought.Headers.GetValues(PaymentMiddleware.CreditHeader).Single().Should().Be("3");
+
+        HttpResponseMessage[] calls = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => signed.GetAsync("/v1/status")));
+        calls.Count(c => c.StatusCode == HttpStatusCode.OK).Should().Be(3, "three calls were left");
+        calls.Count(c => c.StatusCode == HttpStatusCode.PaymentRequired).Should().Be(2);
+        calls.Where(c => c.IsSuccessStatusCode).Select(c => c.Headers.GetValues(PaymentMiddleware.CreditHeader).Single())
+            .Should().BeEquivalentTo(["2", "1", "0"]);
+    }
+
+    [Fact]
     public async Task A_used_prefix_stays_used_after_a_restart_of_the_server()
     {
         var serverKey = PrivateKey.Random();

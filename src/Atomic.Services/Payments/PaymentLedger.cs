@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Atomic.Services.Pipeline;
 using Dapr;
 using Dapr.Client;
+using Microsoft.Extensions.Options;
 
 namespace Atomic.Services.Payments;
 
@@ -12,7 +13,7 @@ namespace Atomic.Services.Payments;
 /// <c>payment|prefix|{sha256}</c> written first-write-wins; credit is <c>payment|credit|{caller}|{route}</c>,
 /// changed only under its ETag.
 /// </summary>
-public sealed class PaymentLedger(DaprClient dapr) : IPaymentStore
+public sealed class PaymentLedger(DaprClient dapr, IOptions<PaymentOptions> options) : IPaymentStore
 {
     private const int MaxAttempts = 20;
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
@@ -30,12 +31,17 @@ public sealed class PaymentLedger(DaprClient dapr) : IPaymentStore
 
     public static string CreditKey(string caller, string route) => $"payment|credit|{caller}|{route}";
 
+    private Dictionary<string, string> Ttl => new()
+    {
+        ["ttlInSeconds"] = ((long)Math.Ceiling((options.Value.PrefixLifetime + TimeSpan.FromMinutes(1)).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     public async Task<PrefixUse> UsePrefixAsync(string prefix, string txid, DateTimeOffset now, DateTimeOffset staleBefore, CancellationToken cancellationToken)
     {
         string key = PrefixKey(prefix);
         try
         {
-            await dapr.SaveStateAsync(Names.StateStore, key, new UsedPrefix(txid, now, false), FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await dapr.SaveStateAsync(Names.StateStore, key, new UsedPrefix(txid, now, false), FirstWrite, Ttl, cancellationToken).ConfigureAwait(false);
             return PrefixUse.First;
         }
         catch (DaprException e) when (TxRecords.IsConflict(e))
@@ -48,7 +54,7 @@ public sealed class PaymentLedger(DaprClient dapr) : IPaymentStore
 
             // Taken over under the ETag: of two requests resuming at once, one wins and the other is a replay.
             return !used.Done && used.Started < staleBefore
-                && await dapr.TrySaveStateAsync(Names.StateStore, key, used with { Started = now }, etag, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false)
+                && await dapr.TrySaveStateAsync(Names.StateStore, key, used with { Started = now }, etag, FirstWrite, Ttl, cancellationToken).ConfigureAwait(false)
                 ? PrefixUse.Resumed
                 : PrefixUse.Replayed;
         }
@@ -60,7 +66,7 @@ public sealed class PaymentLedger(DaprClient dapr) : IPaymentStore
         UsedPrefix? used = await dapr.GetStateAsync<UsedPrefix?>(Names.StateStore, key, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (used is { Done: false })
         {
-            await dapr.SaveStateAsync(Names.StateStore, key, used with { Done = true }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await dapr.SaveStateAsync(Names.StateStore, key, used with { Done = true }, metadata: Ttl, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -44,7 +44,17 @@ public sealed class PaymentMiddleware(
             return;
         }
 
-        PriceQuote quote = requirement.Quote(context, o);
+        PriceQuote quote;
+        try
+        {
+            quote = requirement.Quote(context, o);
+        }
+        catch (LengthRequiredException e)
+        {
+            await Refuse(context, route, StatusCodes.Status411LengthRequired, Problems.RequestInvalid, e.Message).ConfigureAwait(false);
+            return;
+        }
+
         string callerHex = caller.ToHex();
         if (quote.Satoshis <= 0)
         {

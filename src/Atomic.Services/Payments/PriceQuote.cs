@@ -30,7 +30,11 @@ public sealed record PriceQuote(long Satoshis, IReadOnlyList<SplitOutput> Split,
         long price = policy.Satoshis;
         if (policy.SatoshisPerKilobyte > 0)
         {
-            long length = context.Request.ContentLength ?? 0;
+            // A body of unknown length (chunked) cannot be priced before it is read: the middleware answers 411.
+            long length = context.Request.ContentLength
+                ?? (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
+                    ? throw new LengthRequiredException()
+                    : 0);
             price += (length + 1023) / 1024 * policy.SatoshisPerKilobyte;
         }
 
@@ -102,3 +106,6 @@ internal static class Caller
         return hex is not null && PaymentOptions.IsKey(hex) ? PublicKey.FromHex(hex) : null;
     }
 }
+
+/// <summary>A price by size met a request body without <c>Content-Length</c>.</summary>
+internal sealed class LengthRequiredException() : Exception("a route priced by body size needs Content-Length");

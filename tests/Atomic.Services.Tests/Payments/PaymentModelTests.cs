@@ -41,6 +41,12 @@ public class PaymentModelTests
         using HttpResponseMessage paid = await payer.Http.PostAsync("/upload", new ByteArrayContent(new byte[2500]));
         paid.StatusCode.Should().Be(HttpStatusCode.OK, await paid.Content.ReadAsStringAsync());
         paid.Headers.GetValues(PaymentHeaders.SatoshisPaid).Single().Should().Be("25");
+
+        // A chunked body has no size to price before it is read.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/upload") { Content = new StreamContent(new MemoryStream(new byte[10])) };
+        request.Headers.TransferEncodingChunked = true;
+        using HttpResponseMessage unsized = await payer.Signed.SendAsync(request);
+        unsized.StatusCode.Should().Be(HttpStatusCode.LengthRequired);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Atomic.Server.Hosting;
 using Atomic.Services;
 using Atomic.Services.Broadcaster;
 using Atomic.Services.Identity;
+using Atomic.Services.Payments;
 using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Atomic.Services.Sessions;
@@ -124,13 +125,19 @@ public static class Extensions
             health.AddCheck<DevChainCheck>("devchain", tags: [HealthApi.Ready]);
         }
 
+        bool payments = builder.Configuration.GetValue<bool>(PaymentOptions.EnabledKey);
         if (builder.Configuration.GetValue<bool>(CertifierOptions.EnabledKey))
         {
             services.AddCertifier(); // BRC-52 certifier under /v1/certifier (with BRC-103 auth)
         }
-        else if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey))
+        else if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey) || payments)
         {
             services.AddBsvAuth();
+        }
+
+        if (payments)
+        {
+            services.AddBsvPayments(); // BRC-105: Atomic:Payments (docs/architecture.md, README "Payments (BRC-105)")
         }
 
         services.AddSingleton<StartupBanner>();
@@ -156,6 +163,11 @@ public static class Extensions
         }
 
         bool identity = app.Services.GetService<BsvAuthVerifier>() is not null;
+        if (settings.Role.Gateway && app.Configuration.GetValue<bool>(PaymentOptions.EnabledKey))
+        {
+            app.UseBsvPayments();
+            app.MapPaymentsApi();
+        }
 
         // Dapr's programming model: events arrive as CloudEvents (their id and trace context forwarded as headers), the
         // sidecar reads the subscriptions from /dapr/subscribe and calls the actors under /actors.

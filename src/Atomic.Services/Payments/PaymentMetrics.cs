@@ -1,0 +1,20 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Atomic.Services.Pipeline;
+
+namespace Atomic.Services.Payments;
+
+/// <summary>The payments' instruments on the pipeline's meter: satoshis received per route, refusals per code.</summary>
+public static class PaymentMetrics
+{
+    /// <summary>Satoshis received by the server's BRC-29 key, tagged <c>route</c>.</summary>
+    public static readonly Counter<long> Received = Telemetry.Meter.CreateCounter<long>("atomic.payments.received", "{satoshi}", "satoshis received per route");
+
+    /// <summary>Payments refused, tagged <c>route</c> and <c>code</c>.</summary>
+    public static readonly Counter<long> Refused = Telemetry.Meter.CreateCounter<long>("atomic.payments.refused", "{payment}", "payments refused per code");
+
+    /// <summary>Calls paid from prepaid credit, tagged <c>route</c>.</summary>
+    public static readonly Counter<long> CreditCalls = Telemetry.Meter.CreateCounter<long>("atomic.payments.credit_calls", "{call}", "calls paid from credit");
+
+    internal static void Refuse(string route, string code) => Refused.Add(1, new TagList { { "route", route }, { "code", code } });
+}

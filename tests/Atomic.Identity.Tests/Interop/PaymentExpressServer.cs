@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Atomic.DevChain.Tests.Interop;
+
+namespace Atomic.Identity.Tests.Interop;
+
+/// <summary>
+/// Runs tests/interop/payment-express-server.mjs: Express behind @bsv/auth-express-middleware 2.0.5 and
+/// @bsv/payment-express-middleware 2.0.2 on a free port of 127.0.0.1, until disposed (its stdin closes).
+/// </summary>
+internal sealed class PaymentExpressServer : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private PaymentExpressServer(Process process, Uri baseAddress, string identityKey)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+        IdentityKey = identityKey;
+    }
+
+    /// <summary>http://127.0.0.1:port/.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The server's identity key (hex).</summary>
+    public string IdentityKey { get; }
+
+    public static async Task<PaymentExpressServer> StartAsync(string serverKeyHex, long price)
+    {
+        string interop = Path.Combine(NodeRunner.RepositoryRoot, "tests", "interop");
+        var start = new ProcessStartInfo("node")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = interop,
+        };
+        start.ArgumentList.Add(Path.Combine(interop, "payment-express-server.mjs"));
+        start.ArgumentList.Add(serverKeyHex);
+        start.ArgumentList.Add(price.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string? line = await process.StandardOutput.ReadLineAsync(cancel.Token);
+        if (line is null)
+        {
+            throw new InvalidOperationException("payment-express-server.mjs ended: " + await stderr);
+        }
+
+        JsonElement hello = JsonDocument.Parse(line).RootElement;
+        return new PaymentExpressServer(
+            process, new Uri($"http://127.0.0.1:{hello.GetProperty("port").GetInt32()}/"), hello.GetProperty("identityKey").GetString()!);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _process.StandardInput.Close();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+}

@@ -87,6 +87,12 @@ for backend in native managed; do
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
 
+# The PostgreSQL restart fault test cuts off every client of the cluster, so it runs alone, after the suites.
+log "fault test: PostgreSQL restarted under load (alone)"
+ATOMIC_TEST_POSTGRES_RESTART=1 dotnet test tests/Atomic.Server.Tests -c Release --no-build -nologo --logger "trx" \
+  --filter "FullyQualifiedName~FaultTests.Postgresql" --results-directory "$results/postgres-restart" 2>&1 | tee "$results/postgres-restart.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
 passed=0
 failed=0
 for trx in "$results"/*/*.trx; do

@@ -115,16 +115,26 @@ public sealed partial class FaultTests
 
 /// <summary>
 /// A fact that restarts the local PostgreSQL cluster <c>./test.sh</c> starts (<c>ATOMIC_TEST_POSTGRES</c>): skipped,
-/// like every PostgreSQL fact, without that server, and also when this user cannot restart it (neither root nor
+/// like every PostgreSQL fact, without that server; unless <c>ATOMIC_TEST_POSTGRES_RESTART=1</c> (the restart would cut
+/// off the other PostgreSQL tests running in parallel); and when this user cannot restart it (neither root nor
 /// password-less sudo, or no <c>pg_ctlcluster</c>).
 /// </summary>
 public sealed class PostgresRestartFactAttribute : FactAttribute
 {
+    /// <summary>The variable that lets the restart run: set only where no other test uses the cluster.</summary>
+    public const string OptIn = "ATOMIC_TEST_POSTGRES_RESTART";
+
     public PostgresRestartFactAttribute()
     {
         if (string.IsNullOrWhiteSpace(PostgresFactAttribute.ConnectionString))
         {
             Skip = "ATOMIC_TEST_POSTGRES is not set (./test.sh starts a server and sets it)";
+        }
+        else if (Environment.GetEnvironmentVariable(OptIn) != "1")
+        {
+            // A restart cuts off every client of the cluster, so it must not run beside the other PostgreSQL tests
+            // (test projects run in parallel): ./test.sh runs it alone, after the suites, with this variable set.
+            Skip = $"{OptIn}=1 is not set: the restart runs alone (./test.sh runs it after the suites)";
         }
         else if (Cluster() is null)
         {

@@ -160,53 +160,7 @@ public sealed partial class FaultTests(ITestOutputHelper output) : IDisposable
     private async Task StartAsync(HttpClient http, params string[] extraArgs)
     {
         http.BaseAddress ??= new Uri(Url);
-        string bin = AppContext.BaseDirectory;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        string[] args =
-        [
-            Path.Combine(bin, "Atomic.Server.dll"),
-            "--contentRoot", bin,
-            "--Urls", Url,
-            "--Atomic:Components", Path.Combine(_directory, "components"),
-            "--Atomic:BaseDirectory", _directory,
-            "--Atomic:Broadcaster:PollInterval", "00:00:01",
-            "--Atomic:Sidecar:HttpPort", "0",
-            "--Atomic:Sidecar:GrpcPort", "0",
-            "--Logging:LogLevel:Default", "Warning",
-            .. extraArgs,
-        ];
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        var process = Process.Start(start)!;
-        _started.Add(process);
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        await EventuallyAsync(async () =>
-        {
-            process.HasExited.Should().BeFalse($"the server exited with {(process.HasExited ? process.ExitCode : 0)} before it was ready");
-            try
-            {
-                using HttpResponseMessage ready = await http.GetAsync("/readyz");
-                return ready.StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false; // not listening yet
-            }
-        }, "the server is ready");
+        _started.Add(await ServerProcess.StartAsync(_directory, Url, http, Patience, extraArgs));
     }
 
     /// <summary>How often the ARC circuit breaker has moved to <paramref name="state"/>, from <c>/metrics</c>.</summary>

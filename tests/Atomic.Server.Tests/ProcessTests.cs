@@ -149,61 +149,8 @@ public sealed partial class ProcessTests : IDisposable
         e.GetProperty("mined").GetString().Should().Be("mined", "a transaction the network already knows is still followed to mined");
     }
 
-    private async Task<Process> StartAsync(HttpClient http, params string[] extraArgs)
-    {
-        string bin = AppContext.BaseDirectory;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        string[] args =
-        [
-            Path.Combine(bin, "Atomic.Server.dll"),
-            "--contentRoot", bin,
-            "--Urls", Url,
-            "--Atomic:Components", Path.Combine(_directory, "components"),
-            "--Atomic:BaseDirectory", _directory,
-            "--Atomic:Broadcaster:PollInterval", "00:00:01",
-            "--Atomic:Sidecar:HttpPort", "0",
-            "--Atomic:Sidecar:GrpcPort", "0",
-            "--Logging:LogLevel:Default", "Warning",
-            .. extraArgs,
-        ];
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            process.HasExited.Should().BeFalse($"the server exited with {(process.HasExited ? process.ExitCode : 0)} before it was ready");
-            try
-            {
-                using HttpResponseMessage ready = await http.GetAsync("/readyz", deadline.Token);
-                if (ready.StatusCode == HttpStatusCode.OK)
-                {
-                    return process;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(100, deadline.Token);
-        }
-    }
+    private Task<Process> StartAsync(HttpClient http, params string[] extraArgs) =>
+        ServerProcess.StartAsync(_directory, Url, http, TimeSpan.FromSeconds(60), extraArgs);
 
     /// <summary>Sends SIGINT (Ctrl-C) and waits for the exit code.</summary>
     private static async Task<int> StopAsync(Process process)

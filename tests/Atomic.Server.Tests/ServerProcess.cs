@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Atomic.Server.Tests;
+
+/// <summary>The all-in-one server as a real process (the build's own <c>Atomic.Server.dll</c>), for crash and fault tests.</summary>
+internal static class ServerProcess
+{
+    /// <summary>
+    /// Starts the server on <paramref name="url"/> with its data and components in <paramref name="directory"/>
+    /// (Development, a 1 s mined poll, sidecar ports of its own, warnings only) plus <paramref name="extraArgs"/>, and
+    /// answers it once <c>/readyz</c> says 200 through <paramref name="http"/>; fails if it exits first or is not ready
+    /// within <paramref name="readyWithin"/> (then it is killed).
+    /// </summary>
+    public static async Task<Process> StartAsync(string directory, string url, HttpClient http, TimeSpan readyWithin, params string[] extraArgs)
+    {
+        string bin = AppContext.BaseDirectory;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        string[] args =
+        [
+            Path.Combine(bin, "Atomic.Server.dll"),
+            "--contentRoot", bin,
+            "--Urls", url,
+            "--Atomic:Components", Path.Combine(directory, "components"),
+            "--Atomic:BaseDirectory", directory,
+            "--Atomic:Broadcaster:PollInterval", "00:00:01",
+            "--Atomic:Sidecar:HttpPort", "0",
+            "--Atomic:Sidecar:GrpcPort", "0",
+            "--Logging:LogLevel:Default", "Warning",
+            .. extraArgs,
+        ];
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            await WaitUntilReadyAsync(process, http, readyWithin);
+            return process;
+        }
+        catch
+        {
+            // Not ready: nothing else holds the process, so it must not outlive the test.
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            process.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task WaitUntilReadyAsync(Process process, HttpClient http, TimeSpan readyWithin)
+    {
+        using var deadline = new CancellationTokenSource(readyWithin);
+        while (true)
+        {
+            process.HasExited.Should().BeFalse($"the server exited with {(process.HasExited ? process.ExitCode : 0)} before it was ready");
+            try
+            {
+                using HttpResponseMessage ready = await http.GetAsync("/readyz", deadline.Token);
+                if (ready.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+}

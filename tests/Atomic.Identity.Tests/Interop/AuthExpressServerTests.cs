@@ -14,9 +14,9 @@ public sealed class AuthExpressServerTests : IAsyncLifetime
 {
     private readonly PrivateKey _serverKey = PrivateKey.Random();
     private readonly ProtoWallet _client = new(PrivateKey.Random());
-    private AuthExpressServer _server = null!;
+    private ExpressServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await AuthExpressServer.StartAsync(Hex.Encode(_serverKey.ToBytes()));
+    public async Task InitializeAsync() => _server = await ExpressServer.StartAsync("auth-express-server.mjs", Hex.Encode(_serverKey.ToBytes()));
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 

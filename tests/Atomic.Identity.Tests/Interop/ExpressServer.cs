@@ -5,14 +5,15 @@ using Atomic.DevChain.Tests.Interop;
 namespace Atomic.Identity.Tests.Interop;
 
 /// <summary>
-/// Runs tests/interop/auth-express-server.mjs: Express behind @bsv/auth-express-middleware 2.0.5 on a free port of
-/// 127.0.0.1, until disposed (its stdin closes).
+/// Runs one of tests/interop's Express servers on a free port of 127.0.0.1, until disposed (its stdin closes):
+/// auth-express-server.mjs (@bsv/auth-express-middleware 2.0.5) or payment-express-server.mjs (that and
+/// @bsv/payment-express-middleware 2.0.2). Each prints one JSON line, <c>{"port", "identityKey"}</c>, once it listens.
 /// </summary>
-internal sealed class AuthExpressServer : IAsyncDisposable
+internal sealed class ExpressServer : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private AuthExpressServer(Process process, Uri baseAddress, string identityKey)
+    private ExpressServer(Process process, Uri baseAddress, string identityKey)
     {
         _process = process;
         BaseAddress = baseAddress;
@@ -25,7 +26,8 @@ internal sealed class AuthExpressServer : IAsyncDisposable
     /// <summary>The server's identity key (hex).</summary>
     public string IdentityKey { get; }
 
-    public static async Task<AuthExpressServer> StartAsync(string serverKeyHex)
+    /// <summary>Starts tests/interop/<paramref name="script"/> with <paramref name="args"/> (its server key first).</summary>
+    public static async Task<ExpressServer> StartAsync(string script, params string[] args)
     {
         string interop = Path.Combine(NodeRunner.RepositoryRoot, "tests", "interop");
         var start = new ProcessStartInfo("node")
@@ -35,19 +37,23 @@ internal sealed class AuthExpressServer : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = interop,
         };
-        start.ArgumentList.Add(Path.Combine(interop, "auth-express-server.mjs"));
-        start.ArgumentList.Add(serverKeyHex);
+        start.ArgumentList.Add(Path.Combine(interop, script));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         Process process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         string? line = await process.StandardOutput.ReadLineAsync(cancel.Token);
         if (line is null)
         {
-            throw new InvalidOperationException("auth-express-server.mjs ended: " + await stderr);
+            throw new InvalidOperationException($"{script} ended: " + await stderr);
         }
 
         JsonElement hello = JsonDocument.Parse(line).RootElement;
-        return new AuthExpressServer(
+        return new ExpressServer(
             process, new Uri($"http://127.0.0.1:{hello.GetProperty("port").GetInt32()}/"), hello.GetProperty("identityKey").GetString()!);
     }
 

@@ -21,9 +21,9 @@ public sealed class PaymentExpressServerTests : IAsyncLifetime
 {
     private const long Price = 150;
     private readonly PrivateKey _key = PrivateKey.Random();
-    private PaymentExpressServer _server = null!;
+    private ExpressServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await PaymentExpressServer.StartAsync(Hex.Encode(PrivateKey.Random().ToBytes()), Price);
+    public async Task InitializeAsync() => _server = await ExpressServer.StartAsync("payment-express-server.mjs", Hex.Encode(PrivateKey.Random().ToBytes()), Price.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 

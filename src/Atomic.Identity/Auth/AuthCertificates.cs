@@ -72,9 +72,9 @@ public static class AuthCertificates
                     PublicKey.FromHex(String(c, "subject")),
                     PublicKey.FromHex(String(c, "certifier")),
                     String(c, "revocationOutpoint"),
-                    Map(c, "fields"),
+                    StringMap(c, "fields", "a certificate's "),
                     signature is null ? null : Hex.Decode(signature));
-                result.Add(new VerifiableCertificate(certificate, c.TryGetProperty("keyring", out _) ? Map(c, "keyring") : []));
+                result.Add(new VerifiableCertificate(certificate, c.TryGetProperty("keyring", out _) ? StringMap(c, "keyring", "a certificate's ") : []));
             }
             catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
             {
@@ -109,11 +109,15 @@ public static class AuthCertificates
         return e.ValueKind == JsonValueKind.String ? e.GetString() : throw new AuthPayloadException($"a certificate's {name} is not a string");
     }
 
-    private static Dictionary<string, string> Map(JsonElement o, string name)
+    /// <summary>
+    /// The object <paramref name="name"/> of <paramref name="o"/> whose every value is a string, or an
+    /// <see cref="AuthPayloadException"/> naming it after <paramref name="subject"/> (for example "a certificate's ").
+    /// </summary>
+    internal static Dictionary<string, string> StringMap(JsonElement o, string name, string subject)
     {
         if (!o.TryGetProperty(name, out JsonElement e) || e.ValueKind != JsonValueKind.Object)
         {
-            throw new AuthPayloadException($"a certificate's {name} is not an object");
+            throw new AuthPayloadException($"{subject}{name} is missing or not an object");
         }
 
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -121,7 +125,7 @@ public static class AuthCertificates
         {
             map[p.Name] = p.Value.ValueKind == JsonValueKind.String
                 ? p.Value.GetString()!
-                : throw new AuthPayloadException($"a certificate's {name}.{p.Name} is not a string");
+                : throw new AuthPayloadException($"{subject}{name}.{p.Name} is not a string");
         }
 
         return map;

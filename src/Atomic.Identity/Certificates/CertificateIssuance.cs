@@ -164,29 +164,11 @@ public sealed record IssuanceRequest(
             throw new AuthPayloadException("a signCertificate request is a JSON object");
         }
 
-        return new IssuanceRequest(Text(json, "clientNonce"), Text(json, "type"), Map(json, "fields"), Map(json, "masterKeyring"));
+        return new IssuanceRequest(Text(json, "clientNonce"), Text(json, "type"), AuthCertificates.StringMap(json, "fields", string.Empty), AuthCertificates.StringMap(json, "masterKeyring", string.Empty));
 
         static string Text(JsonElement o, string name) =>
             o.TryGetProperty(name, out JsonElement e) && e.ValueKind == JsonValueKind.String
                 ? e.GetString()!
                 : throw new AuthPayloadException($"{name} is missing or not a string");
-
-        static Dictionary<string, string> Map(JsonElement o, string name)
-        {
-            if (!o.TryGetProperty(name, out JsonElement e) || e.ValueKind != JsonValueKind.Object)
-            {
-                throw new AuthPayloadException($"{name} is missing or not an object");
-            }
-
-            var map = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (JsonProperty p in e.EnumerateObject())
-            {
-                map[p.Name] = p.Value.ValueKind == JsonValueKind.String
-                    ? p.Value.GetString()!
-                    : throw new AuthPayloadException($"{name}.{p.Name} is not a string");
-            }
-
-            return map;
-        }
     }
 }

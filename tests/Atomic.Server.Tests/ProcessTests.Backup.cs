@@ -34,7 +34,9 @@ public sealed partial class ProcessTests
             using (Process first = await StartAsync(http, mining))
             {
                 using var stop = new CancellationTokenSource();
-                Task[] load = [.. Enumerable.Range(0, 3).Select(_ => SubmitUntilAsync(http, acknowledged, stop.Token))];
+                // Eight closed-loop submitters: with fewer, a fast server can drain its pub/sub between submissions, leaving
+                // no event in flight for the backup to catch.
+                Task[] load = [.. Enumerable.Range(0, 8).Select(_ => SubmitUntilAsync(http, acknowledged, stop.Token))];
                 while (acknowledged.Count < 12)
                 {
                     load.Where(t => t.IsFaulted).Should().BeEmpty("the load runs until the backup");

@@ -31,7 +31,7 @@ public sealed class MultiAppRunTests
             using var chain = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[Names.Apps.DevChain]}") };
             foreach ((string app, int port) in ports)
             {
-                await WaitUntilReadyAsync(runner, output, port, app == Names.Apps.DevChain ? "/v1/health" : "/readyz");
+                await WaitUntilReadyAsync(runner, output, app, port, app == Names.Apps.DevChain ? "/v1/health" : "/readyz");
             }
 
             PrivateKey key = PrivateKey.Random();
@@ -148,13 +148,25 @@ public sealed class MultiAppRunTests
         return process;
     }
 
-    private static async Task WaitUntilReadyAsync(Process runner, StringWriter output, int port, string path)
+    /// <summary>
+    /// Waits for <paramref name="app"/> to answer <paramref name="path"/> with success; fails at once when the runner or
+    /// the app has exited, and after five minutes otherwise, with the app's last answer and the end of the log.
+    /// </summary>
+    private static async Task WaitUntilReadyAsync(Process runner, StringWriter output, string app, int port, string path)
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
         long started = Stopwatch.GetTimestamp();
+        string last = "no answer yet";
         while (true)
         {
-            runner.HasExited.Should().BeFalse($"atomic sidecar run stopped: {output}");
+            runner.HasExited.Should().BeFalse($"atomic sidecar run stopped while {app} started: {Tail(output)}");
+            string log;
+            lock (output)
+            {
+                log = output.ToString();
+            }
+
+            log.Should().NotContain($"== APP - {app} == exited with", $"{app} stopped before it was ready: {Tail(output)}");
             try
             {
                 using HttpResponseMessage response = await http.GetAsync(path);
@@ -162,14 +174,28 @@ public sealed class MultiAppRunTests
                 {
                     return;
                 }
+
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // not listening yet
+                last = e.Message; // not listening yet
             }
 
-            Stopwatch.GetElapsedTime(started).Should().BeLessThan(TimeSpan.FromSeconds(300), $"the app on port {port} is not ready: {output}"); // six processes starting on two cores
+            Stopwatch.GetElapsedTime(started).Should().BeLessThan(TimeSpan.FromSeconds(300), $"{app} on port {port} is not ready; GET {path} answered: {last}; the log ends: {Tail(output)}"); // six processes starting on two cores
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>The runner's last 80 lines.</summary>
+    private static string Tail(StringWriter output)
+    {
+        string[] lines;
+        lock (output)
+        {
+            lines = output.ToString().Split('\n');
+        }
+
+        return Environment.NewLine + string.Join('\n', lines[Math.Max(0, lines.Length - 80)..]);
     }
 }

@@ -175,10 +175,5 @@ public sealed partial class ProcessTests : IDisposable
         return process.ExitCode;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => ServerHost.FreePort();
 }

@@ -17,7 +17,7 @@ public sealed class SidecarRunner : IAsyncDisposable
 {
     private readonly List<EmbeddedSidecar> _sidecars = [];
     private readonly List<SidecarComponents> _components = [];
-    private readonly List<(string AppId, Process Process)> _processes = [];
+    private readonly List<(Process Process, Task Exited)> _processes = [];
     private readonly TextWriter _log;
 
     private SidecarRunner(TextWriter log) => _log = log;
@@ -117,16 +117,11 @@ public sealed class SidecarRunner : IAsyncDisposable
 
         try
         {
-            await Task.WhenAll(_processes.Select(p => p.Process.WaitForExitAsync(cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(_processes.Select(p => p.Exited)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             return 0;
-        }
-
-        foreach ((string appId, Process process) in _processes)
-        {
-            Write($"== APP - {appId} == ", $"exited with {process.ExitCode}");
         }
 
         return _processes.Select(p => p.Process.ExitCode).FirstOrDefault(code => code != 0);
@@ -184,7 +179,21 @@ public sealed class SidecarRunner : IAsyncDisposable
         process.ErrorDataReceived += (_, line) => Write(prefix, line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _processes.Add((app.AppId, process));
+        _processes.Add((process, ReportExitAsync(prefix, process)));
+    }
+
+    /// <summary>Writes the app's exit code when it exits (after its last line), not when every app has.</summary>
+    private async Task ReportExitAsync(string prefix, Process process)
+    {
+        try
+        {
+            await process.WaitForExitAsync().ConfigureAwait(false); // its output read to the end, too
+            Write(prefix, $"exited with {process.ExitCode}");
+        }
+        catch (InvalidOperationException)
+        {
+            // disposed meanwhile: the run is over
+        }
     }
 
     private void Write(string prefix, string? line)
@@ -204,7 +213,7 @@ public sealed class SidecarRunner : IAsyncDisposable
     /// <summary>Stops the apps (SIGTERM, then a kill after 10 s), then the sidecars, then the shared components.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach ((_, Process process) in _processes)
+        foreach ((Process process, _) in _processes)
         {
             await StopAsync(process).ConfigureAwait(false);
         }
@@ -219,7 +228,7 @@ public sealed class SidecarRunner : IAsyncDisposable
             await components.DisposeAsync().ConfigureAwait(false);
         }
 
-        foreach ((_, Process process) in _processes)
+        foreach ((Process process, _) in _processes)
         {
             process.Dispose();
         }
@@ -253,11 +262,57 @@ public sealed class SidecarRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>A port free on loopback now.</summary>
+    /// <summary>
+    /// A port free on loopback now, for a listener that starts later. It is taken below the system's ephemeral range
+    /// (Linux: <c>ip_local_port_range</c>, else 49152) when that range leaves room: a port the system hands out itself,
+    /// for another bind to port 0 or as the source port of an outgoing connection, could be taken again between this
+    /// answer and the listener's start. Without room, the system's own choice.
+    /// </summary>
     public static int FreePort()
     {
+        const int From = 10000;
+        int below = EphemeralRangeStart();
+        for (int attempt = 0; below - From >= 1000 && attempt < 32; attempt++)
+        {
+            int port = Random.Shared.Next(From, below);
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: another one
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static int EphemeralRangeStart()
+    {
+        const int Iana = 49152;
+        if (!OperatingSystem.IsLinux())
+        {
+            return Iana;
+        }
+
+        try
+        {
+            string range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range");
+            int end = range.AsSpan().IndexOfAny(" \t");
+            return end > 0 && int.TryParse(range.AsSpan(0, end), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int start) ? start : Iana;
+        }
+        catch (IOException)
+        {
+            return Iana;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Iana;
+        }
     }
 }

@@ -2,8 +2,8 @@ using Atomic.Sidecar.Benchmarks;
 
 // Throughput of the embedded sidecar through the official Dapr SDK clients, each figure beside the old in-process
 // runtime's on the same components, measured in the same run:
-//   dotnet run -c Release --project bench/Atomic.Sidecar.Benchmarks -- [state|pubsub|actors|workflow|all] [--count SCALE] [--wiring tcp|app|all] [--allocations]
-// (--wiring: only that one of the actor benchmark's three wirings, for a profiler; --allocations: the types allocated most)
+//   dotnet run -c Release --project bench/Atomic.Sidecar.Benchmarks -- [state|pubsub|actors|workflow|all] [--count SCALE] [--rounds N] [--wiring tcp|app|all] [--allocations]
+// (--rounds: measured rounds after the warm-up, the median reported; --wiring: only that one of the actor benchmark's three wirings, for a profiler; --allocations: the types allocated most)
 string what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 int scale = 1;
 string? wiring = null;
@@ -14,6 +14,10 @@ for (int i = 0; i < args.Length - 1; i++)
     {
         scale = n;
     }
+    else if (args[i] == "--rounds" && int.TryParse(args[i + 1], out int r) && r > 0)
+    {
+        Rate.Rounds = r;
+    }
     else if (args[i] == "--wiring")
     {
         wiring = args[i + 1];
@@ -22,7 +26,7 @@ for (int i = 0; i < args.Length - 1; i++)
 
 if (what is not ("state" or "pubsub" or "actors" or "workflow" or "all") || wiring is not (null or "tcp" or "app" or "all"))
 {
-    Console.Error.WriteLine("usage: Atomic.Sidecar.Benchmarks [state|pubsub|actors|workflow|all] [--count SCALE] [--wiring tcp|app|all]");
+    Console.Error.WriteLine("usage: Atomic.Sidecar.Benchmarks [state|pubsub|actors|workflow|all] [--count SCALE] [--rounds N] [--wiring tcp|app|all] [--allocations]");
     return 2;
 }
 

@@ -15,12 +15,29 @@ internal static class Rate
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
         long allocated = GC.GetTotalAllocatedBytes();
         int collections = GC.CollectionCount(0);
-        double rate = await RunAsync(count, callers, operation);
-        LastCpuPerOperation = (Process.GetCurrentProcess().TotalProcessorTime - cpu) / count;
-        LastAllocatedPerOperation = (GC.GetTotalAllocatedBytes() - allocated) / count;
-        LastCollections = GC.CollectionCount(0) - collections;
-        return rate;
+        int rounds = Math.Max(1, Rounds);
+        double[] rates = new double[rounds];
+        for (int round = 0; round < rounds; round++)
+        {
+            rates[round] = await RunAsync(count, callers, i => operation(count * round + i));
+        }
+
+        LastCpuPerOperation = (Process.GetCurrentProcess().TotalProcessorTime - cpu) / (count * rounds);
+        LastAllocatedPerOperation = (GC.GetTotalAllocatedBytes() - allocated) / (count * rounds);
+        LastCollections = (GC.CollectionCount(0) - collections) / rounds;
+        Array.Sort(rates);
+        LastSpread = rounds == 1 ? string.Empty : $"median of {rounds} rounds, {rates[0]:N0}–{rates[^1]:N0}; ";
+        return rates[rounds / 2];
     }
+
+    /// <summary>
+    /// Measured rounds after the warm-up (<c>--rounds</c>, default 1): the rate answered is their median, which a busy
+    /// moment on a shared machine moves far less than one round's.
+    /// </summary>
+    public static int Rounds { get; set; } = 1;
+
+    /// <summary>The last measurement's rounds and their range, for a result line; empty with one round.</summary>
+    public static string LastSpread { get; private set; } = string.Empty;
 
     /// <summary>
     /// The process's CPU time (all threads, user and system) per operation in the last measured round: a figure that
@@ -36,7 +53,7 @@ internal static class Rate
 
     /// <summary>The last measured round's cost per operation, for a result line: CPU time, bytes allocated, collections.</summary>
     public static string LastCost =>
-        $"{LastCpuPerOperation.TotalMicroseconds:N0} µs CPU, {LastAllocatedPerOperation:N0} B allocated each; {LastCollections:N0} GCs";
+        $"{LastSpread}{LastCpuPerOperation.TotalMicroseconds:N0} µs CPU, {LastAllocatedPerOperation:N0} B allocated each; {LastCollections:N0} GCs a round";
 
     /// <summary>Runs <paramref name="count"/> operations from <paramref name="callers"/> concurrent callers, with no warm-up.</summary>
     public static async Task<double> RunAsync(int count, int callers, Func<int, Task> operation)

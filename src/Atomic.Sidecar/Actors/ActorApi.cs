@@ -40,15 +40,15 @@ internal static class ActorApi
     {
         ActorRuntime runtime = context.RequestServices.GetRequiredService<ActorRuntime>();
         byte[] body = await DaprHttp.ReadBodyAsync(context);
-        var headers = new List<KeyValuePair<string, string[]>>();
+        var headers = new List<KeyValuePair<string, string[]>>(context.Request.Headers.Count);
         foreach ((string name, Microsoft.Extensions.Primitives.StringValues values) in context.Request.Headers)
         {
-            headers.Add(new(name, [.. values.Where(v => v is not null).Select(v => v!)]));
+            headers.Add(new(name, values.ToArray()!)); // a header's values are never null
         }
 
         var call = new ActorCall(
             Unescape(actorType), Unescape(actorId), "method/" + Uri.EscapeDataString(Unescape(method)), body, context.Request.ContentType, headers,
-            context.Request.Headers[ActorRuntime.ReentrancyHeader].FirstOrDefault(), context.Request.QueryString.Value);
+            context.Request.Headers[ActorRuntime.ReentrancyHeader] is { Count: > 0 } chain ? chain[0] : null, context.Request.QueryString.Value);
         ActorAnswer answer;
         try
         {

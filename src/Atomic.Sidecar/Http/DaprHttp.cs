@@ -67,9 +67,26 @@ internal static class DaprHttp
         await context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorBody(error.ErrorCode, error.Message)), context.RequestAborted);
     }
 
+    private const int PreallocatedBodyBytes = 1 << 20;
+
     /// <summary>The whole body (Kestrel bounds its size).</summary>
     public static async Task<byte[]> ReadBodyAsync(HttpContext context)
     {
+        // A small body with a Content-Length (the SDKs send one) is read straight into its own array; a body that ends
+        // short is the server's BadHttpRequestException, as for any read. A larger one grows as it arrives, so that a
+        // length claimed but not sent allocates nothing, and Kestrel's size limit stops it.
+        if (context.Request.ContentLength is long length && length <= PreallocatedBodyBytes)
+        {
+            if (length == 0)
+            {
+                return [];
+            }
+
+            byte[] body = new byte[length];
+            await context.Request.Body.ReadExactlyAsync(body, context.RequestAborted);
+            return body;
+        }
+
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
         return buffer.ToArray();

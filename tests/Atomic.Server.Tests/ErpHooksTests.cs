@@ -113,6 +113,52 @@ public sealed class ErpHooksTests
     }
 
     [Fact]
+    public async Task A_payment_taken_reaches_the_erp_as_payment_received_and_is_in_the_audit_trail()
+    {
+        await using var erp = new Receiver(failures: 1);
+        await erp.StartAsync();
+        string directory = ServerHost.CopyComponents();
+        File.WriteAllText(Path.Combine(directory, "components", "erp.yaml"), Binding("erp", new Uri(erp.Address, "erp")));
+        await using ServerHost server = await ServerHost.StartAsync(directory: directory, settings: new Dictionary<string, string?>
+        {
+            ["Atomic:Erp:Binding"] = "erp",
+            ["Atomic:Erp:Secret"] = Secret, // Atomic:Erp:Events unset: every event, payment.received among them
+            [Atomic.Services.Payments.PaymentOptions.EnabledKey] = "true",
+            ["Atomic:Payments:Policies:status:Satoshis"] = "700",
+            ["Atomic:Payments:Routes:/v1/status"] = "status",
+        });
+        var key = Atomic.Bsv.Primitives.Keys.PrivateKey.Random();
+        (Atomic.Bsv.Spv.Beef funding, Atomic.Bsv.Transactions.Transaction parent, uint vout) = await PipelineTests.FundAsync(server.Client, key);
+        var wallet = new Atomic.Identity.Wallet.ProtoWallet(key);
+        var auth = new Atomic.Identity.Auth.AuthFetchHandler(wallet, new HttpClientHandler());
+        var coins = new Atomic.Identity.Payments.UtxoFunding(key, [(parent, (int)vout, funding)]);
+        using var http = new HttpClient(new Atomic.Identity.Payments.PaymentFetchHandler(wallet, auth, coins.PayAsync)) { BaseAddress = new Uri(server.Url) };
+
+        using HttpResponseMessage paid = await http.GetAsync("/v1/status");
+        paid.StatusCode.Should().Be(HttpStatusCode.OK, await paid.Content.ReadAsStringAsync());
+
+        Hit delivered = await WaitForAsync(() => erp.Hits.FirstOrDefault(h => h.Path == "/erp" && h.Answered == 200 && h.Headers["x-atomic-event"] == "payment.received"));
+        delivered.Headers["x-atomic-signature"].Should().Be(ErpHooks.Sign(delivered.Body, Secret));
+        using JsonDocument body = JsonDocument.Parse(delivered.Body);
+        JsonElement receipt = body.RootElement.GetProperty("data");
+        receipt.GetProperty("caller").GetString().Should().Be(key.PublicKey.ToHex());
+        receipt.GetProperty("route").GetString().Should().Be("/v1/status");
+        receipt.GetProperty("satoshis").GetInt64().Should().Be(700);
+        string outpoint = $"{receipt.GetProperty("txId").GetString()}.{receipt.GetProperty("vout").GetUInt32()}";
+        erp.Hits.Count(h => h.Path == "/erp" && h.Headers["x-atomic-event"] == "payment.received").Should().BeGreaterThanOrEqualTo(2, "the first attempt was refused and retried");
+
+        JsonElement entry = await WaitForAsync(async () =>
+        {
+            string jsonl = await server.Client.GetStringAsync("/v1/audit?format=jsonl");
+            return jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())
+                .Where(e => e.GetProperty("kind").GetString() == "payment.received").Select(e => (JsonElement?)e).FirstOrDefault();
+        });
+        entry.GetProperty("subject").GetString().Should().Be(outpoint);
+        entry.GetProperty("identity").GetString().Should().Be(key.PublicKey.ToHex());
+        entry.GetProperty("detail").GetString().Should().Be("/v1/status 700");
+    }
+
+    [Fact]
     public async Task An_erp_binding_without_a_secret_stops_start_up()
     {
         Func<Task> start = async () =>
@@ -120,6 +166,20 @@ public sealed class ErpHooksTests
             await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?> { ["Atomic:Erp:Binding"] = "erp" });
         };
         (await start.Should().ThrowAsync<OptionsValidationException>()).Which.Message.Should().Contain("Atomic:Erp:Secret");
+    }
+
+    private static async Task<JsonElement> WaitForAsync(Func<Task<JsonElement?>> find)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            if (await find() is JsonElement found)
+            {
+                return found;
+            }
+
+            await Task.Delay(100, patience.Token);
+        }
     }
 
     private static async Task<T> WaitForAsync<T>(Func<T?> find)

@@ -31,7 +31,7 @@ public sealed class ErpOptions : IValidatableObject
     /// <summary>The HMAC key the ERP checks <c>X-Atomic-Signature</c> with; required when <see cref="Binding"/> is set.</summary>
     public string? Secret { get; set; }
 
-    /// <summary>The topics delivered: any of <c>tx.mined</c>, <c>session.completed</c>, <c>session.aborted</c>.</summary>
+    /// <summary>The topics delivered: any of <c>tx.mined</c>, <c>session.completed</c>, <c>session.aborted</c>, <c>payment.received</c>.</summary>
     public List<string> Events { get; set; } = [];
 
     /// <summary>Attempts of one event before it goes to <c>erp.dead</c>; the sidecar's redelivery spaces them out.</summary>
@@ -41,7 +41,7 @@ public sealed class ErpOptions : IValidatableObject
     public bool Enabled => !string.IsNullOrWhiteSpace(Binding);
 
     /// <summary>The events delivered when <see cref="Events"/> names none.</summary>
-    public static readonly IReadOnlyList<string> DefaultEvents = [Names.Topics.TxMined, SessionTopics.Completed, SessionTopics.Aborted];
+    public static readonly IReadOnlyList<string> DefaultEvents = [Names.Topics.TxMined, SessionTopics.Completed, SessionTopics.Aborted, Payments.PaymentEvents.Topic];
 
     public IReadOnlyList<string> Topics => Events.Count > 0 ? Events : DefaultEvents;
 

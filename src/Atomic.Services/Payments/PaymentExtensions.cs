@@ -41,6 +41,7 @@ public static class PaymentExtensions
         services.TryAddSingleton<IPaymentStore, PaymentLedger>();
         services.TryAddSingleton<IPaymentSettler, PipelineSettler>();
         services.TryAddSingleton<IPaymentReceipts, BasketReceipts>();
+        services.TryAddSingleton<PaymentEvents>();
         services.TryAddSingleton(sp => new SpvVerifier(sp.GetRequiredService<IChainTracker>()));
         return services;
     }

@@ -16,5 +16,8 @@ public static class PaymentMetrics
     /// <summary>Calls paid from prepaid credit, tagged <c>route</c>.</summary>
     public static readonly Counter<long> CreditCalls = Telemetry.Meter.CreateCounter<long>("atomic.payments.credit_calls", "{call}", "calls paid from credit");
 
+    /// <summary>Recorded payments whose <c>payment.received</c> event could not be published.</summary>
+    public static readonly Counter<long> EventsUnpublished = Telemetry.Meter.CreateCounter<long>("atomic.payments.events_unpublished", "{payment}", "recorded payments whose event was not published");
+
     internal static void Refuse(string route, string code) => Refused.Add(1, new TagList { { "route", route }, { "code", code } });
 }

@@ -18,12 +18,13 @@ namespace Atomic.Services.Payments;
 /// <summary>
 /// BRC-105 for endpoints marked <c>RequirePayment</c>: answers an unpaid request 402 with a fresh derivation prefix;
 /// takes a retried request's <c>x-bsv-payment</c> only when it pays the price to the BRC-29 key derived for the caller,
-/// passes SPV, uses its prefix for the first time and is broadcast by the pipeline; records it, then runs the request.
+/// passes SPV, uses its prefix for the first time and is broadcast by the pipeline; records it (with an audit entry and
+/// a <c>payment.received</c> event: <see cref="PaymentEvents"/>), then runs the request.
 /// Runs after authentication (the caller's identity key is the BsvAuth claim).
 /// </summary>
 public sealed class PaymentMiddleware(
     RequestDelegate next, AuthServer server, DerivationPrefixes prefixes, IPaymentStore store, IPaymentSettler settler,
-    IPaymentReceipts receipts, SpvVerifier spv, IOptions<PaymentOptions> options, TimeProvider time)
+    IPaymentReceipts receipts, PaymentEvents events, SpvVerifier spv, IOptions<PaymentOptions> options, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -91,6 +92,7 @@ public sealed class PaymentMiddleware(
 
         await receipts.RecordAsync(receipt, context.RequestAborted).ConfigureAwait(false);
         await store.CompletePrefixAsync(receipt.Prefix, context.RequestAborted).ConfigureAwait(false);
+        await events.ReceivedAsync(receipt, context.RequestAborted).ConfigureAwait(false);
         PaymentMetrics.Received.Add(receipt.Satoshis, new TagList { { "route", route } });
         int? credit = null;
         if (quote.CreditCalls > 0)

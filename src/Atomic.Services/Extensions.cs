@@ -85,6 +85,7 @@ public static class Extensions
         services.AddSingleton<PipelineMonitor>();
         services.AddSingleton<AlertTracker>();
         services.AddSingleton<SessionTally>();
+        services.AddSingleton<PaymentTally>();
         services.AddSingleton<StatusReporter>();
         services.AddHostedService<AlertLoop>();
         services.AddOptions<ErpOptions>().BindConfiguration(ErpOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -88,9 +88,26 @@ public sealed class DashboardTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task In_headless_chromium_the_dashboard_shows_a_transaction_reach_mined_and_its_record()
+    public async Task In_headless_chromium_the_dashboard_shows_a_transaction_reach_mined_its_record_and_a_payment()
     {
-        await using ServerHost server = await ServerHost.StartAsync();
+        // A route the page does not use is priced, and paid once: the page shows the payment.
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            [Atomic.Services.Payments.PaymentOptions.EnabledKey] = "true",
+            ["Atomic:Payments:Policies:outputs:Satoshis"] = "300",
+            ["Atomic:Payments:Routes:/v1/baskets/{basket}/outputs"] = "outputs",
+        });
+        PrivateKey payer = PrivateKey.Random();
+        (Beef coin, Transaction coinParent, uint coinVout) = await PipelineTests.FundAsync(server.Client, payer);
+        var wallet = new Atomic.Identity.Wallet.ProtoWallet(payer);
+        var auth = new Atomic.Identity.Auth.AuthFetchHandler(wallet, new HttpClientHandler());
+        var coins = new Atomic.Identity.Payments.UtxoFunding(payer, [(coinParent, (int)coinVout, coin)]);
+        using (var paying = new HttpClient(new Atomic.Identity.Payments.PaymentFetchHandler(wallet, auth, coins.PayAsync)) { BaseAddress = new Uri(server.Url) })
+        using (HttpResponseMessage paid = await paying.GetAsync("/v1/baskets/payments/outputs"))
+        {
+            paid.StatusCode.Should().Be(HttpStatusCode.OK, await paid.Content.ReadAsStringAsync());
+        }
+
         PrivateKey key = PrivateKey.Random();
         (Beef funding, Transaction parent, uint vout) = await PipelineTests.FundAsync(server.Client, key);
         string txid = await PipelineTests.SubmitAsync(server.Client, funding, PipelineTests.Spend(funding, parent, vout, key));
@@ -107,6 +124,12 @@ public sealed class DashboardTests(ITestOutputHelper output)
         seen.GetProperty("recordStatus").GetString().Should().Be("mined");
         seen.GetProperty("history").EnumerateArray().Select(h => h.GetString()!.Split(' ')[0]).Should().Equal("received", "verified", "broadcast", "mined");
         MerklePath.FromHex(seen.GetProperty("merklePath").GetString()!).BlockHeight.Should().BeGreaterThan(0);
+        seen.GetProperty("payments").GetProperty("count").GetString().Should().Be("1");
+        seen.GetProperty("payments").GetProperty("satoshis").GetString().Should().Be("300");
+        seen.GetProperty("payments").GetProperty("routes").EnumerateArray().Select(r => r.GetString()).Should().Equal("/v1/baskets/{basket}/outputs 1 300");
+        (int code, string text, string error) = await CliAsync("status", "--server", server.Url);
+        code.Should().Be(ExitCodes.Valid, error);
+        text.Should().Contain("payments: 1 since start, 300 satoshis");
         seen.GetProperty("phoneOverflow").GetInt32().Should().BeLessThanOrEqualTo(0, "at phone width the page does not scroll sideways");
         seen.GetProperty("offsite").EnumerateArray().Should().BeEmpty("the page loads nothing from outside the server");
         seen.GetProperty("consoleErrors").EnumerateArray().Should().BeEmpty();

@@ -2,7 +2,7 @@
 // A real browser on the server's dashboard: headless Chromium (Debian's `chromium` package, /usr/bin/chromium) driven by
 // playwright-core. It loads GET /dashboard, waits until the recent transactions list the given txid, mines a block on the
 // dev chain (POST /arc/v1/mine), waits until the page shows the transaction mined, clicks it and reads its record
-// (status, history, merkle path) from the page, and saves a laptop-width and a phone-width screenshot.
+// (status, history, merkle path) and the payments panel from the page, and saves a laptop-width and a phone-width screenshot.
 //
 //   node tests/interop/dashboard-browser.mjs --url http://127.0.0.1:5080 --txid TXID --out DIR [--timeout-ms 60000]
 //
@@ -47,6 +47,11 @@ try {
   const recordTxid = (await page.locator('#record-txid').textContent()).trim()
   const rates = {}
   for (const k of ['accepted', 'verified', 'broadcast', 'mined']) rates[k] = (await page.locator(`#rate-${k}`).textContent()).trim()
+  const payments = {
+    count: (await page.locator('#payments-count').textContent()).trim(),
+    satoshis: (await page.locator('#payments-satoshis').textContent()).trim(),
+    routes: await page.locator('#payments tbody tr').evaluateAll(rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()).join(' ')))
+  }
   const laptop = join(args.out, 'dashboard-laptop.png')
   await page.screenshot({ path: laptop, fullPage: true })
 
@@ -65,6 +70,7 @@ try {
     history,
     merklePath,
     rates,
+    payments,
     phoneOverflow,
     offsite,
     consoleErrors,

@@ -71,6 +71,11 @@ internal static class StatusView
                 + $"{Number(sessions, "refunded")} refunded, {Number(sessions, "aborted")} aborted");
         }
 
+        if (status.TryGetProperty("payments", out JsonElement payments) && payments.TryGetProperty("enabled", out JsonElement on) && on.ValueKind == JsonValueKind.True)
+        {
+            ansi.WriteLine($"payments: {Number(payments, "count")} since start, {Number(payments, "satoshis")} satoshis");
+        }
+
         JsonElement[] alerts = Array(status, "alerts");
         if (alerts.Length == 0)
         {

@@ -58,6 +58,7 @@ public sealed class StatusReporter(
     RecentTransactions recent,
     AlertTracker alerts,
     SessionTally sessions,
+    PaymentTally payments,
     IActorProxyFactory actors,
     IOptions<OperationsOptions> options,
     TimeProvider time,
@@ -98,7 +99,7 @@ public sealed class StatusReporter(
         return new StatusReport(
             at, settings.WindowSeconds, settings.AlertWindowSeconds, rates, latency,
             calls,
-            new PubSubView(pending, queues), recent.Snapshot(), monitor.Topics(), baskets, sessions.Snapshot(), firing);
+            new PubSubView(pending, queues), recent.Snapshot(), monitor.Topics(), baskets, sessions.Snapshot(), payments.Snapshot(), firing);
     }
 
     /// <summary>Evaluates the alert rules now (as <see cref="AlertLoop"/> does between status reads).</summary>

@@ -18,6 +18,7 @@ public sealed record StatusReport(
     [property: JsonPropertyName("topics")] IReadOnlyList<TopicCount> Topics,
     [property: JsonPropertyName("baskets")] IReadOnlyList<BasketSize> Baskets,
     [property: JsonPropertyName("sessions")] SessionsView Sessions,
+    [property: JsonPropertyName("payments")] PaymentsView Payments,
     [property: JsonPropertyName("alerts")] IReadOnlyList<AlertView> Alerts);
 
 /// <summary>Per second over the window: BEEFs accepted, SPV verdicts, and records reaching broadcast and mined.</summary>

@@ -8,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Atomic.Services.Payments;
 
 /// <summary>
-/// What a taken payment tells the rest of the system once its receipt is recorded: an audit entry
+/// What a taken payment tells the rest of the system once its receipt is recorded: the status's tally
+/// (<see cref="PaymentTally"/>, the dashboard's payments), an audit entry
 /// <c>payment.received</c> (subject <c>{txid}.{vout}</c>, the payer's identity key, detail <c>{route} {satoshis}</c>),
 /// and the event <c>payment.received</c> on <c>pubsub</c> with the receipt as its data, which the ERP hooks deliver.
 /// Either is skipped where its service is not registered (an application using the middleware without the pipeline).
@@ -20,12 +21,14 @@ public sealed partial class PaymentEvents(IServiceProvider services, ILogger<Pay
     public const string Topic = "payment.received";
 
     private readonly AuditLog? _audit = services.GetService<AuditLog>();
+    private readonly PaymentTally? _tally = services.GetService<PaymentTally>();
 
     public async Task ReceivedAsync(PaymentReceipt receipt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(receipt);
         string outpoint = $"{receipt.TxId}.{receipt.Vout}";
         _audit?.Append(Topic, outpoint, $"{receipt.Route} {receipt.Satoshis}", receipt.Caller);
+        _tally?.Record(receipt);
         if (services.GetService<DaprClient>() is not { } dapr)
         {
             return;

@@ -74,6 +74,7 @@ public static class Extensions
         services.AddSingleton(sp => new ArcClient(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(ArcClient)), broadcaster, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ArcClient>>()));
         services.AddSingleton<WatchIndex>();
+        services.AddSingleton<BasketCatalog>();
         services.AddSingleton<MinedRecorder>();
         services.AddSingleton<BroadcastHandler>();
         services.AddSingleton<OverlayAdmission>();

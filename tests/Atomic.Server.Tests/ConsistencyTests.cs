@@ -104,6 +104,40 @@ public sealed class ConsistencyTests
     }
 
     [Fact]
+    public async Task A_basket_holding_an_output_of_a_transaction_now_rejected_is_reported_and_one_the_pipeline_never_saw_is_not()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        string txid = await IssueTokenToMinedAsync(server);
+        string unseen = new('e', 64);
+        var insert = new
+        {
+            operations = new object[]
+            {
+                new { op = "insert", outpoint = $"{txid}.0", satoshis = 1, lockingScript = "51", tags = new[] { "held" } },
+                new { op = "insert", outpoint = $"{unseen}.3", satoshis = 5, lockingScript = "51" },
+            },
+        };
+        using (HttpResponseMessage applied = await server.Client.PostAsJsonAsync("/v1/baskets/ledger/operations", insert))
+        {
+            applied.StatusCode.Should().Be(HttpStatusCode.OK, await applied.Content.ReadAsStringAsync());
+        }
+
+        (await CheckAsync(server)).GetProperty("baskets").GetInt32().Should().Be(1, "the basket named itself in the catalog before its first output was saved");
+
+        TxRecords records = server.Services.GetRequiredService<TxRecords>();
+        TxRecord record = (await records.GetAsync(txid))!.Value.Record;
+        await server.Services.GetRequiredService<DaprClient>().SaveByteStateAsync(Names.TxStore, Names.TxKey(txid), (record with { Status = TxStatus.Failed, Code = "DOUBLE_SPEND" }).ToJson());
+
+        JsonElement report = await CheckAsync(server);
+
+        Violations(report).Should().Contain(("output-of-unaccepted-transaction", $"basket:ledger/{txid}.0"));
+        Violations(report).Should().NotContain(v => v.Subject.Contains(unseen), "a basket may hold outputs of transactions this pipeline never saw");
+        (int code, string output) = await CliAsync("check", "--server", server.Url);
+        code.Should().Be(1, output);
+        output.Should().Contain("1 basket(s)");
+    }
+
+    [Fact]
     public async Task An_output_indexed_twice_in_a_topics_state_is_reported_as_admitted_twice()
     {
         await using ServerHost server = await ServerHost.StartAsync();

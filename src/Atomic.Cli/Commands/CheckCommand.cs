@@ -51,7 +51,7 @@ internal static class CheckCommand
             {
                 await console.Out.WriteLineAsync(
                     $"checked {report.GetProperty("records").GetInt32()} record(s) and {report.GetProperty("outputs").GetInt32()} output(s) " +
-                    $"in {report.GetProperty("topics").GetInt32()} topic(s): {violations.GetArrayLength()} violation(s)");
+                    $"in {report.GetProperty("topics").GetInt32()} topic(s){Baskets(report)}: {violations.GetArrayLength()} violation(s)");
                 foreach (JsonElement v in violations.EnumerateArray())
                 {
                     await console.Out.WriteLineAsync($"  {v.GetProperty("invariant").GetString()}  {v.GetProperty("subject").GetString()}: {v.GetProperty("detail").GetString()}");
@@ -62,4 +62,8 @@ internal static class CheckCommand
         });
         return command;
     }
+
+    /// <summary>" and N basket(s)" when the server reports baskets checked (an older server does not).</summary>
+    private static string Baskets(JsonElement report) =>
+        report.TryGetProperty("baskets", out JsonElement baskets) && baskets.ValueKind == JsonValueKind.Number ? $" and {baskets.GetInt32()} basket(s)" : string.Empty;
 }

@@ -27,11 +27,13 @@ public sealed class BasketManagerActor : Actor, IBasketManager
     private const string IndexKey = "outpoints";
 
     private readonly OverlayOptions _options;
+    private readonly BasketCatalog? _catalog;
 
-    public BasketManagerActor(ActorHost host, IOptions<OverlayOptions> options)
+    public BasketManagerActor(ActorHost host, IOptions<OverlayOptions> options, BasketCatalog? catalog = null)
         : base(host)
     {
         _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
+        _catalog = catalog;
     }
 
     /// <summary>
@@ -193,6 +195,11 @@ public sealed class BasketManagerActor : Actor, IBasketManager
 
                 if (!had)
                 {
+                    if (!indexChanged && _catalog is not null)
+                    {
+                        await _catalog.AddAsync(Id.GetId(), cancellationToken).ConfigureAwait(false); // named before its first output is saved
+                    }
+
                     index.Add(outpoint);
                     indexChanged = true;
                 }

@@ -19,7 +19,8 @@ namespace Atomic.Services.Operations;
 
 /// <summary>
 /// Checks the pipeline's invariants over what the stores hold (<see cref="Invariants"/>): every output a topic holds
-/// belongs to an accepted transaction and is indexed once, token amounts are conserved, every mined record's merkle
+/// belongs to an accepted transaction and is indexed once, no basket holds an output of a rejected or failed one (the
+/// baskets named in <see cref="Baskets.BasketCatalog"/>), token amounts are conserved, every mined record's merkle
 /// path is confirmed by the chain tracker, and no record stays unfinished too long. Read only: it reports, never repairs.
 /// </summary>
 /// <remarks>
@@ -30,6 +31,7 @@ namespace Atomic.Services.Operations;
 /// </remarks>
 public sealed partial class ConsistencyChecker(
     TopicCatalog topics,
+    Baskets.BasketCatalog baskets,
     IActorProxyFactory actors,
     TxRecords records,
     WatchIndex watched,
@@ -79,6 +81,19 @@ public sealed partial class ConsistencyChecker(
             }
         }
 
+        var inBaskets = new List<(string Basket, string Outpoint, string TxId)>();
+        int basketCount = 0;
+        foreach (string basket in await baskets.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            basketCount++;
+            await ReadBasketAsync(basket, inBaskets, violations, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach ((_, _, string txid) in inBaskets)
+        {
+            toRead.Add(txid);
+        }
+
         foreach (string txid in await watched.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             toRead.Add(txid);
@@ -108,6 +123,14 @@ public sealed partial class ConsistencyChecker(
             }
         }
 
+        foreach ((string basket, string outpoint, string txid) in inBaskets)
+        {
+            if (found.TryGetValue(txid, out TxRecord? record) && record.Status is TxStatus.Rejected or TxStatus.Failed)
+            {
+                violations.Add(new(Invariants.OutputOfUnacceptedTransaction, $"basket:{basket}/{outpoint}", $"basket {basket} holds {outpoint} but {txid} is {Status(record.Status)}"));
+            }
+        }
+
         DateTimeOffset now = time.GetUtcNow();
         foreach (TxRecord record in found.Values.OrderBy(r => r.TxId, StringComparer.Ordinal))
         {
@@ -129,7 +152,37 @@ public sealed partial class ConsistencyChecker(
             LogViolation(logger, violation.Invariant, violation.Subject, violation.Detail);
         }
 
-        return new ConsistencyReport(violations.Count == 0, now, topicCount, held.Count, found.Count, violations);
+        return new ConsistencyReport(violations.Count == 0, now, topicCount, basketCount, held.Count + inBaskets.Count, found.Count, violations);
+    }
+
+    /// <summary>A basket's unspent outputs (reserved ones included), page by page; an outpoint listed twice is a violation.</summary>
+    private async Task ReadBasketAsync(string basket, List<(string Basket, string Outpoint, string TxId)> held, List<ConsistencyViolation> violations, CancellationToken cancellationToken)
+    {
+        const int Page = 500;
+        IBasketManager manager = actors.CreateActorProxy<IBasketManager>(new ActorId(basket), IBasketManager.TypeName);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int offset = 0; ; offset += Page)
+        {
+            ListResult page = await manager.List(new ListRequest(Limit: Page, Offset: offset, IncludeReserved: true)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            foreach (BasketOutputView output in page.Outputs)
+            {
+                int dot = output.Outpoint.IndexOf('.', StringComparison.Ordinal);
+                string txid = dot > 0 ? output.Outpoint[..dot] : string.Empty;
+                if (!seen.Add(output.Outpoint))
+                {
+                    violations.Add(new(Invariants.OutputAdmittedTwice, $"basket:{basket}/{output.Outpoint}", $"basket {basket} lists {output.Outpoint} more than once"));
+                }
+                else if (Outpoints.IsTxId(txid))
+                {
+                    held.Add((basket, output.Outpoint, txid.ToLowerInvariant()));
+                }
+            }
+
+            if (page.Outputs.Count < Page || offset + Page >= page.TotalOutputs)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>Why a mined record's merkle path does not prove it, or null when the chain tracker confirms it.</summary>

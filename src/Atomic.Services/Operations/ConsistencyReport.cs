@@ -5,10 +5,13 @@ namespace Atomic.Services.Operations;
 /// <summary>The names of the invariants <see cref="ConsistencyChecker"/> checks, as violations, logs and metrics carry them.</summary>
 public static class Invariants
 {
-    /// <summary>A topic holds an output of a transaction whose record is missing, rejected or failed.</summary>
+    /// <summary>
+    /// A topic holds an output of a transaction whose record is missing, rejected or failed; or a basket holds one whose
+    /// record is rejected or failed (a basket may hold outputs of transactions this pipeline never saw: BRC-46 inserts).
+    /// </summary>
     public const string OutputOfUnacceptedTransaction = "output-of-unaccepted-transaction";
 
-    /// <summary>A topic's index names one outpoint more than once.</summary>
+    /// <summary>A topic's index, or a basket's listing, names one outpoint more than once.</summary>
     public const string OutputAdmittedTwice = "output-admitted-twice";
 
     /// <summary>A token transaction's outputs carry more of an asset than its inputs did (ISSUE outputs aside).</summary>
@@ -32,6 +35,7 @@ public sealed record ConsistencyReport(
     [property: JsonPropertyName("consistent")] bool Consistent,
     [property: JsonPropertyName("checkedAt")] DateTimeOffset CheckedAt,
     [property: JsonPropertyName("topics")] int Topics,
+    [property: JsonPropertyName("baskets")] int Baskets,
     [property: JsonPropertyName("outputs")] int Outputs,
     [property: JsonPropertyName("records")] int Records,
     [property: JsonPropertyName("violations")] IReadOnlyList<ConsistencyViolation> Violations);

@@ -44,7 +44,7 @@ public sealed class BasketCatalog(DaprClient dapr)
             }
 
             names.Add(basket);
-            if (await TrySaveAsync(names, etag, cancellationToken).ConfigureAwait(false))
+            if (await dapr.TrySaveAsync(Names.StateStore, Key, names, etag, FirstWrite, cancellationToken).ConfigureAwait(false))
             {
                 _known[basket] = true;
                 return;
@@ -54,25 +54,6 @@ public sealed class BasketCatalog(DaprClient dapr)
         }
 
         throw new InvalidOperationException($"basket {basket} could not be added to {Key} in {MaxAttempts} attempts: other processes keep changing it");
-    }
-
-    /// <summary>Saves guarded by the ETag; without one the key is new, and a concurrent first writer makes this one retry.</summary>
-    private async Task<bool> TrySaveAsync(List<string> names, string? etag, CancellationToken cancellationToken)
-    {
-        if (!string.IsNullOrEmpty(etag))
-        {
-            return await dapr.TrySaveStateAsync(Names.StateStore, Key, names, etag, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        try
-        {
-            await dapr.SaveStateAsync(Names.StateStore, Key, names, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (Dapr.DaprException e) when (TxRecords.IsConflict(e))
-        {
-            return false;
-        }
     }
 
     /// <summary>Every basket name in the catalog, in the order they were added.</summary>

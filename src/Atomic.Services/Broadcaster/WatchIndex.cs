@@ -144,7 +144,7 @@ public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
                 changed = true;
             }
 
-            if (!changed || await TrySaveAsync(key, txids, etag).ConfigureAwait(false))
+            if (!changed || await dapr.TrySaveAsync(Names.TxStore, key, txids, etag, FirstWrite, CancellationToken.None).ConfigureAwait(false))
             {
                 return;
             }
@@ -155,25 +155,6 @@ public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt))).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Saves guarded by the shard's ETag; no ETag means the shard is new, and a concurrent first writer makes this one retry.</summary>
-    private async Task<bool> TrySaveAsync(string key, List<string> txids, string etag)
-    {
-        if (!string.IsNullOrEmpty(etag))
-        {
-            return await dapr.TrySaveStateAsync(Names.TxStore, key, txids, etag, FirstWrite).ConfigureAwait(false);
-        }
-
-        try
-        {
-            await dapr.SaveStateAsync(Names.TxStore, key, txids, FirstWrite).ConfigureAwait(false);
-            return true;
-        }
-        catch (Dapr.DaprException e) when (TxRecords.IsConflict(e))
-        {
-            return false;
         }
     }
 

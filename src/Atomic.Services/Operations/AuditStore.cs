@@ -80,20 +80,7 @@ public sealed class AuditStore(DaprClient dapr)
     internal async Task<bool> TryMoveHeadAsync(AuditHead head, string? etag, CancellationToken cancellationToken)
     {
         byte[] value = JsonSerializer.SerializeToUtf8Bytes(head, TxRecords.Json);
-        if (etag is not null)
-        {
-            return await dapr.TrySaveByteStateAsync(Names.TxStore, HeadKey, value, etag, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        try
-        {
-            await dapr.SaveByteStateAsync(Names.TxStore, HeadKey, value, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (DaprException e) when (TxRecords.IsConflict(e))
-        {
-            return false;
-        }
+        return await dapr.TrySaveBytesAsync(Names.TxStore, HeadKey, value, etag, FirstWrite, cancellationToken).ConfigureAwait(false);
     }
 }
 

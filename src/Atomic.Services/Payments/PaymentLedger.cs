@@ -106,23 +106,7 @@ public sealed class PaymentLedger(DaprClient dapr, IOptions<PaymentOptions> opti
 
             // Only the last payments are kept to make a grant idempotent; one older than these is long settled.
             Credit next = new((credit?.Calls ?? 0) + calls, [.. (credit?.TxIds ?? []).TakeLast(31), txid]);
-            bool saved;
-            if (string.IsNullOrEmpty(etag))
-            {
-                try
-                {
-                    await dapr.SaveStateAsync(Names.StateStore, key, next, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    saved = true;
-                }
-                catch (DaprException e) when (TxRecords.IsConflict(e))
-                {
-                    saved = false;
-                }
-            }
-            else
-            {
-                saved = await dapr.TrySaveStateAsync(Names.StateStore, key, next, etag, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
+            bool saved = await dapr.TrySaveAsync(Names.StateStore, key, next, etag, FirstWrite, cancellationToken).ConfigureAwait(false);
 
             if (saved)
             {

@@ -132,23 +132,8 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
     }
 
     /// <summary>Saves guarded by <paramref name="etag"/> (or, under first-write without one, only when absent); false on a conflict.</summary>
-    internal async Task<bool> TrySaveAsync(string key, ReadOnlyMemory<byte> value, string? etag, StateOptions options, CancellationToken cancellationToken)
-    {
-        if (etag is not null)
-        {
-            return await dapr.TrySaveByteStateAsync(Names.TxStore, key, value, etag, options, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        try
-        {
-            await dapr.SaveByteStateAsync(Names.TxStore, key, value, options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (DaprException e) when (IsConflict(e))
-        {
-            return false;
-        }
-    }
+    internal Task<bool> TrySaveAsync(string key, ReadOnlyMemory<byte> value, string? etag, StateOptions options, CancellationToken cancellationToken) =>
+        dapr.TrySaveBytesAsync(Names.TxStore, key, value, etag, options, cancellationToken);
 
     /// <summary>daprd answers an ETag mismatch, or a first write over an existing key, with gRPC <c>Aborted</c>.</summary>
     internal static bool IsConflict(DaprException e) => e.InnerException is RpcException { StatusCode: StatusCode.Aborted };

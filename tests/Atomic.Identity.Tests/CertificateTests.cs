@@ -218,6 +218,26 @@ public class CertificateTests
         FieldNameOrder.IsSupported("naïve").Should().BeFalse();
     }
 
+    [Fact]
+    public void A_master_certificate_file_as_identity_issue_prints_it_reads_back_and_a_broken_one_is_refused_clearly()
+    {
+        MasterCertificate master = Issue();
+        string json = master.ToJson();
+        MasterCertificate.FromJson(master.ToJson(indented: true)).MasterKeyring.Should().Equal(master.MasterKeyring);
+        MasterCertificate back = MasterCertificate.FromJson(json);
+        back.Certificate.ToBinary().Should().Equal(master.Certificate.ToBinary());
+        back.DecryptFields(_subject, Counterparty.Of(_certifier.IdentityKey)).Should().BeEquivalentTo(Fields);
+
+        FluentActions.Invoking(() => MasterCertificate.FromJson("{")).Should().Throw<Atomic.Identity.Auth.AuthPayloadException>()
+            .WithMessage("*not JSON*");
+        string noKeyring = json.Replace("\"masterKeyring\"", "\"keyring\"", StringComparison.Ordinal);
+        FluentActions.Invoking(() => MasterCertificate.FromJson(noKeyring)).Should().Throw<Atomic.Identity.Auth.AuthPayloadException>()
+            .WithMessage("*masterKeyring is missing*");
+        string partial = json.Replace("\"masterKeyring\":{", "\"masterKeyring\":{\"x\":\"y\"},\"ignored\":{", StringComparison.Ordinal);
+        FluentActions.Invoking(() => MasterCertificate.FromJson(partial)).Should().Throw<Atomic.Identity.Auth.AuthPayloadException>()
+            .WithMessage("*every field*");
+    }
+
     private MasterCertificate Issue() =>
         MasterCertificate.IssueCertificateForSubject(_certifier, Counterparty.Of(_subject.IdentityKey), Fields, Type, Outpoint);
 

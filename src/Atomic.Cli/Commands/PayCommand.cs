@@ -7,7 +7,9 @@ using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Scripts;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
+using Atomic.Cli.Commands.Identity;
 using Atomic.Identity.Auth;
+using Atomic.Identity.Certificates;
 using Atomic.Identity.Payments;
 using Atomic.Identity.Wallet;
 
@@ -17,7 +19,9 @@ namespace Atomic.Cli.Commands;
 /// <c>atomic pay METHOD URL</c>: sends the request signed (BRC-103/104 AuthFetch) as <c>--key</c>, and pays a 402
 /// answer (BRC-105) from that key's coin: one funded now by the dev chain's faucet (<c>--faucet</c>), or one given as
 /// its Atomic BEEF (<c>--coin</c>, hex, with <c>--vout</c>). Prints the status, the satoshis paid and the body; exit 0
-/// for a 2xx answer, 1 for another, 2 when the request could not be made.
+/// for a 2xx answer, 1 for another, 2 when the request could not be made. <c>--certificate FILE</c> (repeatable) holds a
+/// master certificate as <c>atomic identity issue</c> printed it: presented when the server asks for its type and
+/// certifier (a certificate a server's price policy discounts, for example).
 /// </summary>
 internal static class PayCommand
 {
@@ -34,20 +38,36 @@ internal static class PayCommand
         var vout = new Option<int>("--vout") { Description = "The coin's output index (default 0).", DefaultValueFactory = _ => 0 };
         var max = new Option<long>("--max-satoshis") { Description = "Pay at most this much (default 10000).", DefaultValueFactory = _ => 10_000 };
         var data = new Option<string?>("--data") { Description = "A request body (UTF-8 text)." };
-        var command = new Command("pay", "Send a signed request and pay its 402 answer (BRC-105).") { method, url, key, faucet, amount, coin, vout, max, data };
+        var certificates = new Option<string[]>("--certificate")
+        {
+            Description = "A master certificate file from 'atomic identity issue', presented when the server asks for it (repeatable).",
+        };
+        var command = new Command("pay", "Send a signed request and pay its 402 answer (BRC-105).")
+        {
+            method, url, key, faucet, amount, coin, vout, max, data, certificates,
+        };
         command.SetAction(async (parse, ct) =>
         {
             PrivateKey payer = ReadKey(parse.GetValue(key) ?? Environment.GetEnvironmentVariable(KeyVariable));
             Uri target = Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out Uri? u) && u.Scheme is "http" or "https"
                 ? u
                 : throw new CliUsageException($"'{parse.GetValue(url)}' is not an http(s) URL");
+            var held = new List<MasterCertificate>();
+            foreach (string file in parse.GetValue(certificates) ?? [])
+            {
+                MasterCertificate m = IdentityCommand.ReadMaster(await File.ReadAllTextAsync(file, ct), file);
+                held.Add(m.Certificate.Subject.Equals(payer.PublicKey)
+                    ? m
+                    : throw new CliUsageException($"{file} is about {m.Certificate.Subject.ToHex()}, not the --key's identity"));
+            }
+
             HttpMessageHandler inner = handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) };
             (Transaction source, int index, Beef proof) = parse.GetValue(faucet) is { } origin
                 ? await FundAsync(inner, origin, payer, parse.GetValue(amount), ct)
                 : parse.GetValue(coin) is { } hex ? ReadCoin(hex, parse.GetValue(vout)) : throw new CliUsageException("give --faucet or --coin to pay from");
             var funding = new UtxoFunding(payer, [(source, index, proof)]);
             var wallet = new ProtoWallet(payer);
-            var auth = new AuthFetchHandler(wallet, inner);
+            var auth = new AuthFetchHandler(wallet, inner) { Certificates = held };
             var paying = new PaymentFetchHandler(wallet, auth, funding.PayAsync, parse.GetValue(max));
             using var http = new HttpClient(paying, disposeHandler: handler is null) { Timeout = TimeSpan.FromSeconds(120) };
             using var request = new HttpRequestMessage(new HttpMethod(parse.GetValue(method)!.ToUpperInvariant()), target);
@@ -68,6 +88,12 @@ internal static class PayCommand
 
             using (response)
             {
+                foreach (VerifiableCertificate shown in auth.PresentedCertificates(target))
+                {
+                    string revealed = shown.Keyring.Count == 0 ? "no fields" : string.Join(", ", shown.Keyring.Keys);
+                    await console.Error.WriteLineAsync($"presented certificate {shown.Certificate.SerialNumber} revealing {revealed}");
+                }
+
                 string paid = response.Headers.TryGetValues(PaymentHeaders.SatoshisPaid, out IEnumerable<string>? values) ? values.First() : "0";
                 await console.Out.WriteLineAsync($"{(int)response.StatusCode} {response.ReasonPhrase}; paid {paid} satoshis"
                     + (paying.LastPayment is { } last ? $" to {last.PayeeKey.ToHex()}" : string.Empty));

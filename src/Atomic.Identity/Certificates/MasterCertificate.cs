@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Atomic.Bsv.Primitives.Keys;
+using Atomic.Identity.Auth;
 using Atomic.Identity.Crypto;
 using Atomic.Identity.Keys;
 using Atomic.Identity.Wallet;
@@ -19,6 +21,66 @@ public sealed record MasterCertificate(Certificate Certificate, IReadOnlyDiction
     /// <summary>Field name to base64 of the field key; there is one for every field, as @bsv/sdk requires.</summary>
     /// <exception cref="ArgumentException">A field has no key, or an empty one.</exception>
     public IReadOnlyDictionary<string, string> MasterKeyring { get; init; } = CheckKeyring(Certificate, MasterKeyring);
+
+    /// <summary>
+    /// The certificate's JSON (as <see cref="CertificateIssuance.WriteCertificate"/> writes it) with its
+    /// <c>masterKeyring</c>: what <c>atomic identity issue</c> prints and <see cref="FromJson"/> reads.
+    /// </summary>
+    public string ToJson(bool indented = false)
+    {
+        using var inner = new MemoryStream();
+        using (var c = new Utf8JsonWriter(inner))
+        {
+            CertificateIssuance.WriteCertificate(c, Certificate);
+        }
+
+        using JsonDocument certificate = JsonDocument.Parse(inner.ToArray());
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
+        {
+            w.WriteStartObject();
+            foreach (JsonProperty p in certificate.RootElement.EnumerateObject())
+            {
+                p.WriteTo(w);
+            }
+
+            w.WriteStartObject("masterKeyring");
+            foreach (var (k, v) in MasterKeyring)
+            {
+                w.WriteString(k, v);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>
+    /// Reads a master certificate as <c>atomic identity issue</c> prints it: the certificate's JSON (as
+    /// <see cref="CertificateIssuance.WriteCertificate"/> writes it) with its <c>masterKeyring</c>.
+    /// </summary>
+    /// <exception cref="AuthPayloadException">Not JSON, not such an object, or a keyring lacking a field's key.</exception>
+    public static MasterCertificate FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(json);
+            Certificate certificate = CertificateIssuance.ReadCertificate(doc.RootElement);
+            Dictionary<string, string> keyring = AuthCertificates.StringMap(doc.RootElement, "masterKeyring", "a master certificate's ");
+            return new MasterCertificate(certificate, keyring);
+        }
+        catch (JsonException e)
+        {
+            throw new AuthPayloadException($"a master certificate is not JSON: {e.Message}", innerException: e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new AuthPayloadException($"a master certificate does not hold together: {e.Message}", innerException: e);
+        }
+    }
 
     /// <summary>
     /// Encrypts each field under a fresh key and encrypts that key for <paramref name="certifierOrSubject"/>

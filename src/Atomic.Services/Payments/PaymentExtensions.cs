@@ -80,6 +80,7 @@ public static class PaymentExtensions
     internal static bool Valid(PaymentPolicy p) =>
         p.Satoshis >= 0 && p.SatoshisPerKilobyte >= 0 && p.CreditCalls >= 0
         && p.Discounts.Values.All(d => d is >= 0 and <= 100)
+        && p.CertificateDiscounts.Values.All(d => d is >= 0 and <= 100)
         && p.Split.All(s => PaymentOptions.IsKey(s.PublicKey) && s.Percent is > 0 and < 100)
         && p.Split.Sum(s => s.Percent) < 100;
 }

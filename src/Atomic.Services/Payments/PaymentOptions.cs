@@ -68,6 +68,13 @@ public sealed class PaymentPolicy
     /// </summary>
     public Dictionary<string, int> Discounts { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Percent off for a caller presenting an accepted certificate of a trusted type, keyed by the type's name in
+    /// <c>Atomic:Identity:Trust:Types</c>: the same as a <see cref="Discounts"/> entry for
+    /// <c>bsv:certificate={name}</c>, which configuration cannot spell as a key (":" separates its sections).
+    /// </summary>
+    public Dictionary<string, int> CertificateDiscounts { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Prepaid credit: one payment of the price buys this many calls (0: every call pays).</summary>
     public int CreditCalls { get; set; }
 

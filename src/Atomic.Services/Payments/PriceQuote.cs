@@ -45,6 +45,12 @@ public sealed record PriceQuote(long Satoshis, IReadOnlyList<SplitOutput> Split,
             {
                 discount = Math.Max(discount, Math.Clamp(byType, 0, 100));
             }
+
+            if (claim.Type == Identity.BsvAuthDefaults.CertificateClaim
+                && policy.CertificateDiscounts.TryGetValue(claim.Value, out int byCertificate))
+            {
+                discount = Math.Max(discount, Math.Clamp(byCertificate, 0, 100));
+            }
         }
 
         price -= price * discount / 100;

@@ -5,6 +5,8 @@ using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.Identity.Auth;
+using Atomic.Identity.Certificates;
+using Atomic.Identity.Keys;
 using Atomic.Identity.Payments;
 using Atomic.Identity.Wallet;
 using Atomic.Services.Payments;
@@ -93,6 +95,49 @@ public class PaymentServerTests
             ["pay", "GET", $"{server.Url}/v1/status", "--key", key, "--faucet", $"{server.Url}/arc", "--max-satoshis", "100"],
             new Atomic.Cli.CliConsole(Stream.Null, cheap, cheap), CancellationToken.None)).Should().Be(1, "the price is above --max-satoshis");
         cheap.ToString().Should().StartWith("402 ");
+    }
+
+    [Fact]
+    public async Task Atomic_pay_presents_a_certificate_file_and_pays_the_price_its_type_discounts()
+    {
+        var certifier = PrivateKey.Random();
+        string type = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData("atomic member"u8));
+        Dictionary<string, string?> settings = Settings(PrivateKey.Random());
+        settings["Atomic:Identity:Trust:Types:member:Type"] = type;
+        settings["Atomic:Identity:Trust:Types:member:Certifiers:0"] = certifier.PublicKey.ToHex();
+        settings["Atomic:Identity:Trust:Policies:member:Certificate"] = "member";
+        settings["Atomic:Payments:Policies:status:CertificateDiscounts:member"] = "40";
+        await using ServerHost server = await ServerHost.StartAsync(settings: settings);
+        var key = PrivateKey.Random();
+        MasterCertificate member = MasterCertificate.IssueCertificateForSubject(
+            new ProtoWallet(certifier), Counterparty.Of(key.PublicKey), new Dictionary<string, string> { ["name"] = "Alice" }, type,
+            new string('0', 64) + ".0");
+        string file = Path.Combine(Path.GetTempPath(), $"member-{Guid.NewGuid():N}.cert.json");
+        string broken = file + ".broken";
+        await File.WriteAllTextAsync(file, member.ToJson(indented: true));
+        await File.WriteAllTextAsync(broken, "{\"type\": 1}");
+        try
+        {
+            string[] pay = ["pay", "GET", $"{server.Url}/v1/status", "--key", Convert.ToHexStringLower(key.ToBytes()),
+                "--faucet", $"{server.Url}/arc"];
+            var writer = new StringWriter();
+            int code = await Atomic.Cli.AtomicCli.RunAsync(
+                [.. pay, "--certificate", file], new Atomic.Cli.CliConsole(Stream.Null, writer, writer), CancellationToken.None);
+            code.Should().Be(0, writer.ToString());
+            writer.ToString().Should().Contain($"presented certificate {member.Certificate.SerialNumber} revealing no fields")
+                .And.Contain("200 OK; paid 300 satoshis to ");
+
+            var refused = new StringWriter();
+            (await Atomic.Cli.AtomicCli.RunAsync(
+                    [.. pay, "--certificate", broken], new Atomic.Cli.CliConsole(Stream.Null, refused, refused), CancellationToken.None))
+                .Should().Be(2, refused.ToString());
+            refused.ToString().Should().Contain("is not a master certificate");
+        }
+        finally
+        {
+            File.Delete(file);
+            File.Delete(broken);
+        }
     }
 
     [Fact]

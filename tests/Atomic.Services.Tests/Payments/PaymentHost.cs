@@ -6,6 +6,7 @@ using Atomic.Bsv.Spv;
 using Atomic.Bsv.Spv.ChainTrackers;
 using Atomic.Bsv.Transactions;
 using Atomic.Identity.Auth;
+using Atomic.Identity.Certificates;
 using Atomic.Identity.Payments;
 using Atomic.Identity.Wallet;
 using Atomic.Services.Identity;
@@ -14,6 +15,7 @@ using Atomic.Services.Tests.Identity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -22,11 +24,18 @@ namespace Atomic.Services.Tests.Payments;
 /// <summary>
 /// A Kestrel host with <c>AddBsvAuth</c>, <c>AddBsvPayments</c> and priced routes; the store, the settler and the
 /// receipts are in memory (the pipeline's own are tested end to end on the server), SPV is real over a chain of one
-/// proven funding transaction whose coins <see cref="Funding"/> spends.
+/// proven funding transaction whose coins <see cref="Funding"/> spends. With <c>members</c>, the server trusts "member"
+/// certificates (type <see cref="MemberType"/>) from <see cref="MemberCertifier"/>, asks for them at the handshake (the
+/// trust policy "member") and prices <c>/members</c> (100 satoshis, 40 % off for the claim <c>bsv:certificate=member</c>)
+/// and <c>/members-free</c> (100 satoshis, free for a member certificate, by <c>CertificateDiscounts</c>).
 /// </summary>
 internal sealed class PaymentHost : IAsyncDisposable
 {
     public static readonly PrivateKey Party = PrivateKey.FromHex("00000000000000000000000000000000000000000000000000000000000000a7");
+
+    public static readonly string MemberType = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData("atomic member"u8));
+
+    public static readonly PrivateKey MemberCertifier = PrivateKey.Random();
 
     private static int _salt;
     private readonly WebApplication _app;
@@ -54,7 +63,7 @@ internal sealed class PaymentHost : IAsyncDisposable
 
     public PrivateKey ServerKey { get; }
 
-    public static async Task<PaymentHost> StartAsync(PrivateKey payer, string? operatorKey = null)
+    public static async Task<PaymentHost> StartAsync(PrivateKey payer, string? operatorKey = null, bool members = false)
     {
         var serverKey = PrivateKey.Random();
         var clock = new ManualClock();
@@ -64,6 +73,16 @@ internal sealed class PaymentHost : IAsyncDisposable
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        if (members)
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Atomic:Identity:Trust:Types:member:Type"] = MemberType,
+                ["Atomic:Identity:Trust:Types:member:Certifiers:0"] = MemberCertifier.PublicKey.ToHex(),
+                ["Atomic:Identity:Trust:Policies:member:Certificate"] = "member",
+            });
+        }
+
         builder.Services.AddSingleton<TimeProvider>(clock);
         builder.Services.AddSingleton<IChainTracker>(chain.Tracker);
         builder.Services.AddSingleton<IPaymentStore, MemoryStore>();
@@ -81,6 +100,12 @@ internal sealed class PaymentHost : IAsyncDisposable
             o.Policies["sized"] = new PaymentPolicy { Satoshis = 10, SatoshisPerKilobyte = 5 };
             o.Policies["friend"] = new PaymentPolicy { Satoshis = 50, Discounts = { [$"{BsvAuthDefaults.IdentityKeyClaim}={payer.PublicKey.ToHex()}"] = 100 } };
             o.Policies["prepaid"] = new PaymentPolicy { Satoshis = 300, CreditCalls = 3 };
+            o.Policies["members"] = new PaymentPolicy
+            {
+                Satoshis = 100,
+                Discounts = { [$"{BsvAuthDefaults.CertificateClaim}=member"] = 40 },
+            };
+            o.Policies["members-free"] = new PaymentPolicy { Satoshis = 100, CertificateDiscounts = { ["member"] = 100 } };
             o.Policies["split"] = new PaymentPolicy { Satoshis = 1000, Split = { new PaymentShare { PublicKey = Party.PublicKey.ToHex(), Percent = 30 } } };
         });
         WebApplication app = builder.Build();
@@ -93,6 +118,8 @@ internal sealed class PaymentHost : IAsyncDisposable
         app.MapGet("/friends", () => "welcome").RequirePayment("friend");
         app.MapGet("/prepaid", () => "one call").RequirePayment("prepaid");
         app.MapGet("/shared", () => "shared").RequirePayment("split");
+        app.MapGet("/members", () => "members' page").RequirePayment("members");
+        app.MapGet("/members-free", () => "members' free page").RequirePayment("members-free");
         app.MapGet("/computed", (HttpContext c) => "computed").RequirePayment(c => c.Request.Query.ContainsKey("free") ? 0 : 7);
         app.MapGet("/open", () => "open");
         app.MapPaymentsApi();
@@ -140,10 +167,10 @@ internal sealed class PaymentHost : IAsyncDisposable
 /// <summary>A client for <see cref="PaymentHost"/>: AuthFetch, and the paying handler over it.</summary>
 internal sealed class Payer : IDisposable
 {
-    public Payer(PaymentHost host, PrivateKey key, PaymentBuilder? pay = null)
+    public Payer(PaymentHost host, PrivateKey key, PaymentBuilder? pay = null, IReadOnlyList<MasterCertificate>? certificates = null)
     {
         Wallet = new ProtoWallet(key);
-        Auth = new AuthFetchHandler(Wallet, new HttpClientHandler());
+        Auth = new AuthFetchHandler(Wallet, new HttpClientHandler()) { Certificates = certificates ?? [] };
         Funding = host.Coins.Take();
         Paying = new PaymentFetchHandler(Wallet, Auth, pay ?? Funding.PayAsync);
         Http = new HttpClient(Paying) { BaseAddress = host.BaseAddress };

@@ -72,7 +72,7 @@ internal static class IdentityCommand
                 return ExitCodes.Invalid;
             }
 
-            await console.Out.WriteLineAsync(MasterJson(master));
+            await console.Out.WriteLineAsync(master.ToJson(indented: true));
             await console.Error.WriteLineAsync($"issued {issued.SerialNumber} by {certifierKey.ToHex()}; keep this JSON to present or revoke it");
             return ExitCodes.Valid;
         });
@@ -154,6 +154,23 @@ internal static class IdentityCommand
         return command;
     }
 
+    /// <summary>
+    /// Reads a master certificate as <c>identity issue</c> prints it (the certificate's JSON with its
+    /// <c>masterKeyring</c>); <paramref name="source"/> names it in the error.
+    /// </summary>
+    /// <exception cref="CliUsageException">Not JSON, or not such a certificate.</exception>
+    internal static MasterCertificate ReadMaster(string text, string source)
+    {
+        try
+        {
+            return MasterCertificate.FromJson(text);
+        }
+        catch (AuthPayloadException e)
+        {
+            throw new CliUsageException($"{source} is not a master certificate: {e.Message}", e);
+        }
+    }
+
     private static async Task<ProtoWallet> WalletAsync(string source, CliConsole console, CancellationToken ct)
     {
         KeyMaterial material = KeyMaterial.Parse(await KeySecret.ReadAsync(source, console, ct), source);
@@ -210,36 +227,5 @@ internal static class IdentityCommand
 
             return JsonDocument.Parse(body).RootElement.Clone();
         }
-    }
-
-    private static string MasterJson(MasterCertificate master)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            using var inner = new MemoryStream();
-            using (var c = new Utf8JsonWriter(inner))
-            {
-                CertificateIssuance.WriteCertificate(c, master.Certificate);
-            }
-
-            using JsonDocument certificate = JsonDocument.Parse(inner.ToArray());
-            w.WriteStartObject();
-            foreach (JsonProperty p in certificate.RootElement.EnumerateObject())
-            {
-                p.WriteTo(w);
-            }
-
-            w.WriteStartObject("masterKeyring");
-            foreach (var (k, v) in master.MasterKeyring)
-            {
-                w.WriteString(k, v);
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray());
     }
 }

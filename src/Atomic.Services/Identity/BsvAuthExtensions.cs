@@ -1,6 +1,7 @@
 using Atomic.Bsv.Primitives.Keys;
 using Atomic.Identity.Auth;
 using Atomic.Identity.Wallet;
+using Dapr.Client;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
@@ -70,6 +71,11 @@ public static partial class BsvAuthExtensions
         services.AddOptions<BsvTrustOptions>().BindConfiguration(BsvTrustOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BsvTrustOptions>, BsvTrustOptionsValidator>());
         services.TryAddSingleton<CertificateRevocations>();
+
+        // Revocations (and the certifier's issued certificates) in statestore when the host talks to Dapr, read back at start.
+        services.TryAddSingleton<ICertificateStore>(sp =>
+            sp.GetService<DaprClient>() is { } dapr ? new CertificateLedger(dapr) : new MemoryCertificateStore());
+        services.AddHostedService<CertificateRevocationsLoader>();
         services.TryAddSingleton<BsvTrust>();
         services.TryAddSingleton<CertificateRevoker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Topics.ITopicAdmissionObserver, RevocationMonitor>());

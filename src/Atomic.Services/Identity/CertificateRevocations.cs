@@ -26,6 +26,9 @@ public sealed class CertificateRevocations
     public bool IsRevoked(string revocationOutpoint) =>
         !string.IsNullOrEmpty(revocationOutpoint) && _outpoints.ContainsKey(revocationOutpoint);
 
+    /// <summary>True when the serial number is known revoked.</summary>
+    public bool IsSerialRevoked(string serialNumber) => !string.IsNullOrEmpty(serialNumber) && _serials.ContainsKey(serialNumber);
+
     /// <summary>True when the certificate's serial number or revocation outpoint is known revoked.</summary>
     public bool IsRevoked(Certificate certificate)
     {
@@ -45,5 +48,23 @@ public sealed class CertificateRevocations
     {
         ArgumentException.ThrowIfNullOrEmpty(serialNumber);
         return _serials.TryAdd(serialNumber, at);
+    }
+
+    /// <summary>Adds what a store holds (at start); answers how many entries were new here.</summary>
+    public int Load(RevokedCertificates stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        int added = 0;
+        foreach ((string outpoint, DateTimeOffset at) in stored.Outpoints)
+        {
+            added += Revoke(outpoint, at) ? 1 : 0;
+        }
+
+        foreach ((string serial, DateTimeOffset at) in stored.Serials)
+        {
+            added += RevokeSerial(serial, at) ? 1 : 0;
+        }
+
+        return added;
     }
 }

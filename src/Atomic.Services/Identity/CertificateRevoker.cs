@@ -9,12 +9,18 @@ using Microsoft.Extensions.Logging;
 namespace Atomic.Services.Identity;
 
 /// <summary>
-/// Takes a revocation into effect: the certificate is refused from now on, every session holding it is dropped (its
+/// Takes a revocation into effect: it is written to <see cref="ICertificateStore"/> first (so a restart, even a kill right
+/// after the answer, still refuses the certificate), then the certificate is refused from now on, every session holding it is dropped (its
 /// claims with it; the client shakes hands again and is asked anew), the counter <c>atomic.identity.revoked</c> counts
 /// it, a log line says so, and <c>certificate.revoked</c> is published on <c>pubsub</c> when Dapr is configured.
 /// </summary>
 public sealed partial class CertificateRevoker(
-    CertificateRevocations revocations, AuthServer server, TimeProvider time, IServiceProvider services, ILogger<CertificateRevoker> logger)
+    CertificateRevocations revocations,
+    ICertificateStore store,
+    AuthServer server,
+    TimeProvider time,
+    IServiceProvider services,
+    ILogger<CertificateRevoker> logger)
 {
     private static readonly Counter<long> Revoked =
         Telemetry.Meter.CreateCounter<long>("atomic.identity.revoked", "{certificate}", "BRC-52 certificates revoked (by serial number or spent outpoint)");
@@ -22,13 +28,25 @@ public sealed partial class CertificateRevoker(
     /// <summary>The pub/sub topic of a revocation.</summary>
     public const string Topic = "certificate.revoked";
 
-    /// <summary>Revokes by serial number (our certifier) and/or spent outpoint (the overlay); false when already known.</summary>
+    /// <summary>
+    /// Revokes by serial number (our certifier) and/or spent outpoint (the overlay); false when already known. Throws
+    /// what the store throws (<see cref="DaprException"/>, <see cref="InvalidOperationException"/>) when it cannot be
+    /// written: then nothing else has happened, and the caller answers or retries accordingly.
+    /// </summary>
     public async Task<bool> RevokeAsync(
         string? serialNumber, string? revocationOutpoint, string source, CancellationToken cancellationToken = default, bool publish = true)
     {
         DateTimeOffset now = time.GetUtcNow();
-        bool fresh = (serialNumber is { Length: > 0 } && revocations.RevokeSerial(serialNumber, now))
-            | (revocationOutpoint is { Length: > 0 } && revocations.Revoke(revocationOutpoint, now));
+        string? serial = serialNumber is { Length: > 0 } && !revocations.IsSerialRevoked(serialNumber) ? serialNumber : null;
+        string? outpoint = revocationOutpoint is { Length: > 0 } && revocationOutpoint != CertificateRevocations.NoOutput
+            && !revocations.IsRevoked(revocationOutpoint) ? revocationOutpoint : null;
+        if (serial is null && outpoint is null)
+        {
+            return false; // known here, so already in the store: nothing is written twice
+        }
+
+        await store.RecordRevocationAsync(serial, outpoint, now, cancellationToken).ConfigureAwait(false);
+        bool fresh = (serial is not null && revocations.RevokeSerial(serial, now)) | (outpoint is not null && revocations.Revoke(outpoint, now));
         if (!fresh)
         {
             return false;

@@ -1,9 +1,10 @@
-using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Atomic.Identity.Auth;
 using Atomic.Identity.Certificates;
 using Atomic.Services.Pipeline;
+using Dapr;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,11 +20,12 @@ namespace Atomic.Services.Identity;
 /// The BRC-52 certifier under <c>/v1/certifier</c>: <c>GET /v1/certifier</c> (who it is, what it issues),
 /// <c>POST /v1/certifier/signCertificate</c> (BRC-53 issuance, as @bsv/sdk wallets' <c>acquireCertificate</c> with
 /// <c>certifierUrl</c> = <c>{server}/v1/certifier</c> call it) and <c>POST /v1/certifier/revoke</c> {serialNumber}.
-/// Both POSTs answer only BRC-103/104 signed requests.
+/// Both POSTs answer only BRC-103/104 signed requests. What it issued and what it revoked is kept in
+/// <see cref="ICertificateStore"/> (<c>statestore</c>), written before it answers, so both survive a restart.
 /// </summary>
 public static partial class CertifierApi
 {
-    /// <summary>The certifier's services: BRC-103 auth, its options, its register of issued certificates, the revoker.</summary>
+    /// <summary>The certifier's services: BRC-103 auth (with the store of issued and revoked certificates), its options, the revoker.</summary>
     public static IServiceCollection AddCertifier(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -36,7 +38,6 @@ public static partial class CertifierApi
             .Validate(o => o.Types.All(t => IsTypeId(string.IsNullOrWhiteSpace(t.Value.Type) ? t.Key : t.Value.Type!)),
                 $"{CertifierOptions.Section}:Types:{{name}}:Type must be base64 of 32 bytes")
             .ValidateOnStart();
-        services.TryAddSingleton<IssuedCertificates>();
         services.TryAddSingleton<CertificateRevoker>();
         services.TryAddSingleton<RevocationOutputs>();
         return services;
@@ -60,8 +61,8 @@ public static partial class CertifierApi
 
     /// <summary><c>POST /v1/certifier/signCertificate</c> {clientNonce, type, fields, masterKeyring} → {certificate, serverNonce}.</summary>
     internal static async Task<Results<ContentHttpResult, ProblemHttpResult>> SignCertificateAsync(
-        HttpRequest request, ClaimsPrincipal user, AuthServer server, IOptions<CertifierOptions> options, IssuedCertificates issued,
-        RevocationOutputs outputs, ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpRequest request, ClaimsPrincipal user, AuthServer server, IOptions<CertifierOptions> options, ICertificateStore store,
+        RevocationOutputs outputs, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         PublicKeyOf(user, out var subject);
         IssuanceRequest body;
@@ -88,13 +89,23 @@ public static partial class CertifierApi
         }
 
         (Certificate Certificate, string ServerNonce, Dictionary<string, string> Plaintext) result;
+        RevocationOutput? created = null;
         try
         {
             result = await CertificateIssuance.IssueAsync(
                 server.Wallet,
                 subject!,
                 body,
-                async serial => outputs.Enabled ? await outputs.CreateAsync(serial, cancellationToken).ConfigureAwait(false) : CertificateRevocations.NoOutput)
+                async serial =>
+                {
+                    if (!outputs.Enabled)
+                    {
+                        return CertificateRevocations.NoOutput;
+                    }
+
+                    created = await outputs.CreateAsync(serial, cancellationToken).ConfigureAwait(false);
+                    return created.Outpoint;
+                })
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is CertificateException or ArgumentException or FormatException)
@@ -106,7 +117,18 @@ public static partial class CertifierApi
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, RevocationOutputFailed, $"the revocation output could not be created: {e.Message}");
         }
 
-        issued.Add(new IssuedCertificate(result.Certificate, type.Key, DateTimeOffset.UtcNow));
+        Certificate c = result.Certificate;
+        try
+        {
+            // Recorded before the answer: a certificate the subject holds can always be revoked, even after a restart.
+            var record = new IssuedCertificate(c.SerialNumber, c.Type, type.Key, c.Subject.ToHex(), c.RevocationOutpoint, time.GetUtcNow(), created);
+            await store.RecordIssuedAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DaprException or InvalidOperationException)
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, CertifierStoreFailed, $"the certificate could not be recorded: {e.Message}");
+        }
+
         LogIssued(loggers.CreateLogger(typeof(CertifierApi)), type.Key, result.Certificate.SerialNumber, subject!.ToHex());
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -123,35 +145,62 @@ public static partial class CertifierApi
 
     /// <summary><c>POST /v1/certifier/revoke</c> {serialNumber}: by its subject or an admin; repeating it changes nothing.</summary>
     internal static async Task<Results<Ok<RevokeView>, ProblemHttpResult>> RevokeCertificateAsync(
-        RevokeRequest body, ClaimsPrincipal user, IOptions<CertifierOptions> options, IssuedCertificates issued, CertificateRevoker revoker,
-        RevocationOutputs outputs, CancellationToken cancellationToken)
+        RevokeRequest body, ClaimsPrincipal user, IOptions<CertifierOptions> options, ICertificateStore store, CertificateRevocations revocations,
+        CertificateRevoker revoker, RevocationOutputs outputs, CancellationToken cancellationToken)
     {
         PublicKeyOf(user, out var caller);
-        if (body is not { SerialNumber.Length: > 0 } || !issued.TryGet(body.SerialNumber, out IssuedCertificate? found))
+        IssuedCertificate? found = null;
+        try
+        {
+            if (body is { SerialNumber.Length: > 0 })
+            {
+                found = await store.FindIssuedAsync(body.SerialNumber, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is DaprException or InvalidOperationException)
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, CertifierStoreFailed, $"the certifier's records could not be read: {e.Message}");
+        }
+
+        if (found is null)
         {
             return Problems.Of(StatusCodes.Status404NotFound, CertificateUnknown, "this certifier issued no certificate with that serial number");
         }
 
-        bool admin = options.Value.Admins.Contains(caller!.ToHex(), StringComparer.OrdinalIgnoreCase);
-        if (!admin && !found!.Certificate.Subject.Equals(caller))
+        string callerKey = caller!.ToHex();
+        bool admin = options.Value.Admins.Contains(callerKey, StringComparer.OrdinalIgnoreCase);
+        if (!admin && !string.Equals(found.Subject, callerKey, StringComparison.OrdinalIgnoreCase))
         {
             return Problems.Of(StatusCodes.Status403Forbidden, AuthReasons.Forbidden, "only the certificate's subject or a certifier admin may revoke it");
+        }
+
+        var answer = new RevokeView(found.SerialNumber, found.RevocationOutpoint, true);
+        if (revocations.IsSerialRevoked(found.SerialNumber) || revocations.IsRevoked(found.RevocationOutpoint))
+        {
+            return TypedResults.Ok(answer); // revoked before (perhaps before a restart): its output is not spent again
         }
 
         // On chain first (the overlay's admission of the spend revokes it everywhere), then here at once.
         bool spent = false;
         try
         {
-            spent = await outputs.SpendAsync(found!.Certificate.RevocationOutpoint, cancellationToken).ConfigureAwait(false);
+            spent = found.Output is { } output && await outputs.SpendAsync(output, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or FormatException)
         {
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, RevocationOutputFailed, $"the revocation output could not be spent: {e.Message}");
         }
 
-        await revoker.RevokeAsync(found.Certificate.SerialNumber, spent ? null : found.Certificate.RevocationOutpoint, "certifier", cancellationToken)
-            .ConfigureAwait(false);
-        return TypedResults.Ok(new RevokeView(found.Certificate.SerialNumber, found.Certificate.RevocationOutpoint, true));
+        try
+        {
+            await revoker.RevokeAsync(found.SerialNumber, spent ? null : found.RevocationOutpoint, "certifier", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DaprException or InvalidOperationException)
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, CertifierStoreFailed, $"the revocation could not be recorded: {e.Message}");
+        }
+
+        return TypedResults.Ok(answer);
     }
 
     /// <summary>"CERTIFIER_TYPE_UNKNOWN": a signCertificate request for a type this certifier does not issue.</summary>
@@ -162,6 +211,9 @@ public static partial class CertifierApi
 
     /// <summary>"REVOCATION_OUTPUT_FAILED" (503): the faucet or /submit refused the revocation output or its spend.</summary>
     public const string RevocationOutputFailed = "REVOCATION_OUTPUT_FAILED";
+
+    /// <summary>"CERTIFIER_STORE_FAILED" (503): the state store did not take or give the certifier's records; nothing was answered as done.</summary>
+    public const string CertifierStoreFailed = "CERTIFIER_STORE_FAILED";
 
     /// <summary>"CERTIFICATE_UNKNOWN": a revoke naming a serial number this certifier did not issue.</summary>
     public const string CertificateUnknown = "CERTIFICATE_UNKNOWN";
@@ -193,21 +245,19 @@ public sealed record RevokeRequest(string? SerialNumber);
 /// <summary>What a revocation answers.</summary>
 public sealed record RevokeView(string SerialNumber, string RevocationOutpoint, bool Revoked);
 
-/// <summary>One certificate the certifier issued (never its field values).</summary>
-public sealed record IssuedCertificate(Certificate Certificate, string TypeName, DateTimeOffset IssuedAt);
-
-/// <summary>The certificates this certifier issued, by serial number; in memory.</summary>
-public sealed class IssuedCertificates
-{
-    private readonly ConcurrentDictionary<string, IssuedCertificate> _bySerial = new(StringComparer.Ordinal);
-
-    /// <summary>Records an issued certificate.</summary>
-    public void Add(IssuedCertificate issued)
-    {
-        ArgumentNullException.ThrowIfNull(issued);
-        _bySerial[issued.Certificate.SerialNumber] = issued;
-    }
-
-    /// <summary>The certificate with that serial number, if issued here.</summary>
-    public bool TryGet(string serialNumber, out IssuedCertificate? issued) => _bySerial.TryGetValue(serialNumber, out issued);
-}
+/// <summary>One certificate the certifier issued (never its field values), as <see cref="ICertificateStore"/> keeps it.</summary>
+/// <param name="SerialNumber">Base64 of its 32-byte serial number.</param>
+/// <param name="Type">Its type id (base64).</param>
+/// <param name="TypeName">The type's name in <c>Atomic:Certifier:Types</c>.</param>
+/// <param name="Subject">The subject's identity key (hex).</param>
+/// <param name="RevocationOutpoint">"{txid}.{vout}", or <see cref="CertificateRevocations.NoOutput"/>.</param>
+/// <param name="IssuedAt">When it was issued.</param>
+/// <param name="Output">What spending its revocation output needs; null when none was created on chain.</param>
+public sealed record IssuedCertificate(
+    [property: JsonPropertyName("serialNumber")] string SerialNumber,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("typeName")] string TypeName,
+    [property: JsonPropertyName("subject")] string Subject,
+    [property: JsonPropertyName("revocationOutpoint")] string RevocationOutpoint,
+    [property: JsonPropertyName("issuedAt")] DateTimeOffset IssuedAt,
+    [property: JsonPropertyName("output")] RevocationOutput? Output);

@@ -15,8 +15,8 @@ namespace Atomic.Services.Identity;
 
 /// <summary>
 /// Revocation monitoring: when the <c>tm_revocation</c> topic admits a transaction spending a revocation output, the
-/// certificate it guards is revoked here (<see cref="CertificateRevoker"/>: refused from then on, sessions dropped,
-/// counted, logged) and <c>certificate.revoked</c> is published, so every other app holding sessions revokes it too
+/// certificate it guards is revoked here (<see cref="CertificateRevoker"/>: recorded in the store, refused from then on,
+/// sessions dropped, counted, logged) and <c>certificate.revoked</c> is published, so every other app holding sessions revokes it too
 /// through the subscription <see cref="MapRevocationEvents"/> maps.
 /// </summary>
 public sealed partial class RevocationMonitor(IServiceProvider services, ILogger<RevocationMonitor> logger) : ITopicAdmissionObserver

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Primitives.Keys;
 using Atomic.Bsv.Scripts;
@@ -8,6 +9,7 @@ using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.Identity.Auth;
 using Atomic.Overlay.Revocation;
+using Atomic.Services.Pipeline;
 using Microsoft.Extensions.Options;
 
 namespace Atomic.Services.Identity;
@@ -17,18 +19,21 @@ namespace Atomic.Services.Identity;
 /// each certificate the faucet pays a PushDrop output on <c>tm_revocation</c> locked to the certifier's key (field 1 the
 /// serial number), which is submitted to <c>POST /submit</c> so the overlay admits it; revoking spends it (its satoshis
 /// pay the fee, the rest comes back to the certifier) through the same route, and the overlay's admission of that spend
-/// revokes the certificate (<see cref="RevocationMonitor"/>). Off unless <see cref="RevocationFundingOptions.FaucetUrl"/>
-/// is set: then certificates name <see cref="CertificateRevocations.NoOutput"/>.
+/// revokes the certificate (<see cref="RevocationMonitor"/>). What a spend needs (the output's BEEF and satoshis) is
+/// kept in the issued certificate's record (<see cref="ICertificateStore"/>), so a certificate issued before a restart
+/// is still revoked on chain after it. Off unless <see cref="RevocationFundingOptions.FaucetUrl"/> is set: then
+/// certificates name <see cref="CertificateRevocations.NoOutput"/>.
 /// </summary>
 public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthServer server, IHttpClientFactory? factory = null)
 {
-    private readonly ConcurrentDictionary<string, (byte[] Beef, Hash256 TxId, uint Vout, ulong Satoshis)> _held = new(StringComparer.OrdinalIgnoreCase);
+    // Outputs this process is spending or has spent: two revocations at once spend once.
+    private readonly ConcurrentDictionary<string, byte> _spending = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>True when the faucet is configured.</summary>
     public bool Enabled => options.Value.Revocation.FaucetUrl is { Length: > 0 };
 
-    /// <summary>Creates the revocation output of the certificate with <paramref name="serialNumber"/>; answers "{txid}.{vout}".</summary>
-    public async Task<string> CreateAsync(string serialNumber, CancellationToken cancellationToken)
+    /// <summary>Creates the revocation output of the certificate with <paramref name="serialNumber"/>.</summary>
+    public async Task<RevocationOutput> CreateAsync(string serialNumber, CancellationToken cancellationToken)
     {
         RevocationFundingOptions o = options.Value.Revocation;
         Script locking = RevocationTopicManager.Lock(server.Wallet.IdentityKey, Convert.FromBase64String(serialNumber));
@@ -47,26 +52,44 @@ public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthSe
         var txid = Hash256.FromDisplayHex(root.GetProperty("txid").GetString()!);
         uint vout = root.GetProperty("vout").GetUInt32();
         await SubmitAsync(http, beef, cancellationToken).ConfigureAwait(false);
-        string outpoint = $"{txid.ToDisplayHex()}.{vout}";
-        _held[outpoint] = (beef, txid, vout, root.GetProperty("satoshis").GetUInt64());
-        return outpoint;
+        return new RevocationOutput(Outpoints.Format(txid.ToDisplayHex(), vout), Convert.ToBase64String(beef), root.GetProperty("satoshis").GetUInt64());
     }
 
-    /// <summary>Spends a revocation output this certifier created; false when it holds no such output.</summary>
-    public async Task<bool> SpendAsync(string outpoint, CancellationToken cancellationToken)
+    /// <summary>Spends a revocation output this certifier created; false when this process already spends or spent it.</summary>
+    public async Task<bool> SpendAsync(RevocationOutput held, CancellationToken cancellationToken)
     {
-        if (!_held.TryRemove(outpoint, out var held))
+        ArgumentNullException.ThrowIfNull(held);
+        if (!Outpoints.TryParse(held.Outpoint, out OutPoint at, out string outpoint))
+        {
+            throw new InvalidOperationException($"the recorded revocation output {held.Outpoint} is not an outpoint");
+        }
+
+        if (!_spending.TryAdd(outpoint, 0))
         {
             return false;
         }
 
-        Beef parent = Beef.FromBytes(held.Beef);
-        Transaction source = parent.Find(held.TxId)?.Transaction ?? throw new InvalidOperationException("the faucet's BEEF lacks its transaction");
-        TxOutput spent = source.Outputs[(int)held.Vout];
+        try
+        {
+            await SpendAsync(held, at, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch
+        {
+            _spending.TryRemove(outpoint, out _); // not spent: a later revocation tries again
+            throw;
+        }
+    }
+
+    private async Task SpendAsync(RevocationOutput held, OutPoint at, CancellationToken cancellationToken)
+    {
+        Beef parent = Beef.FromBytes(Convert.FromBase64String(held.Beef));
+        Transaction source = parent.Find(at.TxId)?.Transaction ?? throw new InvalidOperationException("the faucet's BEEF lacks its transaction");
+        TxOutput spent = source.Outputs[(int)at.Index];
         PrivateKey key = server.Wallet.KeyDeriver.RootKey;
         ulong fee = options.Value.Revocation.Fee;
         var output = new TxOutput(held.Satoshis - fee, Script.PayToPublicKeyHash(key.PublicKey.ToHash160()));
-        var unsigned = new Transaction(1, [new TxInput(new OutPoint(held.TxId, held.Vout), Script.Empty)], [output], 0);
+        var unsigned = new Transaction(1, [new TxInput(at, Script.Empty)], [output], 0);
         byte[] digest = new byte[32];
         SigHash.ComputeForkId(unsigned, 0, spent.LockingScript.Span, spent.Satoshis, 0x41, null, digest);
         var w = new BsvWriter(80);
@@ -75,7 +98,6 @@ public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthSe
         var beef = new Beef(BeefVersion.V2, parent.Bumps, [.. parent.Transactions, BeefTx.FromTransaction(spend)]);
         using HttpClient http = Client();
         await SubmitAsync(http, beef.ToAtomicBytes(spend.Id), cancellationToken).ConfigureAwait(false);
-        return true;
     }
 
     private async Task SubmitAsync(HttpClient http, byte[] beef, CancellationToken cancellationToken)
@@ -96,6 +118,12 @@ public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthSe
 
     private HttpClient Client() => factory?.CreateClient(nameof(RevocationOutputs)) ?? new HttpClient();
 }
+
+/// <summary>A revocation output the certifier created: "{txid}.{vout}", the faucet's BEEF of it (base64), its satoshis.</summary>
+public sealed record RevocationOutput(
+    [property: JsonPropertyName("outpoint")] string Outpoint,
+    [property: JsonPropertyName("beef")] string Beef,
+    [property: JsonPropertyName("satoshis")] ulong Satoshis);
 
 /// <summary>How the certifier funds revocation outputs (<c>Atomic:Certifier:Revocation</c>).</summary>
 public sealed class RevocationFundingOptions

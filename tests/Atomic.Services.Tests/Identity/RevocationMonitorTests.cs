@@ -74,7 +74,8 @@ public sealed class RevocationMonitorTests
         sessions.Add(bystander);
 
         var services = new ServiceCollection().BuildServiceProvider();
-        var revoker = new CertificateRevoker(revocations, server, TimeProvider.System, services, NullLogger<CertificateRevoker>.Instance);
+        var revoker = new CertificateRevoker(
+            revocations, new MemoryCertificateStore(), server, TimeProvider.System, services, NullLogger<CertificateRevoker>.Instance);
         var provider = new ServiceCollection().AddSingleton(revoker).BuildServiceProvider();
         var monitor = new RevocationMonitor(provider, NullLogger<RevocationMonitor>.Instance);
         long counted = 0;

@@ -70,6 +70,33 @@ public class CertificateRevocationRestartTests
         JsonElement closed = await PresentAsync(second.Url, kept);
         closed.GetProperty("status").GetInt32().Should().Be(403, closed.ToString());
         closed.GetProperty("body").GetString().Should().Contain(AuthReasons.CertificateRevoked);
+
+        // The audit trail, kept across the restart: each issuance and each revocation once, with the subject's key.
+        string subjectKey = _client.PublicKey.ToHex();
+        List<JsonElement> trail = await AuditAsync(second, Serial(kept));
+        trail.Where(e => e.GetProperty("kind").GetString() == CertifierApi.IssuedAuditKind)
+            .Select(e => (e.GetProperty("subject").GetString(), e.GetProperty("identity").GetString()))
+            .Should().BeEquivalentTo([(Serial(revoked), subjectKey), (Serial(kept), subjectKey)]);
+        trail.Where(e => e.GetProperty("kind").GetString() == CertificateRevoker.Topic)
+            .Select(e => (e.GetProperty("subject").GetString(), e.GetProperty("identity").GetString()))
+            .Should().BeEquivalentTo([(Serial(revoked), subjectKey), (Serial(kept), subjectKey)], "the certifier's revocations name who asked");
+    }
+
+    /// <summary>The audit trail once it holds the revocation of <paramref name="serial"/> (the writer appends in the background).</summary>
+    private static async Task<List<JsonElement>> AuditAsync(ServerHost server, string serial)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            string jsonl = await server.Client.GetStringAsync("/v1/audit?format=jsonl");
+            List<JsonElement> entries = [.. jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+            if (entries.Any(e => e.GetProperty("kind").GetString() == CertificateRevoker.Topic && e.GetProperty("subject").GetString() == serial) || DateTime.UtcNow > deadline)
+            {
+                return entries;
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     private static string Serial(JsonElement certificate) => certificate.GetProperty("serialNumber").GetString()!;

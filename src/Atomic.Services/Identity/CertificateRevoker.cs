@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Atomic.Identity.Auth;
+using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Dapr;
 using Dapr.Client;
@@ -34,7 +35,7 @@ public sealed partial class CertificateRevoker(
     /// written: then nothing else has happened, and the caller answers or retries accordingly.
     /// </summary>
     public async Task<bool> RevokeAsync(
-        string? serialNumber, string? revocationOutpoint, string source, CancellationToken cancellationToken = default, bool publish = true)
+        string? serialNumber, string? revocationOutpoint, string source, CancellationToken cancellationToken = default, bool publish = true, string? identity = null)
     {
         DateTimeOffset now = time.GetUtcNow();
         string? serial = serialNumber is { Length: > 0 } && !revocations.IsSerialRevoked(serialNumber) ? serialNumber : null;
@@ -58,6 +59,7 @@ public sealed partial class CertificateRevoker(
                 && string.Equals(c.RevocationOutpoint, revocationOutpoint, StringComparison.OrdinalIgnoreCase))));
         Revoked.Add(1, new KeyValuePair<string, object?>("source", source));
         LogRevoked(logger, serialNumber ?? "?", revocationOutpoint ?? "?", source, dropped);
+        services.GetService<AuditLog>()?.Append(Topic, serialNumber ?? revocationOutpoint!, $"{source} {revocationOutpoint ?? "-"}", identity);
         if (publish && services.GetService<DaprClient>() is { } dapr)
         {
             try

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Atomic.Identity.Auth;
 using Atomic.Identity.Certificates;
+using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Dapr;
 using Microsoft.AspNetCore.Builder;
@@ -130,6 +131,7 @@ public static partial class CertifierApi
         }
 
         LogIssued(loggers.CreateLogger(typeof(CertifierApi)), type.Key, result.Certificate.SerialNumber, subject!.ToHex());
+        request.HttpContext.RequestServices.GetService<AuditLog>()?.Append(IssuedAuditKind, c.SerialNumber, $"{type.Key} {c.RevocationOutpoint}", subject.ToHex());
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
@@ -193,7 +195,7 @@ public static partial class CertifierApi
 
         try
         {
-            await revoker.RevokeAsync(found.SerialNumber, spent ? null : found.RevocationOutpoint, "certifier", cancellationToken).ConfigureAwait(false);
+            await revoker.RevokeAsync(found.SerialNumber, spent ? null : found.RevocationOutpoint, "certifier", cancellationToken, identity: callerKey).ConfigureAwait(false);
         }
         catch (Exception e) when (e is DaprException or InvalidOperationException)
         {
@@ -214,6 +216,9 @@ public static partial class CertifierApi
 
     /// <summary>"CERTIFIER_STORE_FAILED" (503): the state store did not take or give the certifier's records; nothing was answered as done.</summary>
     public const string CertifierStoreFailed = "CERTIFIER_STORE_FAILED";
+
+    /// <summary>The audit trail's entry for a certificate issued (subject its serial number, the subject's key as identity).</summary>
+    public const string IssuedAuditKind = "certificate.issued";
 
     /// <summary>"CERTIFICATE_UNKNOWN": a revoke naming a serial number this certifier did not issue.</summary>
     public const string CertificateUnknown = "CERTIFICATE_UNKNOWN";

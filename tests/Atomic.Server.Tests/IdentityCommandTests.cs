@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Atomic.Bsv.Primitives.Keys;
 using Atomic.Cli;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Atomic.Server.Tests;
 
@@ -84,6 +85,13 @@ public class IdentityCommandTests
             var after = await RevocationAsync(server, serial);
             after.Should().ContainSingle();
             after[0].SpentBy.Should().NotBeNull("the revocation output is spent on chain");
+
+            // The spend mined: the certificate stays revoked, by serial number and by its spent outpoint.
+            (await server.Client.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+            await PipelineTests.WaitForAsync(server.Client, after[0].SpentBy!, "mined");
+            var revocations = server.Services.GetRequiredService<Atomic.Services.Identity.CertificateRevocations>();
+            revocations.IsSerialRevoked(serial).Should().BeTrue();
+            revocations.IsRevoked(outpoint).Should().BeTrue("the overlay saw the revocation output spent");
         }
         finally
         {

@@ -30,6 +30,13 @@ public static partial class BsvAuthExtensions
     public const string BasketsPolicyKey = "Atomic:Auth:BasketsPolicy";
 
     /// <summary>
+    /// "Atomic:Auth:CertifierPolicy" (default none): the authorization policy a caller of the certifier's
+    /// <c>POST /v1/certifier/signCertificate</c> must also meet (e.g. an onboarding certificate from another
+    /// organisation's certifier); revocation stays open to the certificate's subject and the certifier's admins.
+    /// </summary>
+    public const string CertifierPolicyKey = "Atomic:Auth:CertifierPolicy";
+
+    /// <summary>
     /// The server's identity (<see cref="BsvAuthOptions"/>, section <c>Atomic:Identity</c>), its sessions, and the
     /// "BsvAuth" authentication scheme (the default scheme unless another was chosen), with authorization.
     /// </summary>

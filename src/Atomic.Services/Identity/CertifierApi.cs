@@ -49,7 +49,12 @@ public static partial class CertifierApi
     {
         RouteGroupBuilder certifier = app.MapGroup("/v1/certifier");
         certifier.MapGet("", GetCertifier);
-        certifier.MapPost("/signCertificate", SignCertificateAsync).RequireBsvAuth();
+        RouteHandlerBuilder sign = certifier.MapPost("/signCertificate", SignCertificateAsync).RequireBsvAuth();
+        if (app.ServiceProvider.GetService<Microsoft.Extensions.Configuration.IConfiguration>()?[BsvAuthExtensions.CertifierPolicyKey] is { Length: > 0 } policy)
+        {
+            sign.RequireAuthorization(policy);
+        }
+
         certifier.MapPost("/revoke", RevokeCertificateAsync).RequireBsvAuth();
         return certifier;
     }

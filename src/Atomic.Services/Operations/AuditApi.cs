@@ -31,6 +31,10 @@ public static class AuditApi
             _ = app.ServiceProvider.GetService<BsvAuthVerifier>()
                 ?? throw new InvalidOperationException($"{AuditOptions.RequireForAuditKey} is true: register AddBsvAuth() and use UseBsvAuth()");
             route.RequireBsvAuth();
+            if (app.ServiceProvider.GetRequiredService<IConfiguration>()[AuditOptions.AuditPolicyKey] is { Length: > 0 } policy)
+            {
+                route.RequireAuthorization(policy);
+            }
         }
 
         return app;

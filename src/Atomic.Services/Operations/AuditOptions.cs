@@ -10,6 +10,12 @@ public sealed class AuditOptions
     /// <summary>"Atomic:Auth:RequireForAudit" (default false): when true, <c>GET /v1/audit</c> answers only BRC-104 signed requests.</summary>
     public const string RequireForAuditKey = "Atomic:Auth:RequireForAudit";
 
+    /// <summary>
+    /// "Atomic:Auth:AuditPolicy" (default none): with <see cref="RequireForAuditKey"/>, the authorization policy (e.g. a
+    /// certificate policy of <c>Atomic:Identity:Trust:Policies</c>, "auditor") <c>GET /v1/audit</c> also requires.
+    /// </summary>
+    public const string AuditPolicyKey = "Atomic:Auth:AuditPolicy";
+
     /// <summary>How many entries may wait for the writer; past that a hook drops its entry (counted and logged) rather than wait.</summary>
     [Range(16, 1_000_000, ErrorMessage = "Atomic:Audit:QueueCapacity must be between 16 and 1,000,000")]
     public int QueueCapacity { get; set; } = 65_536;

@@ -136,25 +136,7 @@ public sealed class CertificateLedger(DaprClient dapr) : ICertificateStore
             }
 
             var next = new Shard(outpoints, serials);
-            bool saved;
-            if (string.IsNullOrEmpty(etag))
-            {
-                try
-                {
-                    await dapr.SaveStateAsync(Names.StateStore, key, next, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    saved = true;
-                }
-                catch (DaprException e) when (TxRecords.IsConflict(e))
-                {
-                    saved = false;
-                }
-            }
-            else
-            {
-                saved = await dapr.TrySaveStateAsync(Names.StateStore, key, next, etag, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-
-            if (saved)
+            if (await dapr.TrySaveAsync(Names.StateStore, key, next, etag, FirstWrite, cancellationToken).ConfigureAwait(false))
             {
                 return true;
             }

@@ -135,9 +135,11 @@ public static class Extensions
             services.AddBsvAuth();
         }
 
-        if (payments)
+        if (payments && settings.Role.Gateway)
         {
-            services.AddBsvPayments(); // BRC-105: Atomic:Payments (docs/architecture.md, README "Payments (BRC-105)")
+            // BRC-105 where the priced routes are: Atomic:Payments (docs/architecture.md, README "Payments (BRC-105)"),
+            // with the recovery of payments whose requests gave up.
+            services.AddBsvPayments();
         }
 
         services.AddSingleton<StartupBanner>();

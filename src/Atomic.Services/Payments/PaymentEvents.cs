@@ -45,6 +45,19 @@ public sealed partial class PaymentEvents(IServiceProvider services, ILogger<Pay
         }
     }
 
+    /// <summary>
+    /// The audit entry <c>payment.credited</c> (subject <c>{txid}.{vout}</c>, the payer's identity key, detail
+    /// <c>{route} {calls}</c>): a payment whose request was not served, credited to its payer.
+    /// </summary>
+    public void Credited(PaymentReceipt receipt, int calls)
+    {
+        ArgumentNullException.ThrowIfNull(receipt);
+        _audit?.Append(CreditedKind, $"{receipt.TxId}.{receipt.Vout}", $"{receipt.Route} {calls}", receipt.Caller);
+    }
+
+    /// <summary>The audit kind of <see cref="Credited"/>.</summary>
+    public const string CreditedKind = "payment.credited";
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "payment {Outpoint} is recorded but its payment.received event was not published: {Error}")]
     private static partial void LogUnpublished(ILogger logger, string outpoint, string error);
 }

@@ -16,7 +16,8 @@ public static class PaymentExtensions
     /// The payment middleware's services over the pipeline: prefixes signed by the BsvAuth identity, used prefixes and
     /// credit in <c>statestore</c>, settlement through the gateway's path, receipts in the <c>payments</c> basket. Needs
     /// <c>AddBsvAuth</c>; the pipeline's parts (<c>AddAtomicPipeline</c>) unless the application registers its own
-    /// <see cref="IPaymentSettler"/>, <see cref="IPaymentStore"/> and <see cref="IPaymentReceipts"/> first.
+    /// <see cref="IPaymentSettler"/>, <see cref="IPaymentStore"/> and <see cref="IPaymentReceipts"/> first. Pending
+    /// payments are recovered every <see cref="PaymentOptions.RecoveryInterval"/> (<see cref="PaymentRecoveryService"/>).
     /// </summary>
     public static IServiceCollection AddBsvPayments(this IServiceCollection services, Action<PaymentOptions>? configure = null)
     {
@@ -30,6 +31,7 @@ public static class PaymentExtensions
         options
             .Validate(o => o.PrefixLifetime > TimeSpan.Zero, $"{PaymentOptions.Section}:PrefixLifetime must be positive")
             .Validate(o => o.SettleTimeout > TimeSpan.Zero, $"{PaymentOptions.Section}:SettleTimeout must be positive")
+            .Validate(o => o.RecoveryInterval >= TimeSpan.Zero, $"{PaymentOptions.Section}:RecoveryInterval must not be negative")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Basket), $"{PaymentOptions.Section}:Basket must name a basket")
             .Validate(o => o.Operators.All(PaymentOptions.IsKey), $"{PaymentOptions.Section}:Operators are public keys in hex")
             .Validate(o => o.Routes.Values.All(o.Policies.ContainsKey), $"{PaymentOptions.Section}:Routes name policies of {PaymentOptions.Section}:Policies")
@@ -42,6 +44,8 @@ public static class PaymentExtensions
         services.TryAddSingleton<IPaymentSettler, PipelineSettler>();
         services.TryAddSingleton<IPaymentReceipts, BasketReceipts>();
         services.TryAddSingleton<PaymentEvents>();
+        services.TryAddSingleton<PaymentRecovery>();
+        services.AddHostedService<PaymentRecoveryService>();
         services.TryAddSingleton(sp => new SpvVerifier(sp.GetRequiredService<IChainTracker>()));
         return services;
     }

@@ -10,8 +10,9 @@ namespace Atomic.Services.Payments;
 
 /// <summary>
 /// <see cref="IPaymentStore"/> in the <c>statestore</c> component, so that a restart reopens nothing: a used prefix is
-/// <c>payment|prefix|{sha256}</c> written first-write-wins; credit is <c>payment|credit|{caller}|{route}</c>,
-/// changed only under its ETag.
+/// <c>payment|prefix|{sha256}</c> written first-write-wins and completed under its ETag; credit is
+/// <c>payment|credit|{caller}|{route}</c>, changed only under its ETag; payments on their way are
+/// <c>payment|pending|{first hex digit of the txid}</c>, a map by txid, changed under its ETag.
 /// </summary>
 public sealed class PaymentLedger(DaprClient dapr, IOptions<PaymentOptions> options) : IPaymentStore
 {
@@ -60,14 +61,83 @@ public sealed class PaymentLedger(DaprClient dapr, IOptions<PaymentOptions> opti
         }
     }
 
-    public async Task CompletePrefixAsync(string prefix, CancellationToken cancellationToken)
+    public async Task<bool> CompletePrefixAsync(string prefix, CancellationToken cancellationToken)
     {
         string key = PrefixKey(prefix);
-        UsedPrefix? used = await dapr.GetStateAsync<UsedPrefix?>(Names.StateStore, key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (used is { Done: false })
+        for (int attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            await dapr.SaveStateAsync(Names.StateStore, key, used with { Done = true }, metadata: Ttl, cancellationToken: cancellationToken).ConfigureAwait(false);
+            (UsedPrefix? used, string etag) = await dapr.GetStateAndETagAsync<UsedPrefix?>(Names.StateStore, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (used is { Done: true })
+            {
+                return false;
+            }
+
+            // Absent: its time to live ran out before the payment settled; the prefix is expired, so no request can take
+            // it any more, and first-write lets one completion through.
+            UsedPrefix done = (used ?? new UsedPrefix(string.Empty, DateTimeOffset.MinValue, false)) with { Done = true };
+            if (await dapr.TrySaveAsync(Names.StateStore, key, done, etag, FirstWrite, Ttl, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            await Task.Delay(Random.Shared.Next(1, 5 * attempt), cancellationToken).ConfigureAwait(false);
         }
+
+        throw new InvalidOperationException($"the used prefix {key} kept changing under {MaxAttempts} attempts");
+    }
+
+    public Task AddPendingAsync(PendingPayment payment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        return ChangePendingAsync(payment.Receipt.TxId, pending =>
+        {
+            pending[payment.Receipt.TxId] = payment;
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task RemovePendingAsync(string txid, CancellationToken cancellationToken) =>
+        ChangePendingAsync(txid, pending => pending.Remove(txid), cancellationToken);
+
+    public async Task<IReadOnlyList<PendingPayment>> PendingAsync(CancellationToken cancellationToken)
+    {
+        var all = new List<PendingPayment>();
+        foreach (char shard in "0123456789abcdef")
+        {
+            if (await dapr.GetStateAsync<Dictionary<string, PendingPayment>?>(Names.StateStore, PendingKey(shard), cancellationToken: cancellationToken).ConfigureAwait(false) is { } pending)
+            {
+                all.AddRange(pending.Values);
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>Pending payments are kept in 16 shards by the txid's first hex digit: <c>payment|pending|{0..f}</c>.</summary>
+    public static string PendingKey(char shard) => $"payment|pending|{shard}";
+
+    private async Task ChangePendingAsync(string txid, Func<Dictionary<string, PendingPayment>, bool> change, CancellationToken cancellationToken)
+    {
+        string key = PendingKey(char.ToLowerInvariant(txid[0]));
+        for (int attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            (Dictionary<string, PendingPayment>? pending, string etag) = await dapr.GetStateAndETagAsync<Dictionary<string, PendingPayment>?>(
+                Names.StateStore, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            pending ??= new Dictionary<string, PendingPayment>(StringComparer.Ordinal);
+            if (!change(pending))
+            {
+                return;
+            }
+
+            if (await dapr.TrySaveAsync(Names.StateStore, key, pending, etag, FirstWrite, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await Task.Delay(Random.Shared.Next(1, 5 * attempt), cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new InvalidOperationException($"the pending payments {key} kept changing under {MaxAttempts} attempts");
     }
 
     public async Task<(bool Spent, int Remaining)> SpendCreditAsync(string caller, string route, CancellationToken cancellationToken)

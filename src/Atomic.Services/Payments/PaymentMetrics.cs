@@ -16,6 +16,9 @@ public static class PaymentMetrics
     /// <summary>Calls paid from prepaid credit, tagged <c>route</c>.</summary>
     public static readonly Counter<long> CreditCalls = Telemetry.Meter.CreateCounter<long>("atomic.payments.credit_calls", "{call}", "calls paid from credit");
 
+    /// <summary>Payments taken by the recovery after their requests gave up, their payers credited; tagged <c>route</c>.</summary>
+    public static readonly Counter<long> Recovered = Telemetry.Meter.CreateCounter<long>("atomic.payments.recovered", "{payment}", "payments broadcast after their requests gave up, credited to their payers");
+
     /// <summary>Recorded payments whose <c>payment.received</c> event could not be published.</summary>
     public static readonly Counter<long> EventsUnpublished = Telemetry.Meter.CreateCounter<long>("atomic.payments.events_unpublished", "{payment}", "recorded payments whose event was not published");
 

@@ -19,12 +19,14 @@ namespace Atomic.Services.Payments;
 /// BRC-105 for endpoints marked <c>RequirePayment</c>: answers an unpaid request 402 with a fresh derivation prefix;
 /// takes a retried request's <c>x-bsv-payment</c> only when it pays the price to the BRC-29 key derived for the caller,
 /// passes SPV, uses its prefix for the first time and is broadcast by the pipeline; records it (with an audit entry and
-/// a <c>payment.received</c> event: <see cref="PaymentEvents"/>), then runs the request.
+/// a <c>payment.received</c> event: <see cref="PaymentEvents"/>), then runs the request. A payment whose request gives
+/// up before it is broadcast is finished by <see cref="PaymentRecovery"/>, which credits the payer; credit on the route
+/// pays for a call before any payment is asked for.
 /// Runs after authentication (the caller's identity key is the BsvAuth claim).
 /// </summary>
 public sealed class PaymentMiddleware(
     RequestDelegate next, AuthServer server, DerivationPrefixes prefixes, IPaymentStore store, IPaymentSettler settler,
-    IPaymentReceipts receipts, PaymentEvents events, SpvVerifier spv, IOptions<PaymentOptions> options, TimeProvider time)
+    PaymentRecovery recovery, SpvVerifier spv, IOptions<PaymentOptions> options, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -64,16 +66,10 @@ public sealed class PaymentMiddleware(
             return;
         }
 
-        if (quote.CreditCalls > 0)
+        // Credit first: calls bought in advance (CreditCalls), or owed for a payment whose request gave up (PaymentRecovery).
+        if (await TrySpendCreditAsync(context, callerHex, route).ConfigureAwait(false))
         {
-            (bool spent, int remaining) = await store.SpendCreditAsync(callerHex, route, context.RequestAborted).ConfigureAwait(false);
-            if (spent)
-            {
-                PaymentMetrics.CreditCalls.Add(1, new TagList { { "route", route } });
-                Paid(context, 0, remaining);
-                await next(context).ConfigureAwait(false);
-                return;
-            }
+            return;
         }
 
         string? header = context.Request.Headers[PaymentHeaders.Payment];
@@ -90,10 +86,20 @@ public sealed class PaymentMiddleware(
             return;
         }
 
-        await receipts.RecordAsync(receipt, context.RequestAborted).ConfigureAwait(false);
-        await store.CompletePrefixAsync(receipt.Prefix, context.RequestAborted).ConfigureAwait(false);
-        await events.ReceivedAsync(receipt, context.RequestAborted).ConfigureAwait(false);
-        PaymentMetrics.Received.Add(receipt.Satoshis, new TagList { { "route", route } });
+        bool taken = await recovery.TakeAsync(receipt, context.RequestAborted).ConfigureAwait(false);
+        await store.RemovePendingAsync(receipt.TxId, context.RequestAborted).ConfigureAwait(false);
+        if (!taken)
+        {
+            // The recovery took this payment first, its request having given up, and credited the payer: spend that.
+            if (!await TrySpendCreditAsync(context, callerHex, route).ConfigureAwait(false))
+            {
+                await Refuse(context, route, StatusCodes.Status409Conflict, PaymentCodes.Replayed,
+                    $"transaction {receipt.TxId} was credited to this caller after its request gave up, and the credit is spent").ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         int? credit = null;
         if (quote.CreditCalls > 0)
         {
@@ -104,6 +110,20 @@ public sealed class PaymentMiddleware(
 
         Paid(context, quote.Satoshis, credit);
         await next(context).ConfigureAwait(false);
+    }
+
+    private async Task<bool> TrySpendCreditAsync(HttpContext context, string caller, string route)
+    {
+        (bool spent, int remaining) = await store.SpendCreditAsync(caller, route, context.RequestAborted).ConfigureAwait(false);
+        if (!spent)
+        {
+            return false;
+        }
+
+        PaymentMetrics.CreditCalls.Add(1, new TagList { { "route", route } });
+        Paid(context, 0, remaining);
+        await next(context).ConfigureAwait(false);
+        return true;
     }
 
     private PaymentRequirement? Configured(Endpoint? endpoint) =>
@@ -193,13 +213,22 @@ public sealed class PaymentMiddleware(
                 return (null, StatusCodes.Status409Conflict, PaymentCodes.PrefixReused, "this derivation prefix already paid for a request");
         }
 
+        // Pending until taken: should this request give up (PAYMENT_UNSETTLED, a client gone, a process killed), the
+        // recovery takes the payment once it is broadcast and credits the payer the calls it paid for.
+        var receipt = new PaymentReceipt(txid, (uint)vout, paid, script.ToHex(), caller.ToHex(), route, quote.Satoshis, now) { Prefix = payment.DerivationPrefix };
+        await store.AddPendingAsync(new PendingPayment(payment.DerivationPrefix, receipt, Math.Max(1, quote.CreditCalls), now), cancellationToken).ConfigureAwait(false);
         if (await settler.SettleAsync(txid, bytes, cancellationToken).ConfigureAwait(false) is var (code, reason))
         {
-            return (null, code == PaymentCodes.Unsettled ? StatusCodes.Status503ServiceUnavailable : Bad, code, reason);
+            if (code != PaymentCodes.Unsettled)
+            {
+                await store.RemovePendingAsync(txid, cancellationToken).ConfigureAwait(false); // refused: nothing was received
+                return (null, Bad, code, reason);
+            }
+
+            return (null, StatusCodes.Status503ServiceUnavailable, code, reason);
         }
 
-        return (new PaymentReceipt(txid, (uint)vout, paid, script.ToHex(), caller.ToHex(), route, quote.Satoshis, now) { Prefix = payment.DerivationPrefix },
-            0, string.Empty, string.Empty);
+        return (receipt, 0, string.Empty, string.Empty);
     }
 
     private async Task AskAsync(HttpContext context, PublicKey caller, PriceQuote quote, PaymentOptions o)

@@ -16,6 +16,12 @@ public sealed class PaymentOptions
     /// <summary>How long a paid request waits for its transaction to be broadcast before answering <c>PAYMENT_UNSETTLED</c>.</summary>
     public TimeSpan SettleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often pending payments are looked at (<see cref="PaymentRecovery"/>): one broadcast after its request gave up
+    /// is recorded and its payer credited. Zero: never.
+    /// </summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Identity keys (hex) allowed to list receipts at <c>GET /v1/payments</c>.</summary>
     public List<string> Operators { get; set; } = [];
 

@@ -28,4 +28,13 @@ public sealed class PipelineSettler(GatewayServices gateway, IOptions<PaymentOpt
             ? (record.Code ?? ReasonCodes.BroadcastRejected, record.Reason ?? $"transaction {txid} is {record.Status}")
             : null;
     }
+
+    public async Task<Settlement> StateAsync(string txid, CancellationToken cancellationToken) =>
+        (await gateway.Records.GetAsync(txid, cancellationToken).ConfigureAwait(false))?.Record.Status switch
+        {
+            null => Settlement.Unknown,
+            TxStatus.Received or TxStatus.Verified => Settlement.Pending,
+            TxStatus.Rejected or TxStatus.Failed => Settlement.Refused,
+            _ => Settlement.Settled,
+        };
 }

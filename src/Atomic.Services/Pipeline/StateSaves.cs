@@ -10,17 +10,22 @@ namespace Atomic.Services.Pipeline;
 /// </summary>
 public static class StateSaves
 {
-    public static async Task<bool> TrySaveAsync<T>(this DaprClient dapr, string store, string key, T value, string? etag, StateOptions options, CancellationToken cancellationToken)
+    public static Task<bool> TrySaveAsync<T>(this DaprClient dapr, string store, string key, T value, string? etag, StateOptions options, CancellationToken cancellationToken) =>
+        dapr.TrySaveAsync(store, key, value, etag, options, null, cancellationToken);
+
+    /// <param name="metadata">The save's metadata, e.g. <c>ttlInSeconds</c>.</param>
+    public static async Task<bool> TrySaveAsync<T>(
+        this DaprClient dapr, string store, string key, T value, string? etag, StateOptions options, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dapr);
         if (!string.IsNullOrEmpty(etag))
         {
-            return await dapr.TrySaveStateAsync(store, key, value, etag, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await dapr.TrySaveStateAsync(store, key, value, etag, options, metadata, cancellationToken).ConfigureAwait(false);
         }
 
         try
         {
-            await dapr.SaveStateAsync(store, key, value, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await dapr.SaveStateAsync(store, key, value, options, metadata, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (DaprException e) when (TxRecords.IsConflict(e))

@@ -193,6 +193,65 @@ public class PaymentServerTests
         await ExpectAsync(await SendAsync(again, header), PaymentCodes.Replayed);
     }
 
+    [Fact]
+    public async Task A_payment_broadcast_after_its_request_gave_up_is_recorded_and_credited_and_the_payer_is_served_without_paying_again()
+    {
+        string url = $"http://127.0.0.1:{ServerHost.FreePort()}";
+        await using FaultProxy arc = await FaultProxy.StartAsync(url + "/arc");
+        Dictionary<string, string?> settings = Settings(PrivateKey.Random());
+        settings["Atomic:Broadcaster:Endpoints:0:Url"] = arc.Url;
+        settings["Atomic:Broadcaster:Timeout"] = "00:00:03";
+        settings["Atomic:Payments:SettleTimeout"] = "00:00:01";
+        settings["Atomic:Payments:RecoveryInterval"] = "00:00:00.500";
+        await using ServerHost server = await ServerHost.StartAsync(settings: settings, url: url);
+        var key = PrivateKey.Random();
+        (Beef funding, Transaction parent, uint vout) = await PipelineTests.FundAsync(server.Client, key);
+        var wallet = new ProtoWallet(key);
+        var auth = new AuthFetchHandler(wallet, new HttpClientHandler());
+        using var signed = new HttpClient(auth, disposeHandler: false) { BaseAddress = new Uri(server.Url) };
+        (string prefix, string suffix, byte[] beef) = await PayAsync(signed, auth, wallet, new UtxoFunding(key, [(parent, (int)vout, funding)]), server.Url);
+
+        // ARC does not answer: the paid request gives up after SettleTimeout, and the client never sends the payment again.
+        arc.Mode = FaultMode.Hang;
+        await ExpectAsync(await SendAsync(signed, new BsvPayment(prefix, suffix, Convert.ToBase64String(beef)).ToHeader()), PaymentCodes.Unsettled);
+        arc.Mode = FaultMode.Pass;
+
+        // The broadcaster tries again, ARC takes it, and the recovery records the payment and credits the payer one call.
+        string txid = (await PipelineTests.WaitForAsync(server.Client, Beef.FromBytes(beef).SubjectTxId!.Value.ToDisplayHex(), "broadcast")).GetProperty("txid").GetString()!;
+        IReadOnlyList<JsonElement> audit = await AuditAsync(server, $"{txid}.0", PaymentEvents.CreditedKind);
+        audit.Where(e => e.GetProperty("subject").GetString() == $"{txid}.0").Select(e => e.GetProperty("kind").GetString())
+            .Should().Equal(PaymentEvents.Topic, PaymentEvents.CreditedKind);
+        audit.Single(e => e.GetProperty("kind").GetString() == PaymentEvents.CreditedKind).GetProperty("detail").GetString().Should().Be("/v1/status 1");
+
+        using HttpResponseMessage served = await signed.GetAsync("/v1/status");
+        served.StatusCode.Should().Be(HttpStatusCode.OK, await served.Content.ReadAsStringAsync());
+        served.Headers.GetValues(PaymentHeaders.SatoshisPaid).Single().Should().Be("0");
+        (await signed.GetAsync("/v1/status")).StatusCode.Should().Be(HttpStatusCode.PaymentRequired, "the one call paid for is spent");
+
+        (await server.Client.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await PipelineTests.WaitForAsync(server.Client, txid, "mined");
+        JsonElement basket = await server.Client.GetFromJsonAsync<JsonElement>("/v1/baskets/payments/outputs");
+        basket.GetProperty("outputs").EnumerateArray().Should().ContainSingle().Which.GetProperty("outpoint").GetString().Should().Be($"{txid}.0");
+        arc.Accepted.Keys.Should().BeEquivalentTo([txid], "ARC took it once");
+    }
+
+    /// <summary>The audit log once it holds <paramref name="kind"/> for <paramref name="subject"/> (or after 60 s).</summary>
+    private static async Task<IReadOnlyList<JsonElement>> AuditAsync(ServerHost server, string subject, string kind)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            string jsonl = await server.Client.GetStringAsync("/v1/audit?format=jsonl");
+            List<JsonElement> entries = [.. jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+            if (entries.Any(e => e.GetProperty("subject").GetString() == subject && e.GetProperty("kind").GetString() == kind) || DateTime.UtcNow > deadline)
+            {
+                return entries;
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     private static async Task<(string Prefix, string Suffix, byte[] Beef)> PayAsync(HttpClient signed, AuthFetchHandler auth, ProtoWallet wallet, UtxoFunding coins, string url)
     {
         using HttpResponseMessage asked = await signed.GetAsync("/v1/status");

@@ -63,6 +63,11 @@ internal sealed class PaymentHost : IAsyncDisposable
 
     public PrivateKey ServerKey { get; }
 
+    public MemoryStore Store => (MemoryStore)_app.Services.GetRequiredService<IPaymentStore>();
+
+    /// <summary>The recovery of pending payments, run by hand (its timer is off here).</summary>
+    public PaymentRecovery Recovery => _app.Services.GetRequiredService<PaymentRecovery>();
+
     public static async Task<PaymentHost> StartAsync(PrivateKey payer, string? operatorKey = null, bool members = false)
     {
         var serverKey = PrivateKey.Random();
@@ -92,6 +97,7 @@ internal sealed class PaymentHost : IAsyncDisposable
         builder.Services.AddBsvPayments(o =>
         {
             o.PrefixLifetime = TimeSpan.FromMinutes(5);
+            o.RecoveryInterval = TimeSpan.Zero;
             if (operatorKey is not null)
             {
                 o.Operators.Add(operatorKey);
@@ -228,15 +234,39 @@ internal sealed class MemoryStore : IPaymentStore
         }
     }
 
-    public Task CompletePrefixAsync(string prefix, CancellationToken cancellationToken)
+    private readonly ConcurrentDictionary<string, PendingPayment> _pending = new();
+
+    public Task<bool> CompletePrefixAsync(string prefix, CancellationToken cancellationToken)
     {
         lock (_prefixes)
         {
+            if (_prefixes[prefix].Done)
+            {
+                return Task.FromResult(false);
+            }
+
             _prefixes[prefix] = _prefixes[prefix] with { Done = true };
         }
 
+        return Task.FromResult(true);
+    }
+
+    public Task AddPendingAsync(PendingPayment payment, CancellationToken cancellationToken)
+    {
+        _pending[payment.Receipt.TxId] = payment;
         return Task.CompletedTask;
     }
+
+    public Task RemovePendingAsync(string txid, CancellationToken cancellationToken)
+    {
+        _pending.TryRemove(txid, out _);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<PendingPayment>> PendingAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<PendingPayment>>([.. _pending.Values]);
+
+    public int Credit(string caller, string route) => _credit.GetValueOrDefault($"{caller}|{route}");
 
     public Task<(bool Spent, int Remaining)> SpendCreditAsync(string caller, string route, CancellationToken cancellationToken)
     {
@@ -264,18 +294,38 @@ internal sealed class FakeSettler : IPaymentSettler
 {
     public ConcurrentQueue<string> Settled { get; } = new();
 
+    /// <summary>Where each payment handed over stands; a test moves one on as the pipeline would.</summary>
+    public ConcurrentDictionary<string, Settlement> States { get; } = new();
+
     /// <summary>When set, the pipeline's answer to every payment.</summary>
     public (string Code, string Reason)? Failure { get; set; }
 
-    public Task<(string Code, string Reason)?> SettleAsync(string txid, byte[] beef, CancellationToken cancellationToken)
+    /// <summary>When set, runs while a payment settles, before the answer.</summary>
+    public Func<string, Task>? WhileSettling { get; set; }
+
+    public async Task<(string Code, string Reason)?> SettleAsync(string txid, byte[] beef, CancellationToken cancellationToken)
     {
+        States[txid] = Failure switch
+        {
+            null => Settlement.Settled,
+            var (code, _) when code == PaymentCodes.Unsettled => Settlement.Pending,
+            _ => Settlement.Refused,
+        };
+        if (WhileSettling is { } run)
+        {
+            await run(txid);
+        }
+
         if (Failure is null)
         {
             Settled.Enqueue(txid);
         }
 
-        return Task.FromResult(Failure);
+        return Failure;
     }
+
+    public Task<Settlement> StateAsync(string txid, CancellationToken cancellationToken) =>
+        Task.FromResult(States.GetValueOrDefault(txid, Settlement.Unknown));
 }
 
 internal sealed class MemoryReceipts : IPaymentReceipts

@@ -36,6 +36,7 @@ public static class AtomicCli
         root.Add(AuditCommand.Create(console, httpHandler));
         root.Add(IdentityCommand.Create(console, httpHandler));
         root.Add(PayCommand.Create(console, httpHandler));
+        root.Add(FundCommand.Create(console, httpHandler));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -6,6 +6,7 @@ using Atomic.Server.Apis;
 using Atomic.Server.Hosting;
 using Atomic.Services;
 using Atomic.Services.Broadcaster;
+using Atomic.Services.Funding;
 using Atomic.Services.Identity;
 using Atomic.Services.Payments;
 using Atomic.Services.Operations;
@@ -142,6 +143,11 @@ public static class Extensions
             services.AddBsvPayments();
         }
 
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[FundingOptions.KeyKey]))
+        {
+            services.AddFunding(); // the server's coins: revocation outputs and audit anchors are paid from them
+        }
+
         services.AddSingleton<StartupBanner>();
         return builder;
     }
@@ -176,6 +182,11 @@ public static class Extensions
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
         app.MapSubscribeHandler();
         app.MapAtomicPipeline(gateway: settings.Role.Gateway);
+        if (settings.Role.Gateway && app.Services.GetService<FundingCoins>() is not null)
+        {
+            app.MapFundingApi(); // GET and POST /v1/funding: the server's coins, and deposits to them
+        }
+
         if (settings.Role.Orchestrator)
         {
             app.MapSessionsApi();

@@ -120,7 +120,7 @@ public static partial class CertifierApi
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
         {
-            return Problems.Of(StatusCodes.Status503ServiceUnavailable, RevocationOutputFailed, $"the revocation output could not be created: {e.Message}");
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, RevocationOutputFailed, $"the revocation output could not be created: {(e is Funding.FundingException f ? $"{f.Code}: " : string.Empty)}{e.Message}");
         }
 
         Certificate c = result.Certificate;

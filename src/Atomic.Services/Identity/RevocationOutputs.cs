@@ -9,28 +9,34 @@ using Atomic.Bsv.Spv;
 using Atomic.Bsv.Transactions;
 using Atomic.Identity.Auth;
 using Atomic.Overlay.Revocation;
+using Atomic.Services.Funding;
 using Atomic.Services.Pipeline;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Atomic.Services.Identity;
 
 /// <summary>
-/// The certifier's revocation outputs on chain, funded by a dev chain faucet (<c>Atomic:Certifier:Revocation</c>): for
-/// each certificate the faucet pays a PushDrop output on <c>tm_revocation</c> locked to the certifier's key (field 1 the
-/// serial number), which is submitted to <c>POST /submit</c> so the overlay admits it; revoking spends it (its satoshis
+/// The certifier's revocation outputs on chain, paid from the server's coins (<see cref="FundingCoins"/>,
+/// <c>Atomic:Funding</c>) or, when <see cref="RevocationFundingOptions.FaucetUrl"/> names one, by a dev chain faucet: for
+/// each certificate a PushDrop output on <c>tm_revocation</c> locked to the certifier's key (field 1 the serial number),
+/// which is submitted to the topic (<c>POST /submit</c>, or the pipeline's intake) so the overlay admits it; revoking spends it (its satoshis
 /// pay the fee, the rest comes back to the certifier) through the same route, and the overlay's admission of that spend
 /// revokes the certificate (<see cref="RevocationMonitor"/>). What a spend needs (the output's BEEF and satoshis) is
 /// kept in the issued certificate's record (<see cref="ICertificateStore"/>), so a certificate issued before a restart
-/// is still revoked on chain after it. Off unless <see cref="RevocationFundingOptions.FaucetUrl"/> is set: then
-/// certificates name <see cref="CertificateRevocations.NoOutput"/>.
+/// is still revoked on chain after it. With neither coins nor a faucet, certificates name
+/// <see cref="CertificateRevocations.NoOutput"/>.
 /// </summary>
-public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthServer server, IHttpClientFactory? factory = null)
+public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthServer server, IServiceProvider services, IHttpClientFactory? factory = null)
 {
     // Outputs this process is spending or has spent: two revocations at once spend once.
     private readonly ConcurrentDictionary<string, byte> _spending = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>True when the faucet is configured.</summary>
-    public bool Enabled => options.Value.Revocation.FaucetUrl is { Length: > 0 };
+    private readonly FundingCoins? _funding = services.GetService<FundingCoins>();
+
+    /// <summary>True when outputs are created: from the dev chain's faucet, or else from the server's coins.</summary>
+    public bool Enabled => options.Value.Revocation.FaucetUrl is { Length: > 0 } || _funding is not null;
 
     /// <summary>Creates the revocation output of the certificate with <paramref name="serialNumber"/>.</summary>
     public async Task<RevocationOutput> CreateAsync(string serialNumber, CancellationToken cancellationToken)
@@ -38,6 +44,14 @@ public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthSe
         RevocationFundingOptions o = options.Value.Revocation;
         Script locking = RevocationTopicManager.Lock(server.Wallet.IdentityKey, Convert.FromBase64String(serialNumber));
         using HttpClient http = Client();
+        if (o.FaucetUrl is not { Length: > 0 })
+        {
+            // Paid from the server's coins (Atomic:Funding): output 0 is the revocation output, the change goes back.
+            (Transaction tx, byte[] funded) = await _funding!.PayAsync(
+                [new TxOutput(o.Satoshis, locking)], (_, beef, ct) => SubmitAsync(http, beef, ct), cancellationToken).ConfigureAwait(false);
+            return new RevocationOutput(Outpoints.Format(tx.Id.ToDisplayHex(), 0), Convert.ToBase64String(funded), o.Satoshis);
+        }
+
         using HttpResponseMessage paid = await http.PostAsJsonAsync(
             $"{o.FaucetUrl!.TrimEnd('/')}/v1/faucet", new { lockingScript = locking.ToHex(), satoshis = o.Satoshis }, cancellationToken).ConfigureAwait(false);
         string text = await paid.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
@@ -88,7 +102,8 @@ public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthSe
         TxOutput spent = source.Outputs[(int)at.Index];
         PrivateKey key = server.Wallet.KeyDeriver.RootKey;
         ulong fee = options.Value.Revocation.Fee;
-        var output = new TxOutput(held.Satoshis - fee, Script.PayToPublicKeyHash(key.PublicKey.ToHash160()));
+        // What the fee leaves goes back to the server's coins when it has them, else to the certifier's key.
+        var output = new TxOutput(held.Satoshis - fee, _funding?.LockingScript ?? Script.PayToPublicKeyHash(key.PublicKey.ToHash160()));
         var unsigned = new Transaction(1, [new TxInput(at, Script.Empty)], [output], 0);
         byte[] digest = new byte[32];
         SigHash.ComputeForkId(unsigned, 0, spent.LockingScript.Span, spent.Satoshis, 0x41, null, digest);
@@ -98,11 +113,32 @@ public sealed class RevocationOutputs(IOptions<CertifierOptions> options, AuthSe
         var beef = new Beef(BeefVersion.V2, parent.Bumps, [.. parent.Transactions, BeefTx.FromTransaction(spend)]);
         using HttpClient http = Client();
         await SubmitAsync(http, beef.ToAtomicBytes(spend.Id), cancellationToken).ConfigureAwait(false);
+        if (_funding is not null)
+        {
+            await _funding.AddAsync(beef, cancellationToken).ConfigureAwait(false);
+        }
     }
 
+    /// <summary>
+    /// To the overlay's topic <c>tm_revocation</c>: through this server's BRC-22 <c>/submit</c> at
+    /// <see cref="RevocationFundingOptions.SubmitUrl"/>, or, without one, straight into the pipeline's intake.
+    /// </summary>
     private async Task SubmitAsync(HttpClient http, byte[] beef, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{options.Value.Revocation.SubmitUrl!.TrimEnd('/')}/submit")
+        if (options.Value.Revocation.SubmitUrl is not { Length: > 0 } submitUrl)
+        {
+            (Beef? parsed, string txid, ProblemHttpResult? problem) = BeefIntake.Read(beef);
+            if (parsed is null || problem is not null)
+            {
+                throw new InvalidOperationException($"the revocation transaction's BEEF does not read: {problem?.ProblemDetails.Detail}");
+            }
+
+            await BeefIntake.AcceptAsync(services.GetRequiredService<TxRecords>(), txid, beef, [RevocationTopicManager.TopicName], [], "certifier", cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{submitUrl.TrimEnd('/')}/submit")
         {
             Content = new ByteArrayContent(beef),
         };
@@ -128,10 +164,16 @@ public sealed record RevocationOutput(
 /// <summary>How the certifier funds revocation outputs (<c>Atomic:Certifier:Revocation</c>).</summary>
 public sealed class RevocationFundingOptions
 {
-    /// <summary>The dev chain faucet's origin (e.g. <c>http://127.0.0.1:5080/arc</c>); unset: no outputs on chain.</summary>
+    /// <summary>
+    /// The dev chain faucet's origin (e.g. <c>http://127.0.0.1:5080/arc</c>), which then pays the outputs; unset: the
+    /// server's coins pay them (<c>Atomic:Funding</c>), and without those no output is created on chain.
+    /// </summary>
     public string? FaucetUrl { get; set; }
 
-    /// <summary>Where the outputs and their spends are submitted (BRC-22 <c>/submit</c>): this server's own origin.</summary>
+    /// <summary>
+    /// Where the outputs and their spends are submitted (BRC-22 <c>/submit</c> of this server's origin); unset: straight
+    /// into the pipeline's intake with the topic <c>tm_revocation</c>.
+    /// </summary>
     public string? SubmitUrl { get; set; }
 
     /// <summary>Satoshis in each revocation output (they pay the fee of its spend).</summary>

@@ -146,6 +146,10 @@ public static class Extensions
         if (!string.IsNullOrWhiteSpace(builder.Configuration[FundingOptions.KeyKey]))
         {
             services.AddFunding(); // the server's coins: revocation outputs and audit anchors are paid from them
+            if (settings.Role.Gateway)
+            {
+                services.AddHostedService<AuditAnchorService>(); // the audit head on chain every Atomic:Audit:AnchorInterval
+            }
         }
 
         services.AddSingleton<StartupBanner>();

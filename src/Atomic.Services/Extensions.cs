@@ -100,6 +100,7 @@ public static class Extensions
         services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AuditStore>();
+        services.AddSingleton<AuditAnchors>();
         services.AddHostedService<AuditWriter>();
         return services;
     }

@@ -173,6 +173,70 @@ public sealed class AuditTests
     }
 
     /// <summary>The whole log once the writer has appended <paramref name="kind"/> for <paramref name="txid"/>.</summary>
+    [Fact]
+    public async Task The_head_is_anchored_on_chain_and_a_log_rewritten_consistently_after_it_is_caught_against_the_anchor()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Atomic:Funding:Key"] = Atomic.Bsv.Primitives.Keys.PrivateKey.Random().ToWif(),
+            ["Atomic:Audit:AnchorInterval"] = "00:00:01",
+        });
+        (int code, string output) = await CliAsync("fund", "--server", server.Url, "--faucet", $"{server.Url}/arc", "--satoshis", "20000");
+        code.Should().Be(0, output);
+        string txid = await PipelineTests.RunAsync(server);
+        await WaitForAsync(server, txid, "tx.mined");
+
+        // Anchored within a tick or two; the anchor's own entries and mining do not call for another anchor.
+        JsonElement[] anchors = await AnchorsAsync(server, a => a.Length > 0 && a[^1].GetProperty("seq").GetInt64() >= 4);
+        JsonElement last = anchors[^1];
+        string anchorTx = last.GetProperty("txId").GetString()!;
+        (await server.Client.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await PipelineTests.WaitForAsync(server.Client, anchorTx, "mined");
+        IReadOnlyList<JsonElement> entries = await WaitForAsync(server, anchorTx, "tx.mined");
+        entries.Should().Contain(e => e.GetProperty("kind").GetString() == AuditAnchors.AnchoredKind && e.GetProperty("subject").GetString() == anchorTx);
+        await Task.Delay(2500); // two more ticks: nothing but the anchor happened since, so no new anchor
+        (await AnchorsAsync(server, _ => true)).Should().HaveCount(anchors.Length);
+
+        (code, output) = await CliAsync("audit", "verify", "--server", server.Url, "--headers", $"{server.Url}/arc");
+        code.Should().Be(0, output);
+        output.Should().MatchRegex($"{anchors.Length} anchor\\(s\\) match the chain, [1-9][0-9]* mined, their merkle roots checked; the last at entry {last.GetProperty("seq").GetInt64()} in {anchorTx}");
+
+        // Someone with write access to the store changes entry 1 and rewrites every later entry and the head to match: the
+        // chain alone verifies, but the hash anchored on chain no longer does, from the first anchor on.
+        DaprClient dapr = server.Services.GetRequiredService<DaprClient>();
+        AuditStore store = server.Services.GetRequiredService<AuditStore>();
+        (AuditHead head, _) = await store.GetHeadAsync();
+        string prev = AuditEntry.Genesis;
+        for (long seq = 1; seq <= head.Seq; seq++)
+        {
+            AuditEntry stored = (await store.GetAsync(seq))!;
+            AuditEntry forged = AuditEntry.Create(seq, stored.At, stored.Kind, stored.Subject, stored.Identity, seq == 1 ? "nothing to see" : stored.Detail, prev);
+            await dapr.SaveByteStateAsync(Names.TxStore, AuditStore.EntryKey(seq), forged.ToJson());
+            prev = forged.Hash;
+        }
+
+        await dapr.SaveByteStateAsync(Names.TxStore, AuditStore.HeadKey, JsonSerializer.SerializeToUtf8Bytes(new AuditHead(head.Seq, prev)));
+        (code, output) = await CliAsync("audit", "verify", "--server", server.Url);
+        code.Should().Be(1, output);
+        output.Should().Contain($"entry {anchors[0].GetProperty("seq").GetInt64()} is broken: its hash").And.Contain("is not the one anchored on chain in");
+    }
+
+    private static async Task<JsonElement[]> AnchorsAsync(ServerHost server, Func<JsonElement[], bool> enough)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            JsonElement list = await server.Client.GetFromJsonAsync<JsonElement>("/v1/audit/anchors");
+            JsonElement[] anchors = [.. list.GetProperty("anchors").EnumerateArray().Select(a => a.Clone())];
+            if (enough(anchors) || DateTime.UtcNow > deadline)
+            {
+                return anchors;
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     private static async Task<IReadOnlyList<JsonElement>> WaitForAsync(ServerHost server, string txid, string kind)
     {
         DateTime deadline = DateTime.UtcNow.AddSeconds(30);

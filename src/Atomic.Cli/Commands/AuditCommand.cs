@@ -3,6 +3,11 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Atomic.Bsv;
+using Atomic.Bsv.Primitives;
+using Atomic.Bsv.Spv;
+using Atomic.Bsv.Spv.ChainTrackers;
+using Atomic.Bsv.Transactions;
 
 namespace Atomic.Cli.Commands;
 
@@ -34,11 +39,26 @@ internal static class AuditCommand
     private static Command Verify(CliConsole console, HttpMessageHandler? handler)
     {
         Option<string> server = ServerOption();
-        var command = new Command("verify", "Read the whole chain and recompute it; exit 1 naming the first broken entry.") { server };
+        var headers = new Option<string?>("--headers")
+        {
+            Description = "A Block Headers Service (the dev chain's is SERVER/arc): each mined anchor's merkle root is checked there.",
+        };
+        var headersKey = new Option<string?>("--headers-api-key") { Description = "The Block Headers Service's API key." };
+        var command = new Command("verify", "Read the whole chain and recompute it, and check it against its anchors on chain; exit 1 naming the first broken entry.")
+        {
+            server, headers, headersKey,
+        };
         command.SetAction(async (parse, ct) =>
         {
             Uri origin = DemoCommand.ParseOrigin(parse.GetValue(server)!);
             using HttpClient http = Client(handler);
+            IReadOnlyList<Anchor> anchors = await AnchorsAsync(http, origin, ct);
+            var anchoredAt = new Dictionary<long, List<Anchor>>();
+            foreach (Anchor a in anchors)
+            {
+                (anchoredAt.TryGetValue(a.Seq, out List<Anchor>? at) ? at : anchoredAt[a.Seq] = []).Add(a);
+            }
+
             long expected = 1;
             string prev = Genesis;
             (long Seq, string Hash) head = (0, Genesis);
@@ -60,6 +80,15 @@ internal static class AuditCommand
                     }
 
                     prev = e.GetProperty("hash").GetString()!;
+                    foreach (Anchor a in anchoredAt.GetValueOrDefault(seq) ?? [])
+                    {
+                        if (!string.Equals(a.Hash, prev, StringComparison.Ordinal))
+                        {
+                            await console.Out.WriteLineAsync($"entry {seq} is broken: its hash {prev} is not the one anchored on chain in {a.TxId} ({a.Hash})");
+                            return ExitCodes.Invalid;
+                        }
+                    }
+
                     expected = seq + 1;
                     last = seq;
                 }
@@ -85,10 +114,138 @@ internal static class AuditCommand
             }
 
             await console.Out.WriteLineAsync($"{expected - 1} entries, head {prev}");
+            if (anchors.Count == 0)
+            {
+                return ExitCodes.Valid;
+            }
+
+            using HttpClient headersHttp = Client(null);
+            IChainTracker? tracker = parse.GetValue(headers) is { } headersUrl
+                ? new BlockHeadersServiceChainTracker(handler is null ? headersHttp : http, new Uri(headersUrl), parse.GetValue(headersKey))
+                : null;
+            int mined = 0;
+            foreach (Anchor a in anchors)
+            {
+                if (a.Seq > expected - 1)
+                {
+                    await console.Out.WriteLineAsync($"anchor {a.N} is broken: it names entry {a.Seq}, past the log's end");
+                    return ExitCodes.Invalid;
+                }
+
+                (string? why, uint? height) = await CheckAnchorAsync(http, origin, a, tracker, ct);
+                if (why is not null)
+                {
+                    await console.Out.WriteLineAsync($"anchor {a.N} is broken: {why}");
+                    return ExitCodes.Invalid;
+                }
+
+                mined += height is null ? 0 : 1;
+            }
+
+            Anchor newest = anchors[^1];
+            await console.Out.WriteLineAsync(
+                $"{anchors.Count} anchor(s) match the chain, {mined} mined{(tracker is null ? " (merkle roots not checked: give --headers)" : ", their merkle roots checked")}; " +
+                $"the last at entry {newest.Seq} in {newest.TxId}");
             return ExitCodes.Valid;
         });
         return command;
     }
+
+    /// <summary>An anchor as <c>GET /v1/audit/anchors</c> lists it.</summary>
+    private sealed record Anchor(long N, long Seq, string Hash, string TxId);
+
+    private static async Task<IReadOnlyList<Anchor>> AnchorsAsync(HttpClient http, Uri origin, CancellationToken ct)
+    {
+        var anchors = new List<Anchor>();
+        for (long from = 1; ; )
+        {
+            var url = new Uri(origin, $"v1/audit/anchors?from={from.ToString(CultureInfo.InvariantCulture)}");
+            using HttpResponseMessage response = await http.GetAsync(url, ct);
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                return anchors; // a server without anchors
+            }
+
+            string body = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new CliUsageException($"{url} answered {(int)response.StatusCode}: {body}");
+            }
+
+            int before = anchors.Count;
+            foreach (JsonElement a in JsonDocument.Parse(body).RootElement.GetProperty("anchors").EnumerateArray())
+            {
+                anchors.Add(new Anchor(a.GetProperty("n").GetInt64(), a.GetProperty("seq").GetInt64(), a.GetProperty("hash").GetString()!, a.GetProperty("txId").GetString()!));
+            }
+
+            if (anchors.Count == before)
+            {
+                return anchors;
+            }
+
+            from = anchors[^1].N + 1;
+        }
+    }
+
+    /// <summary>
+    /// The anchor's transaction, as the server serves its BEEF, must carry <c>OP_FALSE OP_RETURN "atomic.audit" seq hash</c>
+    /// for the anchor's entry; when mined and a tracker is given, its merkle root must be the chain's at its height.
+    /// Answers why not (null when it holds) and the block height when mined.
+    /// </summary>
+    private static async Task<(string? Why, uint? Height)> CheckAnchorAsync(HttpClient http, Uri origin, Anchor a, IChainTracker? tracker, CancellationToken ct)
+    {
+        using HttpResponseMessage response = await http.GetAsync(new Uri(origin, $"v1/tx/{a.TxId}/beef"), ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            return ($"the server has no BEEF of its transaction {a.TxId} ({(int)response.StatusCode})", null);
+        }
+
+        Beef beef;
+        try
+        {
+            beef = Beef.FromBytes(await response.Content.ReadAsByteArrayAsync(ct));
+        }
+        catch (BsvFormatException e)
+        {
+            return ($"the BEEF of {a.TxId} does not read: {e.Message}", null);
+        }
+
+        var txid = Hash256.FromDisplayHex(a.TxId);
+        if (beef.Find(txid) is not { Transaction: { } tx } entry || tx.Id != txid)
+        {
+            return ($"the BEEF served for {a.TxId} does not hold that transaction", null);
+        }
+
+        bool carries = false;
+        foreach (TxOutput output in tx.Outputs)
+        {
+            carries |= ReadAnchor(output.LockingScript.Span) is var (seq, hash) && seq == a.Seq && hash == a.Hash;
+        }
+
+        if (!carries)
+        {
+            return ($"transaction {a.TxId} carries no anchor of entry {a.Seq} with hash {a.Hash}", null);
+        }
+
+        if (entry.BumpIndex is not int bump)
+        {
+            return (null, null); // not mined yet
+        }
+
+        MerklePath path = beef.Bumps[bump];
+        if (tracker is not null && !await tracker.IsValidRootForHeightAsync(path.ComputeRoot(txid), path.BlockHeight, ct))
+        {
+            return ($"transaction {a.TxId}'s merkle path does not lead to the chain's root at height {path.BlockHeight}", null);
+        }
+
+        return (null, path.BlockHeight);
+    }
+
+    /// <summary>The seq and hash of an anchor's data output (57 bytes, docs/architecture.md "Audit trail"), else null.</summary>
+    private static (long Seq, string Hash)? ReadAnchor(ReadOnlySpan<byte> s) =>
+        s.Length == 57 && s[0] == 0x00 && s[1] == 0x6a && s[2] == 12 && s.Slice(3, 12).SequenceEqual("atomic.audit"u8) && s[15] == 8 && s[24] == 32
+            ? (System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s.Slice(16, 8)), Convert.ToHexStringLower(s.Slice(25, 32)))
+            : null;
 
     private static Command Export(CliConsole console, HttpMessageHandler? handler)
     {

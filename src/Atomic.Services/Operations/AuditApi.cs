@@ -25,19 +25,51 @@ public static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        RouteHandlerBuilder route = app.MapGet(Route, GetAuditAsync);
+        RouteHandlerBuilder[] routes = [app.MapGet(Route, GetAuditAsync), app.MapGet(AnchorsRoute, GetAnchorsAsync)];
         if (app.ServiceProvider.GetRequiredService<IConfiguration>().GetValue<bool>(AuditOptions.RequireForAuditKey))
         {
             _ = app.ServiceProvider.GetService<BsvAuthVerifier>()
                 ?? throw new InvalidOperationException($"{AuditOptions.RequireForAuditKey} is true: register AddBsvAuth() and use UseBsvAuth()");
-            route.RequireBsvAuth();
-            if (app.ServiceProvider.GetRequiredService<IConfiguration>()[AuditOptions.AuditPolicyKey] is { Length: > 0 } policy)
+            foreach (RouteHandlerBuilder route in routes)
             {
-                route.RequireAuthorization(policy);
+                route.RequireBsvAuth();
+                if (app.ServiceProvider.GetRequiredService<IConfiguration>()[AuditOptions.AuditPolicyKey] is { Length: > 0 } policy)
+                {
+                    route.RequireAuthorization(policy);
+                }
             }
         }
 
         return app;
+    }
+
+    public const string AnchorsRoute = "/v1/audit/anchors";
+
+    /// <summary>An anchor and where its transaction stands in the pipeline (<c>mined</c> with its merkle path).</summary>
+    public sealed record AnchorView(long N, long Seq, string Hash, string TxId, DateTimeOffset At, string? Status, string? MerklePath);
+
+    /// <summary>The anchors from the <c>from</c>th (default 1), at most 1,000, each with its transaction's status.</summary>
+    public sealed record AnchorList(IReadOnlyList<AnchorView> Anchors);
+
+    /// <summary><c>GET /v1/audit/anchors?from=N</c>: the anchors of the head on chain, oldest first; 400 for a bad <c>from</c>.</summary>
+    public static async Task<Results<Ok<AnchorList>, ProblemHttpResult>> GetAnchorsAsync(
+        AuditAnchors anchors, TxRecords records, long? from, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(anchors);
+        ArgumentNullException.ThrowIfNull(records);
+        if (from < 1)
+        {
+            return Problem("from must be at least 1");
+        }
+
+        var views = new List<AnchorView>();
+        foreach (AuditAnchor a in await anchors.ListAsync(from ?? 1, 1_000, cancellationToken).ConfigureAwait(false))
+        {
+            TxRecord? record = (await records.GetAsync(a.TxId, cancellationToken).ConfigureAwait(false))?.Record;
+            views.Add(new AnchorView(a.N, a.Seq, a.Hash, a.TxId, a.At, record is null ? null : Gateway.GatewayApi.Status(record.Status), record?.MerklePath));
+        }
+
+        return TypedResults.Ok(new AnchorList(views));
     }
 
     /// <summary>

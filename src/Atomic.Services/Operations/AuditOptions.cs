@@ -20,6 +20,12 @@ public sealed class AuditOptions
     [Range(16, 1_000_000, ErrorMessage = "Atomic:Audit:QueueCapacity must be between 16 and 1,000,000")]
     public int QueueCapacity { get; set; } = 65_536;
 
+    /// <summary>
+    /// How often the head is anchored on chain (<see cref="AuditAnchors"/>), paid from the server's coins
+    /// (<c>Atomic:Funding</c>); zero: never. Runs only where the server has a funding key.
+    /// </summary>
+    public TimeSpan AnchorInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>At most this many entries are appended under one write of the head.</summary>
     [Range(1, 10_000, ErrorMessage = "Atomic:Audit:BatchSize must be between 1 and 10,000")]
     public int BatchSize { get; set; } = 256;

@@ -157,7 +157,8 @@ internal static class AuditCommand
     private static async Task<IReadOnlyList<Anchor>> AnchorsAsync(HttpClient http, Uri origin, CancellationToken ct)
     {
         var anchors = new List<Anchor>();
-        for (long from = 1; ; )
+        long from = 1;
+        while (true)
         {
             var url = new Uri(origin, $"v1/audit/anchors?from={from.ToString(CultureInfo.InvariantCulture)}");
             using HttpResponseMessage response = await http.GetAsync(url, ct);

@@ -189,6 +189,36 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         return new PipelineResult(clients, counted.Length, measured, counted, failures.ToArray());
     }
 
+    /// <summary>The dev chain in this process (its faucet funds the prepared transactions; the soak mines on it).</summary>
+    public LocalChain Chain => _app.Services.GetRequiredService<LocalChain>();
+
+    /// <summary>
+    /// Submits one BEEF and answers the milliseconds until its <c>tx.broadcast</c>, or null (with why) when it was
+    /// refused or not broadcast within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<(double? Ms, string? Failure)> SubmitAndWaitAsync(string txid, byte[] beef, TimeSpan timeout)
+    {
+        var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _waiting[txid] = done;
+        long start = Stopwatch.GetTimestamp();
+        using var content = new ByteArrayContent(beef);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using HttpResponseMessage response = await _http.PostAsync("/v1/beef", content);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+        {
+            _waiting.TryRemove(txid, out _);
+            return (null, $"{txid}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        if (await Task.WhenAny(done.Task, Task.Delay(timeout)) != done.Task)
+        {
+            _waiting.TryRemove(txid, out _);
+            return (null, $"{txid}: not broadcast within {timeout.TotalSeconds:0} s");
+        }
+
+        return (Stopwatch.GetElapsedTime(start, done.Task.Result).TotalMilliseconds, null);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();
@@ -213,7 +243,8 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         }
     }
 
-    private static string RepositoryRoot()
+    /// <summary>The repository's root (where Atomic.Dapr.sln is); relative paths given to the soak are taken from it.</summary>
+    internal static string RepositoryRoot()
     {
         string? dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "Atomic.Dapr.sln")))

@@ -166,13 +166,15 @@ public static class Extensions
         ServerSettings settings = app.Services.GetRequiredService<ServerSettings>();
 
         // A body refused while it is read (Kestrel's MaxRequestBodySize, for one) answers problem+json, never the
-        // developer exception page; then the submission routes' rate limits (RateLimits.Policy), before any body is read.
+        // developer exception page; then BRC-103/104, so that the submission routes' rate limits (RateLimits.Policy),
+        // next and before any body is read, count a signed request against its identity key rather than its address.
         app.UseRequestProblems();
-        app.UseRateLimiter();
         if (app.Services.GetService<BsvAuthVerifier>() is not null)
         {
             app.UseBsvAuth(); // BRC-103/104: the handshake, and signed answers to signed requests (Atomic:Auth:RequireForBaskets)
         }
+
+        app.UseRateLimiter();
 
         bool identity = app.Services.GetService<BsvAuthVerifier>() is not null;
         if (settings.Role.Gateway && app.Configuration.GetValue<bool>(PaymentOptions.EnabledKey))

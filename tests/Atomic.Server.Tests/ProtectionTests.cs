@@ -3,12 +3,15 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Atomic.Bsv.Primitives.Keys;
+using Atomic.Identity.Auth;
+using Atomic.Identity.Wallet;
 using Atomic.Services.Verifier;
 
 namespace Atomic.Server.Tests;
 
 /// <summary>
-/// Issue #18's protection, on the real server over Kestrel: the submission routes' rate limits per client address
+/// Issue #18's protection, on the real server over Kestrel: the submission routes' rate limits per identity key or client address
 /// (429 <c>RATE_LIMITED</c> with <c>Retry-After</c>), and bodies over a limit answered 413 <c>LIMIT_EXCEEDED</c> as
 /// problem+json in every environment, Kestrel's own limit included.
 /// </summary>
@@ -52,6 +55,32 @@ public sealed class ProtectionTests
         // Another client address (127.0.0.2, loopback too) has a budget of its own.
         using var other = new HttpClient(new SocketsHttpHandler { ConnectCallback = ConnectFromAsync(IPAddress.Parse("127.0.0.2")) }) { BaseAddress = new Uri(server.Url) };
         (await PostBeefAsync(other)).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task A_signed_submission_spends_its_identity_keys_budget_not_its_addresss()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Atomic:RateLimits:PermitLimit"] = "2",
+            ["Atomic:RateLimits:Window"] = "00:05:00",
+            ["Atomic:Auth:RequireForBaskets"] = "true", // BRC-103/104 on
+        });
+        using var alice = new HttpClient(new AuthFetchHandler(new ProtoWallet(PrivateKey.Random()), new HttpClientHandler())) { BaseAddress = new Uri(server.Url) };
+        using var bob = new HttpClient(new AuthFetchHandler(new ProtoWallet(PrivateKey.Random()), new HttpClientHandler())) { BaseAddress = new Uri(server.Url) };
+
+        (await PostBeefAsync(alice)).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await PostBeefAsync(alice)).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        using (HttpResponseMessage limited = await PostBeefAsync(alice))
+        {
+            await ShouldBeProblemAsync(limited, HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        }
+
+        // Same address, another identity key: a budget of its own; and the address's own budget is untouched by both.
+        (await PostBeefAsync(bob)).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await PostBeefAsync(server.Client)).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await PostBeefAsync(server.Client)).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await PostBeefAsync(server.Client)).StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
     }
 
     [Fact]

@@ -68,8 +68,8 @@ public static class RateLimits
     }
 
     /// <summary>
-    /// Whose budget a request spends: the authenticated identity's when the request has one (the hook for identity
-    /// keys: no route authenticates yet), else the client's address as the connection shows it (behind a proxy, the
+    /// Whose budget a request spends: the identity key's when the request is BRC-104 signed (the server runs the
+    /// authentication before the limiter), else the client's address as the connection shows it (behind a proxy, the
     /// proxy's, unless the host applies forwarded headers).
     /// </summary>
     public static string PartitionKey(HttpContext context)

@@ -172,6 +172,74 @@ public sealed class AuditTests
         output.Should().StartWith("200 entries");
     }
 
+    [Fact]
+    public async Task Entries_journaled_by_a_process_that_died_before_saving_them_are_rebuilt_once_by_the_next()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        var store = new AuditStore(server.Services.GetRequiredService<DaprClient>());
+        string journal = Path.Combine(server.Directory, "data", "dying-writer.journal");
+        IOptions<AuditOptions> options = Options.Create(new AuditOptions { JournalPath = journal });
+
+        // A first process saves ten entries, then its writer stops dead (no drain, as at a kill), and thirty more are
+        // journaled and queued but never saved.
+        var first = new AuditLog(options, TimeProvider.System);
+        var firstWriter = new AuditWriter(first, store, options, NullLogger<AuditWriter>.Instance);
+        await firstWriter.StartAsync(CancellationToken.None);
+        for (int i = 0; i < 10; i++)
+        {
+            first.Append("test.saved", $"{i}").Should().BeTrue();
+        }
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await AllAsync(server)).Count(e => e.GetProperty("kind").GetString() == "test.saved") < 10 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        firstWriter.Dispose(); // cancels the writer's loop without StopAsync's drain
+        await firstWriter.ExecuteTask!;
+        for (int i = 0; i < 30; i++)
+        {
+            first.Append("test.unsaved", $"{i}", identity: i % 2 == 0 ? null : "02ab").Should().BeTrue();
+        }
+
+        first.Dispose(); // the process is gone: its journal is closed, its queue lost
+        (await AllAsync(server)).Count(e => e.GetProperty("kind").GetString() == "test.unsaved").Should().Be(0);
+
+        // The next process takes the journal over: its writer rebuilds the thirty, not the ten already saved.
+        using var second = new AuditLog(options, TimeProvider.System);
+        using var secondWriter = new AuditWriter(second, store, options, NullLogger<AuditWriter>.Instance);
+        await secondWriter.StartAsync(CancellationToken.None);
+        List<JsonElement> entries = [];
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(entries = await AllAsync(server)).Any(e => e.GetProperty("kind").GetString() == AuditWriter.RebuiltKind) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await secondWriter.StopAsync(CancellationToken.None);
+        entries.Where(e => e.GetProperty("kind").GetString() == "test.saved").Select(e => e.GetProperty("subject").GetString())
+            .Should().BeEquivalentTo(Enumerable.Range(0, 10).Select(i => $"{i}"), "an entry saved before the death is not rebuilt again");
+        JsonElement[] rebuilt = [.. entries.Where(e => e.GetProperty("kind").GetString() == "test.unsaved")];
+        rebuilt.Select(e => e.GetProperty("subject").GetString()).Should().Equal(Enumerable.Range(0, 30).Select(i => $"{i}"), "in the order they were journaled");
+        rebuilt.Select(e => e.GetProperty("identity").ValueKind == JsonValueKind.Null ? null : e.GetProperty("identity").GetString())
+            .Should().Equal(Enumerable.Range(0, 30).Select(i => i % 2 == 0 ? null : "02ab"));
+        JsonElement note = entries.Single(e => e.GetProperty("kind").GetString() == AuditWriter.RebuiltKind);
+        note.GetProperty("detail").GetString().Should().Be("30 of 40");
+        note.GetProperty("subject").GetString().Should().StartWith("dying-writer.journal.replay-");
+        System.IO.Directory.GetFiles(Path.GetDirectoryName(journal)!, "dying-writer.journal.replay-*").Should().BeEmpty("a journal rebuilt from is deleted");
+        new FileInfo(journal).Length.Should().Be(48, "the second process saved everything it journaled, so its journal is cut back to its header");
+
+        (int code, string output) = await CliAsync("audit", "verify", "--server", server.Url);
+        code.Should().Be(0, output);
+    }
+
+    private static async Task<List<JsonElement>> AllAsync(ServerHost server)
+    {
+        string jsonl = await server.Client.GetStringAsync("/v1/audit?format=jsonl");
+        return [.. jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+    }
+
     /// <summary>The whole log once the writer has appended <paramref name="kind"/> for <paramref name="txid"/>.</summary>
     [Fact]
     public async Task The_head_is_anchored_on_chain_and_a_log_rewritten_consistently_after_it_is_caught_against_the_anchor()

@@ -192,7 +192,7 @@ internal sealed class ServerSettings
 
     /// <summary>
     /// Defaults that depend on the resolved settings, placed below every other configuration source: the dev chain's
-    /// database under the base directory, and, with the dev chain on, the broadcaster pointed at it with callbacks to
+    /// database and the audit journal under the base directory, and, with the dev chain on, the broadcaster pointed at it with callbacks to
     /// this server.
     /// </summary>
     public Dictionary<string, string?> Defaults(IConfiguration configuration)
@@ -200,6 +200,7 @@ internal sealed class ServerSettings
         var defaults = new Dictionary<string, string?>
         {
             ["Atomic:DevChain:DataPath"] = Path.Combine(BaseDirectory, "data", "devchain.sqlite"),
+            ["Atomic:Audit:JournalPath"] = Path.Combine(BaseDirectory, "data", $"audit-{Role.Name}.journal"),
         };
         if (configuration["Urls"] is null && configuration["ASPNETCORE_URLS"] is null)
         {

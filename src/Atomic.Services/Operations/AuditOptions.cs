@@ -26,6 +26,13 @@ public sealed class AuditOptions
     /// </summary>
     public TimeSpan AnchorInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// The journal file (<see cref="AuditJournal"/>): every entry is written there before it is queued, so entries a
+    /// kill -9 leaves unsaved are rebuilt at the next start. The server sets <c>data/audit-{app}.journal</c> under its
+    /// base directory; empty: none.
+    /// </summary>
+    public string? JournalPath { get; set; }
+
     /// <summary>At most this many entries are appended under one write of the head.</summary>
     [Range(1, 10_000, ErrorMessage = "Atomic:Audit:BatchSize must be between 1 and 10,000")]
     public int BatchSize { get; set; } = 256;

@@ -77,7 +77,10 @@ internal sealed class PipelineFixture : IAsyncDisposable
 
     public static string Samples(string file) => Path.Combine(RepositoryRoot, "samples", file);
 
-    public static async Task<PipelineFixture> StartAsync(IChainTracker? tracker = null, bool verifier = true, bool overlay = true)
+    /// <param name="services">More registrations for the overlay app (an observer of its topics, say).</param>
+    /// <param name="settings">More configuration for the overlay app.</param>
+    public static async Task<PipelineFixture> StartAsync(IChainTracker? tracker = null, bool verifier = true, bool overlay = true,
+        Action<IServiceCollection>? services = null, IDictionary<string, string?>? settings = null)
     {
         string directory = Directory.CreateTempSubdirectory("atomic-services-").FullName;
         WriteComponents(directory);
@@ -100,9 +103,15 @@ internal sealed class PipelineFixture : IAsyncDisposable
                     ["Atomic:Gateway:MaxBeefBytes"] = "100000",
                     ["Atomic:Overlay:MaxJsonBytes"] = "65536",
                 });
+                if (settings is not null)
+                {
+                    builder.Configuration.AddInMemoryCollection(settings);
+                }
+
                 builder.Services.AddSingleton(tracker ?? StaticChainTracker.FromFile(Samples("roots.json")));
                 builder.Services.AddAtomicPipeline(builder.Configuration);
                 builder.Services.AddPipelineActors();
+                services?.Invoke(builder.Services);
             }, app =>
             {
                 app.MapAtomicPipeline();

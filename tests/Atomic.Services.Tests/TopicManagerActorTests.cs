@@ -7,6 +7,7 @@ using Atomic.Services.Contracts;
 using Atomic.Services.Pipeline;
 using Atomic.Services.Topics;
 using Dapr.Actors;
+using Microsoft.Extensions.DependencyInjection;
 using static Atomic.Services.Tests.OverlayHttp;
 using static Atomic.Services.Tests.TestChain;
 
@@ -79,6 +80,62 @@ public sealed class TopicManagerActorTests
 
         Ints(entry.GetProperty("outputsToAdmit")).Should().BeEmpty();
         Ints(entry.GetProperty("coinsRemoved")).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_spend_an_observer_failed_to_take_is_given_again_by_the_topics_reminder_until_taken_and_then_no_more()
+    {
+        var chain = new TestChain();
+        var observer = new FlakyObserver(TokenTopicManager.TopicName, failures: 2);
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(chain.Tracker,
+            services: s => s.AddSingleton<ITopicAdmissionObserver>(observer),
+            settings: new Dictionary<string, string?> { ["Atomic:Overlay:ObserverRetry"] = "00:00:01" });
+        (Transaction mint, string assetId) = chain.Mint(1_000);
+        await SteakAsync(pipeline.Client, chain.Beef(mint), TokenTopicManager.TopicName);
+        observer.Calls.Should().Be(0, "an admission that removes nothing tells nobody");
+        Transaction transfer = chain.Transfer([(mint, 0, Alice)], assetId, (Bob, 600), (Alice, 400));
+
+        JsonElement entry = (await SteakAsync(pipeline.Client, chain.Beef(transfer), TokenTopicManager.TopicName)).GetProperty("tm_tokens");
+        Ints(entry.GetProperty("coinsRemoved")).Should().Equal(0);
+        observer.Calls.Should().Be(1, "told once in the admission's turn, and it failed");
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (observer.Taken.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        observer.Taken.Should().ContainSingle().Which.Should().Be((transfer.Id.ToDisplayHex(), mint.Id.ToDisplayHex() + ".0", mint.Outputs[0].Satoshis));
+        observer.Calls.Should().Be(3, "two failures, then taken");
+        await Task.Delay(3_000);
+        observer.Calls.Should().Be(3, "a notice taken is not given again");
+    }
+
+    /// <summary>Observes one topic; throws on its first <c>failures</c> calls, then records what it takes.</summary>
+    private sealed class FlakyObserver(string topic, int failures) : ITopicAdmissionObserver
+    {
+        private int calls;
+
+        public int Calls => Volatile.Read(ref calls);
+
+        public System.Collections.Concurrent.ConcurrentQueue<(string TxId, string Coin, ulong Satoshis)> Taken { get; } = new();
+
+        public bool Observes(string t) => t == topic;
+
+        public Task CoinsRemovedAsync(string t, Transaction transaction, IReadOnlyList<Atomic.Overlay.PreviousCoin> removed, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref calls) <= failures)
+            {
+                throw new InvalidOperationException("the store refused it");
+            }
+
+            foreach (Atomic.Overlay.PreviousCoin coin in removed)
+            {
+                Taken.Enqueue((transaction.Id.ToDisplayHex(), Outpoints.Format(coin.OutPoint), coin.Output.Satoshis));
+            }
+
+            return Task.CompletedTask;
+        }
     }
 
     [Fact]

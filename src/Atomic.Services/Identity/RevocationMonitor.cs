@@ -22,6 +22,11 @@ namespace Atomic.Services.Identity;
 public sealed partial class RevocationMonitor(IServiceProvider services, ILogger<RevocationMonitor> logger) : ITopicAdmissionObserver
 {
     /// <inheritdoc/>
+    public bool Observes(string topic) => topic == RevocationTopicManager.TopicName;
+
+    /// <inheritdoc/>
+    /// <remarks>A revocation that cannot be taken into effect (the store refused it) is logged and thrown, so the topic
+    /// tells this monitor again (<c>Atomic:Overlay:ObserverRetry</c>); revoking twice changes nothing.</remarks>
     public async Task CoinsRemovedAsync(string topic, Transaction transaction, IReadOnlyList<PreviousCoin> removed, CancellationToken cancellationToken)
     {
         if (topic != RevocationTopicManager.TopicName)
@@ -48,6 +53,7 @@ public sealed partial class RevocationMonitor(IServiceProvider services, ILogger
             catch (Exception e) when (e is DaprException or HttpRequestException or InvalidOperationException)
             {
                 LogFailed(logger, r.SerialNumber, e.Message);
+                throw;
             }
         }
     }
@@ -66,7 +72,7 @@ public sealed partial class RevocationMonitor(IServiceProvider services, ILogger
         return TypedResults.Ok();
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "the revocation of certificate {SerialNumber} could not be taken into effect: {Error}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "the revocation of certificate {SerialNumber} could not be taken into effect, and will be tried again: {Error}")]
     private static partial void LogFailed(ILogger logger, string serialNumber, string error);
 }
 

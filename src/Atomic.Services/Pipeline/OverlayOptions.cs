@@ -11,4 +11,10 @@ public sealed class OverlayOptions
 
     /// <summary>The most operations one basket batch may hold.</summary>
     public int MaxBasketOperations { get; set; } = 1000;
+
+    /// <summary>
+    /// How often a topic retries telling its observers (<c>ITopicAdmissionObserver</c>: the revocation monitor) of a
+    /// spend they failed to take, or that a killed process never told them of (an actor reminder; default 10 s).
+    /// </summary>
+    public TimeSpan ObserverRetry { get; set; } = TimeSpan.FromSeconds(10);
 }

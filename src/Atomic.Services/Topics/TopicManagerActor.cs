@@ -8,6 +8,7 @@ using Atomic.Overlay;
 using Atomic.Services.Contracts;
 using Atomic.Services.Pipeline;
 using Dapr.Actors.Runtime;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Atomic.Services.Topics;
@@ -21,9 +22,11 @@ namespace Atomic.Services.Topics;
 /// <c>admission:{txid}</c> the STEAK entry given for a transaction, so a repeated <see cref="AdmitAsync"/> answers it again
 /// and changes nothing; <c>output:{txid}.{vout}</c> an output the topic holds (spent ones stay, marked, while a lookup
 /// service of the topic reports spent outputs); <c>beef:{txid}</c> the Atomic BEEF of a transaction with outputs held,
-/// and which of them; <c>outpoints</c> the index of held outputs in admission order (actor state cannot be listed).
+/// and which of them; <c>outpoints</c> the index of held outputs in admission order (actor state cannot be listed);
+/// <c>notice:{txid}</c> a spend not yet taken by every <see cref="ITopicAdmissionObserver"/> of the topic, and
+/// <c>notices</c> their txids, given again by the reminder <c>observers</c> until taken.
 /// </remarks>
-public sealed class TopicManagerActor : Actor, Contracts.ITopicManager
+public sealed partial class TopicManagerActor : Actor, Contracts.ITopicManager, IRemindable
 {
     public const string TypeName = Contracts.ITopicManager.TypeName;
 
@@ -31,6 +34,9 @@ public sealed class TopicManagerActor : Actor, Contracts.ITopicManager
     private const string OutputPrefix = "output:";
     private const string BeefPrefix = "beef:";
     private const string IndexKey = "outpoints";
+    private const string NoticePrefix = "notice:";
+    private const string NoticesKey = "notices";
+    private const string NoticeReminder = "observers";
 
     private readonly TopicCatalog _catalog;
     private readonly OverlayOptions _options;
@@ -137,19 +143,110 @@ public sealed class TopicManagerActor : Actor, Contracts.ITopicManager
 
         var instructions = new AdmittanceInstructions(admit, retain, removed);
         await StateManager.SetStateAsync(AdmissionPrefix + txid, instructions, cancellationToken).ConfigureAwait(false);
-        if (removed.Count > 0)
+        if (removed.Count > 0 && _observers.Any(o => o.Observes(Topic)))
         {
-            await StateManager.SaveStateAsync(cancellationToken).ConfigureAwait(false);
+            // The notice is saved with the admission, and the reminder registered before either: killed after the save,
+            // the reminder still gives the notice; an observer that throws gets it again at the next reminder.
+            await RegisterReminderAsync(NoticeReminder, null, _options.ObserverRetry, _options.ObserverRetry).ConfigureAwait(false);
             List<PreviousCoin> spent = [.. coins.Where(c => removed.Contains(c.InputIndex))];
-            foreach (ITopicAdmissionObserver observer in _observers)
-            {
-                await observer.CoinsRemovedAsync(Topic, tx, spent, cancellationToken).ConfigureAwait(false);
-            }
+            await StateManager.SetStateAsync(NoticePrefix + txid, TopicNotice.Of(tx, spent), cancellationToken).ConfigureAwait(false);
+            List<string> notices = await NoticesAsync(cancellationToken).ConfigureAwait(false);
+            notices.Add(txid);
+            await StateManager.SetStateAsync(NoticesKey, notices, cancellationToken).ConfigureAwait(false);
+            await StateManager.SaveStateAsync(cancellationToken).ConfigureAwait(false);
+            await GiveNoticesAsync(cancellationToken).ConfigureAwait(false);
         }
 
         Telemetry.TopicAdmissions.Add(1, new TagList { { "topic", Topic }, { "outcome", admit.Count > 0 ? "admitted" : "none" } });
         return instructions;
     }
+
+    /// <summary>The reminder <c>observers</c>: the notices not yet taken are given again.</summary>
+    public Task ReceiveReminderAsync(string reminderName, byte[] state, TimeSpan dueTime, TimeSpan period) =>
+        reminderName == NoticeReminder ? GiveNoticesAsync(CancellationToken.None) : Task.CompletedTask;
+
+    /// <summary>
+    /// Gives every pending notice to the topic's observers; a notice every observer took is deleted, and with none left
+    /// the reminder goes. An observer that throws is logged and keeps its notice pending.
+    /// </summary>
+    private async Task GiveNoticesAsync(CancellationToken cancellationToken)
+    {
+        List<string> pending = await NoticesAsync(cancellationToken).ConfigureAwait(false);
+        var left = new List<string>(pending.Count);
+        foreach (string txid in pending)
+        {
+            ConditionalValue<TopicNotice> notice = await StateManager.TryGetStateAsync<TopicNotice>(NoticePrefix + txid, cancellationToken).ConfigureAwait(false);
+            if (!notice.HasValue)
+            {
+                continue;
+            }
+
+            (Transaction tx, List<PreviousCoin> spent) = notice.Value.Read();
+            bool taken = true;
+            foreach (ITopicAdmissionObserver observer in _observers)
+            {
+                if (!observer.Observes(Topic))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await observer.CoinsRemovedAsync(Topic, tx, spent, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    taken = false;
+                    LogNoticeRefused(Logger, e, Topic, txid, observer.GetType().Name);
+                }
+            }
+
+            if (taken)
+            {
+                await StateManager.RemoveStateAsync(NoticePrefix + txid, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                left.Add(txid);
+            }
+        }
+
+        if (left.Count == pending.Count && pending.Count > 0)
+        {
+            return; // nothing taken: nothing to save, the reminder stays
+        }
+
+        if (left.Count > 0)
+        {
+            await StateManager.SetStateAsync(NoticesKey, left, cancellationToken).ConfigureAwait(false);
+            await StateManager.SaveStateAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await StateManager.TryRemoveStateAsync(NoticesKey, cancellationToken).ConfigureAwait(false);
+        await StateManager.SaveStateAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await UnregisterReminderAsync(NoticeReminder).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not registered (an earlier turn removed it), or the sidecar is down: the next firing finds nothing and tries again.
+            LogReminderKept(Logger, e, Topic);
+        }
+    }
+
+    private async Task<List<string>> NoticesAsync(CancellationToken cancellationToken)
+    {
+        ConditionalValue<List<string>> notices = await StateManager.TryGetStateAsync<List<string>>(NoticesKey, cancellationToken).ConfigureAwait(false);
+        return notices.HasValue ? notices.Value : [];
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Topic {Topic}: {Observer} did not take the spend {TxId}; it is given again at the next reminder")]
+    private static partial void LogNoticeRefused(ILogger logger, Exception exception, string topic, string txId, string observer);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Topic {Topic}: the observers' reminder could not be removed now")]
+    private static partial void LogReminderKept(ILogger logger, Exception exception, string topic);
 
     /// <summary>
     /// Answers a lookup: the held outputs the service matches (spent ones only when the service reports them), oldest
@@ -274,3 +371,39 @@ internal sealed record TopicOutputState(
 internal sealed record TopicBeefState(
     [property: JsonPropertyName("beef")] string Beef,
     [property: JsonPropertyName("outputs")] IReadOnlyList<uint> Outputs);
+
+/// <summary>A spend a topic's observers have not all taken yet: the transaction and the coins it removed.</summary>
+internal sealed record TopicNotice(
+    [property: JsonPropertyName("rawTx")] string RawTx,
+    [property: JsonPropertyName("coins")] List<TopicNoticeCoin> Coins)
+{
+    public static TopicNotice Of(Transaction tx, IReadOnlyList<PreviousCoin> spent)
+    {
+        var coins = new List<TopicNoticeCoin>(spent.Count);
+        foreach (PreviousCoin c in spent)
+        {
+            coins.Add(new TopicNoticeCoin(c.InputIndex, c.OutPoint.TxId.ToDisplayHex(), c.OutPoint.Index, c.Output.Satoshis, c.Output.LockingScript.ToHex()));
+        }
+
+        return new TopicNotice(tx.ToHex(), coins);
+    }
+
+    public (Transaction Tx, List<PreviousCoin> Spent) Read()
+    {
+        var spent = new List<PreviousCoin>(Coins.Count);
+        foreach (TopicNoticeCoin c in Coins)
+        {
+            spent.Add(new PreviousCoin(c.InputIndex, new OutPoint(Hash256.FromDisplayHex(c.TxId), c.Vout), new TxOutput(c.Satoshis, Script.FromHex(c.LockingScript))));
+        }
+
+        return (Transaction.FromHex(RawTx), spent);
+    }
+}
+
+/// <summary>One coin of a <see cref="TopicNotice"/>.</summary>
+internal sealed record TopicNoticeCoin(
+    [property: JsonPropertyName("input")] int InputIndex,
+    [property: JsonPropertyName("txid")] string TxId,
+    [property: JsonPropertyName("vout")] uint Vout,
+    [property: JsonPropertyName("satoshis")] ulong Satoshis,
+    [property: JsonPropertyName("lockingScript")] string LockingScript);

@@ -17,6 +17,7 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
 {
     private const int MaxHandshakeBytes = 64 * 1024;
     private static readonly object SigningKey = new();
+    private static readonly object SkipKey = new();
     private static readonly string TooLong = $"a handshake message is at most {MaxHandshakeBytes} bytes";
 
     public async Task InvokeAsync(HttpContext context)
@@ -48,6 +49,9 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
     /// <summary>True when this middleware will sign the answer (it wraps the rest of the pipeline for this request).</summary>
     internal static bool IsSigning(HttpContext context) => context.Items.ContainsKey(SigningKey);
 
+    /// <summary>The answer carries its own signed message (a certificateRequest): send it as written, unsigned here.</summary>
+    internal static void SkipSigning(HttpContext context) => context.Items[SkipKey] = true;
+
     /// <summary>
     /// Lets <paramref name="write"/> answer into a buffer, then signs that answer (status, <c>x-bsv-*</c> headers,
     /// body) for the caller's session and sends it.
@@ -68,6 +72,13 @@ public sealed class BsvAuthMiddleware(RequestDelegate next, BsvAuthVerifier veri
         }
 
         byte[] body = buffer.ToArray();
+        if (context.Items.ContainsKey(SkipKey))
+        {
+            response.ContentLength = body.Length;
+            await original.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         byte[] requestId = outcome.Message!.Payload.AsSpan(0, 32).ToArray();
         List<KeyValuePair<string, string>> headers = verifier.Server.SignHttpResponse(
             outcome.Session!, requestId, response.StatusCode, BsvAuthVerifier.Joined(response.Headers), body);

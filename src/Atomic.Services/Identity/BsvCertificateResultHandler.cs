@@ -12,7 +12,9 @@ namespace Atomic.Services.Identity;
 /// with <c>AUTH_CERTIFIER_UNTRUSTED</c>, <c>AUTH_CERTIFICATE_INVALID</c> or <c>AUTH_CERTIFICATE_REVOKED</c> when the
 /// caller presented such a certificate of the type, <c>AUTH_FORBIDDEN</c> when a good one lacks the values, else
 /// <c>AUTH_CERTIFICATE_REQUIRED</c>; the <c>x-bsv-auth-requested-certificates</c> header names what this route needs
-/// (only its policy's fields). Every other outcome goes to ASP.NET Core's own handler.
+/// (only its policy's fields). With <see cref="BsvTrustOptions.CertificateRequests"/> <c>route</c>, a caller that
+/// presented none gets instead a 401 carrying a signed certificateRequest for them. Every other outcome goes to ASP.NET
+/// Core's own handler.
 /// </summary>
 public sealed class BsvCertificateResultHandler(BsvTrust trust, BsvAuthVerifier verifier) : IAuthorizationMiddlewareResultHandler
 {
@@ -32,7 +34,29 @@ public sealed class BsvCertificateResultHandler(BsvTrust trust, BsvAuthVerifier 
         }
 
         var (reason, detail) = Why(failed[0], session);
-        if (trust.RequestedFor(failed) is { } requested)
+        RequestedCertificateSet? requested = trust.RequestedFor(failed);
+        if (trust.PerRoute && reason == AuthReasons.CertificateRequired && requested is not null)
+        {
+            // Asked here, not at the handshake: a signed certificateRequest naming only this route's needs; the caller
+            // presents them at /.well-known/auth and sends the request again, which waits for them (CertificateWait).
+            AuthMessage ask = AuthMessage.CreateCertificateRequest(
+                verifier.Server.Wallet, session.PeerIdentityKey, session.SessionNonce, session.PeerNonce, requested.ToJson());
+            session.AwaitingCertificates = true;
+            BsvAuthMiddleware.SkipSigning(context);
+            HttpResponse response = context.Response;
+            response.StatusCode = StatusCodes.Status401Unauthorized;
+            response.Headers[AuthHttpHeaders.Version] = ask.Version;
+            response.Headers[AuthHttpHeaders.MessageType] = "certificateRequest";
+            response.Headers[AuthHttpHeaders.IdentityKey] = ask.IdentityKey;
+            response.Headers[AuthHttpHeaders.Nonce] = ask.Nonce;
+            response.Headers[AuthHttpHeaders.YourNonce] = ask.YourNonce;
+            response.Headers[AuthHttpHeaders.Signature] = Atomic.Bsv.Primitives.Hex.Encode(ask.Signature!);
+            response.Headers[AuthHttpHeaders.RequestedCertificates] = requested.ToJson().GetRawText();
+            await Problems.Of(StatusCodes.Status401Unauthorized, reason, detail).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (requested is not null)
         {
             context.Response.Headers[BsvAuthDefaults.RequestedCertificatesHeader] = requested.ToJson().GetRawText();
         }

@@ -34,10 +34,14 @@ public sealed class BsvTrust
                 Trust.Find(p.Value.Certificate)?.Name ?? p.Value.Certificate,
                 p.Value.Require.ToDictionary(r => r.Key, r => (IReadOnlyList<string>)[.. r.Value], StringComparer.Ordinal)),
             StringComparer.Ordinal);
-        AtHandshake = RequestedFor(Policies.Values);
+        PerRoute = o.CertificateRequests == BsvTrustOptions.Route;
+        AtHandshake = PerRoute ? null : RequestedFor(Policies.Values);
         server.Trust = Trust;
         server.RequestedCertificates = AtHandshake;
     }
+
+    /// <summary>Certificates are asked for by the route that needs them, not at the handshake (<see cref="BsvTrustOptions.CertificateRequests"/>).</summary>
+    public bool PerRoute { get; }
 
     /// <summary>How presented certificates are judged.</summary>
     public CertificateTrust Trust { get; }
@@ -48,7 +52,7 @@ public sealed class BsvTrust
     /// <summary>The certificate policies by name.</summary>
     public IReadOnlyDictionary<string, BsvCertificateRequirement> Policies { get; }
 
-    /// <summary>What every initialResponse asks for: the union of the policies' needs; null when no policy needs a certificate.</summary>
+    /// <summary>What every initialResponse asks for: the union of the policies' needs; null when no policy needs a certificate, or when <see cref="PerRoute"/>.</summary>
     public RequestedCertificateSet? AtHandshake { get; }
 
     /// <summary>

@@ -20,6 +20,21 @@ public sealed class BsvTrustOptions
     /// same name (<c>RequireAuthorization("auditor")</c>).
     /// </summary>
     public Dictionary<string, CertificatePolicyOptions> Policies { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// When callers are asked for certificates (<c>…:CertificateRequests</c>): <c>handshake</c> (the default) asks every
+    /// caller at the handshake for what all the policies need together, which every BRC-104 client answers, @bsv/sdk's
+    /// AuthFetch included; <c>route</c> asks nobody at the handshake and answers a request that a policy refuses for
+    /// want of a certificate with a signed certificateRequest naming only that route's needs (our
+    /// <c>AuthFetchHandler</c> presents them and sends the request again; @bsv/sdk's AuthFetch 2.1.0 cannot answer one).
+    /// </summary>
+    public string CertificateRequests { get; set; } = Handshake;
+
+    /// <summary><see cref="CertificateRequests"/>: asked at the handshake.</summary>
+    public const string Handshake = "handshake";
+
+    /// <summary><see cref="CertificateRequests"/>: asked by the route that needs them.</summary>
+    public const string Route = "route";
 }
 
 /// <summary>One trusted certificate type.</summary>

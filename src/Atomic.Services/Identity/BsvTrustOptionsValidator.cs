@@ -12,6 +12,11 @@ public sealed class BsvTrustOptionsValidator : IValidateOptions<BsvTrustOptions>
         ArgumentNullException.ThrowIfNull(options);
         var problems = new List<string>();
         string s = BsvTrustOptions.Section;
+        if (options.CertificateRequests is not (BsvTrustOptions.Handshake or BsvTrustOptions.Route))
+        {
+            problems.Add($"{s}:CertificateRequests must be '{BsvTrustOptions.Handshake}' or '{BsvTrustOptions.Route}', not '{options.CertificateRequests}'");
+        }
+
         foreach (var (typeName, t) in options.Types)
         {
             string id = string.IsNullOrWhiteSpace(t.Type) ? typeName : t.Type.Trim();

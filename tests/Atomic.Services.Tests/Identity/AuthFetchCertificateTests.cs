@@ -77,6 +77,42 @@ public sealed class AuthFetchCertificateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Asked_by_the_route_rather_than_at_the_handshake_a_client_presents_that_routes_fields_and_passes()
+    {
+        await using BsvCertificateHost host = await BsvCertificateHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Atomic:Identity:Trust:CertificateRequests"] = "route",
+        });
+        MasterCertificate auditor = Issue(BsvCertificateHost.CertifierA, "auditor");
+        var handler = new AuthFetchHandler(_client, new HttpClientHandler()) { Certificates = [auditor] };
+        using var http = new HttpClient(handler) { BaseAddress = host.BaseAddress };
+
+        using HttpResponseMessage response = await http.GetAsync("audit");
+
+        string text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        JsonDocument.Parse(text).RootElement.GetProperty("role").GetString().Should().Be("auditor");
+        handler.PresentedCertificates(host.BaseAddress).Should().ContainSingle("asked once, by the route")
+            .Which.Keyring.Keys.Should().Equal("role");
+
+        // Without a certificate the route's certificateRequest cannot be met: our client says so.
+        using var bare = new HttpClient(new AuthFetchHandler(new ProtoWallet(PrivateKey.Random()), new HttpClientHandler())) { BaseAddress = host.BaseAddress };
+        Func<Task> refused = () => bare.GetAsync("audit");
+        (await refused.Should().ThrowAsync<AuthFetchException>()).Which.Reason.Should().Be(AuthReasons.CertificateRequired);
+    }
+
+    [Fact]
+    public async Task A_certificate_request_mode_other_than_handshake_or_route_stops_the_start()
+    {
+        Func<Task> start = async () => await (await BsvCertificateHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Atomic:Identity:Trust:CertificateRequests"] = "later",
+        })).DisposeAsync();
+        (await start.Should().ThrowAsync<Microsoft.Extensions.Options.OptionsValidationException>())
+            .Which.Message.Should().Contain("Atomic:Identity:Trust:CertificateRequests must be 'handshake' or 'route'");
+    }
+
+    [Fact]
     public void A_certificate_about_another_key_is_refused_when_given_to_the_handler()
     {
         MasterCertificate theirs = MasterCertificate.IssueCertificateForSubject(

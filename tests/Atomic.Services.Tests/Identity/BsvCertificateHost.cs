@@ -37,7 +37,8 @@ internal sealed class BsvCertificateHost : IAsyncDisposable
 
     public CertificateRevocations Revocations => _app.Services.GetRequiredService<CertificateRevocations>();
 
-    public static async Task<BsvCertificateHost> StartAsync()
+    /// <param name="settings">More configuration (<c>Atomic:Identity:Trust:CertificateRequests</c>, say).</param>
+    public static async Task<BsvCertificateHost> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var serverKey = PrivateKey.Random();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -53,6 +54,11 @@ internal sealed class BsvCertificateHost : IAsyncDisposable
             ["Atomic:Identity:Trust:Policies:auditor:Certificate"] = "employee",
             ["Atomic:Identity:Trust:Policies:auditor:Require:role:0"] = "auditor",
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.Services.AddBsvAuth();
         WebApplication app = builder.Build();
         app.UseBsvAuth();

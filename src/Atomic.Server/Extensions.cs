@@ -131,7 +131,7 @@ public static class Extensions
         {
             services.AddCertifier(); // BRC-52 certifier under /v1/certifier (with BRC-103 auth)
         }
-        else if (builder.Configuration.GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey) || builder.Configuration.GetValue<bool>(AuditOptions.RequireForAuditKey) || payments)
+        else if (BsvAuthExtensions.AnyRequired(builder.Configuration) || payments)
         {
             services.AddBsvAuth();
         }

@@ -37,4 +37,36 @@ public class MutualAuthenticationTests
         listed.GetProperty("totalOutputs").GetInt32().Should().Be(1, "listing stays open");
         (await signed.DeleteAsync($"/v1/baskets/signed/outputs/{outpoint}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
     }
+
+    [Fact]
+    public async Task The_submission_and_operations_routes_closed_by_configuration_answer_only_signed_callers()
+    {
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Atomic:Auth:RequireForSubmit"] = "true",
+            ["Atomic:Auth:RequireForOperations"] = "true",
+        });
+        (HttpMethod Method, string Path)[] closed =
+            [(HttpMethod.Post, "/v1/beef"), (HttpMethod.Post, "/submit"), (HttpMethod.Get, "/v1/status"), (HttpMethod.Get, "/dashboard"), (HttpMethod.Post, "/v1/check")];
+        foreach ((HttpMethod method, string path) in closed)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = method == HttpMethod.Post ? new ByteArrayContent([1, 2, 3]) : null };
+            using HttpResponseMessage unsigned = await server.Client.SendAsync(request);
+            unsigned.StatusCode.Should().Be(HttpStatusCode.Unauthorized, $"{method} {path} is closed to unsigned callers");
+            (await unsigned.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be(AuthReasons.Required);
+        }
+
+        (await server.Client.GetAsync($"/v1/tx/{new string('0', 64)}")).StatusCode.Should().Be(HttpStatusCode.NotFound, "reads stay open");
+
+        using var signed = new HttpClient(new AuthFetchHandler(new ProtoWallet(PrivateKey.Random()), new HttpClientHandler())) { BaseAddress = new Uri(server.Url) };
+        using (var beef = new ByteArrayContent([1, 2, 3]))
+        {
+            beef.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            using HttpResponseMessage refused = await signed.PostAsync("/v1/beef", beef);
+            refused.StatusCode.Should().Be(HttpStatusCode.BadRequest, "a signed caller reaches the gateway, which reads the body");
+        }
+
+        using HttpResponseMessage status = await signed.GetAsync("/v1/status");
+        status.StatusCode.Should().Be(HttpStatusCode.OK, await status.Content.ReadAsStringAsync());
+    }
 }

@@ -1,3 +1,4 @@
+using Atomic.Services.Identity;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
 using Atomic.Services.Gateway;
@@ -28,8 +29,8 @@ public static class FundingApi
     public static IEndpointRouteBuilder MapFundingApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet(Route, GetAsync);
-        app.MapPost(Route, DepositAsync);
+        app.RequireBsvAuthWhen(BsvAuthExtensions.RequireForOperationsKey, BsvAuthExtensions.OperationsPolicyKey,
+            app.MapGet(Route, GetAsync), app.MapPost(Route, DepositAsync));
         return app;
     }
 

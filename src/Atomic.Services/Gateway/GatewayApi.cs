@@ -1,3 +1,4 @@
+using Atomic.Services.Identity;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
@@ -22,7 +23,8 @@ public static class GatewayApi
     public static RouteGroupBuilder MapGatewayApi(this IEndpointRouteBuilder app)
     {
         RouteGroupBuilder v1 = app.MapGroup("/v1");
-        v1.MapPost("/beef", SubmitBeefAsync).RequireRateLimiting(RateLimits.Policy);
+        app.RequireBsvAuthWhen(BsvAuthExtensions.RequireForSubmitKey, BsvAuthExtensions.SubmitPolicyKey,
+            v1.MapPost("/beef", SubmitBeefAsync).RequireRateLimiting(RateLimits.Policy));
         v1.MapGet("/tx/{txid}", GetTxAsync);
         v1.MapGet("/tx/{txid}/beef", GetTxBeefAsync);
         return v1;

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -99,6 +101,57 @@ public static partial class BsvAuthExtensions
     public static IApplicationBuilder UseBsvAuth(this IApplicationBuilder app) => app.UseMiddleware<BsvAuthMiddleware>();
 
     /// <summary>The route (or group) answers only BRC-104 signed requests, as the "BsvAuth" scheme's identity.</summary>
+    /// <summary>"Atomic:Auth:RequireForSubmit" (default false): <c>POST /v1/beef</c> and BRC-22 <c>POST /submit</c> answer only BRC-104 signed requests.</summary>
+    public const string RequireForSubmitKey = "Atomic:Auth:RequireForSubmit";
+
+    /// <summary>"Atomic:Auth:SubmitPolicy": with <see cref="RequireForSubmitKey"/>, the authorization policy the submission routes also require.</summary>
+    public const string SubmitPolicyKey = "Atomic:Auth:SubmitPolicy";
+
+    /// <summary>
+    /// "Atomic:Auth:RequireForOperations" (default false): the operations endpoints (<c>GET /v1/status</c>,
+    /// <c>GET /dashboard</c>, <c>POST /v1/check</c>, <c>GET</c>/<c>POST /v1/funding</c>) answer only BRC-104 signed requests.
+    /// </summary>
+    public const string RequireForOperationsKey = "Atomic:Auth:RequireForOperations";
+
+    /// <summary>"Atomic:Auth:OperationsPolicy": with <see cref="RequireForOperationsKey"/>, the authorization policy the operations endpoints also require.</summary>
+    public const string OperationsPolicyKey = "Atomic:Auth:OperationsPolicy";
+
+    /// <summary>Whether any of the <c>Atomic:Auth:RequireFor…</c> switches is on (the host then needs <see cref="AddBsvAuth"/>).</summary>
+    public static bool AnyRequired(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return configuration.GetValue<bool>(RequireForBasketsKey) || configuration.GetValue<bool>("Atomic:Auth:RequireForAudit")
+            || configuration.GetValue<bool>(RequireForSubmitKey) || configuration.GetValue<bool>(RequireForOperationsKey);
+    }
+
+    /// <summary>
+    /// When <paramref name="requireKey"/> is true in the app's configuration, <paramref name="routes"/> answer only BRC-104
+    /// signed requests, and also require the policy <paramref name="policyKey"/> names, if any. Throws when the switch
+    /// is on and the app has no BRC-103/104 (<see cref="AddBsvAuth"/>).
+    /// </summary>
+    public static void RequireBsvAuthWhen(this IEndpointRouteBuilder app, string requireKey, string policyKey, params IEndpointConventionBuilder[] routes)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(routes);
+        IConfiguration configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
+        if (!configuration.GetValue<bool>(requireKey))
+        {
+            return;
+        }
+
+        _ = app.ServiceProvider.GetService<BsvAuthVerifier>()
+            ?? throw new InvalidOperationException($"{requireKey} is true: register AddBsvAuth() and use UseBsvAuth()");
+        string? policy = configuration[policyKey] is { Length: > 0 } p ? p : null;
+        foreach (IEndpointConventionBuilder route in routes)
+        {
+            route.RequireBsvAuth();
+            if (policy is not null)
+            {
+                route.RequireAuthorization(policy);
+            }
+        }
+    }
+
     public static TBuilder RequireBsvAuth<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = BsvAuthDefaults.Scheme });

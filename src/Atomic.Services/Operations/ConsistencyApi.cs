@@ -1,3 +1,4 @@
+using Atomic.Services.Identity;
 using System.Text.Json.Serialization;
 using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
@@ -15,7 +16,7 @@ public static class ConsistencyApi
     public static IEndpointRouteBuilder MapConsistencyApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost(Route, CheckAsync);
+        app.RequireBsvAuthWhen(BsvAuthExtensions.RequireForOperationsKey, BsvAuthExtensions.OperationsPolicyKey, app.MapPost(Route, CheckAsync));
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Atomic.Services.Identity;
 using Atomic.Services.Contracts;
 using Dapr.Actors;
 using Dapr.Actors.Client;
@@ -30,8 +31,9 @@ public static class OperationsApi
     {
         ArgumentNullException.ThrowIfNull(app);
         _ = app.ServiceProvider.GetRequiredService<PipelineMonitor>(); // listening from start, not from the first status
-        app.MapGet(StatusRoute, GetStatusAsync);
-        app.MapGet(DashboardRoute, GetDashboard).ExcludeFromDescription();
+        app.RequireBsvAuthWhen(BsvAuthExtensions.RequireForOperationsKey, BsvAuthExtensions.OperationsPolicyKey,
+            app.MapGet(StatusRoute, GetStatusAsync),
+            app.MapGet(DashboardRoute, GetDashboard).ExcludeFromDescription());
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Atomic.Services.Identity;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Atomic.Bsv.Primitives;
@@ -51,7 +52,8 @@ public static class TopicsApi
 
     public static IEndpointRouteBuilder MapTopicsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost(SubmitRoute, SubmitAsync).RequireRateLimiting(RateLimits.Policy);
+        app.RequireBsvAuthWhen(BsvAuthExtensions.RequireForSubmitKey, BsvAuthExtensions.SubmitPolicyKey,
+            app.MapPost(SubmitRoute, SubmitAsync).RequireRateLimiting(RateLimits.Policy));
         app.MapPost("/lookup", LookupAsync);
         app.MapGet("/listTopicManagers", ListTopicManagers);
         app.MapGet("/listLookupServiceProviders", ListLookupServiceProviders);

@@ -88,6 +88,7 @@ public static class Extensions
         services.AddSingleton<SessionTally>();
         services.AddSingleton<PaymentTally>();
         services.AddSingleton<StatusReporter>();
+        services.AddSingleton<SidecarHealth>();
         services.AddHostedService<AlertLoop>();
         services.AddOptions<ErpOptions>().BindConfiguration(ErpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 

@@ -12,8 +12,10 @@ public sealed class MetricsTests(ITestOutputHelper output)
     [Fact]
     public async Task After_a_beef_metrics_exposes_the_pipelines_series_under_prometheus_names()
     {
-        await using ServerHost server = await ServerHost.StartAsync();
+        await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?> { ["Atomic:Operations:AlertEvaluationSeconds"] = "1" });
         await PipelineTests.RunAsync(server);
+        (await server.Client.PostAsync("/v1/check", null)).EnsureSuccessStatusCode();
+        await Task.Delay(1_500); // an alert evaluation, which probes the sidecar
 
         using HttpResponseMessage response = await server.Client.GetAsync(ServerTelemetry.MetricsPath);
         string text = await response.Content.ReadAsStringAsync();
@@ -41,6 +43,13 @@ public sealed class MetricsTests(ITestOutputHelper output)
         lines.Should().Contain(l => l.StartsWith("atomic_pubsub_pending{", StringComparison.Ordinal)
             && l.Contains($"topic=\"{Names.Topics.BeefSubmitted}\"", StringComparison.Ordinal) && l.Contains("consumer=\"atomic-server\"", StringComparison.Ordinal));
         lines.Should().Contain(l => l.StartsWith("http_server_request_duration_seconds_bucket{", StringComparison.Ordinal), "ASP.NET Core's meters are exported too");
+        lines.Should().Contain(l => l.StartsWith("atomic_sidecar_up{", StringComparison.Ordinal) && l.TrimEnd().EndsWith(" 1", StringComparison.Ordinal),
+            "the sidecar answered its probe");
+        foreach (string invariant in Atomic.Services.Operations.Invariants.All)
+        {
+            lines.Should().Contain(l => l.StartsWith("atomic_consistency_violations_total{", StringComparison.Ordinal) && l.Contains($"invariant=\"{invariant}\"", StringComparison.Ordinal),
+                "each invariant's series exists before its first violation, for the rule's increase()");
+        }
     }
 
     [Fact]

@@ -12,7 +12,8 @@ namespace Atomic.Services.Operations;
 /// is measured between evaluations as close as Prometheus' are, whether or not anybody reads the status; and logs each
 /// alert when it starts firing (a warning) and when it stops.
 /// </summary>
-public sealed class AlertLoop(StatusReporter reporter, IOptions<OperationsOptions> options, TimeProvider time, DaprClient dapr, ILogger<AlertLoop> logger)
+public sealed class AlertLoop(
+    StatusReporter reporter, IOptions<OperationsOptions> options, TimeProvider time, DaprClient dapr, ILogger<AlertLoop> logger, SidecarHealth? sidecar = null)
     : BackgroundService
 {
     private readonly HashSet<string> _firing = new(StringComparer.Ordinal);
@@ -24,6 +25,13 @@ public sealed class AlertLoop(StatusReporter reporter, IOptions<OperationsOption
         {
             try
             {
+                if (sidecar is not null)
+                {
+                    using var probe = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    probe.CancelAfter(TimeSpan.FromSeconds(5));
+                    sidecar.Record(await ProbeAsync(probe.Token).ConfigureAwait(false));
+                }
+
                 (IReadOnlyList<AlertView> Started, IReadOnlyList<string> Stopped) changes = Changes(_firing, reporter.EvaluateAlerts());
                 Log(changes);
                 await NotifyAsync(changes, stoppingToken).ConfigureAwait(false);
@@ -32,6 +40,19 @@ public sealed class AlertLoop(StatusReporter reporter, IOptions<OperationsOption
             {
                 logger.LogWarning(e, "The alert rules could not be evaluated");
             }
+        }
+    }
+
+    /// <summary>The sidecar's <c>/v1.0/healthz</c>: false when it answers otherwise, not at all, or not within the probe's time.</summary>
+    private async Task<bool> ProbeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await dapr.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or DaprException)
+        {
+            return false;
         }
     }
 

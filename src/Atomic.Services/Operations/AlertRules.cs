@@ -12,6 +12,8 @@ namespace Atomic.Services.Operations;
 /// <param name="ArcDecided">ARC calls answered anything but Pending.</param>
 /// <param name="BroadcastP99Seconds">The 99th percentile of one ARC call; null without calls.</param>
 /// <param name="Queues">Deliveries pending per pub/sub, topic and consumer.</param>
+/// <param name="ConsistencyViolations">Violations the last consistency check found; null before the first.</param>
+/// <param name="SidecarUp">Whether the sidecar answered its last health probe; null before the first.</param>
 public sealed record AlertInputs(
     long BroadcastCount,
     double ProcessingSeconds,
@@ -20,7 +22,9 @@ public sealed record AlertInputs(
     long ArcAccepted,
     long ArcDecided,
     double? BroadcastP99Seconds,
-    IReadOnlyList<QueueDepth> Queues);
+    IReadOnlyList<QueueDepth> Queues,
+    int? ConsistencyViolations = null,
+    bool? SidecarUp = null);
 
 /// <summary>One alert whose condition holds: <c>pending</c> until it has held for the rule's <c>for</c>, then <c>firing</c>.</summary>
 public sealed record AlertView(
@@ -33,7 +37,8 @@ public sealed record AlertView(
     [property: JsonPropertyName("since")] DateTimeOffset Since);
 
 /// <summary>A condition of a rule that holds now (before its <c>for</c> is applied).</summary>
-public sealed record AlertCondition(string Name, string Severity, double Value, double Threshold, string Summary);
+/// <param name="HoldFor">This rule's own <c>for</c>, when it is not the tracker's (Prometheus' rule file says the same).</param>
+public sealed record AlertCondition(string Name, string Severity, double Value, double Threshold, string Summary, TimeSpan? HoldFor = null);
 
 /// <summary>
 /// The rules of <c>deploy/monitoring/atomic-alerts.yaml</c>, evaluated over this process's numbers with the same
@@ -46,6 +51,8 @@ public static class AlertRules
     public const string NetworkAcceptanceLow = "AtomicNetworkAcceptanceLow";
     public const string BroadcastSlow = "AtomicBroadcastSlow";
     public const string PubSubBacklog = "AtomicPubSubBacklog";
+    public const string ConsistencyViolation = "AtomicConsistencyViolation";
+    public const string SidecarDown = "AtomicSidecarDown";
 
     /// <summary>The conditions that hold for <paramref name="inputs"/> under <paramref name="thresholds"/>.</summary>
     public static IReadOnlyList<AlertCondition> Evaluate(AlertInputs inputs, AlertThresholds thresholds)
@@ -90,6 +97,18 @@ public static class AlertRules
             }
         }
 
+        // Any violation fires at once (for: 0m), until a check finds none.
+        if (inputs.ConsistencyViolations is int violations && violations > 0)
+        {
+            holding.Add(new(ConsistencyViolation, "critical", violations, 0,
+                Text($"the last consistency check found {violations} violation(s): GET /v1/check for them"), TimeSpan.Zero));
+        }
+
+        if (inputs.SidecarUp is false)
+        {
+            holding.Add(new(SidecarDown, "critical", 0, 1, "the sidecar does not answer its health endpoint (/v1.0/healthz)", TimeSpan.FromMinutes(1)));
+        }
+
         return holding;
     }
 
@@ -122,7 +141,7 @@ public sealed class AlertTracker
                     _since[condition.Name] = since = now;
                 }
 
-                string state = now - since >= holdFor ? "firing" : "pending";
+                string state = now - since >= (condition.HoldFor ?? holdFor) ? "firing" : "pending";
                 views.Add(new AlertView(
                     condition.Name, state, condition.Severity, condition.Value, condition.Threshold, condition.Summary, since));
             }

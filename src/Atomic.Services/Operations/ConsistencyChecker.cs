@@ -44,8 +44,26 @@ public sealed partial class ConsistencyChecker(
     internal static readonly Counter<long> Violations = Telemetry.Meter.CreateCounter<long>(
         "atomic.consistency.violations", "{violation}", "consistency violations found, by invariant");
 
+    private int lastViolations = -1;
+
+    /// <summary>
+    /// Adds 0 to each invariant's series, so that it exists before its first violation: Prometheus' <c>increase()</c>
+    /// (the rule <c>AtomicConsistencyViolation</c>) sees nothing in a series whose first sample is already the count.
+    /// </summary>
+    public static void ExposeSeries()
+    {
+        foreach (string invariant in Invariants.All)
+        {
+            Violations.Add(0, new TagList { { "invariant", invariant } });
+        }
+    }
+
+    /// <summary>Violations the last check found; null before the first (the alert rules read it).</summary>
+    public int? LastViolations => Volatile.Read(ref lastViolations) is int n and >= 0 ? n : null;
+
     public async Task<ConsistencyReport> CheckAsync(IEnumerable<string>? txids = null, CancellationToken cancellationToken = default)
     {
+        ExposeSeries();
         var violations = new List<ConsistencyViolation>();
         var held = new List<(string Topic, HeldOutput Output)>();
         var toRead = new HashSet<string>(StringComparer.Ordinal);
@@ -152,6 +170,7 @@ public sealed partial class ConsistencyChecker(
             LogViolation(logger, violation.Invariant, violation.Subject, violation.Detail);
         }
 
+        Volatile.Write(ref lastViolations, violations.Count);
         return new ConsistencyReport(violations.Count == 0, now, topicCount, basketCount, held.Count + inBaskets.Count, found.Count, violations);
     }
 

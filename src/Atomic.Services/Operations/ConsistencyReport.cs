@@ -22,6 +22,10 @@ public static class Invariants
 
     /// <summary>A record stayed received, verified or broadcast longer than <see cref="ConsistencyOptions.StuckAfter"/>.</summary>
     public const string RecordStuck = "record-stuck";
+
+    /// <summary>Every invariant, as the counter's tag values.</summary>
+    public static readonly IReadOnlyList<string> All =
+        [OutputOfUnacceptedTransaction, OutputAdmittedTwice, TokenAmountsNotConserved, MinedWithoutProof, RecordStuck];
 }
 
 /// <summary>One broken invariant: which, about what (a txid, an outpoint, a topic), and why.</summary>

@@ -26,6 +26,7 @@ public sealed partial class ConsistencyTimer(
             return;
         }
 
+        ConsistencyChecker.ExposeSeries(); // the series exist from start: a first check's violations are an increase
         using var timer = new PeriodicTimer(interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {

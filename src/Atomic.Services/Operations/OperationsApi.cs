@@ -64,7 +64,9 @@ public sealed class StatusReporter(
     IActorProxyFactory actors,
     IOptions<OperationsOptions> options,
     TimeProvider time,
-    ILogger<StatusReporter> logger)
+    ILogger<StatusReporter> logger,
+    SidecarHealth? sidecar = null,
+    ConsistencyChecker? checker = null)
 {
     public async Task<StatusReport> ReportAsync(CancellationToken cancellationToken)
     {
@@ -125,7 +127,9 @@ public sealed class StatusReporter(
             accepted,
             decided,
             arcP99,
-            queues);
+            queues,
+            checker?.LastViolations,
+            sidecar?.Up);
         return alerts.Update(AlertRules.Evaluate(inputs, settings.Alerts), time.GetUtcNow(), TimeSpan.FromSeconds(settings.AlertForSeconds));
     }
 

@@ -18,6 +18,34 @@ public sealed class AlertRulesTests
     }
 
     [Fact]
+    public void Any_consistency_violation_fires_at_once_and_a_clean_check_clears_it()
+    {
+        Holding(Quiet with { ConsistencyViolations = 0 }).Should().BeEmpty();
+        Holding(Quiet with { ConsistencyViolations = null }).Should().BeEmpty("no check has run yet");
+        AlertCondition violation = AlertRules.Evaluate(Quiet with { ConsistencyViolations = 2 }, Defaults).Single();
+        violation.Name.Should().Be(AlertRules.ConsistencyViolation);
+        violation.Severity.Should().Be("critical");
+        var tracker = new AlertTracker();
+        DateTimeOffset t0 = DateTimeOffset.UnixEpoch;
+        tracker.Update([violation], t0, TimeSpan.FromMinutes(5)).Single().State.Should().Be("firing", "its rule's for is 0m");
+        tracker.Update([], t0.AddMinutes(10), TimeSpan.FromMinutes(5)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_sidecar_that_does_not_answer_fires_after_a_minute()
+    {
+        Holding(Quiet with { SidecarUp = true }).Should().BeEmpty();
+        Holding(Quiet with { SidecarUp = null }).Should().BeEmpty("not probed yet");
+        AlertCondition down = AlertRules.Evaluate(Quiet with { SidecarUp = false }, Defaults).Single();
+        down.Name.Should().Be(AlertRules.SidecarDown);
+        var tracker = new AlertTracker();
+        DateTimeOffset t0 = DateTimeOffset.UnixEpoch;
+        tracker.Update([down], t0, TimeSpan.FromMinutes(5)).Single().State.Should().Be("pending");
+        tracker.Update([down], t0.AddSeconds(59), TimeSpan.FromMinutes(5)).Single().State.Should().Be("pending");
+        tracker.Update([down], t0.AddMinutes(1), TimeSpan.FromMinutes(5)).Single().State.Should().Be("firing", "its rule's for is 1m, not the others' 5m");
+    }
+
+    [Fact]
     public void Processing_fires_above_five_seconds_on_average_not_at_five()
     {
         Holding(Quiet with { BroadcastCount = 4, ProcessingSeconds = 20 }).Should().BeEmpty();

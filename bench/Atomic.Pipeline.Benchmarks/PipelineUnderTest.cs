@@ -158,27 +158,15 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
                 }
 
                 (string txid, byte[] beef) = txs[i];
-                var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-                _waiting[txid] = done;
-                long start = Stopwatch.GetTimestamp();
-                using var content = new ByteArrayContent(beef);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                using HttpResponseMessage response = await _http.PostAsync("/v1/beef", content);
-                if (response.StatusCode != HttpStatusCode.Accepted)
+                (double? ms, string? failure) = await SubmitAndWaitAsync(txid, beef, TimeSpan.FromSeconds(60));
+                if (ms is double value)
                 {
-                    failures.Enqueue($"{txid}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-                    _waiting.TryRemove(txid, out _);
-                    continue;
+                    latencies[i] = value;
                 }
-
-                Task finished = await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(60)));
-                if (finished != done.Task)
+                else
                 {
-                    failures.Enqueue($"{txid}: not broadcast within 60 s");
-                    continue;
+                    failures.Enqueue(failure!);
                 }
-
-                latencies[i] = Stopwatch.GetElapsedTime(start, done.Task.Result).TotalMilliseconds;
             }
         }
 

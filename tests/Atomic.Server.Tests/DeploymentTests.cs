@@ -85,6 +85,7 @@ public sealed class DeploymentTests
             {
                 env["Atomic__App"].Should().Be(id);
                 Scalar(app, "appDirPath").Should().Be("./src/Atomic.Server/");
+                env["Atomic__Audit__JournalPath"].Should().Be($"../../data/audit-{id}.journal", because: "the journal goes to the repository's data/, not into src/");
             }
         }
 
@@ -95,6 +96,7 @@ public sealed class DeploymentTests
             if (id != Names.Apps.DevChain)
             {
                 Sequence(service, "env").Cast<YamlMappingNode>().Should().Contain(e => Scalar(e, "name") == "Atomic__App" && Scalar(e, "value") == id);
+                Sequence(service, "env").Cast<YamlMappingNode>().Should().Contain(e => Scalar(e, "name") == "Atomic__Audit__JournalPath" && Scalar(e, "value") == $"../../data/audit-{id}.journal");
                 Scalar(service, "project").Should().Be("src/Atomic.Server/Atomic.Server.csproj");
             }
         }
@@ -111,6 +113,10 @@ public sealed class DeploymentTests
                 {
                     env.Should().Contain(e => Scalar(e, "name") == "Atomic__App" && Scalar(e, "value") == id, because: $"{overlay}'s {id} runs as that app");
                     env.Should().Contain(e => Scalar(e, "name") == "Atomic__Runtime" && Scalar(e, "value") == "dapr");
+                    Sequence(container, "volumeMounts").Cast<YamlMappingNode>().Should().Contain(m => Scalar(m, "mountPath") == "/tmp/atomic/data" && Scalar(m, "name") == "audit-journal",
+                        because: $"{overlay}'s {id} keeps its audit journal where the image's Atomic__BaseDirectory puts it");
+                    Sequence(deployment, "spec", "template", "spec", "volumes").Cast<YamlMappingNode>()
+                        .Should().Contain(v => Scalar(v, "name") == "audit-journal" && Mapping(v, "emptyDir") != null, because: "an emptyDir outlives a container restart in its pod");
                 }
             }
         }

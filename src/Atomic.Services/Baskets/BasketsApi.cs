@@ -25,19 +25,8 @@ public static class BasketsApi
         baskets.MapGet("/outputs", ListBasketOutputsAsync);
         RouteHandlerBuilder operations = baskets.MapPost("/operations", ApplyBasketOperationsAsync);
         RouteHandlerBuilder relinquish = baskets.MapDelete("/outputs/{outpoint}", RelinquishBasketOutputAsync);
-        if (app.ServiceProvider.GetRequiredService<IConfiguration>().GetValue<bool>(BsvAuthExtensions.RequireForBasketsKey))
-        {
-            _ = app.ServiceProvider.GetService<BsvAuthVerifier>()
-                ?? throw new InvalidOperationException($"{BsvAuthExtensions.RequireForBasketsKey} is true: register AddBsvAuth() and use UseBsvAuth()");
-            // The changes to a basket answer only BRC-103/104 signed requests (docs/architecture.md, "Mutual authentication").
-            operations.RequireBsvAuth();
-            relinquish.RequireBsvAuth();
-            if (app.ServiceProvider.GetRequiredService<IConfiguration>()[BsvAuthExtensions.BasketsPolicyKey] is { Length: > 0 } policy)
-            {
-                operations.RequireAuthorization(policy);
-                relinquish.RequireAuthorization(policy);
-            }
-        }
+        // The changes to a basket answer only BRC-103/104 signed requests when configured (docs/architecture.md, "Mutual authentication").
+        app.RequireBsvAuthWhen(BsvAuthExtensions.RequireForBasketsKey, BsvAuthExtensions.BasketsPolicyKey, operations, relinquish);
 
         return baskets;
     }

@@ -1,7 +1,7 @@
-using Atomic.Services.Identity;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
 using Atomic.Services.Gateway;
+using Atomic.Services.Identity;
 using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,10 +1,10 @@
-using Atomic.Services.Identity;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Atomic.Bsv.Primitives;
 using Atomic.Overlay.Baskets;
+using Atomic.Services.Identity;
 using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

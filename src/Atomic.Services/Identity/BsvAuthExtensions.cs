@@ -100,7 +100,6 @@ public static partial class BsvAuthExtensions
     /// <summary>Serves the handshake and signs the answers to signed requests; put it before the endpoints.</summary>
     public static IApplicationBuilder UseBsvAuth(this IApplicationBuilder app) => app.UseMiddleware<BsvAuthMiddleware>();
 
-    /// <summary>The route (or group) answers only BRC-104 signed requests, as the "BsvAuth" scheme's identity.</summary>
     /// <summary>"Atomic:Auth:RequireForSubmit" (default false): <c>POST /v1/beef</c> and BRC-22 <c>POST /submit</c> answer only BRC-104 signed requests.</summary>
     public const string RequireForSubmitKey = "Atomic:Auth:RequireForSubmit";
 
@@ -120,7 +119,7 @@ public static partial class BsvAuthExtensions
     public static bool AnyRequired(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return configuration.GetValue<bool>(RequireForBasketsKey) || configuration.GetValue<bool>("Atomic:Auth:RequireForAudit")
+        return configuration.GetValue<bool>(RequireForBasketsKey) || configuration.GetValue<bool>(Operations.AuditOptions.RequireForAuditKey)
             || configuration.GetValue<bool>(RequireForSubmitKey) || configuration.GetValue<bool>(RequireForOperationsKey);
     }
 
@@ -152,6 +151,7 @@ public static partial class BsvAuthExtensions
         }
     }
 
+    /// <summary>The route (or group) answers only BRC-104 signed requests, as the "BsvAuth" scheme's identity.</summary>
     public static TBuilder RequireBsvAuth<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = BsvAuthDefaults.Scheme });

@@ -25,21 +25,8 @@ public static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        RouteHandlerBuilder[] routes = [app.MapGet(Route, GetAuditAsync), app.MapGet(AnchorsRoute, GetAnchorsAsync)];
-        if (app.ServiceProvider.GetRequiredService<IConfiguration>().GetValue<bool>(AuditOptions.RequireForAuditKey))
-        {
-            _ = app.ServiceProvider.GetService<BsvAuthVerifier>()
-                ?? throw new InvalidOperationException($"{AuditOptions.RequireForAuditKey} is true: register AddBsvAuth() and use UseBsvAuth()");
-            foreach (RouteHandlerBuilder route in routes)
-            {
-                route.RequireBsvAuth();
-                if (app.ServiceProvider.GetRequiredService<IConfiguration>()[AuditOptions.AuditPolicyKey] is { Length: > 0 } policy)
-                {
-                    route.RequireAuthorization(policy);
-                }
-            }
-        }
-
+        app.RequireBsvAuthWhen(AuditOptions.RequireForAuditKey, AuditOptions.AuditPolicyKey,
+            app.MapGet(Route, GetAuditAsync), app.MapGet(AnchorsRoute, GetAnchorsAsync));
         return app;
     }
 

@@ -1,5 +1,5 @@
-using Atomic.Services.Identity;
 using System.Text.Json.Serialization;
+using Atomic.Services.Identity;
 using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,5 @@
-using Atomic.Services.Identity;
 using Atomic.Services.Contracts;
+using Atomic.Services.Identity;
 using Dapr.Actors;
 using Dapr.Actors.Client;
 using Microsoft.AspNetCore.Builder;

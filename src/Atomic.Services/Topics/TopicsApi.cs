@@ -1,4 +1,3 @@
-using Atomic.Services.Identity;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Atomic.Bsv.Primitives;
@@ -6,6 +5,7 @@ using Atomic.Bsv.Spv;
 using Atomic.Overlay;
 using Atomic.Overlay.Baskets;
 using Atomic.Services.Contracts;
+using Atomic.Services.Identity;
 using Atomic.Services.Pipeline;
 using Dapr;
 using Dapr.Actors;

@@ -228,4 +228,30 @@ public static class AuthHttpHeaders
 
         return SignedHeaders(general, AuthHttpResponse.Parse(general.Payload).RequestId);
     }
+
+    /// <summary>
+    /// The headers of an HTTP response carrying a signed certificateRequest, as SimplifiedFetchTransport reads one (and
+    /// <see cref="FromResponse"/> does): version, the message type, identity key, nonce, your nonce, signature in hex and
+    /// the requested certificates as JSON.
+    /// </summary>
+    /// <exception cref="AuthPayloadException">Not a signed certificateRequest with its requested certificates.</exception>
+    public static List<KeyValuePair<string, string>> ForCertificateRequest(AuthMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.MessageType != AuthMessageType.CertificateRequest || request.Signature is null || request.RequestedCertificates is not { } requested)
+        {
+            throw new AuthPayloadException("only a signed certificateRequest with its requested certificates travels in an HTTP response's headers");
+        }
+
+        return
+        [
+            new(Version, request.Version),
+            new(MessageType, "certificateRequest"),
+            new(IdentityKey, request.IdentityKey),
+            new(Nonce, request.Nonce ?? throw new AuthPayloadException("the message has no nonce")),
+            new(YourNonce, request.YourNonce ?? throw new AuthPayloadException("the message has no yourNonce")),
+            new(Signature, Hex.Encode(request.Signature)),
+            new(RequestedCertificates, requested.GetRawText()),
+        ];
+    }
 }

@@ -43,15 +43,11 @@ public sealed class BsvCertificateResultHandler(BsvTrust trust, BsvAuthVerifier 
                 verifier.Server.Wallet, session.PeerIdentityKey, session.SessionNonce, session.PeerNonce, requested.ToJson());
             session.AwaitingCertificates = true;
             BsvAuthMiddleware.SkipSigning(context);
-            HttpResponse response = context.Response;
-            response.StatusCode = StatusCodes.Status401Unauthorized;
-            response.Headers[AuthHttpHeaders.Version] = ask.Version;
-            response.Headers[AuthHttpHeaders.MessageType] = "certificateRequest";
-            response.Headers[AuthHttpHeaders.IdentityKey] = ask.IdentityKey;
-            response.Headers[AuthHttpHeaders.Nonce] = ask.Nonce;
-            response.Headers[AuthHttpHeaders.YourNonce] = ask.YourNonce;
-            response.Headers[AuthHttpHeaders.Signature] = Atomic.Bsv.Primitives.Hex.Encode(ask.Signature!);
-            response.Headers[AuthHttpHeaders.RequestedCertificates] = requested.ToJson().GetRawText();
+            foreach ((string name, string value) in AuthHttpHeaders.ForCertificateRequest(ask))
+            {
+                context.Response.Headers[name] = value;
+            }
+
             await Problems.Of(StatusCodes.Status401Unauthorized, reason, detail).ExecuteAsync(context).ConfigureAwait(false);
             return;
         }

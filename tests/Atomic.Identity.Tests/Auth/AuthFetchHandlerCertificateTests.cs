@@ -132,13 +132,11 @@ public class AuthFetchHandlerCertificateTests
                 CertificateRequests++;
                 AuthMessage ask = AuthMessage.CreateCertificateRequest(
                     auth.Wallet, session.PeerIdentityKey, session.SessionNonce, session.PeerNonce, asked.ToJson());
-                response.Headers.Add(AuthHttpHeaders.Version, ask.Version);
-                response.Headers.Add(AuthHttpHeaders.MessageType, "certificateRequest");
-                response.Headers.Add(AuthHttpHeaders.IdentityKey, ask.IdentityKey);
-                response.Headers.Add(AuthHttpHeaders.Nonce, ask.Nonce);
-                response.Headers.Add(AuthHttpHeaders.YourNonce, ask.YourNonce);
-                response.Headers.Add(AuthHttpHeaders.Signature, Hex.Encode(ask.Signature!));
-                response.Headers.TryAddWithoutValidation(AuthHttpHeaders.RequestedCertificates, asked.ToJson().GetRawText());
+                foreach ((string name, string value) in AuthHttpHeaders.ForCertificateRequest(ask))
+                {
+                    response.Headers.TryAddWithoutValidation(name, value);
+                }
+
                 return response;
             }
 

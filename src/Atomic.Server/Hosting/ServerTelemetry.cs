@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Atomic.Sidecar.Components.PubSub;
 using Atomic.Services;
+using Atomic.Services.Operations;
 using Atomic.Services.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using OpenTelemetry;
@@ -18,7 +19,7 @@ namespace Atomic.Server.Hosting;
 /// variant) is set; the resource's service name is <c>OTEL_SERVICE_NAME</c> (default <c>atomic-server</c>). The metrics
 /// are also scraped at <c>GET /metrics</c> in Prometheus' text format unless <c>Atomic:Metrics:Prometheus</c> is false,
 /// whether or not OTLP export is on (one meter provider with a reader for each). Also owns the queue-depth gauge
-/// <c>atomic.pubsub.pending</c>. Built at start, flushed and disposed at shutdown.
+/// <c>atomic.pubsub.pending</c> and <c>atomic.sidecar.up</c>. Built at start, flushed and disposed at shutdown.
 /// </summary>
 internal sealed class ServerTelemetry : IHostedService, IDisposable
 {
@@ -39,6 +40,8 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
     private static readonly ConcurrentDictionary<ServerTelemetry, IServiceProvider> Live = new();
     private static readonly ObservableGauge<int> PendingGauge = Telemetry.Meter.CreateObservableGauge(
         "atomic.pubsub.pending", Observe, "{event}", "deliveries held and not yet settled, per pub/sub, topic and consumer");
+    private static readonly ObservableGauge<int> SidecarUpGauge = Telemetry.Meter.CreateObservableGauge(
+        "atomic.sidecar.up", ObserveSidecar, "{up}", "1 while the sidecar answers its health endpoint, else 0 (with several servers in one process, 0 when any finds its sidecar down)");
 
     private readonly IConfiguration _configuration;
     private MeterProvider? _meterProvider;
@@ -71,6 +74,7 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
             throw new ServerConfigurationException($"OTEL_EXPORTER_ZIPKIN_ENDPOINT '{TracesEndpoint}' is not an absolute http(s) URL (Zipkin's is http://host:9411/api/v2/spans)");
         }
         _ = PendingGauge;
+        _ = SidecarUpGauge;
         Live[this] = services;
     }
 
@@ -202,6 +206,31 @@ internal sealed class ServerTelemetry : IHostedService, IDisposable
                 yield return measurement;
             }
         }
+    }
+
+    /// <summary><c>atomic.sidecar.up</c>: the live servers' last sidecar probes (<see cref="SidecarHealth"/>), the lowest; none before a probe.</summary>
+    private static IEnumerable<Measurement<int>> ObserveSidecar()
+    {
+        int? up = null;
+        foreach (IServiceProvider services in Live.Values)
+        {
+            bool? probed;
+            try
+            {
+                probed = services.GetService<SidecarHealth>()?.Up;
+            }
+            catch (ObjectDisposedException)
+            {
+                continue; // a host between disposing its services and this telemetry
+            }
+
+            if (probed is bool b)
+            {
+                up = Math.Min(up ?? 1, b ? 1 : 0);
+            }
+        }
+
+        return up is int value ? [new Measurement<int>(value)] : [];
     }
 
     /// <summary>The embedded sidecar's durable pub/subs (none under a sidecar outside this process).</summary>

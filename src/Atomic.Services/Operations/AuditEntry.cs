@@ -22,19 +22,7 @@ public sealed record AuditEntry(long Seq, DateTimeOffset At, string Kind, string
         {
             json.WriteStartObject();
             json.WriteNumber("seq", seq);
-            json.WriteString("at", FormatTime(at));
-            json.WriteString("kind", kind);
-            json.WriteString("subject", subject);
-            if (identity is null)
-            {
-                json.WriteNull("identity");
-            }
-            else
-            {
-                json.WriteString("identity", identity);
-            }
-
-            json.WriteString("detail", detail);
+            WriteDraftFields(json, at, kind, subject, identity, detail);
             json.WriteString("prev", prev);
             json.WriteEndObject();
         }
@@ -82,16 +70,39 @@ public sealed record AuditEntry(long Seq, DateTimeOffset At, string Kind, string
         var reader = new Utf8JsonReader(json);
         using JsonDocument document = JsonDocument.ParseValue(ref reader);
         JsonElement e = document.RootElement;
+        AuditDraft d = ReadDraftFields(e);
         return new AuditEntry(
-            e.GetProperty("seq").GetInt64(),
-            DateTimeOffset.Parse(e.GetProperty("at").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-            e.GetProperty("kind").GetString()!,
-            e.GetProperty("subject").GetString()!,
-            e.GetProperty("identity").GetString(),
-            e.GetProperty("detail").GetString()!,
-            e.GetProperty("prev").GetString()!,
-            e.GetProperty("hash").GetString()!);
+            e.GetProperty("seq").GetInt64(), d.At, d.Kind, d.Subject, d.Identity, d.Detail, e.GetProperty("prev").GetString()!, e.GetProperty("hash").GetString()!);
     }
+
+    /// <summary>
+    /// The fields an entry has before the writer chains it (at, kind, subject, identity, detail), written as the
+    /// canonical JSON holds them; the journal's lines (<see cref="AuditJournal"/>) are these fields alone.
+    /// </summary>
+    internal static void WriteDraftFields(Utf8JsonWriter json, DateTimeOffset at, string kind, string subject, string? identity, string detail)
+    {
+        json.WriteString("at", FormatTime(at));
+        json.WriteString("kind", kind);
+        json.WriteString("subject", subject);
+        if (identity is null)
+        {
+            json.WriteNull("identity");
+        }
+        else
+        {
+            json.WriteString("identity", identity);
+        }
+
+        json.WriteString("detail", detail);
+    }
+
+    /// <summary>The fields <see cref="WriteDraftFields"/> writes, read back from an entry or a journal line.</summary>
+    internal static AuditDraft ReadDraftFields(JsonElement e) => new(
+        DateTimeOffset.Parse(e.GetProperty("at").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+        e.GetProperty("kind").GetString()!,
+        e.GetProperty("subject").GetString()!,
+        e.GetProperty("identity").GetString(),
+        e.GetProperty("detail").GetString()!);
 
     /// <summary>UTC, ISO 8601 round-trip form with seven fractional digits: <c>2026-12-03T19:00:00.1234567Z</c>.</summary>
     public static string FormatTime(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);

@@ -167,12 +167,7 @@ internal sealed class AuditJournal : IDisposable
                 }
                 else
                 {
-                    drafts.Add(new AuditDraft(
-                        DateTimeOffset.Parse(e.GetProperty("at").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-                        e.GetProperty("kind").GetString()!,
-                        e.GetProperty("subject").GetString()!,
-                        e.GetProperty("identity").GetString(),
-                        e.GetProperty("detail").GetString()!));
+                    drafts.Add(AuditEntry.ReadDraftFields(e));
                 }
             }
             catch (Exception x) when (x is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
@@ -216,19 +211,7 @@ internal sealed class AuditJournal : IDisposable
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteString("at", AuditEntry.FormatTime(draft.At));
-            json.WriteString("kind", draft.Kind);
-            json.WriteString("subject", draft.Subject);
-            if (draft.Identity is null)
-            {
-                json.WriteNull("identity");
-            }
-            else
-            {
-                json.WriteString("identity", draft.Identity);
-            }
-
-            json.WriteString("detail", draft.Detail);
+            AuditEntry.WriteDraftFields(json, draft.At, draft.Kind, draft.Subject, draft.Identity, draft.Detail);
             json.WriteEndObject();
         }
 

@@ -148,8 +148,8 @@ public sealed partial class TopicManagerActor : Actor, Contracts.ITopicManager, 
             // The notice is saved with the admission, and the reminder registered before either: killed after the save,
             // the reminder still gives the notice; an observer that throws gets it again at the next reminder.
             await RegisterReminderAsync(NoticeReminder, null, _options.ObserverRetry, _options.ObserverRetry).ConfigureAwait(false);
-            List<PreviousCoin> spent = [.. coins.Where(c => removed.Contains(c.InputIndex))];
-            await StateManager.SetStateAsync(NoticePrefix + txid, TopicNotice.Of(tx, spent), cancellationToken).ConfigureAwait(false);
+            var notice = new TopicNotice(tx.ToHex(), [.. removed.Select(input => new TopicNoticeCoin(input, coinStates[input]))]);
+            await StateManager.SetStateAsync(NoticePrefix + txid, notice, cancellationToken).ConfigureAwait(false);
             List<string> notices = await NoticesAsync(cancellationToken).ConfigureAwait(false);
             notices.Add(txid);
             await StateManager.SetStateAsync(NoticesKey, notices, cancellationToken).ConfigureAwait(false);
@@ -372,38 +372,24 @@ internal sealed record TopicBeefState(
     [property: JsonPropertyName("beef")] string Beef,
     [property: JsonPropertyName("outputs")] IReadOnlyList<uint> Outputs);
 
-/// <summary>A spend a topic's observers have not all taken yet: the transaction and the coins it removed.</summary>
+/// <summary>A spend a topic's observers have not all taken yet: the transaction and the coins it removed, as the topic held them.</summary>
 internal sealed record TopicNotice(
     [property: JsonPropertyName("rawTx")] string RawTx,
     [property: JsonPropertyName("coins")] List<TopicNoticeCoin> Coins)
 {
-    public static TopicNotice Of(Transaction tx, IReadOnlyList<PreviousCoin> spent)
-    {
-        var coins = new List<TopicNoticeCoin>(spent.Count);
-        foreach (PreviousCoin c in spent)
-        {
-            coins.Add(new TopicNoticeCoin(c.InputIndex, c.OutPoint.TxId.ToDisplayHex(), c.OutPoint.Index, c.Output.Satoshis, c.Output.LockingScript.ToHex()));
-        }
-
-        return new TopicNotice(tx.ToHex(), coins);
-    }
-
     public (Transaction Tx, List<PreviousCoin> Spent) Read()
     {
         var spent = new List<PreviousCoin>(Coins.Count);
         foreach (TopicNoticeCoin c in Coins)
         {
-            spent.Add(new PreviousCoin(c.InputIndex, new OutPoint(Hash256.FromDisplayHex(c.TxId), c.Vout), new TxOutput(c.Satoshis, Script.FromHex(c.LockingScript))));
+            spent.Add(new PreviousCoin(c.InputIndex, new OutPoint(Hash256.FromDisplayHex(c.Coin.TxId), c.Coin.OutputIndex), c.Coin.ToTxOutput()));
         }
 
         return (Transaction.FromHex(RawTx), spent);
     }
 }
 
-/// <summary>One coin of a <see cref="TopicNotice"/>.</summary>
+/// <summary>One coin of a <see cref="TopicNotice"/>: the input that spent it and its state in the topic.</summary>
 internal sealed record TopicNoticeCoin(
     [property: JsonPropertyName("input")] int InputIndex,
-    [property: JsonPropertyName("txid")] string TxId,
-    [property: JsonPropertyName("vout")] uint Vout,
-    [property: JsonPropertyName("satoshis")] ulong Satoshis,
-    [property: JsonPropertyName("lockingScript")] string LockingScript);
+    [property: JsonPropertyName("coin")] TopicOutputState Coin);

@@ -29,7 +29,7 @@ public sealed partial class RevocationMonitor(IServiceProvider services, ILogger
     /// tells this monitor again (<c>Atomic:Overlay:ObserverRetry</c>); revoking twice changes nothing.</remarks>
     public async Task CoinsRemovedAsync(string topic, Transaction transaction, IReadOnlyList<PreviousCoin> removed, CancellationToken cancellationToken)
     {
-        if (topic != RevocationTopicManager.TopicName)
+        if (!Observes(topic))
         {
             return;
         }

@@ -15,10 +15,25 @@ public sealed class MetricsTests(ITestOutputHelper output)
         await using ServerHost server = await ServerHost.StartAsync(settings: new Dictionary<string, string?> { ["Atomic:Operations:AlertEvaluationSeconds"] = "1" });
         await PipelineTests.RunAsync(server);
         (await server.Client.PostAsync("/v1/check", null)).EnsureSuccessStatusCode();
-        await Task.Delay(1_500); // an alert evaluation, which probes the sidecar
 
-        using HttpResponseMessage response = await server.Client.GetAsync(ServerTelemetry.MetricsPath);
-        string text = await response.Content.ReadAsStringAsync();
+        // Until an alert evaluation (every second here) has probed the sidecar.
+        HttpResponseMessage response;
+        string text;
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            response = await server.Client.GetAsync(ServerTelemetry.MetricsPath);
+            text = await response.Content.ReadAsStringAsync();
+            if (text.Contains("\natomic_sidecar_up{", StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            response.Dispose();
+            await Task.Delay(200);
+        }
+
+        using HttpResponseMessage _ = response;
         output.WriteLine(text);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);

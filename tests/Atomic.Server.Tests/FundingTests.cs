@@ -141,6 +141,8 @@ public class FundingTests
             FundingCoin back = after.Single(c => c != change);
             back.Satoshis.Should().Be(800, "the revocation output's 1000 satoshis less the spend's fee of 200");
 
+            // The revoke returns once the spend is in the pipeline; it is mined only if broadcast before the block.
+            await PipelineTests.WaitForAsync(server.Client, back.Outpoint.Split('.')[0], "broadcast");
             (await server.Client.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(HttpStatusCode.OK);
             await PipelineTests.WaitForAsync(server.Client, back.Outpoint.Split('.')[0], "mined");
             var revocations = server.Services.GetRequiredService<Atomic.Services.Identity.CertificateRevocations>();

@@ -87,6 +87,8 @@ public class IdentityCommandTests
             after[0].SpentBy.Should().NotBeNull("the revocation output is spent on chain");
 
             // The spend mined: the certificate stays revoked, by serial number and by its spent outpoint.
+            // The revoke returns once the spend is in the pipeline; it is mined only if broadcast before the block.
+            await PipelineTests.WaitForAsync(server.Client, after[0].SpentBy!, "broadcast");
             (await server.Client.PostAsync("/arc/v1/mine", null)).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
             await PipelineTests.WaitForAsync(server.Client, after[0].SpentBy!, "mined");
             var revocations = server.Services.GetRequiredService<Atomic.Services.Identity.CertificateRevocations>();

@@ -140,7 +140,7 @@ public sealed class InProcessChannel : HttpMessageHandler
         features.Set<IHttpResponseFeature>(response);
         features.Set<IHttpResponseBodyFeature>(response);
         features.Set<IHttpResponseTrailersFeature>(response);
-        features.Set<IHttpRequestLifetimeFeature>(new Lifetime(aborted));
+        features.Set<IHttpRequestLifetimeFeature>(new Lifetime(aborted.Token, response));
         features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
         {
             ConnectionId = string.Empty,
@@ -226,11 +226,11 @@ public sealed class InProcessChannel : HttpMessageHandler
         public bool CanHaveBody { get; } = canHaveBody;
     }
 
-    private sealed class Lifetime(CancellationTokenSource aborted) : IHttpRequestLifetimeFeature
+    private sealed class Lifetime(CancellationToken aborted, ResponseFeature response) : IHttpRequestLifetimeFeature
     {
-        public CancellationToken RequestAborted { get; set; } = aborted.Token;
+        public CancellationToken RequestAborted { get; set; } = aborted;
 
-        public void Abort() => aborted.Cancel();
+        public void Abort() => response.Abort();
     }
 
     /// <summary>
@@ -243,6 +243,7 @@ public sealed class InProcessChannel : HttpMessageHandler
     {
         private readonly HttpRequestMessage _request;
         private readonly CancellationTokenSource _aborted;
+        private int _state;
         private readonly System.IO.Pipelines.Pipe? _pipe;
         private readonly MemoryStream? _buffer;
         private readonly System.IO.Pipelines.PipeWriter _target;
@@ -331,7 +332,7 @@ public sealed class InProcessChannel : HttpMessageHandler
 
             if (_pipe is not null)
             {
-                _message = ToMessage(new StreamContent(new BodyStream(_pipe.Reader, _aborted)));
+                _message = ToMessage(new StreamContent(new BodyStream(_pipe.Reader, this)));
                 _answer.TrySetResult(_message);
             }
         }
@@ -411,7 +412,39 @@ public sealed class InProcessChannel : HttpMessageHandler
             }
         }
 
-        public void Dispose() => _aborted.Dispose();
+        /// <summary>
+        /// Aborts the request unless it is over. Most callers dispose the body after the request has ended, so this
+        /// checks rather than catching the <see cref="ObjectDisposedException"/> of a disposed source: that was one
+        /// thrown exception per gRPC call.
+        /// </summary>
+        public void Abort()
+        {
+            // 0 live, 1 being cancelled, 2 over: whichever of Abort and Dispose comes second disposes the source.
+            if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                _aborted.Cancel();
+            }
+            finally
+            {
+                if (Interlocked.CompareExchange(ref _state, 0, 1) == 2)
+                {
+                    _aborted.Dispose();
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _state, 2) == 0)
+            {
+                _aborted.Dispose();
+            }
+        }
 
         private HttpResponseMessage ToMessage(HttpContent content)
         {
@@ -466,7 +499,7 @@ public sealed class InProcessChannel : HttpMessageHandler
         }
 
         /// <summary>The body as the caller reads it; disposing it early aborts the request, as closing a connection would.</summary>
-        private sealed class BodyStream(System.IO.Pipelines.PipeReader reader, CancellationTokenSource aborted) : Stream
+        private sealed class BodyStream(System.IO.Pipelines.PipeReader reader, ResponseFeature owner) : Stream
         {
             private readonly Stream _inner = reader.AsStream(leaveOpen: true);
 
@@ -504,14 +537,7 @@ public sealed class InProcessChannel : HttpMessageHandler
                 {
                     _inner.Dispose();
                     reader.Complete();
-                    try
-                    {
-                        aborted.Cancel();
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // the request is over
-                    }
+                    owner.Abort();
                 }
 
                 base.Dispose(disposing);

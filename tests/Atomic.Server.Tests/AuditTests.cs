@@ -173,6 +173,51 @@ public sealed class AuditTests
     }
 
     [Fact]
+    public async Task A_batch_whose_bulk_save_meets_another_writers_entry_keeps_what_it_saved_and_chains_the_rest_after_that_entry()
+    {
+        await using ServerHost server = await ServerHost.StartAsync();
+        var dapr = server.Services.GetRequiredService<DaprClient>();
+        var store = new AuditStore(dapr);
+        long settled = -1;
+        for (long seen = (await store.GetHeadAsync()).Head.Seq; seen != settled; seen = (await store.GetHeadAsync()).Head.Seq)
+        {
+            settled = seen; // the server's own start-up entries are in
+            await Task.Delay(300);
+        }
+
+        // Another writer holds seq +3 (saved, its head not moved yet): the batch's bulk save stops there.
+        AuditEntry foreign = AuditEntry.Create(settled + 3, DateTimeOffset.UtcNow, "test.foreign", "x", null, "", new string('1', 64));
+        await dapr.SaveByteStateAsync(Names.TxStore, AuditStore.EntryKey(foreign.Seq), foreign.ToJson());
+        IOptions<AuditOptions> options = Options.Create(new AuditOptions { BatchSize = 8 });
+        var log = new AuditLog(options, TimeProvider.System);
+        for (int i = 0; i < 5; i++)
+        {
+            log.Append("test.mine", $"{i}").Should().BeTrue();
+        }
+
+        using var writer = new AuditWriter(log, store, options, NullLogger<AuditWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await store.GetHeadAsync()).Head.Seq < settled + 6 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await writer.StopAsync(CancellationToken.None);
+        (await store.GetHeadAsync()).Head.Seq.Should().Be(settled + 6, "five entries of ours and the other writer's one");
+        var subjects = new List<string>();
+        for (long seq = settled + 1; seq <= settled + 6; seq++)
+        {
+            AuditEntry entry = (await store.GetAsync(seq))!;
+            entry.HashMatches().Should().BeTrue();
+            subjects.Add($"{entry.Kind} {entry.Subject}");
+        }
+
+        subjects.Should().Equal("test.mine 0", "test.mine 1", "test.foreign x", "test.mine 2", "test.mine 3", "test.mine 4");
+        (await store.GetAsync(settled + 4))!.Prev.Should().Be(foreign.Hash, "the rest chain after the other writer's entry");
+    }
+
+    [Fact]
     public async Task Entries_journaled_by_a_process_that_died_before_saving_them_are_rebuilt_once_by_the_next()
     {
         await using ServerHost server = await ServerHost.StartAsync();

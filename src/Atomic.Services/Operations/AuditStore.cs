@@ -76,6 +76,30 @@ public sealed class AuditStore(DaprClient dapr)
         }
     }
 
+    /// <summary>
+    /// Saves the entries with one call (the SDK's bulk save), each only where its key is absent: true when every one
+    /// was saved; false when one was refused, and then any of them may or may not be saved (daprd's bulk save stops at a
+    /// refusal, or goes on, depending on the store), which the caller finds out with <see cref="GetAsync"/>.
+    /// </summary>
+    internal async Task<bool> TryAddAllAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
+        var items = new List<SaveStateItem<StoredJson>>(entries.Count);
+        foreach (AuditEntry entry in entries)
+        {
+            items.Add(new SaveStateItem<StoredJson>(EntryKey(entry.Seq), new StoredJson(entry.ToJson()), null!, FirstWrite));
+        }
+
+        try
+        {
+            await dapr.SaveBulkStateAsync(Names.TxStore, items, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DaprException e) when (TxRecords.IsConflict(e))
+        {
+            return false;
+        }
+    }
+
     /// <summary>Moves the head guarded by its ETag (or, with none, only when absent); false on a conflict.</summary>
     internal async Task<bool> TryMoveHeadAsync(AuditHead head, string? etag, CancellationToken cancellationToken)
     {
@@ -88,3 +112,19 @@ public sealed class AuditStore(DaprClient dapr)
 public sealed record AuditHead(
     [property: System.Text.Json.Serialization.JsonPropertyName("seq")] long Seq,
     [property: System.Text.Json.Serialization.JsonPropertyName("hash")] string Hash);
+
+/// <summary>An entry's stored JSON, which the SDK's serializer writes as it is (a byte array would go as base64).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(StoredJsonConverter))]
+internal readonly record struct StoredJson(byte[] Utf8);
+
+internal sealed class StoredJsonConverter : System.Text.Json.Serialization.JsonConverter<StoredJson>
+{
+    public override StoredJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using JsonDocument document = JsonDocument.ParseValue(ref reader);
+        return new StoredJson(JsonSerializer.SerializeToUtf8Bytes(document.RootElement));
+    }
+
+    public override void Write(Utf8JsonWriter writer, StoredJson value, JsonSerializerOptions options) =>
+        writer.WriteRawValue(value.Utf8, skipInputValidation: true);
+}

@@ -6,8 +6,8 @@ namespace Atomic.Services.Operations;
 
 /// <summary>
 /// This process's one writer of the audit log: takes queued entries in batches, chains them after the head and saves
-/// each under first-write, then moves the head under its ETag, so two writers can never fork the chain. At start it
-/// first rebuilds what earlier processes journaled and never saved (<see cref="AuditJournal"/>).
+/// them under first-write (the batch in one bulk save), then moves the head under its ETag, so two writers can never
+/// fork the chain. At start it first rebuilds what earlier processes journaled and never saved (<see cref="AuditJournal"/>).
 /// </summary>
 public sealed partial class AuditWriter(AuditLog log, AuditStore store, IOptions<AuditOptions> options, ILogger<AuditWriter> logger) : BackgroundService
 {
@@ -193,18 +193,35 @@ public sealed partial class AuditWriter(AuditLog log, AuditStore store, IOptions
                 head = new AuditHead(orphan.Seq, orphan.Hash);
             }
 
-            AuditHead tip = head;
-            bool conflict = false;
+            var entries = new List<AuditEntry>(batch.Count);
+            AuditHead chained = head;
             foreach (AuditDraft draft in batch)
             {
-                AuditEntry entry = AuditEntry.Create(tip.Seq + 1, draft.At, draft.Kind, draft.Subject, draft.Identity, draft.Detail, tip.Hash);
-                if (!await store.TryAddAsync(entry, cancellationToken).ConfigureAwait(false))
-                {
-                    conflict = true;
-                    break;
-                }
+                AuditEntry entry = AuditEntry.Create(chained.Seq + 1, draft.At, draft.Kind, draft.Subject, draft.Identity, draft.Detail, chained.Hash);
+                entries.Add(entry);
+                chained = new AuditHead(entry.Seq, entry.Hash);
+            }
 
-                tip = new AuditHead(entry.Seq, entry.Hash);
+            // The whole batch in one call; only when a key was taken does each entry go on its own, to find out which.
+            AuditHead tip = head;
+            bool conflict = false;
+            if (await store.TryAddAllAsync(entries, cancellationToken).ConfigureAwait(false))
+            {
+                tip = chained;
+            }
+            else
+            {
+                foreach (AuditEntry entry in entries)
+                {
+                    if (!await store.TryAddAsync(entry, cancellationToken).ConfigureAwait(false)
+                        && (await store.GetAsync(entry.Seq, cancellationToken).ConfigureAwait(false))?.Hash != entry.Hash)
+                    {
+                        conflict = true; // another writer's entry holds this seq (an entry of ours the bulk call saved goes on)
+                        break;
+                    }
+
+                    tip = new AuditHead(entry.Seq, entry.Hash);
+                }
             }
 
             int appended = (int)(tip.Seq - head.Seq);

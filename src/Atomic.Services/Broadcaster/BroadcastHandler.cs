@@ -26,7 +26,7 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
         }
 
         activity?.SetTag("atomic.txid", verified.TxId);
-        if (await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _))
+        if (await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _) current)
         {
             return Delivery.Success; // already broadcast, mined or failed: a duplicate delivery
         }
@@ -68,7 +68,7 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
         ArcOutcome? accepted = Array.Find(outcomes, o => o.Verdict == ArcVerdict.Accepted);
         if (accepted is not null)
         {
-            await MarkBroadcastAsync(verified.TxId, accepted, cancellationToken).ConfigureAwait(false);
+            await MarkBroadcastAsync(verified.TxId, accepted, current, cancellationToken).ConfigureAwait(false);
             return Delivery.Success;
         }
 
@@ -143,11 +143,13 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
     }
 
     /// <summary>An endpoint accepted the transaction: the record moves to broadcast and is watched until mined.</summary>
-    private async Task MarkBroadcastAsync(string txid, ArcOutcome accepted, CancellationToken cancellationToken)
+    private async Task MarkBroadcastAsync(string txid, ArcOutcome accepted, (TxRecord Record, string ETag)? read, CancellationToken cancellationToken)
     {
         string arcStatus = accepted.Response?.TxStatus ?? "ACCEPTED";
         await watched.AddAsync(txid, cancellationToken).ConfigureAwait(false);
-        TxRecord? moved = await records.MoveAsync(txid, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false);
+        TxRecord? moved = read is { } known
+            ? await records.MoveAsync(known, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : await records.MoveAsync(txid, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (moved is not null)
         {
             Telemetry.RecordStage(moved, "broadcast");
@@ -172,7 +174,7 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
     {
         // Only a record still verified was never broadcast: a duplicate or late dead letter must not fail a broadcast record.
         if (verified?.TxId is null
-            || await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _))
+            || await records.GetAsync(verified.TxId, cancellationToken).ConfigureAwait(false) is not ({ Status: TxStatus.Verified }, _) current)
         {
             return Delivery.Success;
         }
@@ -186,7 +188,7 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
         ArcOutcome[] statuses = await Task.WhenAll(calls).ConfigureAwait(false);
         if (Array.Find(statuses, o => o.Verdict == ArcVerdict.Accepted) is { } accepted)
         {
-            await MarkBroadcastAsync(verified.TxId, accepted, cancellationToken).ConfigureAwait(false);
+            await MarkBroadcastAsync(verified.TxId, accepted, current, cancellationToken).ConfigureAwait(false);
         }
         else if (Array.Exists(statuses, o => o.Response?.TxStatus == "SEEN_IN_ORPHAN_MEMPOOL"))
         {

@@ -95,11 +95,23 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
     /// Moves the record to <paramref name="to"/>, applying <paramref name="change"/>; returns the moved record, or null
     /// when there is no record or the move is not allowed from its status (already done, or overtaken).
     /// </summary>
-    public async Task<TxRecord?> MoveAsync(string txid, TxStatus to, Func<TxRecord, TxRecord>? change = null, string? code = null, CancellationToken cancellationToken = default)
+    public Task<TxRecord?> MoveAsync(string txid, TxStatus to, Func<TxRecord, TxRecord>? change = null, string? code = null, CancellationToken cancellationToken = default) =>
+        MoveAsync(txid, null, to, change, code, cancellationToken);
+
+    /// <summary>
+    /// <see cref="MoveAsync(string, TxStatus, Func{TxRecord, TxRecord}?, string?, CancellationToken)"/> from a record the
+    /// caller has just read, which saves reading it again; if it has changed since, its ETag no longer matches and the
+    /// move reads it again and decides again.
+    /// </summary>
+    public Task<TxRecord?> MoveAsync((TxRecord Record, string ETag) read, TxStatus to, Func<TxRecord, TxRecord>? change = null, string? code = null,
+        CancellationToken cancellationToken = default) =>
+        MoveAsync(read.Record.TxId, read, to, change, code, cancellationToken);
+
+    private async Task<TxRecord?> MoveAsync(string txid, (TxRecord Record, string ETag)? read, TxStatus to, Func<TxRecord, TxRecord>? change, string? code, CancellationToken cancellationToken)
     {
         for (int attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            if (await GetAsync(txid, cancellationToken).ConfigureAwait(false) is not var (record, etag))
+            if ((attempt == 0 && read is { } known ? known : await GetAsync(txid, cancellationToken).ConfigureAwait(false)) is not var (record, etag))
             {
                 return null;
             }

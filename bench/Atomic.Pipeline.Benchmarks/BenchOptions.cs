@@ -2,9 +2,9 @@ using System.Globalization;
 
 namespace Atomic.Pipeline.Benchmarks;
 
-internal sealed record BenchOptions(IReadOnlyList<int> Clients, int Count, string? Postgres, bool Stages, string Arc, string Until)
+internal sealed record BenchOptions(IReadOnlyList<int> Clients, int Count, string? Postgres, bool Stages, string Arc, string Until, bool Allocations = false)
 {
-    public const string Usage = "options: --clients N[,N...] (default 16,64), --count N (default 4000), --postgres CONNECTION, --arc devchain|stub, --until verified|broadcast, --stages";
+    public const string Usage = "options: --clients N[,N...] (default 16,64), --count N (default 4000), --postgres CONNECTION, --arc devchain|stub, --until verified|broadcast, --stages, --allocations";
 
     public string Store => (Postgres is null ? "SQLite (components/)" : "PostgreSQL (components/variants/postgresql)")
         + (Arc == "stub" ? ", ARC: an in-process stub answering SEEN_ON_NETWORK" : ", ARC: the dev chain (full validation)");
@@ -16,6 +16,7 @@ internal sealed record BenchOptions(IReadOnlyList<int> Clients, int Count, strin
         int count = 4000;
         string? postgres = Environment.GetEnvironmentVariable("ATOMIC_BENCH_POSTGRES");
         bool stages = false;
+        bool allocations = false;
         string arc = "devchain";
         string until = "broadcast";
         for (int i = 0; i < args.Length; i += 2)
@@ -28,6 +29,13 @@ internal sealed record BenchOptions(IReadOnlyList<int> Clients, int Count, strin
             if (args[i] == "--stages")
             {
                 stages = true;
+                i--;
+                continue;
+            }
+
+            if (args[i] == "--allocations")
+            {
+                allocations = true;
                 i--;
                 continue;
             }
@@ -59,7 +67,7 @@ internal sealed record BenchOptions(IReadOnlyList<int> Clients, int Count, strin
             }
         }
 
-        return new BenchOptions(clients, count, postgres, stages, arc, until);
+        return new BenchOptions(clients, count, postgres, stages, arc, until, allocations);
     }
 
     private static int Positive(string option, string text) =>

@@ -87,11 +87,21 @@ foreach (int clients in options.Clients)
 {
     await using PipelineUnderTest pipeline = await PipelineUnderTest.StartAsync(options);
     using var stages = new StageTimes();
+    using Atomic.Sidecar.Benchmarks.AllocationSampler? sampler = options.Allocations ? new() : null;
+    long allocated = GC.GetTotalAllocatedBytes();
     PipelineResult result = await pipeline.RunAsync(clients, options.Count);
+    allocated = GC.GetTotalAllocatedBytes() - allocated;
     Console.WriteLine(result);
     if (options.Stages)
     {
         Console.Write(stages);
+    }
+
+    if (sampler is not null)
+    {
+        // Everything this process allocated while the transactions ran (the server, its sidecar and the clients), warm-up included.
+        Console.WriteLine($"# allocated {allocated / 1024.0 / options.Count:N0} KB per transaction");
+        sampler.Print(25);
     }
 }
 

@@ -6,7 +6,8 @@ using Microsoft.Data.Sqlite;
 namespace Atomic.Sidecar.Components.State;
 
 /// <summary>
-/// <c>state.sqlite</c>, the embedded default: one table (key, value, etag, expiry) in a WAL-mode SQLite file. Every
+/// <c>state.sqlite</c>, the embedded default: one table (key, value, etag, expiry) in a WAL-mode SQLite file, an
+/// ordinary rowid table with a unique index on the key (see <see cref="CreateOrMigrate"/>). Every
 /// write that checks an ETag runs inside <c>BEGIN IMMEDIATE</c>, so the check and the write are one atomic step;
 /// a transaction's operations share one such SQL transaction and its prepared statements, and a write that checks
 /// nothing (no ETag, last-write) does not read first. Expired items are invisible and removed lazily.
@@ -48,10 +49,57 @@ public sealed partial class SqliteStateStore : IStateStore
         _writer = FileWriter.For(connectionString);
         using SqliteConnection connection = Open();
         Execute(connection, null, "PRAGMA journal_mode=WAL;");
-        Execute(connection, null, $"CREATE TABLE IF NOT EXISTS {_table} (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, etag TEXT NOT NULL, expires_at INTEGER NULL) WITHOUT ROWID;");
+        CreateOrMigrate(connection);
     }
 
     public string Name { get; }
+
+    /// <summary>
+    /// Creates the table as an ordinary (rowid) table with a unique index on its key, and moves a table an earlier
+    /// version made <c>WITHOUT ROWID</c> into that form, items and ETags unchanged. A <c>WITHOUT ROWID</c> table keeps
+    /// whole rows in its interior pages as well as its leaves, which SQLite's documentation advises against for rows
+    /// larger than about a twentieth of a page; the pipeline's rows are kilobyte BEEFs, and on its write pattern (a BEEF
+    /// and three record moves per transaction, fifty to a commit) the rowid table took 2.3–2.7 times as many writes a
+    /// second on this project's 2-core machine. The move runs once, under the write lock, so another process opening
+    /// the same file meanwhile waits and then finds it done.
+    /// </summary>
+    private void CreateOrMigrate(SqliteConnection connection)
+    {
+        const string Columns = "(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, etag TEXT NOT NULL, expires_at INTEGER NULL)";
+        if (TableSql(connection, null) is string ready && !WithoutRowId(ready))
+        {
+            return; // the usual case: nothing to write, so no write lock
+        }
+
+        using SqliteTransaction schema = BeginImmediate(connection);
+        switch (TableSql(connection, schema))
+        {
+            case null:
+                Execute(connection, schema, $"CREATE TABLE {_table} {Columns};");
+                break;
+            case string existing when WithoutRowId(existing):
+                string moving = _table + "__rowid";
+                Execute(connection, schema, $"DROP TABLE IF EXISTS {moving};");
+                Execute(connection, schema, $"CREATE TABLE {moving} {Columns};");
+                Execute(connection, schema, $"INSERT INTO {moving} (key, value, etag, expires_at) SELECT key, value, etag, expires_at FROM {_table};");
+                Execute(connection, schema, $"DROP TABLE {_table};");
+                Execute(connection, schema, $"ALTER TABLE {moving} RENAME TO {_table};");
+                break;
+        }
+
+        schema.Commit();
+
+        static bool WithoutRowId(string sql) => sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private string? TableSql(SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        using SqliteCommand find = connection.CreateCommand();
+        find.Transaction = transaction;
+        find.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = @table;";
+        find.Parameters.AddWithValue("@table", _table);
+        return find.ExecuteScalar() as string;
+    }
 
     public Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -200,12 +248,19 @@ public sealed partial class SqliteStateStore : IStateStore
                 $"INSERT INTO {store._table} (key, value, etag, expires_at) VALUES (@key, @value, @etag, @expires) ON CONFLICT(key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at;",
                 "@key", "@value", "@etag", "@expires");
             _upsert.Parameters["@key"].Value = write.Key;
-            _upsert.Parameters["@value"].Value = write.Value.ToArray();
+            _upsert.Parameters["@value"].Value = WholeArray(write.Value);
             _upsert.Parameters["@etag"].Value = etag;
             _upsert.Parameters["@expires"].Value = write.Ttl is TimeSpan ttl ? (store._time.GetUtcNow() + ttl).ToUnixTimeMilliseconds() : DBNull.Value;
             _upsert.ExecuteNonQuery();
             return etag;
         }
+
+        /// <summary>The value's own array when it spans all of one (as a gRPC request's bytes do), else a copy: SQLite binds arrays.</summary>
+        private static byte[] WholeArray(ReadOnlyMemory<byte> value) =>
+            System.Runtime.InteropServices.MemoryMarshal.TryGetArray(value, out ArraySegment<byte> segment)
+                && segment is { Offset: 0, Array: { } array } && segment.Count == array.Length
+                ? array
+                : value.ToArray();
 
         public void Remove(string key, string? etag, StateConcurrency concurrency)
         {

@@ -48,6 +48,44 @@ public sealed class SqliteStateStoreConformanceTests : StateStoreConformance, ID
         (await other.GetAsync("w0")).Should().BeNull("the tables are apart even though the file and the writer are shared");
     }
 
+    [Fact]
+    public async Task A_table_an_earlier_version_made_without_rowid_is_moved_to_a_rowid_table_with_its_items_and_etags()
+    {
+        Directory.CreateDirectory(_directory);
+        string file = Path.Combine(_directory, "state.db");
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                PRAGMA journal_mode=WAL;
+                CREATE TABLE state (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, etag TEXT NOT NULL, expires_at INTEGER NULL) WITHOUT ROWID;
+                INSERT INTO state VALUES ('a', x'0102', 'etag-a', NULL), ('b', x'03', 'etag-b', 4102444800000), ('gone', x'04', 'etag-g', 1);
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        IStateStore store = CreateStore(TimeProvider.System);
+        StateItem a = (await store.GetAsync("a"))!;
+        a.Value.ToArray().Should().Equal(1, 2);
+        a.ETag.Should().Be("etag-a");
+        (await store.GetAsync("b"))!.ETag.Should().Be("etag-b", "the move keeps every item's ETag, so a client's next conditional write still matches");
+        (await store.GetAsync("gone")).Should().BeNull("an item that had expired stays expired");
+        await store.SaveAsync(new StateWrite("a", new byte[] { 9 }, "etag-a"));
+        await FluentActions.Awaiting(() => store.SaveAsync(new StateWrite("b", new byte[] { 9 }, "stale"))).Should().ThrowAsync<StateConcurrencyException>();
+
+        using var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False");
+        check.Open();
+        using var schema = check.CreateCommand();
+        schema.CommandText = "SELECT group_concat(sql, ';') FROM sqlite_master WHERE tbl_name = 'state' OR name LIKE 'state%';";
+        string sql = (string)schema.ExecuteScalar()!;
+        sql.Should().NotContainEquivalentOf("WITHOUT ROWID").And.NotContain("__rowid");
+
+        // Opening it again changes nothing.
+        IStateStore again = CreateStore(TimeProvider.System);
+        (await again.GetAsync("a"))!.Value.ToArray().Should().Equal(9);
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))

@@ -17,7 +17,7 @@ public sealed record AuditEntry(long Seq, DateTimeOffset At, string Kind, string
     /// <summary>The exact bytes hashed after the previous hash: <c>{"seq":…,"at":…,"kind":…,"subject":…,"identity":…,"detail":…,"prev":…}</c>.</summary>
     public static byte[] Canonical(long seq, DateTimeOffset at, string kind, string subject, string? identity, string detail, string prev)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        var buffer = new ArrayBufferWriter<byte>(1024); // the writer asks for three bytes a character of each string: 256 grew twice
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();

@@ -112,24 +112,27 @@ public sealed class InProcessChannel : HttpMessageHandler
             });
         }
 
-        foreach (KeyValuePair<string, IEnumerable<string>> header in request.Headers)
+        // The headers as the caller gave them: HttpClient's handler sends them unparsed too, and parsing them here (the
+        // gRPC client's User-Agent on every call) cost an allocation or more per header.
+        foreach (KeyValuePair<string, HeaderStringValues> header in request.Headers.NonValidated)
         {
-            headers.Append(header.Key, new StringValues(header.Value as string[] ?? [.. header.Value]));
+            headers.Append(header.Key, Values(header.Value));
         }
 
         bool hasBody = false;
         if (request.Content is { } content)
         {
-            foreach (KeyValuePair<string, IEnumerable<string>> header in content.Headers)
+            foreach (KeyValuePair<string, HeaderStringValues> header in content.Headers.NonValidated)
             {
-                headers.Append(header.Key, new StringValues(header.Value as string[] ?? [.. header.Value]));
+                headers.Append(header.Key, Values(header.Value));
             }
 
             // Read whole before the request runs: a call whose body is written while its answer is read (duplex
-            // streaming) needs a socket.
-            byte[] body = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            // streaming) needs a socket. The body is read into one buffer and used where it lies, not copied out again.
+            var body = new MemoryStream(content.Headers.ContentLength is long known and <= int.MaxValue ? (int)known : 0);
+            await content.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
             headers.ContentLength = body.Length;
-            requestFeature.Body = new MemoryStream(body, writable: false);
+            requestFeature.Body = new MemoryStream(body.GetBuffer(), 0, (int)body.Length, writable: false);
             hasBody = body.Length > 0;
         }
 
@@ -160,6 +163,23 @@ public sealed class InProcessChannel : HttpMessageHandler
         }, (application, features, response));
 
         return await response.Answer.WaitAsync(cancellationToken).ConfigureAwait(false); // a caller's timeout holds even if the host does not answer
+    }
+
+    private static StringValues Values(HeaderStringValues values)
+    {
+        if (values.Count == 1)
+        {
+            return new StringValues(values.ToString());
+        }
+
+        string[] all = new string[values.Count];
+        int i = 0;
+        foreach (string value in values)
+        {
+            all[i++] = value;
+        }
+
+        return new StringValues(all);
     }
 
     /// <summary>

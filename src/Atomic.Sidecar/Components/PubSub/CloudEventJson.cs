@@ -18,7 +18,8 @@ public static class CloudEventJson
     public static byte[] Serialize(CloudEvent cloudEvent)
     {
         ArgumentNullException.ThrowIfNull(cloudEvent);
-        var buffer = new ArrayBufferWriter<byte>(256 + (cloudEvent.Data.Length * 4 / 3));
+        // Room for the envelope's fields as the writer asks for it (three bytes a character of each string), so it seldom grows.
+        var buffer = new ArrayBufferWriter<byte>(1024 + (cloudEvent.Data.Length * 4 / 3));
         using (var writer = new Utf8JsonWriter(buffer))
         {
             Write(writer, cloudEvent);

@@ -104,14 +104,14 @@ public sealed partial class SqliteStateStore : IStateStore
     public Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        using SqliteConnection connection = Open();
+        using SqliteConnection connection = OpenForRead();
         return Task.FromResult(Read(connection, null, key));
     }
 
     public Task<IReadOnlyList<(string Key, StateItem? Item)>> GetBulkAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        using SqliteConnection connection = Open();
+        using SqliteConnection connection = OpenForRead();
         using SqliteTransaction snapshot = connection.BeginTransaction(deferred: true); // one consistent read
         var result = new (string, StateItem?)[keys.Count];
         for (int i = 0; i < keys.Count; i++)
@@ -172,7 +172,7 @@ public sealed partial class SqliteStateStore : IStateStore
     {
         ArgumentNullException.ThrowIfNull(prefix);
         string? upper = StateRules.PrefixUpperBound(prefix);
-        using SqliteConnection connection = Open();
+        using SqliteConnection connection = OpenForRead();
         using SqliteCommand command = connection.CreateCommand();
         command.CommandText = $"SELECT key, value, etag FROM {_table} WHERE key >= @prefix {(upper is null ? "" : "AND key < @upper")} AND substr(key, 1, length(@prefix)) = @prefix AND (expires_at IS NULL OR expires_at > @now) ORDER BY key;";
         command.Parameters.AddWithValue("@prefix", prefix);
@@ -187,6 +187,18 @@ public sealed partial class SqliteStateStore : IStateStore
         {
             yield return (reader.GetString(0), new StateItem((byte[])reader.GetValue(1), reader.GetString(2)));
         }
+    }
+
+    /// <summary>
+    /// A connection for reading: no pragmas, which cost two statements parsed and run on every read. A WAL reader
+    /// never waits on the write lock, <c>synchronous</c> concerns only commits, and Microsoft.Data.Sqlite retries a busy
+    /// statement for the command's timeout on its own.
+    /// </summary>
+    private SqliteConnection OpenForRead()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
     }
 
     private SqliteConnection Open()

@@ -188,6 +188,25 @@ public sealed class GatewayApiTests
         watch.Watching.Should().Be(0);
     }
 
+    [Fact]
+    public void The_watch_hands_waiters_the_latest_saved_record_whatever_order_its_moves_are_told_in()
+    {
+        var records = new TxRecords(null!, TimeProvider.System);
+        TxRecord received = records.New("a", [], []);
+        TxRecord verified = received with { Status = TxStatus.Verified, History = [.. received.History, new TxHistoryEntry(TxStatus.Verified, DateTimeOffset.UtcNow)] };
+        TxRecord broadcast = verified with { Status = TxStatus.Broadcast, History = [.. verified.History, new TxHistoryEntry(TxStatus.Broadcast, DateTimeOffset.UtcNow)] };
+        var watch = new TxWatch();
+        using TxWatch.Watcher watcher = watch.Watch("a");
+        watcher.Latest.Should().BeNull("nothing moved since the watch began");
+
+        // Two threads saved verified then broadcast, and told of them the other way round.
+        watch.Moved("a", broadcast);
+        watch.Moved("a", verified);
+        watcher.Latest.Should().BeSameAs(broadcast);
+        watch.Moved("b", verified); // nobody watches b: nothing is kept for it
+        watch.Watching.Should().Be(1);
+    }
+
     public static TheoryData<string, Func<HttpContent>, string?, string?, int, string> BadSubmissions => new()
     {
         { "an unsupported media type", () => new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), null, null, 415, "REQUEST_INVALID" },

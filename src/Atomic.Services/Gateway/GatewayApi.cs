@@ -212,10 +212,10 @@ public static class GatewayApi
         using TxWatch.Watcher watcher = services.Watch.Watch(txid);
         long deadline = services.Time.GetTimestamp() + (long)(timeout.TotalSeconds * services.Time.TimestampFrequency);
         TimeSpan recheck = TimeSpan.FromMilliseconds(50);
+        Task moved = watcher.NextMove;
+        TxRecord? record = (await services.Records.GetAsync(txid, cancellationToken).ConfigureAwait(false))?.Record;
         for (; ; )
         {
-            Task moved = watcher.NextMove;
-            TxRecord? record = (await services.Records.GetAsync(txid, cancellationToken).ConfigureAwait(false))?.Record;
             if (record is not null && Reached(record.Status, wanted))
             {
                 return (record, true);
@@ -229,9 +229,19 @@ public static class GatewayApi
             }
 
             TimeSpan pause = recheck < left ? recheck : left;
-            await Task.WhenAny(moved, Task.Delay(pause, services.Time, cancellationToken)).ConfigureAwait(false);
+            bool woken = await Task.WhenAny(moved, Task.Delay(pause, services.Time, cancellationToken)).ConfigureAwait(false) == moved;
             cancellationToken.ThrowIfCancellationRequested();
-            recheck = recheck * 2 < MaxRecheck ? recheck * 2 : MaxRecheck;
+            moved = watcher.NextMove; // taken before the record is looked at, so no move after this goes unseen
+            if (woken && watcher.Latest is { } latest && (record is null || latest.History.Count > record.History.Count))
+            {
+                record = latest; // moved in this process: the record as it was saved, without reading it again
+            }
+            else
+            {
+                // The backoff's turn (or a move that told us nothing newer): another process may have moved it.
+                record = (await services.Records.GetAsync(txid, cancellationToken).ConfigureAwait(false))?.Record;
+                recheck = recheck * 2 < MaxRecheck ? recheck * 2 : MaxRecheck;
+            }
         }
     }
 

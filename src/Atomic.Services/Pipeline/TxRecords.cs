@@ -131,7 +131,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
             };
             if (await TrySaveAsync(Names.TxKey(txid), moved.ToJson(), etag, LastWrite, cancellationToken).ConfigureAwait(false))
             {
-                watch?.Moved(txid);
+                watch?.Moved(txid, moved);
                 recent?.Record(txid, to, now, moved.Baskets);
                 audit?.Moved(txid, to, moved.Code);
                 return moved;

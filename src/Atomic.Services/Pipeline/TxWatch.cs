@@ -1,9 +1,9 @@
 namespace Atomic.Services.Pipeline;
 
 /// <summary>
-/// Tells requests waiting on a transaction (<c>?wait=</c>) that its record moved in this process, so they read it again
-/// at once instead of on their next backoff. Moves made by another process (a split deployment, where the gateway
-/// moves no record) are found by that backoff alone. Only txids somebody waits for are held.
+/// Tells requests waiting on a transaction (<c>?wait=</c>) that its record moved in this process, and hands them the
+/// record as it was saved, so they need not read it again. Moves made by another process (a split deployment, where
+/// the gateway moves no record) are found by the waits' backoff reads alone. Only txids somebody waits for are held.
 /// </summary>
 public sealed class TxWatch
 {
@@ -37,14 +37,21 @@ public sealed class TxWatch
         }
     }
 
-    /// <summary>The record of <paramref name="txid"/> moved: wakes whoever watches it.</summary>
-    internal void Moved(string txid)
+    /// <summary>The record of <paramref name="txid"/> moved (and was saved as <paramref name="record"/>): wakes whoever watches it.</summary>
+    internal void Moved(string txid, TxRecord? record = null)
     {
         TaskCompletionSource? moved = null;
         lock (_entries)
         {
             if (_entries.TryGetValue(txid, out Entry? entry))
             {
+                // Moves are saved under the record's ETag, one after another, and each adds to its history: the longer
+                // history is the later record, whichever order two threads tell of their moves in.
+                if (record is not null && (entry.Latest is null || record.History.Count > entry.Latest.History.Count))
+                {
+                    entry.Latest = record;
+                }
+
                 moved = entry.Next;
                 entry.Next = Entry.NewSignal();
             }
@@ -68,6 +75,7 @@ public sealed class TxWatch
     {
         public int Watchers;
         public TaskCompletionSource Next = NewSignal();
+        public TxRecord? Latest;
 
         public static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -95,6 +103,18 @@ public sealed class TxWatch
                 lock (_watch._entries)
                 {
                     return _entry.Next.Task;
+                }
+            }
+        }
+
+        /// <summary>The latest record a move in this process saved since the watch began, or null.</summary>
+        public TxRecord? Latest
+        {
+            get
+            {
+                lock (_watch._entries)
+                {
+                    return _entry.Latest;
                 }
             }
         }

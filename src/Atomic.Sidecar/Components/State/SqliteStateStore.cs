@@ -201,10 +201,10 @@ public sealed partial class SqliteStateStore : IStateStore
         return connection;
     }
 
+    /// <summary>A connection for writing: a reader's, with the writer's pragmas.</summary>
     private SqliteConnection Open()
     {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
+        SqliteConnection connection = OpenForRead();
         Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=NORMAL;");
         return connection;
     }

@@ -143,13 +143,11 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
     }
 
     /// <summary>An endpoint accepted the transaction: the record moves to broadcast and is watched until mined.</summary>
-    private async Task MarkBroadcastAsync(string txid, ArcOutcome accepted, (TxRecord Record, string ETag)? read, CancellationToken cancellationToken)
+    private async Task MarkBroadcastAsync(string txid, ArcOutcome accepted, (TxRecord Record, string ETag) read, CancellationToken cancellationToken)
     {
         string arcStatus = accepted.Response?.TxStatus ?? "ACCEPTED";
         await watched.AddAsync(txid, cancellationToken).ConfigureAwait(false);
-        TxRecord? moved = read is { } known
-            ? await records.MoveAsync(known, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false)
-            : await records.MoveAsync(txid, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false);
+        TxRecord? moved = await records.MoveAsync(read, TxStatus.Broadcast, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (moved is not null)
         {
             Telemetry.RecordStage(moved, "broadcast");

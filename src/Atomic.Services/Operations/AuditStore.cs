@@ -119,11 +119,9 @@ internal readonly record struct StoredJson(byte[] Utf8);
 
 internal sealed class StoredJsonConverter : System.Text.Json.Serialization.JsonConverter<StoredJson>
 {
-    public override StoredJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        using JsonDocument document = JsonDocument.ParseValue(ref reader);
-        return new StoredJson(JsonSerializer.SerializeToUtf8Bytes(document.RootElement));
-    }
+    // Only saved through the SDK: entries are read back as bytes (GetAsync, ReadAsync).
+    public override StoredJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("audit entries are read as bytes, not deserialized as StoredJson");
 
     public override void Write(Utf8JsonWriter writer, StoredJson value, JsonSerializerOptions options) =>
         writer.WriteRawValue(value.Utf8, skipInputValidation: true);

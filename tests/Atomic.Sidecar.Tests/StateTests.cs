@@ -107,6 +107,36 @@ public sealed class StateTests
 
     [Theory]
     [MemberData(nameof(TestResources.Backends), MemberType = typeof(TestResources))]
+    public async Task A_bulk_save_writes_each_item_on_its_own_and_a_stale_etag_among_them_answers_aborted(Backend backend)
+    {
+        await using var resources = new TestResources(backend);
+        await using EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(resources.Options());
+        using DaprClient dapr = Client(sidecar);
+        await dapr.SaveBulkStateAsync("statestore", [
+            new SaveStateItem<Widget>("s1", new Widget("a", 1), null!),
+            new SaveStateItem<Widget>("s2", new Widget("b", 1), null!),
+            new SaveStateItem<Widget>("s3", new Widget("c", 1), null!),
+        ]);
+        IReadOnlyList<BulkStateItem> read = await dapr.GetBulkStateAsync("statestore", ["s1", "s2", "s3"], parallelism: null);
+        await dapr.SaveStateAsync("statestore", "s2", new Widget("b", 99)); // s2's ETag is stale from here on
+        var strong = new StateOptions { Concurrency = ConcurrencyMode.LastWrite, Consistency = ConsistencyMode.Strong };
+
+        Func<Task> save = () => dapr.SaveBulkStateAsync("statestore", [
+            new SaveStateItem<Widget>("s1", new Widget("a", 2), read[0].ETag, strong),
+            new SaveStateItem<Widget>("s2", new Widget("b", 2), read[1].ETag, strong),
+            new SaveStateItem<Widget>("s3", new Widget("c", 2), read[2].ETag, strong),
+        ]);
+
+        // As daprd's bulk set: the items are not a transaction; every one is tried, and the call reports the conflict.
+        (await save.Should().ThrowAsync<DaprException>()).Which.InnerException.Should().BeOfType<RpcException>()
+            .Which.StatusCode.Should().Be(StatusCode.Aborted);
+        (await dapr.GetStateAsync<Widget>("statestore", "s1")).Should().Be(new Widget("a", 2));
+        (await dapr.GetStateAsync<Widget>("statestore", "s2")).Should().Be(new Widget("b", 99), "the stale ETag lost");
+        (await dapr.GetStateAsync<Widget>("statestore", "s3")).Should().Be(new Widget("c", 2), "an item after the conflict is written all the same");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestResources.Backends), MemberType = typeof(TestResources))]
     public async Task A_transaction_applies_every_operation_or_none(Backend backend)
     {
         await using var resources = new TestResources(backend);

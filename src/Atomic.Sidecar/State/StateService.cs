@@ -48,16 +48,47 @@ public sealed class StateService(SidecarComponents components, SidecarOptions op
             stored[i] = writes[i] with { Key = components.StoredKey(store, writes[i].Key, options.AppId) };
         }
 
-        foreach (StateWrite write in stored)
+        if (stored.Length == 1)
         {
-            try
+            await SaveOneAsync(store, target, stored[0], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // As daprd's bulk set: every item is written on its own and at once (one slow or conflicting item holds up no
+        // other), and the call fails when any item did, an ETag conflict first.
+        var saves = new Task[stored.Length];
+        for (int i = 0; i < saves.Length; i++)
+        {
+            saves[i] = SaveOneAsync(store, target, stored[i], cancellationToken);
+        }
+
+        try
+        {
+            await Task.WhenAll(saves).ConfigureAwait(false);
+        }
+        catch (DaprError)
+        {
+            foreach (Task save in saves)
             {
-                await RunAsync(store, ct => Done(target.SaveAsync(write, ct)), ErrorCodes.StateSave, $"failed saving state in state store {store}", cancellationToken).ConfigureAwait(false);
+                if (save.Exception?.InnerException is DaprError { GrpcStatus: global::Grpc.Core.StatusCode.Aborted } conflict)
+                {
+                    throw conflict;
+                }
             }
-            catch (StateConcurrencyException e)
-            {
-                throw Conflict(ErrorCodes.StateSave, $"failed saving state in state store {store}: possible etag mismatch. error from state store: {e.Message}");
-            }
+
+            throw;
+        }
+    }
+
+    private async Task SaveOneAsync(string store, IStateStore target, StateWrite write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAsync(store, ct => Done(target.SaveAsync(write, ct)), ErrorCodes.StateSave, $"failed saving state in state store {store}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (StateConcurrencyException e)
+        {
+            throw Conflict(ErrorCodes.StateSave, $"failed saving state in state store {store}: possible etag mismatch. error from state store: {e.Message}");
         }
     }
 

@@ -7,14 +7,14 @@ namespace Atomic.Services.Broadcaster;
 
 /// <summary>
 /// The transactions the MINED poller asks about: 256 shard keys <c>watch-index|{00..ff}</c> in <c>txstore</c> (by the
-/// txid's first two hex digits), each a JSON array of txids, since Dapr's state API cannot list keys. Changes to one
-/// shard made at the same time in this process are written together: one read and one ETag-guarded write per shard
-/// for all of them, retried on a conflict with another process, and each caller's task completes only once its change
-/// is written. So concurrent broadcasters never lose an entry, and a busy broadcaster writes each shard once per round
-/// rather than once per transaction. Bounded: a shard holds at most <see cref="ShardCapacity"/> txids; past that a
+/// txid's first two hex digits), each a JSON array of txids, since Dapr's state API cannot list keys. Changes made at
+/// the same time in this process are written together, a round at a time: one bulk read of the shards they touch and
+/// one bulk save, each shard guarded by its ETag, with each shard written on its own after a conflict with another
+/// process; each caller's task completes only once its change is written. So concurrent broadcasters never lose an
+/// entry, and a busy broadcaster makes two calls per round rather than two per transaction. Bounded: a shard holds at most <see cref="ShardCapacity"/> txids; past that a
 /// transaction is still watched by its callback, just not polled.
 /// </summary>
-public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
+public sealed class WatchIndex
 {
     /// <summary>The shards' key prefix (<c>watch-index||</c> in the design; daprd refuses <c>||</c> in keys).</summary>
     public const string ShardPrefix = "watch-index|";
@@ -28,7 +28,17 @@ public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
 
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite, Consistency = ConsistencyMode.Strong };
 
-    private readonly ShardQueue[] _queues = [.. Shards.Select(_ => new ShardQueue())];
+    private readonly DaprClient _dapr;
+    private readonly ILogger<WatchIndex> _logger;
+    private readonly Coalescer<Change, bool> _changes;
+
+    public WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
+    {
+        _dapr = dapr;
+        _logger = logger;
+        // One round at a time: two rounds touching the same shard would only make each other retry.
+        _changes = new Coalescer<Change, bool>(static change => change.TxId, ApplyAsync, maxBatch: 1024, maxInFlight: 1);
+    }
 
     /// <summary>The shard key of a txid (its first two hex digits, lower case).</summary>
     public static string ShardOf(string txid) => ShardPrefix + (txid.Length >= 2 ? txid[..2].ToLowerInvariant() : "00");
@@ -41,7 +51,7 @@ public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
     public async Task<IReadOnlyList<string>> ReadAsync(CancellationToken cancellationToken)
     {
         var all = new List<string>();
-        foreach (BulkStateItem item in await dapr.GetBulkStateAsync(Names.TxStore, Shards, parallelism: null, cancellationToken: cancellationToken).ConfigureAwait(false))
+        foreach (BulkStateItem item in await _dapr.GetBulkStateAsync(Names.TxStore, Shards, parallelism: null, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             all.AddRange(Parse(item.Value));
         }
@@ -56,95 +66,109 @@ public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
             return Task.CompletedTask; // not a txid: never indexed
         }
 
-        int shard = Convert.ToInt32(txid[..2], 16);
-        var change = new Change(txid.ToLowerInvariant(), add);
-        ShardQueue queue = _queues[shard];
-        bool start;
-        lock (queue)
-        {
-            queue.Pending.Add(change);
-            start = !queue.Flushing;
-            queue.Flushing = true;
-        }
-
-        if (start)
-        {
-            _ = Task.Run(() => FlushAsync(Shards[shard], queue), CancellationToken.None);
-        }
-
-        return change.Done.Task.WaitAsync(cancellationToken);
+        return _changes.CallAsync(new Change(txid.ToLowerInvariant(), add), cancellationToken);
     }
 
-    /// <summary>Writes whatever changes wait for one shard, round after round, until none wait.</summary>
-    private async Task FlushAsync(string key, ShardQueue queue)
+    /// <summary>
+    /// One round of changes: the shards they touch read in one bulk read and written in one bulk save, each guarded by
+    /// its ETag (first write for a shard not there yet). If another process changed a shard meanwhile, the bulk save
+    /// fails (having written some shards or none), and each shard of the round is written on its own, read again
+    /// first: a change already there is not made twice.
+    /// </summary>
+    private async Task<bool[]> ApplyAsync(IReadOnlyList<Change> changes)
     {
-        while (true)
+        var byShard = new Dictionary<string, List<Change>>(StringComparer.Ordinal);
+        foreach (Change change in changes)
         {
-            List<Change> round;
-            lock (queue)
+            string key = ShardOf(change.TxId);
+            if (!byShard.TryGetValue(key, out List<Change>? round))
             {
-                if (queue.Pending.Count == 0)
-                {
-                    queue.Flushing = false;
-                    return;
-                }
+                byShard[key] = round = [];
+            }
 
-                round = queue.Pending;
-                queue.Pending = [];
+            round.Add(change);
+        }
+
+        bool written = false;
+        if (byShard.Count > 1)
+        {
+            var items = new List<SaveStateItem<List<string>>>(byShard.Count);
+            foreach (BulkStateItem item in await _dapr.GetBulkStateAsync(Names.TxStore, [.. byShard.Keys], parallelism: null).ConfigureAwait(false))
+            {
+                if (byShard.TryGetValue(item.Key, out List<Change>? round) && Apply(item.Key, Parse(item.Value), round) is { } txids)
+                {
+                    items.Add(new SaveStateItem<List<string>>(item.Key, txids, string.IsNullOrEmpty(item.ETag) ? null! : item.ETag, FirstWrite));
+                }
             }
 
             try
             {
-                await WriteAsync(key, round).ConfigureAwait(false);
-                foreach (Change change in round)
+                if (items.Count > 0)
                 {
-                    change.Done.TrySetResult();
+                    await _dapr.SaveBulkStateAsync(Names.TxStore, items).ConfigureAwait(false);
                 }
+
+                written = true;
             }
-            catch (Exception e)
+            catch (Dapr.DaprException e) when (TxRecords.IsConflict(e))
             {
-                foreach (Change change in round)
-                {
-                    change.Done.TrySetException(e);
-                }
+                // another process changed a shard: each is written on its own below
             }
         }
+
+        if (!written)
+        {
+            foreach ((string key, List<Change> round) in byShard)
+            {
+                await WriteAsync(key, round).ConfigureAwait(false);
+            }
+        }
+
+        bool[] done = new bool[changes.Count];
+        Array.Fill(done, true);
+        return done;
+    }
+
+    /// <summary>The shard's txids with <paramref name="round"/> applied, or null when that changes nothing.</summary>
+    private List<string>? Apply(string key, List<string> txids, List<Change> round)
+    {
+        bool changed = false;
+        foreach (Change change in round)
+        {
+            bool present = txids.Contains(change.TxId, StringComparer.Ordinal);
+            if (present == change.Add)
+            {
+                continue;
+            }
+
+            if (change.Add && txids.Count >= ShardCapacity)
+            {
+                _logger.LogWarning("the watch index shard {Shard} is full ({Capacity}): {TxId} is not polled, only its ARC callback can report it mined", key, ShardCapacity, change.TxId);
+                continue;
+            }
+
+            if (change.Add)
+            {
+                txids.Add(change.TxId);
+            }
+            else
+            {
+                txids.Remove(change.TxId);
+            }
+
+            changed = true;
+        }
+
+        return changed ? txids : null;
     }
 
     private async Task WriteAsync(string key, List<Change> round)
     {
         for (int attempt = 1; ; attempt++)
         {
-            (List<string>? stored, string etag) = await dapr.GetStateAndETagAsync<List<string>?>(Names.TxStore, key).ConfigureAwait(false);
-            List<string> txids = stored ?? [];
-            bool changed = false;
-            foreach (Change change in round)
-            {
-                bool present = txids.Contains(change.TxId, StringComparer.Ordinal);
-                if (present == change.Add)
-                {
-                    continue;
-                }
-
-                if (change.Add && txids.Count >= ShardCapacity)
-                {
-                    logger.LogWarning("the watch index shard {Shard} is full ({Capacity}): {TxId} is not polled, only its ARC callback can report it mined", key, ShardCapacity, change.TxId);
-                    continue;
-                }
-
-                if (change.Add)
-                {
-                    txids.Add(change.TxId);
-                }
-                else
-                {
-                    txids.Remove(change.TxId);
-                }
-
-                changed = true;
-            }
-
-            if (!changed || await dapr.TrySaveAsync(Names.TxStore, key, txids, etag, FirstWrite, CancellationToken.None).ConfigureAwait(false))
+            (List<string>? stored, string etag) = await _dapr.GetStateAndETagAsync<List<string>?>(Names.TxStore, key).ConfigureAwait(false);
+            if (Apply(key, stored ?? [], round) is not { } txids
+                || await _dapr.TrySaveAsync(Names.TxStore, key, txids, etag, FirstWrite, CancellationToken.None).ConfigureAwait(false))
             {
                 return;
             }
@@ -176,15 +200,5 @@ public sealed class WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
         }
     }
 
-    private sealed record Change(string TxId, bool Add)
-    {
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    private sealed class ShardQueue
-    {
-        public List<Change> Pending { get; set; } = [];
-
-        public bool Flushing { get; set; }
-    }
+    private sealed record Change(string TxId, bool Add);
 }

@@ -112,17 +112,3 @@ public sealed class AuditStore(DaprClient dapr)
 public sealed record AuditHead(
     [property: System.Text.Json.Serialization.JsonPropertyName("seq")] long Seq,
     [property: System.Text.Json.Serialization.JsonPropertyName("hash")] string Hash);
-
-/// <summary>An entry's stored JSON, which the SDK's serializer writes as it is (a byte array would go as base64).</summary>
-[System.Text.Json.Serialization.JsonConverter(typeof(StoredJsonConverter))]
-internal readonly record struct StoredJson(byte[] Utf8);
-
-internal sealed class StoredJsonConverter : System.Text.Json.Serialization.JsonConverter<StoredJson>
-{
-    // Only saved through the SDK: entries are read back as bytes (GetAsync, ReadAsync).
-    public override StoredJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        throw new NotSupportedException("audit entries are read as bytes, not deserialized as StoredJson");
-
-    public override void Write(Utf8JsonWriter writer, StoredJson value, JsonSerializerOptions options) =>
-        writer.WriteRawValue(value.Utf8, skipInputValidation: true);
-}

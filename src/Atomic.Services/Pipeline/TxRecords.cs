@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Dapr;
 using Dapr.Client;
@@ -9,7 +10,8 @@ namespace Atomic.Services.Pipeline;
 /// <summary>
 /// Reads and moves transaction records in <c>txstore</c> through the Dapr state API. A move is applied with the
 /// record's ETag, and a move the state machine does not allow from the current status is a no-op: that one rule makes
-/// duplicate deliveries and resubmissions harmless.
+/// duplicate deliveries and resubmissions harmless. Reads and moves of records made at the same time by the stages'
+/// concurrent deliveries go to the sidecar together (<see cref="Coalescer{TIn, TOut}"/>): one bulk read, one bulk save.
 /// </summary>
 public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch = null, RecentTransactions? recent = null, AuditLog? audit = null)
 {
@@ -17,6 +19,9 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite, Consistency = ConsistencyMode.Strong };
     private static readonly StateOptions LastWrite = new() { Concurrency = ConcurrencyMode.LastWrite, Consistency = ConsistencyMode.Strong };
+
+    private readonly Coalescer<string, (ReadOnlyMemory<byte> Value, string ETag)> _reads = new(static key => key, keys => ReadAllAsync(dapr, keys));
+    private readonly Coalescer<Save, bool> _saves = new(static save => save.Key, saves => SaveAllAsync(dapr, saves));
 
     public DaprClient Dapr => dapr;
 
@@ -28,8 +33,85 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     public async Task<(TxRecord Record, string ETag)?> GetAsync(string txid, CancellationToken cancellationToken = default)
     {
-        (ReadOnlyMemory<byte> value, string etag) = await dapr.GetByteStateAndETagAsync(Names.TxStore, Names.TxKey(txid), cancellationToken: cancellationToken).ConfigureAwait(false);
+        (ReadOnlyMemory<byte> value, string etag) = await _reads.CallAsync(Names.TxKey(txid), cancellationToken).ConfigureAwait(false);
         return value.IsEmpty ? null : (TxRecord.FromJson(value.Span), etag);
+    }
+
+    /// <summary>Records read at the same time: one key alone, several in one bulk read (each answered by its key).</summary>
+    internal static async Task<(ReadOnlyMemory<byte> Value, string ETag)[]> ReadAllAsync(DaprClient dapr, IReadOnlyList<string> keys)
+    {
+        if (keys.Count == 1)
+        {
+            return [await dapr.GetByteStateAndETagAsync(Names.TxStore, keys[0]).ConfigureAwait(false)];
+        }
+
+        IReadOnlyList<BulkStateItem> items = await dapr.GetBulkStateAsync(Names.TxStore, keys, parallelism: null).ConfigureAwait(false);
+        var found = new Dictionary<string, BulkStateItem>(items.Count, StringComparer.Ordinal);
+        foreach (BulkStateItem item in items)
+        {
+            found[item.Key] = item;
+        }
+
+        // Records are JSON, so the SDK's UTF-8 string of each value gives its bytes back exactly.
+        var answers = new (ReadOnlyMemory<byte> Value, string ETag)[keys.Count];
+        for (int i = 0; i < answers.Length; i++)
+        {
+            answers[i] = found.TryGetValue(keys[i], out BulkStateItem item) && !string.IsNullOrEmpty(item.Value)
+                ? (Encoding.UTF8.GetBytes(item.Value), item.ETag ?? string.Empty)
+                : (ReadOnlyMemory<byte>.Empty, string.Empty);
+        }
+
+        return answers;
+    }
+
+    /// <summary>
+    /// Moves saved at the same time, each guarded by its ETag: one alone, several in one bulk save. When any loses to
+    /// another writer the bulk save fails (having written some, all or none of the rest), and each is then settled on
+    /// its own: saved now, or found saved already with exactly its value (the bulk save wrote it), or lost.
+    /// </summary>
+    internal static async Task<bool[]> SaveAllAsync(DaprClient dapr, IReadOnlyList<Save> saves)
+    {
+        if (saves.Count == 1)
+        {
+            return [await dapr.TrySaveBytesAsync(Names.TxStore, saves[0].Key, saves[0].Value, saves[0].ETag, LastWrite, CancellationToken.None).ConfigureAwait(false)];
+        }
+
+        var items = new List<SaveStateItem<StoredJson>>(saves.Count);
+        foreach (Save save in saves)
+        {
+            items.Add(new SaveStateItem<StoredJson>(save.Key, new StoredJson(save.Value), save.ETag, LastWrite));
+        }
+
+        try
+        {
+            await dapr.SaveBulkStateAsync(Names.TxStore, items).ConfigureAwait(false);
+            bool[] saved = new bool[saves.Count];
+            Array.Fill(saved, true);
+            return saved;
+        }
+        catch (DaprException e) when (IsConflict(e))
+        {
+            // settled one by one below
+        }
+
+        var settled = new Task<bool>[saves.Count];
+        for (int i = 0; i < settled.Length; i++)
+        {
+            settled[i] = SettleAsync(dapr, saves[i]);
+        }
+
+        return await Task.WhenAll(settled).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> SettleAsync(DaprClient dapr, Save save)
+    {
+        if (await dapr.TrySaveBytesAsync(Names.TxStore, save.Key, save.Value, save.ETag, LastWrite, CancellationToken.None).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        (ReadOnlyMemory<byte> stored, _) = await dapr.GetByteStateAndETagAsync(Names.TxStore, save.Key).ConfigureAwait(false);
+        return stored.Span.SequenceEqual(save.Value);
     }
 
     /// <summary>A new record in <see cref="TxStatus.Received"/> (not yet saved).</summary>
@@ -129,7 +211,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
                 History = [.. record.History, new TxHistoryEntry(to, now, code)],
                 UpdatedAt = now,
             };
-            if (await TrySaveAsync(Names.TxKey(txid), moved.ToJson(), etag, LastWrite, cancellationToken).ConfigureAwait(false))
+            if (await _saves.CallAsync(new Save(Names.TxKey(txid), moved.ToJson(), etag), cancellationToken).ConfigureAwait(false))
             {
                 watch?.Moved(txid, moved);
                 recent?.Record(txid, to, now, moved.Baskets);
@@ -151,4 +233,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
     internal static bool IsConflict(DaprException e) => e.InnerException is RpcException { StatusCode: StatusCode.Aborted };
 
     internal static JsonSerializerOptions Json => TxRecord.Json;
+
+    /// <summary>A move's save: the record's key, its new JSON, and the ETag it was read with.</summary>
+    internal sealed record Save(string Key, byte[] Value, string ETag);
 }

@@ -100,6 +100,20 @@ public sealed class BroadcasterServiceTests : IAsyncLifetime
         _calls.Should().HaveCount(2, "a duplicate delivery does not broadcast again");
     }
 
+    [Fact]
+    public async Task An_event_carrying_the_extended_format_is_broadcast_as_it_is_without_reading_the_beef()
+    {
+        Broadcaster service = Service("http://arc-a");
+        string ef = ExtendedTransaction.FromBeef(Beef.FromMemory(SampleBeef), Hash256.FromDisplayHex(TxId)).ToHex();
+
+        (await service.HandleAsync(new BeefVerified(TxId, null, [], [], ef), default)).Should().Be(Delivery.Success);
+
+        (await Record()).Status.Should().Be(TxStatus.Broadcast);
+        (string _, HttpRequestMessage request, string body) = _calls.Should().ContainSingle().Subject;
+        request.RequestUri!.AbsolutePath.Should().Be("/v1/tx", "only the event's Extended Format went, not the BEEF's unconfirmed parent");
+        JsonDocument.Parse(body).RootElement.GetProperty("rawTx").GetString().Should().Be(ef);
+    }
+
     [Theory]
     [InlineData(466, null, "DOUBLE_SPEND")]
     [InlineData(200, "DOUBLE_SPEND_ATTEMPTED", "DOUBLE_SPEND")]

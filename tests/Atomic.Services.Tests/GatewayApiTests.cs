@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Atomic.Bsv.Spv;
+using Atomic.Bsv.Transactions;
 using Atomic.Bsv.Spv.ChainTrackers;
 using Atomic.Services.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,6 +69,8 @@ public sealed class GatewayApiTests
         JsonElement data = JsonDocument.Parse(submitted.Data).RootElement;
         data.GetProperty("baskets").EnumerateArray().Select(b => b.GetString()).Should().Equal("invoices");
         data.TryGetProperty("beef", out _).Should().BeFalse("events carry the BEEF by reference");
+        JsonElement verified = JsonDocument.Parse(pipeline.Events["beef.verified"].Should().ContainSingle().Subject.Data).RootElement;
+        verified.TryGetProperty("ef", out _).Should().BeFalse("the sample has an unconfirmed parent, which the broadcaster sends first from the BEEF");
         (await pipeline.Dapr.GetByteStateAsync(Names.TxStore, Names.BeefKey(SampleTxId))).ToArray().Should().Equal(SampleBeef, "the gateway keeps it before the record");
     }
 
@@ -84,6 +87,22 @@ public sealed class GatewayApiTests
         (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString().Should().Be("verified");
         await WaitUntil(() => pipeline.Events.TryGetValue("beef.verified", out var v) && !v.IsEmpty);
         pipeline.Events["beef.submitted"].Should().ContainSingle("a resubmission publishes nothing");
+    }
+
+    [Fact]
+    public async Task A_beef_whose_parents_are_all_mined_is_verified_with_its_extended_format_in_the_event()
+    {
+        var chain = new TestChain();
+        await using PipelineFixture pipeline = await PipelineFixture.StartAsync(chain.Tracker);
+        Transaction pay = chain.Spend([chain.Coin()], new TxOutput(90_000, TestChain.P2pkh(TestChain.Bob)));
+        byte[] beef = chain.Beef(pay);
+        (await pipeline.Client.PostAsync("/v1/beef", Octets(beef))).StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        await WaitUntil(() => pipeline.Events.TryGetValue("beef.verified", out var v) && !v.IsEmpty);
+        JsonElement verified = JsonDocument.Parse(pipeline.Events["beef.verified"].Should().ContainSingle().Subject.Data).RootElement;
+        verified.GetProperty("txid").GetString().Should().Be(pay.Id.ToDisplayHex());
+        verified.GetProperty("ef").GetString().Should().Be(ExtendedTransaction.FromBeef(Beef.FromMemory(beef), pay.Id).ToHex(),
+            "with every parent mined, the transaction's Extended Format is all the broadcaster needs");
     }
 
     [Fact]

@@ -78,6 +78,12 @@ public sealed class SpvVerifier
         return await VerifyAsync(beef, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Parses a BEEF under this verifier's limits, for a caller that verifies it with <see cref="VerifyAsync(Beef, CancellationToken)"/>
+    /// and goes on using it; malformed input throws <see cref="BsvFormatException"/> with its reason code.
+    /// </summary>
+    public Beef Parse(ReadOnlyMemory<byte> beefBytes) => Beef.FromMemory(beefBytes, _options.BeefLimits);
+
     /// <summary>Verifies the BEEF's subject (the declared one for Atomic BEEF, otherwise the last transaction).</summary>
     public async Task<SpvResult> VerifyAsync(Beef beef, CancellationToken cancellationToken = default)
     {

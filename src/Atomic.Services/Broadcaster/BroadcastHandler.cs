@@ -34,17 +34,18 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
         string[] efs;
         try
         {
-            byte[]? bytes = verified.Beef is string carried
-                ? Convert.FromBase64String(carried)
-                : (await records.GetBeefAsync(verified.TxId, cancellationToken).ConfigureAwait(false))?.Beef;
-            if (bytes is null)
+            if (verified.Ef is string ef)
             {
-                await recorder.FailAsync(verified.TxId, ReasonCodes.BeefMalformed, "no BEEF is kept for the transaction", cancellationToken).ConfigureAwait(false);
+                efs = [ef]; // every parent is mined: the verifier's Extended Format is all ARC needs
+            }
+            else if (await ReadExtendedFormatsAsync(verified, cancellationToken).ConfigureAwait(false) is { } read)
+            {
+                efs = read;
+            }
+            else
+            {
                 return Delivery.Success;
             }
-
-            Beef beef = Beef.FromMemory(bytes);
-            efs = await ExtendedFormatsAsync(beef, Hash256.FromDisplayHex(verified.TxId), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
         {
@@ -93,6 +94,24 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
     }
 
     /// <summary>
+    /// The Extended Formats to send, from the kept BEEF; null when no BEEF is kept (the transaction has then failed
+    /// BEEF_MALFORMED). A BEEF that cannot be converted throws for the caller to fail it.
+    /// </summary>
+    private async Task<string[]?> ReadExtendedFormatsAsync(BeefVerified verified, CancellationToken cancellationToken)
+    {
+        byte[]? bytes = verified.Beef is string carried
+            ? Convert.FromBase64String(carried)
+            : (await records.GetBeefAsync(verified.TxId, cancellationToken).ConfigureAwait(false))?.Beef;
+        if (bytes is null)
+        {
+            await recorder.FailAsync(verified.TxId, ReasonCodes.BeefMalformed, "no BEEF is kept for the transaction", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        return await ExtendedFormatsAsync(Beef.FromMemory(bytes), Hash256.FromDisplayHex(verified.TxId), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The subject in Extended Format, after each unconfirmed ancestor in its BEEF that this system has not seen
     /// broadcast (parents first): ARC then never meets a child before its parent. An ancestor that cannot be put in
     /// Extended Format (its own parent given by txid only) is left to the network.
@@ -100,7 +119,7 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
     private async Task<string[]> ExtendedFormatsAsync(Beef beef, Hash256 subject, CancellationToken cancellationToken)
     {
         string subjectEf = ExtendedTransaction.FromBeef(beef, subject).ToHex();
-        if (!HasUnprovenAncestor(beef, subject))
+        if (!ExtendedFormats.HasUnprovenAncestor(beef, subject))
         {
             return [subjectEf]; // the usual case: every parent is mined
         }
@@ -127,19 +146,6 @@ public sealed class BroadcastHandler(ArcClient arc, BroadcasterOptions options, 
 
         efs.Add(subjectEf);
         return [.. efs];
-    }
-
-    private static bool HasUnprovenAncestor(Beef beef, Hash256 subject)
-    {
-        foreach (BeefTx entry in beef.Transactions)
-        {
-            if (!entry.IsProven && !entry.IsTxIdOnly && entry.TxId != subject)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>An endpoint accepted the transaction: the record moves to broadcast and is watched until mined.</summary>

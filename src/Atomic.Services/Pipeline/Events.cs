@@ -13,12 +13,18 @@ public sealed record BeefSubmitted(
     [property: JsonPropertyName("baskets")] IReadOnlyList<string> Baskets,
     [property: JsonPropertyName("receivedAt")] DateTimeOffset ReceivedAt);
 
-/// <summary><c>beef.verified</c>: the BEEF passed SPV; it is at <c>beef|{txid}</c> (<see cref="Beef"/> only in older events).</summary>
+/// <summary>
+/// <c>beef.verified</c>: the BEEF passed SPV; it is at <c>beef|{txid}</c> (<see cref="Beef"/> only in older events).
+/// <see cref="Ef"/> is the transaction in Extended Format (hex), what ARC takes, when every other transaction in its
+/// BEEF is mined: the broadcaster then needs neither to read the BEEF nor to parse it. Without it (an unconfirmed
+/// ancestor to send first, or an older event) the broadcaster reads the BEEF.
+/// </summary>
 public sealed record BeefVerified(
     [property: JsonPropertyName("txid")] string TxId,
     [property: JsonPropertyName("beef"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Beef,
     [property: JsonPropertyName("topics")] IReadOnlyList<string> Topics,
-    [property: JsonPropertyName("baskets")] IReadOnlyList<string> Baskets);
+    [property: JsonPropertyName("baskets")] IReadOnlyList<string> Baskets,
+    [property: JsonPropertyName("ef"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Ef = null);
 
 /// <summary><c>beef.rejected</c> and <c>tx.failed</c>: why a transaction stopped.</summary>
 public sealed record TxProblem(

@@ -48,10 +48,12 @@ public sealed class VerifierHandler(SpvVerifier spv, TxRecords records, EventPub
 
         activity?.SetTag("atomic.txid", submitted.TxId);
         SpvResult result;
+        Beef? parsed = null;
         long started = Stopwatch.GetTimestamp();
         try
         {
-            result = await spv.VerifyAsync(beef, cancellationToken).ConfigureAwait(false);
+            parsed = spv.Parse(beef);
+            result = await spv.VerifyAsync(parsed, cancellationToken).ConfigureAwait(false);
         }
         catch (BsvFormatException e)
         {
@@ -87,7 +89,9 @@ public sealed class VerifierHandler(SpvVerifier spv, TxRecords records, EventPub
                 return Delivery.Success; // already past this step (or unknown): nothing to repeat
             }
 
-            await events.PublishAsync(Names.Topics.BeefVerified, submitted.TxId, new BeefVerified(submitted.TxId, null, submitted.Topics, submitted.Baskets), cancellationToken).ConfigureAwait(false);
+            // With every parent mined, the transaction's Extended Format travels with the event: the broadcaster sends it as is.
+            string? ef = parsed is not null && result.TxId is Hash256 subject ? ExtendedFormats.OfSubjectAlone(parsed, subject) : null;
+            await events.PublishAsync(Names.Topics.BeefVerified, submitted.TxId, new BeefVerified(submitted.TxId, null, submitted.Topics, submitted.Baskets, ef), cancellationToken).ConfigureAwait(false);
             return Delivery.Success;
         }
 

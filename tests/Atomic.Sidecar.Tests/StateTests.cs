@@ -107,7 +107,7 @@ public sealed class StateTests
 
     [Theory]
     [MemberData(nameof(TestResources.Backends), MemberType = typeof(TestResources))]
-    public async Task A_bulk_save_writes_each_item_on_its_own_and_a_stale_etag_among_them_answers_aborted(Backend backend)
+    public async Task A_bulk_save_commits_its_items_together_and_a_stale_etag_among_them_refuses_them_all_with_aborted(Backend backend)
     {
         await using var resources = new TestResources(backend);
         await using EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(resources.Options());
@@ -127,12 +127,18 @@ public sealed class StateTests
             new SaveStateItem<Widget>("s3", new Widget("c", 2), read[2].ETag, strong),
         ]);
 
-        // As daprd's bulk set: the items are not a transaction; every one is tried, and the call reports the conflict.
+        // One store transaction: the conflict is answered as daprd answers one (Aborted), and nothing of the lot is written.
         (await save.Should().ThrowAsync<DaprException>()).Which.InnerException.Should().BeOfType<RpcException>()
             .Which.StatusCode.Should().Be(StatusCode.Aborted);
-        (await dapr.GetStateAsync<Widget>("statestore", "s1")).Should().Be(new Widget("a", 2));
+        (await dapr.GetStateAsync<Widget>("statestore", "s1")).Should().Be(new Widget("a", 1), "all or none");
         (await dapr.GetStateAsync<Widget>("statestore", "s2")).Should().Be(new Widget("b", 99), "the stale ETag lost");
-        (await dapr.GetStateAsync<Widget>("statestore", "s3")).Should().Be(new Widget("c", 2), "an item after the conflict is written all the same");
+        (await dapr.GetStateAsync<Widget>("statestore", "s3")).Should().Be(new Widget("c", 1), "an item after the conflict is not written either");
+
+        await dapr.SaveBulkStateAsync("statestore", [
+            new SaveStateItem<Widget>("s1", new Widget("a", 3), read[0].ETag, strong),
+            new SaveStateItem<Widget>("s3", new Widget("c", 3), read[2].ETag, strong),
+        ]);
+        (await dapr.GetBulkStateAsync<Widget>("statestore", ["s1", "s3"], parallelism: null)).Select(i => i.Value).Should().Equal(new Widget("a", 3), new Widget("c", 3));
     }
 
     [Theory]

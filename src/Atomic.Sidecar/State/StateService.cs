@@ -54,29 +54,15 @@ public sealed class StateService(SidecarComponents components, SidecarOptions op
             return;
         }
 
-        // As daprd's bulk set: every item is written on its own and at once (one slow or conflicting item holds up no
-        // other), and the call fails when any item did, an ETag conflict first.
-        var saves = new Task[stored.Length];
-        for (int i = 0; i < saves.Length; i++)
-        {
-            saves[i] = SaveOneAsync(store, target, stored[i], cancellationToken);
-        }
-
+        // Several items: one store transaction, so one commit for all of them, and all or none (one ETag conflict
+        // refuses the lot with daprd's answer to a conflict).
         try
         {
-            await Task.WhenAll(saves).ConfigureAwait(false);
+            await RunAsync(store, ct => Done(target.SaveBulkAsync(stored, ct)), ErrorCodes.StateSave, $"failed saving state in state store {store}", cancellationToken).ConfigureAwait(false);
         }
-        catch (DaprError)
+        catch (StateConcurrencyException e)
         {
-            foreach (Task save in saves)
-            {
-                if (save.Exception?.InnerException is DaprError { GrpcStatus: global::Grpc.Core.StatusCode.Aborted } conflict)
-                {
-                    throw conflict;
-                }
-            }
-
-            throw;
+            throw Conflict(ErrorCodes.StateSave, $"failed saving state in state store {store}: possible etag mismatch. error from state store: {e.Message}");
         }
     }
 

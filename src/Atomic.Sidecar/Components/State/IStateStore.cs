@@ -19,14 +19,21 @@ public interface IStateStore
     /// <summary>Writes one value and returns its new ETag; throws <see cref="StateConcurrencyException"/> on an ETag conflict.</summary>
     Task<string> SaveAsync(StateWrite write, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes several values, each on its own (as Dapr's bulk save: not a transaction).</summary>
-    async Task SaveBulkAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes several values in one store transaction: all of them, or none when one's ETag (or first-write) is
+    /// refused (<see cref="StateConcurrencyException"/>). Dapr leaves a bulk save's atomicity to the component; this one
+    /// commits once for the lot. Never published by an outbox: only <see cref="ExecuteTransactionAsync"/> is.
+    /// </summary>
+    Task SaveBulkAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writes);
-        foreach (StateWrite write in writes)
+        var operations = new StateOperation[writes.Count];
+        for (int i = 0; i < operations.Length; i++)
         {
-            await SaveAsync(write, cancellationToken).ConfigureAwait(false);
+            operations[i] = new StateOperation.Upsert(writes[i]);
         }
+
+        return ExecuteTransactionAsync(operations, cancellationToken);
     }
 
     /// <summary>Deletes a key; with an ETag only if it still matches (else <see cref="StateConcurrencyException"/>). Deleting an absent key without an ETag is not an error.</summary>

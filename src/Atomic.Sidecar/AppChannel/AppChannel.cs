@@ -41,6 +41,7 @@ public sealed partial class AppChannel : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<IAsyncDisposable> _handles = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BulkDelivery> _bulks = new(StringComparer.Ordinal);
     private readonly object _lock = new();
     private bool _disposed;
 
@@ -226,7 +227,9 @@ public sealed partial class AppChannel : IAsyncDisposable
             await _health.WaitHealthyAsync(stop).ConfigureAwait(false);
             try
             {
-                return await policy.ExecuteAsync(attempt => SendAsync(url, cloudEvent, policy.Timeout is null, attempt), stop).ConfigureAwait(false);
+                return subscription.Info.Bulk is { } bulk
+                    ? await policy.ExecuteAsync(attempt => SendInBulkAsync(url, path, bulk, cloudEvent, attempt), stop).ConfigureAwait(false)
+                    : await policy.ExecuteAsync(attempt => SendAsync(url, cloudEvent, policy.Timeout is null, attempt), stop).ConfigureAwait(false);
             }
             catch (CircuitBrokenException)
             {
@@ -242,6 +245,20 @@ public sealed partial class AppChannel : IAsyncDisposable
                 return DeliveryResult.Retry;
             }
         }
+    }
+
+    /// <summary>One attempt in a bulk request to the route (<see cref="BulkDelivery"/>); a RETRY throws as in <see cref="SendAsync"/>.</summary>
+    private async ValueTask<DeliveryResult> SendInBulkAsync(string url, string path, BulkSubscribe bulk, CloudEvent cloudEvent, CancellationToken cancellationToken)
+    {
+        BulkDelivery delivery = _bulks.GetOrAdd(url, u => new BulkDelivery(u, path, bulk, SendToAppAsync, DeliveryTimeout, _logger));
+        DeliveryResult result = await delivery.DeliverAsync(cloudEvent, cancellationToken).ConfigureAwait(false);
+        return result == DeliveryResult.Retry ? throw new AttemptFailedException(200, result) : result;
+    }
+
+    private Task<HttpResponseMessage> SendToAppAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        AddToken(request);
+        return _http.SendAsync(request, cancellationToken);
     }
 
     /// <summary>One attempt: a RETRY answer throws <see cref="AttemptFailedException"/>, so that the circuit breaker counts it.</summary>

@@ -302,10 +302,53 @@ internal static partial class SubscriptionReader
             }
         }
 
+        if (ReadBulk(Property(item, "bulkSubscribe"), out BulkSubscribe? bulk) is string p6)
+        {
+            return p6;
+        }
+
         string normalized = chosen.Length > 0 ? NormalizeRoute(chosen) : string.Empty;
         subscription = new AppSubscription(
-            new SubscriptionInfo(pubsub, topic, normalized, [.. rules.Select(r => (r.Match, r.Path))], deadLetter is { Length: > 0 } ? deadLetter : null, Programmatic, metadata),
+            new SubscriptionInfo(pubsub, topic, normalized, [.. rules.Select(r => (r.Match, r.Path))], deadLetter is { Length: > 0 } ? deadLetter : null, Programmatic, metadata, bulk),
             rules);
+        return null;
+    }
+
+    /// <summary>
+    /// <c>bulkSubscribe</c> as the SDKs write it (<c>{"enabled": true, "maxMessagesCount": 100, "maxAwaitDurationMs":
+    /// 1000}</c>); null when absent or not enabled. Returns the problem when it is there and not of that shape.
+    /// </summary>
+    private static string? ReadBulk(JsonElement? element, out BulkSubscribe? bulk)
+    {
+        bulk = null;
+        if (element is not JsonElement value || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            return "bulkSubscribe must be an object";
+        }
+
+        if (Property(value, "enabled") is not { ValueKind: JsonValueKind.True })
+        {
+            return null;
+        }
+
+        int count = BulkSubscribe.DefaultMaxMessagesCount;
+        int wait = BulkSubscribe.DefaultMaxAwaitDurationMs;
+        if (Property(value, "maxMessagesCount") is JsonElement c && c.ValueKind != JsonValueKind.Null && !(c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out count) && count > 0))
+        {
+            return "bulkSubscribe.maxMessagesCount must be a positive integer";
+        }
+
+        if (Property(value, "maxAwaitDurationMs") is JsonElement a && a.ValueKind != JsonValueKind.Null && !(a.ValueKind == JsonValueKind.Number && a.TryGetInt32(out wait) && wait >= 0))
+        {
+            return "bulkSubscribe.maxAwaitDurationMs must be a non-negative integer";
+        }
+
+        bulk = new BulkSubscribe(count, wait);
         return null;
     }
 

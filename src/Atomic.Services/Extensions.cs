@@ -178,7 +178,8 @@ public static class Extensions
         if (shared)
         {
             app.MapPost(BeefVerifiedRoute, HandleBeefVerifiedAsync)
-                .WithTopic(new TopicOptions { PubsubName = Names.PubSub, Name = Names.Topics.BeefVerified, DeadLetterTopic = BroadcasterApi.DeadLetterTopic });
+                .WithTopic(new TopicOptions { PubsubName = Names.PubSub, Name = Names.Topics.BeefVerified, DeadLetterTopic = BroadcasterApi.DeadLetterTopic })
+                .WithBulk(Names.Topics.BeefVerified);
         }
         else if (stages.Overlay)
         {
@@ -196,16 +197,15 @@ public static class Extensions
     /// for one repeats nothing of the other. The broadcaster's attempt limit and dead letter apply (the dead letter
     /// fails only a record still verified, that is, never broadcast).
     /// </summary>
-    internal static Task<Ok<DeliveryAnswer>> HandleBeefVerifiedAsync(
+    internal static Task<IResult> HandleBeefVerifiedAsync(
         HttpRequest request, OverlayAdmission overlay, BroadcastHandler broadcaster, BroadcasterOptions options, CancellationToken cancellationToken) =>
-        Deliveries.HandleAsync(request, Names.Topics.BeefVerified, options.DeliveryAttempts, async activity =>
+        Deliveries.HandleEachAsync<BeefVerified>(request, Names.Topics.BeefVerified, options.DeliveryAttempts, async (verified, activity) =>
         {
-            BeefVerified? verified = await Deliveries.ReadAsync<BeefVerified>(request, cancellationToken).ConfigureAwait(false);
             Delivery[] outcomes = await Task.WhenAll(overlay.HandleAsync(verified), broadcaster.HandleAsync(verified, activity, cancellationToken)).ConfigureAwait(false);
             return outcomes.Contains(Delivery.Retry) ? Delivery.Retry
                 : outcomes.Contains(Delivery.Wait) ? Delivery.Wait
                 : outcomes.Contains(Delivery.Drop) ? Delivery.Drop : Delivery.Success;
-        });
+        }, cancellationToken);
 }
 
 /// <summary>Which stages this process runs (section <c>Atomic:Pipeline</c>): all of them in the all-in-one server.</summary>

@@ -36,16 +36,16 @@ public static class BroadcasterApi
         if (withBeefVerified)
         {
             app.MapPost(Route, HandleBeefVerifiedAsync)
-                .WithTopic(new TopicOptions { PubsubName = Names.PubSub, Name = Names.Topics.BeefVerified, DeadLetterTopic = DeadLetterTopic });
+                .WithTopic(new TopicOptions { PubsubName = Names.PubSub, Name = Names.Topics.BeefVerified, DeadLetterTopic = DeadLetterTopic })
+                .WithBulk(Names.Topics.BeefVerified);
         }
 
         app.MapPost(DeadLetterRoute, HandleDeadLetterAsync).WithTopic(Names.PubSub, DeadLetterTopic);
         return app;
     }
 
-    internal static Task<Ok<DeliveryAnswer>> HandleBeefVerifiedAsync(HttpRequest request, BroadcastHandler broadcaster, BroadcasterOptions options, CancellationToken cancellationToken) =>
-        Deliveries.HandleAsync(request, Names.Topics.BeefVerified, options.DeliveryAttempts, async activity =>
-            await broadcaster.HandleAsync(await Deliveries.ReadAsync<BeefVerified>(request, cancellationToken).ConfigureAwait(false), activity, cancellationToken).ConfigureAwait(false));
+    internal static Task<IResult> HandleBeefVerifiedAsync(HttpRequest request, BroadcastHandler broadcaster, BroadcasterOptions options, CancellationToken cancellationToken) =>
+        Deliveries.HandleEachAsync<BeefVerified>(request, Names.Topics.BeefVerified, options.DeliveryAttempts, (verified, activity) => broadcaster.HandleAsync(verified, activity, cancellationToken), cancellationToken);
 
     internal static Task<Ok<DeliveryAnswer>> HandleDeadLetterAsync(HttpRequest request, BroadcastHandler broadcaster, CancellationToken cancellationToken) =>
         Deliveries.HandleAsync(request, DeadLetterTopic, int.MaxValue, async _ =>

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dapr.AspNetCore;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -66,10 +68,17 @@ public static class Deliveries
         activity?.SetTag("messaging.destination.name", topic);
         activity?.SetTag("messaging.message.id", id);
         activity?.SetTag("cloudevents.event_type", request.Headers[TypeHeader].ToString());
-        Delivery outcome = await handle(activity).ConfigureAwait(false);
+        Delivery outcome = Settle(id, await handle(activity).ConfigureAwait(false), maxAttempts);
+        activity?.SetTag("atomic.delivery", outcome.ToString());
+        return Answer(outcome);
+    }
+
+    /// <summary>A Retry past <paramref name="maxAttempts"/> failed attempts of event <paramref name="id"/> becomes Drop; any other outcome forgets its count.</summary>
+    private static Delivery Settle(string id, Delivery outcome, int maxAttempts)
+    {
         if (outcome == Delivery.Retry && id.Length > 0 && Failed(id) >= maxAttempts)
         {
-            outcome = Delivery.Drop;
+            return Delivery.Drop;
         }
 
         if (outcome is not (Delivery.Retry or Delivery.Wait) && id.Length > 0)
@@ -77,9 +86,113 @@ public static class Deliveries
             Failures.TryRemove(id, out _);
         }
 
-        activity?.SetTag("atomic.delivery", outcome.ToString());
-        return Answer(outcome);
+        return outcome;
     }
+
+    /// <summary>
+    /// A subscription route that takes its events in bulk (Dapr's bulk subscribe, <see cref="WithBulk"/>) or one at a
+    /// time. A bulk request (<c>BulkSubscribeMessage</c>: entries, each a CloudEvent) has every entry handled at once,
+    /// each in its own consumer span joined to its publisher's trace and with its own attempt count, and answers each
+    /// entry (<c>BulkSubscribeAppResponse</c>); an entry whose handler throws is a RETRY and fails no other entry. A
+    /// single event (its data as the body, as <c>UseCloudEvents</c> leaves it) is handled as <see cref="HandleAsync"/>
+    /// does. A body that is not the event's JSON gives the handler null (it answers Drop).
+    /// </summary>
+    public static async Task<IResult> HandleEachAsync<T>(HttpRequest request, string topic, int maxAttempts, Func<T?, Activity?, Task<Delivery>> handle, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(handle);
+        JsonElement body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, TxRecords.Json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            body = default;
+        }
+
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("entries", out JsonElement entries) || entries.ValueKind != JsonValueKind.Array)
+        {
+            return await HandleAsync(request, topic, maxAttempts, activity => handle(Read<T>(body), activity)).ConfigureAwait(false);
+        }
+
+        var answers = new Task<BulkSubscribeAppResponseEntry>[entries.GetArrayLength()];
+        int n = 0;
+        foreach (JsonElement entry in entries.EnumerateArray())
+        {
+            answers[n++] = HandleEntryAsync(entry, topic, maxAttempts, handle);
+        }
+
+        return TypedResults.Ok(new BulkSubscribeAppResponse([.. await Task.WhenAll(answers).ConfigureAwait(false)]));
+    }
+
+    private static async Task<BulkSubscribeAppResponseEntry> HandleEntryAsync<T>(JsonElement entry, string topic, int maxAttempts, Func<T?, Activity?, Task<Delivery>> handle)
+        where T : class
+    {
+        await Task.Yield(); // every entry at once: none waits for another's synchronous part
+        string entryId = entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("entryId", out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString()! : string.Empty;
+        JsonElement cloudEvent = entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("event", out JsonElement ev) ? ev : default;
+        bool structured = cloudEvent.ValueKind == JsonValueKind.Object && cloudEvent.TryGetProperty("specversion", out _);
+        string id = structured ? String(cloudEvent, "id") ?? string.Empty : string.Empty;
+        ActivityContext.TryParse(structured ? String(cloudEvent, "traceparent") : null, structured ? String(cloudEvent, "tracestate") : null, out ActivityContext parent);
+        using Activity? activity = Telemetry.Source.StartActivity(topic + " process", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.destination.name", topic);
+        activity?.SetTag("messaging.message.id", id);
+        activity?.SetTag("cloudevents.event_type", structured ? String(cloudEvent, "type") : null);
+        Delivery outcome;
+        try
+        {
+            T? data = Read<T>(structured ? (cloudEvent.TryGetProperty("data", out JsonElement d) ? d : default) : cloudEvent);
+            outcome = Settle(id, await handle(data, activity).ConfigureAwait(false), maxAttempts);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // One entry's failure is its own: it is delivered again, and the others' answers stand.
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            outcome = Settle(id, Delivery.Retry, maxAttempts);
+        }
+
+        activity?.SetTag("atomic.delivery", outcome.ToString());
+        return new BulkSubscribeAppResponseEntry(entryId, outcome switch
+        {
+            Delivery.Success => BulkSubscribeAppResponseStatus.SUCCESS,
+            Delivery.Retry or Delivery.Wait => BulkSubscribeAppResponseStatus.RETRY,
+            _ => BulkSubscribeAppResponseStatus.DROP,
+        });
+    }
+
+    private static string? String(JsonElement element, string name) =>
+        element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static T? Read<T>(JsonElement data)
+        where T : class
+    {
+        if (data.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        try
+        {
+            return data.Deserialize<T>(TxRecords.Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Events of the pipeline's topics go to a stage at most this many to a bulk request.</summary>
+    public const int BulkMaxMessages = 100;
+
+    /// <summary>How long daprd may hold a bulk request to fill it (the embedded sidecar sends it sooner: as soon as the last one is answered).</summary>
+    public const int BulkMaxAwaitMs = 20;
+
+    /// <summary>Marks a subscription route for bulk delivery of <paramref name="topic"/> (Dapr's bulk subscribe).</summary>
+    public static TBuilder WithBulk<TBuilder>(this TBuilder builder, string topic)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithBulkSubscribe(new BulkSubscribeTopicOptions { TopicName = topic, MaxMessagesCount = BulkMaxMessages, MaxAwaitDurationMs = BulkMaxAwaitMs });
 
     /// <summary>
     /// Where the consumer span hangs: the request's own span when ASP.NET Core made one (it follows the sidecar's

@@ -42,13 +42,13 @@ public static class TopicsApi
     public static IEndpointRouteBuilder MapTopicsAdmission(this IEndpointRouteBuilder app)
     {
         app.MapPost(AdmissionRoute, HandleBeefVerifiedAsync)
-            .WithTopic(new TopicOptions { PubsubName = Names.PubSub, Name = Names.Topics.BeefVerified, DeadLetterTopic = AdmissionDeadLetterTopic });
+            .WithTopic(new TopicOptions { PubsubName = Names.PubSub, Name = Names.Topics.BeefVerified, DeadLetterTopic = AdmissionDeadLetterTopic })
+            .WithBulk(Names.Topics.BeefVerified);
         return app;
     }
 
-    internal static Task<Ok<DeliveryAnswer>> HandleBeefVerifiedAsync(HttpRequest request, OverlayAdmission admission, CancellationToken cancellationToken) =>
-        Deliveries.HandleAsync(request, Names.Topics.BeefVerified, OverlayAdmission.MaxAttempts, async _ =>
-            await admission.HandleAsync(await Deliveries.ReadAsync<BeefVerified>(request, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false));
+    internal static Task<IResult> HandleBeefVerifiedAsync(HttpRequest request, OverlayAdmission admission, CancellationToken cancellationToken) =>
+        Deliveries.HandleEachAsync<BeefVerified>(request, Names.Topics.BeefVerified, OverlayAdmission.MaxAttempts, (verified, _) => admission.HandleAsync(verified), cancellationToken);
 
     public static IEndpointRouteBuilder MapTopicsApi(this IEndpointRouteBuilder app)
     {

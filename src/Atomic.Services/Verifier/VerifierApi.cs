@@ -20,11 +20,11 @@ public static class VerifierApi
     public static IEndpointRouteBuilder MapVerifierApi(this IEndpointRouteBuilder app)
     {
         app.MapPost(Route, HandleBeefSubmittedAsync)
-            .WithTopic(new TopicOptions { PubsubName = Names.PubSub, Name = Names.Topics.BeefSubmitted, DeadLetterTopic = DeadLetterTopic });
+            .WithTopic(new TopicOptions { PubsubName = Names.PubSub, Name = Names.Topics.BeefSubmitted, DeadLetterTopic = DeadLetterTopic })
+            .WithBulk(Names.Topics.BeefSubmitted);
         return app;
     }
 
-    internal static Task<Ok<DeliveryAnswer>> HandleBeefSubmittedAsync(HttpRequest request, VerifierHandler verifier, CancellationToken cancellationToken) =>
-        Deliveries.HandleAsync(request, Names.Topics.BeefSubmitted, MaxAttempts, async activity =>
-            await verifier.HandleAsync(await Deliveries.ReadAsync<BeefSubmitted>(request, cancellationToken).ConfigureAwait(false), activity, cancellationToken).ConfigureAwait(false));
+    internal static Task<IResult> HandleBeefSubmittedAsync(HttpRequest request, VerifierHandler verifier, CancellationToken cancellationToken) =>
+        Deliveries.HandleEachAsync<BeefSubmitted>(request, Names.Topics.BeefSubmitted, MaxAttempts, (submitted, activity) => verifier.HandleAsync(submitted, activity, cancellationToken), cancellationToken);
 }

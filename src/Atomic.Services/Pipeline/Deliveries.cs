@@ -112,7 +112,7 @@ public static class Deliveries
             body = default;
         }
 
-        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("entries", out JsonElement entries) || entries.ValueKind != JsonValueKind.Array)
+        if (!IsBulk(body, out JsonElement entries))
         {
             return await HandleAsync(request, topic, maxAttempts, activity => handle(Read<T>(body), activity)).ConfigureAwait(false);
         }
@@ -131,8 +131,8 @@ public static class Deliveries
         where T : class
     {
         await Task.Yield(); // every entry at once: none waits for another's synchronous part
-        string entryId = entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("entryId", out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString()! : string.Empty;
-        JsonElement cloudEvent = entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("event", out JsonElement ev) ? ev : default;
+        string entryId = String(entry, "entryId")!;
+        JsonElement cloudEvent = entry.TryGetProperty("event", out JsonElement ev) ? ev : default;
         bool structured = cloudEvent.ValueKind == JsonValueKind.Object && cloudEvent.TryGetProperty("specversion", out _);
         string id = structured ? String(cloudEvent, "id") ?? string.Empty : string.Empty;
         ActivityContext.TryParse(structured ? String(cloudEvent, "traceparent") : null, structured ? String(cloudEvent, "tracestate") : null, out ActivityContext parent);
@@ -160,6 +160,26 @@ public static class Deliveries
             Delivery.Retry or Delivery.Wait => BulkSubscribeAppResponseStatus.RETRY,
             _ => BulkSubscribeAppResponseStatus.DROP,
         });
+    }
+
+    /// <summary>Whether the body is a bulk message: an <c>entries</c> array whose entries carry an <c>entryId</c>.</summary>
+    private static bool IsBulk(JsonElement body, out JsonElement entries)
+    {
+        entries = default;
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("entries", out entries) || entries.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        foreach (JsonElement entry in entries.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Object || String(entry, "entryId") is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string? String(JsonElement element, string name) =>

@@ -78,8 +78,10 @@ internal sealed partial class BulkDelivery(
             {
                 results = await SendAsync(batch).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+            catch (Exception e)
             {
+                // Whatever went wrong (no answer in time, the app gone, the channel disposed), every entry is retried and
+                // the route's next request still goes: no event may wait on a sender that stopped.
                 LogFailed(logger, batch.Count, url, e.Message);
                 results = new DeliveryResult[batch.Count];
                 Array.Fill(results, DeliveryResult.Retry);

@@ -168,7 +168,7 @@ internal sealed partial class BulkDelivery(
         try
         {
             using JsonDocument document = JsonDocument.Parse(answer);
-            if (document.RootElement.ValueKind != JsonValueKind.Object || Property(document.RootElement, "statuses") is not { ValueKind: JsonValueKind.Array } statuses)
+            if (document.RootElement.ValueKind != JsonValueKind.Object || SubscriptionReader.Property(document.RootElement, "statuses") is not { ValueKind: JsonValueKind.Array } statuses)
             {
                 LogMalformed(logger, url, "no statuses array");
                 return results;
@@ -177,9 +177,9 @@ internal sealed partial class BulkDelivery(
             foreach (JsonElement entry in statuses.EnumerateArray())
             {
                 if (entry.ValueKind == JsonValueKind.Object
-                    && Property(entry, "entryId") is { ValueKind: JsonValueKind.String } id
+                    && SubscriptionReader.Property(entry, "entryId") is { ValueKind: JsonValueKind.String } id
                     && index.TryGetValue(id.GetString()!, out int i)
-                    && Property(entry, "status") is { ValueKind: JsonValueKind.String } answered)
+                    && SubscriptionReader.Property(entry, "status") is { ValueKind: JsonValueKind.String } answered)
                 {
                     results[i] = answered.GetString()!.ToUpperInvariant() switch
                     {
@@ -214,20 +214,6 @@ internal sealed partial class BulkDelivery(
         {
             return false;
         }
-    }
-
-    /// <summary>A property by name in any case, as Go's <c>encoding/json</c> reads it.</summary>
-    private static JsonElement? Property(JsonElement element, string name)
-    {
-        foreach (JsonProperty property in element.EnumerateObject())
-        {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return property.Value;
-            }
-        }
-
-        return null;
     }
 
     private sealed class Waiting(CloudEvent cloudEvent)

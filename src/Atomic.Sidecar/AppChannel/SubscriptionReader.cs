@@ -353,7 +353,7 @@ internal static partial class SubscriptionReader
     }
 
     /// <summary>A property by name in any case (Go's <c>encoding/json</c> matches names case-insensitively).</summary>
-    private static JsonElement? Property(JsonElement element, string name)
+    internal static JsonElement? Property(JsonElement element, string name)
     {
         foreach (JsonProperty property in element.EnumerateObject())
         {

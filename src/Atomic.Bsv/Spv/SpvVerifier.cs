@@ -68,7 +68,7 @@ public sealed class SpvVerifier
         Beef beef;
         try
         {
-            beef = Beef.FromMemory(beefBytes, _options.BeefLimits);
+            beef = Parse(beefBytes);
         }
         catch (BsvFormatException e)
         {

@@ -111,7 +111,8 @@ internal sealed partial class BulkDelivery(
                 writer.WriteStartObject();
                 writer.WriteString("entryId", entryIds[i]);
                 writer.WritePropertyName("event");
-                if (IsJson(contentType) && IsJsonValue(data.Span))
+                // A structured CloudEvent is JSON already; a raw payload goes inline only when it is JSON.
+                if (cloudEvent.Type != Publisher.RawPayloadType || (CloudEventJson.IsJson(contentType) && CloudEventJson.IsValidJson(data.Span)))
                 {
                     writer.WriteRawValue(data.Span, skipInputValidation: true);
                 }
@@ -151,7 +152,7 @@ internal sealed partial class BulkDelivery(
     {
         var results = new DeliveryResult[entryIds.Length];
         int code = (int)status;
-        if (code == 404 || code is < 200 or > 299)
+        if (code is < 200 or > 299)
         {
             LogStatus(logger, entryIds.Length, url, code);
             Array.Fill(results, code == 404 ? DeliveryResult.Drop : DeliveryResult.Retry);
@@ -196,24 +197,6 @@ internal sealed partial class BulkDelivery(
         }
 
         return results;
-    }
-
-    private static bool IsJson(string contentType) =>
-        contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
-        || contentType.StartsWith(Publisher.CloudEventsJson, StringComparison.OrdinalIgnoreCase)
-        || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase);
-
-    private static bool IsJsonValue(ReadOnlySpan<byte> data)
-    {
-        var reader = new Utf8JsonReader(data);
-        try
-        {
-            return reader.Read() && reader.TrySkip() && !reader.Read();
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
     }
 
     private sealed class Waiting(CloudEvent cloudEvent)

@@ -141,13 +141,15 @@ public static class CloudEventJson
         };
     }
 
-    private static bool IsJson(string contentType) =>
+    /// <summary>Whether a content type is JSON (<c>application/json</c> or any <c>+json</c> type).</summary>
+    internal static bool IsJson(string contentType) =>
         contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
         || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsText(string contentType) => contentType.StartsWith("text/", StringComparison.OrdinalIgnoreCase);
 
-    private static bool IsValidJson(ReadOnlySpan<byte> data)
+    /// <summary>Whether the bytes are exactly one JSON value.</summary>
+    internal static bool IsValidJson(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty)
         {

@@ -11,8 +11,8 @@ namespace Atomic.Services.Broadcaster;
 /// the same time in this process are written together, a round at a time: one bulk read of the shards they touch and
 /// one bulk save, each shard guarded by its ETag, with each shard written on its own after a conflict with another
 /// process; each caller's task completes only once its change is written. So concurrent broadcasters never lose an
-/// entry, and a busy broadcaster makes two calls per round rather than two per transaction. Bounded: a shard holds at most <see cref="ShardCapacity"/> txids; past that a
-/// transaction is still watched by its callback, just not polled.
+/// entry, and a busy broadcaster makes two calls per round rather than two per transaction. Bounded: a shard holds at
+/// most <see cref="ShardCapacity"/> txids; past that a transaction is still watched by its callback, just not polled.
 /// </summary>
 public sealed class WatchIndex
 {

@@ -140,6 +140,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         var latencies = new double[count];
         int next = -1;
         long measuredStart = 0;
+        long cpuStart = 0;
         var failures = new ConcurrentQueue<string>();
 
         async Task ClientAsync()
@@ -154,6 +155,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
 
                 if (i == warmup)
                 {
+                    Interlocked.CompareExchange(ref cpuStart, Process.GetCurrentProcess().TotalProcessorTime.Ticks, 0);
                     Interlocked.CompareExchange(ref measuredStart, Stopwatch.GetTimestamp(), 0);
                 }
 
@@ -173,8 +175,9 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         long begin = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(ClientAsync)));
         TimeSpan measured = Stopwatch.GetElapsedTime(measuredStart == 0 ? begin : measuredStart);
+        TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - TimeSpan.FromTicks(cpuStart);
         double[] counted = latencies[warmup..].Where(l => l > 0).Order().ToArray();
-        return new PipelineResult(clients, counted.Length, measured, counted, failures.ToArray());
+        return new PipelineResult(clients, counted.Length, measured, counted, failures.ToArray()) { Cpu = cpuStart == 0 ? null : cpu };
     }
 
     /// <summary>The dev chain in this process (its faucet funds the prepared transactions; the soak mines on it).</summary>
@@ -254,8 +257,11 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
 /// <summary>One run's figures, printed as one line.</summary>
 internal sealed record PipelineResult(int Clients, int Count, TimeSpan Elapsed, double[] SortedLatenciesMs, string[] Failures)
 {
+    /// <summary>The process's CPU time over the measured part (the load clients' included, as they run in it).</summary>
+    public TimeSpan? Cpu { get; init; }
+
     private double Percentile(double p) => SortedLatenciesMs.Length == 0 ? double.NaN : SortedLatenciesMs[Math.Min(SortedLatenciesMs.Length - 1, (int)Math.Ceiling(p * SortedLatenciesMs.Length) - 1)];
 
     public override string ToString() =>
-        $"clients {Clients,4}: {Count / Elapsed.TotalSeconds,8:F0} tx/s  p50 {Percentile(0.50),7:F1} ms  p99 {Percentile(0.99),7:F1} ms  max {(SortedLatenciesMs.Length == 0 ? double.NaN : SortedLatenciesMs[^1]),7:F1} ms  ({Count} measured, {Failures.Length} failed{(Failures.Length > 0 ? ": " + Failures[0] : string.Empty)})";
+        $"clients {Clients,4}: {Count / Elapsed.TotalSeconds,8:F0} tx/s  p50 {Percentile(0.50),7:F1} ms  p99 {Percentile(0.99),7:F1} ms  max {(SortedLatenciesMs.Length == 0 ? double.NaN : SortedLatenciesMs[^1]),7:F1} ms{(Cpu is TimeSpan cpu && Count > 0 ? $"  cpu {cpu.TotalMilliseconds / Count,4:F2} ms/tx" : string.Empty)}  ({Count} measured, {Failures.Length} failed{(Failures.Length > 0 ? ": " + Failures[0] : string.Empty)})";
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Atomic.Bsv.Primitives;
 using Microsoft.AspNetCore.Http.Features;
@@ -34,10 +35,48 @@ internal static class RequestBody
 
         try
         {
-            using var buffer = new MemoryStream();
-            byte[] chunk = new byte[64 * 1024];
+            return request.ContentLength is long length
+                ? await ReadExactlyAsync(request.Body, (int)length, cancellationToken).ConfigureAwait(false)
+                : await ReadToEndAsync(request.Body, maxBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(maxBytes);
+        }
+        catch (BadHttpRequestException e)
+        {
+            return new BodyRead([], Problems.BadRequest($"the request body could not be read: {e.Message}"));
+        }
+    }
+
+    /// <summary>A body of a declared length, read into an array of that size (no chunk and no copy).</summary>
+    private static async Task<BodyRead> ReadExactlyAsync(Stream body, int length, CancellationToken cancellationToken)
+    {
+        byte[] bytes = length == 0 ? [] : new byte[length];
+        int filled = 0;
+        while (filled < length)
+        {
+            int read = await body.ReadAsync(bytes.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return new BodyRead([], Problems.BadRequest($"the request body ended after {filled} of its {length} bytes"));
+            }
+
+            filled += read;
+        }
+
+        return new BodyRead(bytes, null);
+    }
+
+    /// <summary>A body of no declared length (chunked), read through a pooled chunk until it ends or passes <paramref name="maxBytes"/>.</summary>
+    private static async Task<BodyRead> ReadToEndAsync(Stream body, int maxBytes, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
             int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 if (buffer.Length + read > maxBytes)
                 {
@@ -49,13 +88,9 @@ internal static class RequestBody
 
             return new BodyRead(buffer.ToArray(), null);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        finally
         {
-            return TooLarge(maxBytes);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return new BodyRead([], Problems.BadRequest($"the request body could not be read: {e.Message}"));
+            ArrayPool<byte>.Shared.Return(chunk);
         }
     }
 

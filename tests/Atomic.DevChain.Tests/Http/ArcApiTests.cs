@@ -328,6 +328,43 @@ public sealed class ArcApiTests : IAsyncLifetime
         await ExpectProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, ReasonCodes.LimitExceeded);
     }
 
+    [Fact]
+    public async Task A_body_of_no_declared_length_is_read_whole_and_still_bounded()
+    {
+        Transaction funding = await _server.FundAsync(_wallet, 10_000);
+        Transaction tx = _wallet.Pay(funding, 0);
+        byte[] hex = Encoding.ASCII.GetBytes(tx.ToHex());
+        await using DevChainServer small = await DevChainServer.StartAsync(settings: new Dictionary<string, string?> { ["DevChain:MaxBodyBytes"] = (hex.Length - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        HttpResponseMessage accepted = await Client.PostAsync("v1/tx", Chunked(hex, "text/plain"));
+        HttpResponseMessage tooLarge = await small.Client.PostAsync("v1/tx", Chunked(hex, "text/plain"));
+
+        accepted.StatusCode.Should().Be(HttpStatusCode.OK, await accepted.Content.ReadAsStringAsync());
+        JsonDocument.Parse(await accepted.Content.ReadAsStringAsync()).RootElement.GetProperty("txid").GetString().Should().Be(tx.Id.ToDisplayHex());
+        await ExpectProblemAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge, ReasonCodes.LimitExceeded);
+    }
+
+    /// <summary>A body sent in small pieces with no Content-Length (chunked transfer encoding).</summary>
+    private static StreamContent Chunked(byte[] bytes, string mediaType)
+    {
+        var content = new StreamContent(new TrickleStream(bytes));
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        return content;
+    }
+
+    /// <summary>A stream of unknown length that hands out at most 1,000 bytes a read.</summary>
+    private sealed class TrickleStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, 1_000));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, 1_000)], cancellationToken);
+    }
+
     internal static ByteArrayContent Binary(byte[] bytes)
     {
         var content = new ByteArrayContent(bytes);

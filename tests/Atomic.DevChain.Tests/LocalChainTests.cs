@@ -466,6 +466,30 @@ public sealed class LocalChainTests : IDisposable
         due.Single(c => c.Url == plain.Url).Body.Should().Contain("DOUBLE_SPEND_ATTEMPTED").And.Contain("competingTxs");
     }
 
+    [Fact]
+    public void The_dispatcher_is_woken_only_by_a_submission_that_queued_a_callback()
+    {
+        Transaction funding = _wallet.Pay(_wallet.Fund(_chain, 30_000), 0, parts: 3);
+        _chain.Submit(funding).IsAccepted.Should().BeTrue();
+        int raised = 0;
+        _chain.CallbacksQueued += () => raised++;
+        var plain = new CallbackRegistration(new Uri("http://127.0.0.1:1/plain"), null, FullStatusUpdates: false);
+        var full = new CallbackRegistration(new Uri("http://127.0.0.1:1/full"), null, FullStatusUpdates: true);
+
+        _chain.Submit(_wallet.Pay(funding, 0, fee: 10)).IsAccepted.Should().BeTrue();
+        _chain.Submit(_wallet.Pay(funding, 1, fee: 10), new SubmitOptions(Callback: plain)).IsAccepted.Should().BeTrue();
+
+        raised.Should().Be(0, "neither submission queued a callback: no callback at all, and one that waits for MINED");
+        _chain.DueCallbacks().Should().BeEmpty();
+
+        _chain.Submit(_wallet.Pay(funding, 2, fee: 10), new SubmitOptions(Callback: full)).IsAccepted.Should().BeTrue();
+
+        raised.Should().Be(1, "SEEN_ON_NETWORK was queued for the full-status callback");
+        _chain.DueCallbacks().Should().ContainSingle().Which.Url.Should().Be(full.Url);
+        _chain.Submit(_wallet.Pay(funding, 0, fee: 20), new SubmitOptions(Callback: plain)).Code.Should().Be(ReasonCodes.DoubleSpend);
+        raised.Should().Be(2, "a double spend attempt is reported to every callback at once");
+    }
+
     /// <summary>Spends outputs locked to the chain's dev key (coinbases).</summary>
     private sealed class DevKeyWallet(LocalChain chain)
     {

@@ -28,6 +28,12 @@ public sealed class LocalChain : IDisposable
     private readonly byte[] _devScript;
     private bool _disposed;
 
+    /// <summary>Whether a callback was queued since <see cref="TakeCallbacksQueued"/> was last called (under the lock).</summary>
+    private bool _callbacksQueued;
+
+    /// <summary>The tip the last median time past was computed for, and that median (under the lock).</summary>
+    private (Hash256 Tip, uint Median)? _medianTimePast;
+
     private LocalChain(ChainStore store, DevChainOptions options, TimeProvider time)
     {
         _store = store;
@@ -206,6 +212,7 @@ public sealed class LocalChain : IDisposable
         ArgumentNullException.ThrowIfNull(payload);
         options ??= SubmitOptions.Default;
         SubmitResult result;
+        bool queued;
         lock (_gate)
         {
             ThrowIfDisposed();
@@ -217,9 +224,14 @@ public sealed class LocalChain : IDisposable
                 BeefPayload beef => AcceptBeef(beef.Beef, options),
                 _ => throw new ArgumentException($"unknown payload {payload.GetType().Name}", nameof(payload)),
             };
+            queued = TakeCallbacksQueued();
         }
 
-        RaiseCallbacksQueued();
+        if (queued)
+        {
+            RaiseCallbacksQueued(); // the dispatcher is woken only when there is something to deliver
+        }
+
         return result;
     }
 
@@ -608,7 +620,7 @@ public sealed class LocalChain : IDisposable
         _store.AddCallback(txid, callback);
         if (notify)
         {
-            _store.Enqueue(callback, ArcCallback.From(_store.GetTx(txid)!, now).ToJson(), now);
+            EnqueueCallback(callback, ArcCallback.From(_store.GetTx(txid)!, now).ToJson(), now);
         }
     }
 
@@ -734,9 +746,16 @@ public sealed class LocalChain : IDisposable
     /// </summary>
     private uint MedianTimePast(BlockRecord tip)
     {
+        if (_medianTimePast is ({ } known, uint cached) && known == tip.Hash)
+        {
+            return cached; // the same tip as the last transaction's: its eleven blocks have not changed
+        }
+
         uint from = tip.Height >= 10 ? tip.Height - 10 : 0;
         uint[] times = _store.Blocks(from, 11).Select(b => b.Header.Time).Order().ToArray();
-        return times[times.Length / 2];
+        uint median = times[times.Length / 2];
+        _medianTimePast = (tip.Hash, median);
+        return median;
     }
 
     /// <summary>The policy's fee for <paramref name="size"/> bytes, rounded up, as ARC's SatoshisPerKilobyte model computes it.</summary>
@@ -826,7 +845,7 @@ public sealed class LocalChain : IDisposable
         {
             if (!fullStatusOnly || callback.FullStatusUpdates)
             {
-                _store.Enqueue(callback, body, now);
+                EnqueueCallback(callback, body, now);
             }
         }
     }
@@ -984,6 +1003,21 @@ public sealed class LocalChain : IDisposable
     }
 
     private void RaiseCallbacksQueued() => CallbacksQueued?.Invoke();
+
+    /// <summary>Queues one callback for delivery and notes that the dispatcher has work (under the lock).</summary>
+    private void EnqueueCallback(CallbackRegistration callback, string body, DateTimeOffset now)
+    {
+        _store.Enqueue(callback, body, now);
+        _callbacksQueued = true;
+    }
+
+    /// <summary>Whether a callback was queued since the last call (under the lock).</summary>
+    private bool TakeCallbacksQueued()
+    {
+        bool queued = _callbacksQueued;
+        _callbacksQueued = false;
+        return queued;
+    }
 
     private static void Validate(DevChainOptions options)
     {

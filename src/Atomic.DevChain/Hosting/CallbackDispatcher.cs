@@ -65,6 +65,11 @@ public sealed partial class CallbackDispatcher(
 
     private void WakeUp()
     {
+        if (_wakeUp.CurrentCount > 0)
+        {
+            return; // already signalled: no exception thrown and caught on a busy chain
+        }
+
         try
         {
             _wakeUp.Release();

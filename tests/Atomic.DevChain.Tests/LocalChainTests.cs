@@ -101,6 +101,7 @@ public sealed class LocalChainTests : IDisposable
         submitted.IsAccepted.Should().BeTrue(submitted.ToString());
         submitted.Record!.Status.Should().Be(TxStatus.SeenOnNetwork);
         submitted.Record.BlockHeight.Should().BeNull();
+        submitted.Record.Should().BeEquivalentTo(_chain.GetTransaction(spend.Id), "the answer is the record as stored");
         _chain.GetUnspentOutput(new OutPoint(funding.Id, 0)).Should().BeNull();
         _chain.GetUnspentOutput(new OutPoint(spend.Id, 0)).Should().NotBeNull();
 

@@ -489,7 +489,9 @@ public sealed class LocalChain : IDisposable
             _store.InsertOutputs(tx, height: null);
             Register(txid, options, notify: options.Callback?.FullStatusUpdates == true, now);
         });
-        return SubmitResult.Accepted(_store.GetTx(txid)!);
+
+        // The row just written, as GetTx would read it back (times are kept to the millisecond).
+        return SubmitResult.Accepted(new TxRecord(txid, TxStatus.SeenOnNetwork, null, null, null, string.Empty, [], DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds())));
     }
 
     /// <summary>

@@ -19,9 +19,16 @@ namespace Atomic.Sidecar.Components.State;
 /// committed (group commit). SQLite's busy handler, which makes waiting writers sleep, only matters between processes.
 /// Connections use <c>synchronous=NORMAL</c>, WAL's usual pairing: a committed transaction survives the process being
 /// killed; only an operating-system crash or power loss can take back the last commits before a checkpoint.
+/// Reads go through up to <see cref="MaxIdleReaders"/> connections kept open with their statement prepared
+/// (<see cref="ReadSession"/>), closed when the store is disposed.
 /// </remarks>
-public sealed partial class SqliteStateStore : IStateStore
+public sealed partial class SqliteStateStore : IStateStore, IDisposable
 {
+    /// <summary>Read sessions kept open between reads at most; more are opened while reads run at once, and closed after.</summary>
+    private const int MaxIdleReaders = 8;
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<ReadSession> _idleReaders = [];
+    private volatile bool _disposed;
     private readonly string _connectionString;
     private readonly string _table;
     private readonly int _busyTimeoutMs;
@@ -104,22 +111,59 @@ public sealed partial class SqliteStateStore : IStateStore
     public Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        using SqliteConnection connection = OpenForRead();
-        return Task.FromResult(Read(connection, null, key));
+        ReadSession session = RentReader();
+        StateItem? item = session.Read(null, key, Now());
+        ReturnReader(session);
+        return Task.FromResult(item);
     }
 
     public Task<IReadOnlyList<(string Key, StateItem? Item)>> GetBulkAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        using SqliteConnection connection = OpenForRead();
-        using SqliteTransaction snapshot = connection.BeginTransaction(deferred: true); // one consistent read
+        ReadSession session = RentReader();
         var result = new (string, StateItem?)[keys.Count];
-        for (int i = 0; i < keys.Count; i++)
+        using (SqliteTransaction snapshot = session.Connection.BeginTransaction(deferred: true)) // one consistent read
         {
-            result[i] = (keys[i], Read(connection, snapshot, keys[i]));
+            long now = Now();
+            for (int i = 0; i < keys.Count; i++)
+            {
+                result[i] = (keys[i], session.Read(snapshot, keys[i], now));
+            }
         }
 
+        ReturnReader(session);
         return Task.FromResult<IReadOnlyList<(string Key, StateItem? Item)>>(result);
+    }
+
+    /// <summary>Closes the read sessions kept open; a read under way closes its own when it ends.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        while (_idleReaders.TryTake(out ReadSession? session))
+        {
+            session.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// An idle read session, or a new one. A read that throws leaves its session unreturned, to be closed by the
+    /// collector: a session is given back only after a read that went through.
+    /// </summary>
+    private ReadSession RentReader() => _idleReaders.TryTake(out ReadSession? session) ? session : new ReadSession(_connectionString, _table);
+
+    private void ReturnReader(ReadSession session)
+    {
+        if (_disposed || _idleReaders.Count >= MaxIdleReaders)
+        {
+            session.Dispose();
+            return;
+        }
+
+        _idleReaders.Add(session);
+        if (_disposed && _idleReaders.TryTake(out ReadSession? late))
+        {
+            late.Dispose(); // disposed meanwhile
+        }
     }
 
     public Task<string> SaveAsync(StateWrite write, CancellationToken cancellationToken = default)
@@ -214,15 +258,52 @@ public sealed partial class SqliteStateStore : IStateStore
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private StateItem? Read(SqliteConnection connection, SqliteTransaction? transaction, string key)
+    /// <summary>
+    /// A connection kept open for reads with its read statement prepared once, so a read parses no SQL. Used by one
+    /// read at a time. (Mapping the file into memory, <c>mmap_size</c>, made reads slower here: the file grows under
+    /// a busy pipeline, and each growth remaps it.)
+    /// </summary>
+    private sealed class ReadSession : IDisposable
     {
-        using SqliteCommand command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT value, etag FROM {_table} WHERE key = @key AND (expires_at IS NULL OR expires_at > @now);";
-        command.Parameters.AddWithValue("@key", key);
-        command.Parameters.AddWithValue("@now", Now());
-        using SqliteDataReader reader = command.ExecuteReader();
-        return reader.Read() ? new StateItem((byte[])reader.GetValue(0), reader.GetString(1)) : null;
+        private readonly SqliteCommand _get;
+        private readonly SqliteParameter _key;
+        private readonly SqliteParameter _now;
+
+        public ReadSession(string connectionString, string table)
+        {
+            Connection = new SqliteConnection(connectionString);
+            try
+            {
+                Connection.Open();
+                _get = Connection.CreateCommand();
+                _get.CommandText = $"SELECT value, etag FROM {table} WHERE key = @key AND (expires_at IS NULL OR expires_at > @now);";
+                _key = _get.Parameters.Add("@key", SqliteType.Text);
+                _now = _get.Parameters.Add("@now", SqliteType.Integer);
+                _get.Prepare();
+            }
+            catch
+            {
+                Connection.Dispose();
+                throw;
+            }
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public StateItem? Read(SqliteTransaction? transaction, string key, long now)
+        {
+            _get.Transaction = transaction;
+            _key.Value = key;
+            _now.Value = now;
+            using SqliteDataReader reader = _get.ExecuteReader();
+            return reader.Read() ? new StateItem((byte[])reader.GetValue(0), reader.GetString(1)) : null;
+        }
+
+        public void Dispose()
+        {
+            _get.Dispose();
+            Connection.Dispose();
+        }
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)

@@ -49,6 +49,59 @@ public sealed class SqliteStateStoreConformanceTests : StateStoreConformance, ID
     }
 
     [Fact]
+    public async Task Reads_at_once_reuse_kept_sessions_see_each_commit_and_a_disposed_store_closes_them()
+    {
+        var store = (SqliteStateStore)CreateStore(TimeProvider.System);
+        string file = Path.Combine(_directory, "state.db");
+        for (int i = 0; i < 20; i++)
+        {
+            await store.SaveAsync(new StateWrite($"k{i}", new byte[] { 0 }));
+        }
+
+        // More reads at once than sessions are kept, while every key is written again: each read sees a committed value.
+        var reads = new List<Task<byte>>();
+        var writes = new List<Task>();
+        for (int round = 1; round <= 5; round++)
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                string key = $"k{i}";
+                reads.Add(Task.Run(async () => (await store.GetAsync(key))!.Value.Span[0]));
+                reads.Add(Task.Run(async () => (await store.GetBulkAsync([key, "missing"]))[0].Item!.Value.Span[0]));
+                writes.Add(store.SaveAsync(new StateWrite(key, new byte[] { (byte)round })));
+            }
+        }
+
+        await Task.WhenAll(writes);
+        (await Task.WhenAll(reads)).Should().OnlyContain(b => b <= 5);
+        for (int i = 0; i < 20; i++)
+        {
+            (await store.GetAsync($"k{i}"))!.Value.Span[0].Should().Be(5, "a kept session sees the last commit, not its own stale pages");
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            OpenHandles(file).Should().BePositive("idle sessions stay open for the next reads");
+        }
+
+        store.Dispose();
+
+        if (OperatingSystem.IsLinux())
+        {
+            OpenHandles(file).Should().Be(0, "the disposed store closed its idle sessions");
+        }
+
+        (await store.GetAsync("k0"))!.Value.Span[0].Should().Be(5, "a read after disposal opens a session of its own");
+        if (OperatingSystem.IsLinux())
+        {
+            OpenHandles(file).Should().Be(0, "and closes it");
+        }
+
+        static int OpenHandles(string path) => new DirectoryInfo("/proc/self/fd").EnumerateFileSystemInfos()
+            .Count(fd => fd.LinkTarget is string target && target.StartsWith(path, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_table_an_earlier_version_made_without_rowid_is_moved_to_a_rowid_table_with_its_items_and_etags()
     {
         Directory.CreateDirectory(_directory);

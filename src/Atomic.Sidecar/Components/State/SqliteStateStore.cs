@@ -112,7 +112,17 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         ReadSession session = RentReader();
-        StateItem? item = session.Read(null, key, Now());
+        StateItem? item;
+        try
+        {
+            item = session.Read(null, key, Now());
+        }
+        catch
+        {
+            session.Dispose(); // a session whose read failed is not kept
+            throw;
+        }
+
         ReturnReader(session);
         return Task.FromResult(item);
     }
@@ -122,13 +132,19 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
         ArgumentNullException.ThrowIfNull(keys);
         ReadSession session = RentReader();
         var result = new (string, StateItem?)[keys.Count];
-        using (SqliteTransaction snapshot = session.Connection.BeginTransaction(deferred: true)) // one consistent read
+        try
         {
+            using SqliteTransaction snapshot = session.Connection.BeginTransaction(deferred: true); // one consistent read
             long now = Now();
             for (int i = 0; i < keys.Count; i++)
             {
                 result[i] = (keys[i], session.Read(snapshot, keys[i], now));
             }
+        }
+        catch
+        {
+            session.Dispose(); // a session whose read failed is not kept
+            throw;
         }
 
         ReturnReader(session);
@@ -145,10 +161,7 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
         }
     }
 
-    /// <summary>
-    /// An idle read session, or a new one. A read that throws leaves its session unreturned, to be closed by the
-    /// collector: a session is given back only after a read that went through.
-    /// </summary>
+    /// <summary>An idle read session, or a new one; given back (<see cref="ReturnReader"/>) only after a read that went through.</summary>
     private ReadSession RentReader() => _idleReaders.TryTake(out ReadSession? session) ? session : new ReadSession(_connectionString, _table);
 
     private void ReturnReader(ReadSession session)

@@ -125,9 +125,15 @@ public sealed partial class AppHealth : IAsyncDisposable
             using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             return (int)response.StatusCode is >= 200 and <= 299;
         }
-        catch (Exception e) when (!stopping.IsCancellationRequested && e is HttpRequestException or OperationCanceledException)
+        catch (HttpRequestException)
         {
+            // Refused or cut off: a failed probe. While stopping too, since the app often goes first: the loop then ends
+            // at its next check, and the error never escapes DisposeAsync.
             return false;
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            return false; // the probe's own time limit
         }
     }
 

@@ -33,7 +33,7 @@ cp "$root"/src/Atomic.Server/bin/Release/net10.0/appsettings*.json "$work/"
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   sleep 0.5
 done
 

@@ -489,6 +489,10 @@ public sealed class LocalChainTests : IDisposable
         _chain.DueCallbacks().Should().ContainSingle().Which.Url.Should().Be(full.Url);
         _chain.Submit(_wallet.Pay(funding, 0, fee: 20), new SubmitOptions(Callback: plain)).Code.Should().Be(ReasonCodes.DoubleSpend);
         raised.Should().Be(2, "a double spend attempt is reported to every callback at once");
+        _chain.Mine();
+        raised.Should().Be(3, "mining queues MINED for the callbacks of the block's transactions");
+        _chain.Mine();
+        raised.Should().Be(3, "an empty block queues nothing");
     }
 
     /// <summary>Spends outputs locked to the chain's dev key (coinbases).</summary>

@@ -132,14 +132,15 @@ public sealed class LocalChain : IDisposable
     public TxRecord? GetTransaction(Hash256 txid)
     {
         TxRecord? record;
-        bool expired;
+        bool queued;
         lock (_gate)
         {
-            expired = ExpireOrphans();
+            ExpireOrphans();
             record = _store.GetTx(txid);
+            queued = TakeCallbacksQueued();
         }
 
-        if (expired)
+        if (queued)
         {
             RaiseCallbacksQueued();
         }
@@ -229,7 +230,7 @@ public sealed class LocalChain : IDisposable
 
         if (queued)
         {
-            RaiseCallbacksQueued(); // the dispatcher is woken only when there is something to deliver
+            RaiseCallbacksQueued();
         }
 
         return result;
@@ -587,12 +588,12 @@ public sealed class LocalChain : IDisposable
         }
     }
 
-    /// <summary>Refuses every orphan held longer than <see cref="DevChainOptions.OrphanExpiry"/>; true when any was.</summary>
-    private bool ExpireOrphans()
+    /// <summary>Refuses every orphan held longer than <see cref="DevChainOptions.OrphanExpiry"/>.</summary>
+    private void ExpireOrphans()
     {
         if (_disposed)
         {
-            return false;
+            return;
         }
 
         DateTimeOffset now = _time.GetUtcNow();
@@ -608,8 +609,6 @@ public sealed class LocalChain : IDisposable
             });
             SettleOrphans(txid);
         }
-
-        return expired.Count > 0;
     }
 
     private void Register(Hash256 txid, SubmitOptions options, bool notify, DateTimeOffset now)
@@ -771,6 +770,7 @@ public sealed class LocalChain : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         var blocks = new List<BlockRecord>(count);
+        bool queued;
         lock (_gate)
         {
             ThrowIfDisposed();
@@ -779,9 +779,15 @@ public sealed class LocalChain : IDisposable
             {
                 blocks.Add(_store.InTransaction(() => MineBlock(i == 0 ? _store.Mempool() : [])));
             }
+
+            queued = TakeCallbacksQueued();
         }
 
-        RaiseCallbacksQueued();
+        if (queued)
+        {
+            RaiseCallbacksQueued();
+        }
+
         return blocks;
     }
 
@@ -902,6 +908,7 @@ public sealed class LocalChain : IDisposable
         }
 
         FaucetResult result;
+        bool queued;
         lock (_gate)
         {
             ThrowIfDisposed();
@@ -929,9 +936,14 @@ public sealed class LocalChain : IDisposable
             MerklePath path = MerklePath.FromHex(_store.GetTx(tx.Id)!.MerklePath!);
             var beef = new Beef(BeefVersion.V1, [path], [BeefTx.FromTransaction(tx, 0)]);
             result = new FaucetResult(tx.Id, 0, satoshis, beef.ToBytes(BeefVersion.V1, atomic: true), block.Height, block.Hash);
+            queued = TakeCallbacksQueued();
         }
 
-        RaiseCallbacksQueued();
+        if (queued)
+        {
+            RaiseCallbacksQueued();
+        }
+
         return result;
     }
 
@@ -1004,6 +1016,7 @@ public sealed class LocalChain : IDisposable
         }
     }
 
+    /// <summary>Wakes the dispatcher; each change calls it after the lock, and only when it queued a callback.</summary>
     private void RaiseCallbacksQueued() => CallbacksQueued?.Invoke();
 
     /// <summary>Queues one callback for delivery and notes that the dispatcher has work (under the lock).</summary>

@@ -141,6 +141,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         int next = -1;
         long measuredStart = 0;
         long cpuStart = 0;
+        long writtenStart = 0;
         var failures = new ConcurrentQueue<string>();
 
         async Task ClientAsync()
@@ -156,6 +157,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
                 if (i == warmup)
                 {
                     Interlocked.CompareExchange(ref cpuStart, Process.GetCurrentProcess().TotalProcessorTime.Ticks, 0);
+                    Interlocked.CompareExchange(ref writtenStart, BytesWritten() ?? 0, 0);
                     Interlocked.CompareExchange(ref measuredStart, Stopwatch.GetTimestamp(), 0);
                 }
 
@@ -176,8 +178,40 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(ClientAsync)));
         TimeSpan measured = Stopwatch.GetElapsedTime(measuredStart == 0 ? begin : measuredStart);
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - TimeSpan.FromTicks(cpuStart);
+        long? written = BytesWritten() - writtenStart;
         double[] counted = latencies[warmup..].Where(l => l > 0).Order().ToArray();
-        return new PipelineResult(clients, counted.Length, measured, counted, failures.ToArray()) { Cpu = cpuStart == 0 ? null : cpu };
+        return new PipelineResult(clients, counted.Length, measured, counted, failures.ToArray())
+        {
+            Cpu = cpuStart == 0 ? null : cpu,
+            Written = cpuStart == 0 || writtenStart == 0 ? null : written,
+        };
+    }
+
+    /// <summary>
+    /// The bytes this process has handed the kernel to write, files and sockets alike (<c>wchar</c> in
+    /// <c>/proc/self/io</c>); null where there is no such file (not Linux). Unlike the time a run takes, it hardly
+    /// moves from run to run, so it shows what a change does to the state store's writes through the noise.
+    /// </summary>
+    private static long? BytesWritten()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/io"))
+            {
+                if (line.StartsWith("wchar:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan("wchar:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return null;
     }
 
     /// <summary>The dev chain in this process (its faucet funds the prepared transactions; the soak mines on it).</summary>
@@ -260,8 +294,11 @@ internal sealed record PipelineResult(int Clients, int Count, TimeSpan Elapsed, 
     /// <summary>The process's CPU time over the measured part (the load clients' included, as they run in it).</summary>
     public TimeSpan? Cpu { get; init; }
 
+    /// <summary>The bytes the process handed the kernel to write over the measured part (files and sockets), where known.</summary>
+    public long? Written { get; init; }
+
     private double Percentile(double p) => SortedLatenciesMs.Length == 0 ? double.NaN : SortedLatenciesMs[Math.Min(SortedLatenciesMs.Length - 1, (int)Math.Ceiling(p * SortedLatenciesMs.Length) - 1)];
 
     public override string ToString() =>
-        $"clients {Clients,4}: {Count / Elapsed.TotalSeconds,8:F0} tx/s  p50 {Percentile(0.50),7:F1} ms  p99 {Percentile(0.99),7:F1} ms  max {(SortedLatenciesMs.Length == 0 ? double.NaN : SortedLatenciesMs[^1]),7:F1} ms{(Cpu is TimeSpan cpu && Count > 0 ? $"  cpu {cpu.TotalMilliseconds / Count,4:F2} ms/tx" : string.Empty)}  ({Count} measured, {Failures.Length} failed{(Failures.Length > 0 ? ": " + Failures[0] : string.Empty)})";
+        $"clients {Clients,4}: {Count / Elapsed.TotalSeconds,8:F0} tx/s  p50 {Percentile(0.50),7:F1} ms  p99 {Percentile(0.99),7:F1} ms  max {(SortedLatenciesMs.Length == 0 ? double.NaN : SortedLatenciesMs[^1]),7:F1} ms{(Cpu is TimeSpan cpu && Count > 0 ? $"  cpu {cpu.TotalMilliseconds / Count,4:F2} ms/tx" : string.Empty)}{(Written is long written && Count > 0 ? $"  written {written / 1024.0 / Count,5:F1} KB/tx" : string.Empty)}  ({Count} measured, {Failures.Length} failed{(Failures.Length > 0 ? ": " + Failures[0] : string.Empty)})";
 }

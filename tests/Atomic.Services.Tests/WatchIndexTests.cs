@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Atomic.Services.Tests;
 
-/// <summary>The MINED poller's index, kept through the Dapr state API (which cannot list keys) in 16 shards.</summary>
+/// <summary>The MINED poller's index, kept through the Dapr state API (which cannot list keys) in 4,096 shards.</summary>
 public sealed class WatchIndexTests : IAsyncLifetime
 {
     private PipelineFixture _pipeline = null!;
@@ -33,9 +33,9 @@ public sealed class WatchIndexTests : IAsyncLifetime
     public async Task Many_changes_to_one_shard_at_once_are_all_kept()
     {
         var index = new WatchIndex(Dapr, NullLogger<WatchIndex>.Instance);
-        string[] txids = [.. Enumerable.Range(0, 100).Select(i => "ab" + i.ToString("x62"))];
+        string[] txids = [.. Enumerable.Range(0, 100).Select(i => "abc" + i.ToString("x61"))];
         await Task.WhenAll(txids.Select(t => index.AddAsync(t, default)));
-        (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "ab")).Should().BeEquivalentTo(txids);
+        (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "abc")).Should().BeEquivalentTo(txids);
         await Task.WhenAll(txids.Take(50).Select(t => index.RemoveAsync(t, default)));
         (await index.ReadAsync(default)).Should().BeEquivalentTo(txids.Skip(50));
     }
@@ -50,23 +50,43 @@ public sealed class WatchIndexTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Adding_twice_keeps_one_entry_and_a_txid_lands_in_the_shard_of_its_first_two_hex_digits()
+    public async Task Adding_twice_keeps_one_entry_and_a_txid_lands_in_the_shard_of_its_first_three_hex_digits()
     {
         var index = new WatchIndex(Dapr, NullLogger<WatchIndex>.Instance);
-        string txid = "ab" + new string('0', 62);
+        string txid = "AbC" + new string('0', 61);
         await index.AddAsync(txid, default);
-        await index.AddAsync(txid, default);
-        (await index.ReadAsync(default)).Should().Equal(txid);
-        (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "ab")).Should().Equal(txid);
+        await index.AddAsync(txid.ToLowerInvariant(), default);
+        (await index.ReadAsync(default)).Should().Equal(txid.ToLowerInvariant());
+        (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "abc")).Should().Equal(txid.ToLowerInvariant());
     }
 
     [Fact]
     public async Task A_full_shard_refuses_more_entries_so_the_index_stays_bounded()
     {
-        List<string> full = [.. Enumerable.Range(0, WatchIndex.ShardCapacity).Select(i => "00" + i.ToString("x62"))];
-        await Dapr.SaveStateAsync(Names.TxStore, WatchIndex.ShardPrefix + "00", full);
+        List<string> full = [.. Enumerable.Range(0, WatchIndex.ShardCapacity).Select(i => "000" + i.ToString("x61"))];
+        await Dapr.SaveStateAsync(Names.TxStore, WatchIndex.ShardPrefix + "000", full);
         var index = new WatchIndex(Dapr, NullLogger<WatchIndex>.Instance);
-        await index.AddAsync("00" + new string('f', 62), default);
+        await index.AddAsync("000" + new string('f', 61), default);
         (await index.ReadAsync(default)).Should().HaveCount(WatchIndex.ShardCapacity);
+    }
+
+    [Fact]
+    public async Task What_the_256_shards_of_earlier_versions_hold_is_moved_into_todays_shards_by_a_read()
+    {
+        string[] old = ["ab" + new string('1', 62), "ab" + new string('2', 62), "ff" + new string('3', 62)];
+        await Dapr.SaveStateAsync(Names.TxStore, WatchIndex.ShardPrefix + "ab", new List<string> { old[0], old[1] });
+        await Dapr.SaveStateAsync(Names.TxStore, WatchIndex.ShardPrefix + "ff", new List<string> { old[2] });
+        var index = new WatchIndex(Dapr, NullLogger<WatchIndex>.Instance);
+        string added = "ab1" + new string('9', 61); // today's shard of the first old entry, written before the move
+        await index.AddAsync(added, default);
+
+        (await index.ReadAsync(default)).Should().BeEquivalentTo([.. old, added]);
+
+        (await Dapr.GetStateAsync<List<string>?>(Names.TxStore, WatchIndex.ShardPrefix + "ab")).Should().BeNull("a moved shard is deleted");
+        (await Dapr.GetStateAsync<List<string>?>(Names.TxStore, WatchIndex.ShardPrefix + "ff")).Should().BeNull();
+        (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "ab1")).Should().BeEquivalentTo([added, old[0]]);
+        (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "ab2")).Should().Equal(old[1]);
+        await index.RemoveAsync(old[0], default);
+        (await index.ReadAsync(default)).Should().BeEquivalentTo([old[1], old[2], added], "a moved entry is removed like any other");
     }
 }

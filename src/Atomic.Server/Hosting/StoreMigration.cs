@@ -12,7 +12,7 @@ namespace Atomic.Server.Hosting;
 /// <list type="bullet">
 /// <item><c>tx||{txid}</c> and <c>beef||{txid}</c> to <c>tx|{txid}</c> and <c>beef|{txid}</c> under <c>txstore</c>'s key
 /// prefix (daprd refuses <c>||</c> in a key);</item>
-/// <item>each <c>watch||{txid}</c> into the watch index shards <c>watch-index|{00..ff}</c>;</item>
+/// <item>each <c>watch||{txid}</c> into the watch index shards <c>watch-index|{000..fff}</c>;</item>
 /// <item>events still waiting for the old per-stage consumers (<c>atomic-verifier</c>, <c>atomic-overlay</c>,
 /// <c>atomic-broadcaster</c>) to this app id, which now consumes every topic, and those consumers unregistered.</item>
 /// </list>

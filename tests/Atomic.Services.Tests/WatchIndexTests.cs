@@ -88,5 +88,11 @@ public sealed class WatchIndexTests : IAsyncLifetime
         (await Dapr.GetStateAsync<List<string>>(Names.TxStore, WatchIndex.ShardPrefix + "ab2")).Should().Equal(old[1]);
         await index.RemoveAsync(old[0], default);
         (await index.ReadAsync(default)).Should().BeEquivalentTo([old[1], old[2], added], "a moved entry is removed like any other");
+
+        // The old shards were found empty on that read: an entry an older broadcaster writes now waits for the recheck.
+        string late = "cd" + new string('4', 62);
+        await Dapr.SaveStateAsync(Names.TxStore, WatchIndex.ShardPrefix + "cd", new List<string> { late });
+        (await index.ReadAsync(default)).Should().NotContain(late);
+        (await new WatchIndex(Dapr, NullLogger<WatchIndex>.Instance).ReadAsync(default)).Should().Contain(late, "a process's first read moves it");
     }
 }

@@ -18,10 +18,11 @@ namespace Atomic.Services.Broadcaster;
 /// just not polled.
 /// </summary>
 /// <remarks>
-/// Earlier versions kept 256 shards, <c>watch-index|{00..ff}</c>. Every <see cref="ReadAsync"/> also reads those (a
-/// poll's one bulk read more, of keys that are gone once moved), adds what they hold to today's shards and then deletes
-/// each, guarded by its ETag: an entry a broadcaster of an earlier version adds meanwhile, during a rolling upgrade,
-/// stays for the next read to move.
+/// Earlier versions kept 256 shards, <c>watch-index|{00..ff}</c>. A process's first <see cref="ReadAsync"/> also reads
+/// those, adds what they hold to today's shards and then deletes each, guarded by its ETag; so does every read after
+/// one that found some, and one read every <see cref="LegacyRecheck"/> after that. An entry a broadcaster of an earlier
+/// version adds during a rolling upgrade is thus moved within that time, and a poll otherwise reads only today's keys
+/// (one bulk read of 4,096: on a store that bills each key read, a longer poll interval keeps that down).
 /// </remarks>
 public sealed class WatchIndex
 {
@@ -38,11 +39,17 @@ public sealed class WatchIndex
     /// <summary>The shards of earlier versions (<c>watch-index|{00..ff}</c>), moved into <see cref="Shards"/> by <see cref="ReadAsync"/>.</summary>
     private static readonly string[] LegacyShards = [.. Enumerable.Range(0, 256).Select(i => ShardPrefix + i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))];
 
+    /// <summary>How often the shards of earlier versions are looked at again once a read found them empty.</summary>
+    public static readonly TimeSpan LegacyRecheck = TimeSpan.FromMinutes(10);
+
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite, Consistency = ConsistencyMode.Strong };
 
     private readonly DaprClient _dapr;
     private readonly ILogger<WatchIndex> _logger;
     private readonly Coalescer<Change, bool> _changes;
+
+    /// <summary>When a read last found the shards of earlier versions empty (<see cref="Environment.TickCount64"/>), or null.</summary>
+    private long? _legacyEmptyAt;
 
     public WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
     {
@@ -62,7 +69,10 @@ public sealed class WatchIndex
     /// <summary>Every watched txid (one bulk read of the shards, after moving any an earlier version left in its shards).</summary>
     public async Task<IReadOnlyList<string>> ReadAsync(CancellationToken cancellationToken)
     {
-        await MoveLegacyShardsAsync(cancellationToken).ConfigureAwait(false);
+        if (_legacyEmptyAt is not long emptyAt || Environment.TickCount64 - emptyAt >= (long)LegacyRecheck.TotalMilliseconds)
+        {
+            _legacyEmptyAt = await MoveLegacyShardsAsync(cancellationToken).ConfigureAwait(false) ? Environment.TickCount64 : null;
+        }
 
         var all = new List<string>();
         foreach (BulkStateItem item in await _dapr.GetBulkStateAsync(Names.TxStore, Shards, parallelism: null, cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -73,9 +83,13 @@ public sealed class WatchIndex
         return all;
     }
 
-    /// <summary>Adds what the shards of earlier versions hold to today's shards, then deletes each if it has not changed since it was read.</summary>
-    private async Task MoveLegacyShardsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds what the shards of earlier versions hold to today's shards, then deletes each if it has not changed since it
+    /// was read; true when they were all empty.
+    /// </summary>
+    private async Task<bool> MoveLegacyShardsAsync(CancellationToken cancellationToken)
     {
+        bool empty = true;
         foreach (BulkStateItem item in await _dapr.GetBulkStateAsync(Names.TxStore, LegacyShards, parallelism: null, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (string.IsNullOrEmpty(item.Value))
@@ -83,6 +97,7 @@ public sealed class WatchIndex
                 continue;
             }
 
+            empty = false;
             List<string> txids = Parse(item.Value);
             await Task.WhenAll(txids.Select(txid => ChangeAsync(txid, add: true, cancellationToken))).ConfigureAwait(false);
             if (!await _dapr.TryDeleteStateAsync(Names.TxStore, item.Key, item.ETag, cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -90,6 +105,8 @@ public sealed class WatchIndex
                 _logger.LogInformation("the old watch index shard {Shard} changed while it was moved; the next read moves the rest", item.Key);
             }
         }
+
+        return empty;
     }
 
     private Task ChangeAsync(string txid, bool add, CancellationToken cancellationToken)

@@ -38,12 +38,12 @@ for _ in $(seq 1 120); do
 done
 
 log "our pipeline, submit → broadcast (server log: $work/server.log)"
-ours="$(node "$root/bench/node/pipeline-load.mjs" --url "http://127.0.0.1:$port" --count "$count" --inflight "$inflight" --wait "$wait" --save "$work/spends.jsonl")"
+ours="$(node "$root/bench/node/pipeline-load.mjs" --url "http://127.0.0.1:$port" --count "$count" --inflight "$inflight" --wait "$wait" --save "$work/spends.jsonl" --server-pid "$server")"
 log "@bsv/overlay's Engine on MariaDB, the same BEEFs (the server idles meanwhile)"
 theirs="$(node "$root/bench/node/overlay-engine-load.mjs" --beefs "$work/spends.jsonl" --inflight "$inflight" --mysql "$mysql_url")"
 echo "$ours"
 echo "$theirs"
 node -e '
 const [a, b] = process.argv.slice(1).map(JSON.parse)
-console.log(`ours ${a.txPerSecond} tx/s (p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms) vs ${b.engine} ${b.txPerSecond} tx/s (p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms): ${(a.txPerSecond / b.txPerSecond).toFixed(2)}×`)
+console.log(`ours ${a.txPerSecond} tx/s (p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms, server CPU ${a.serverCpuMsPerTx ?? "?"} ms/tx) vs ${b.engine} ${b.txPerSecond} tx/s (p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms): ${(a.txPerSecond / b.txPerSecond).toFixed(2)}×`)
 ' "$ours" "$theirs"

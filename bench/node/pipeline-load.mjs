@@ -6,7 +6,10 @@
 // submit → broadcast as one JSON line, and a readable line on stderr.
 //
 //   node bench/node/pipeline-load.mjs --url http://127.0.0.1:5080 [--count 3000] [--inflight 64]
-//        [--wait submit|poll] [--poll-ms 20] [--save spends.jsonl]
+//        [--wait submit|poll] [--poll-ms 20] [--save spends.jsonl] [--server-pid PID]
+//
+// With --server-pid (a server on this machine, Linux), it also prints the CPU time the server and this client spent
+// per measured transaction, read from /proc/PID/stat and process.cpuUsage() over the measured part.
 //
 // --wait submit (the default) posts each BEEF with ?wait=broadcast, one request per transaction; --wait poll posts it
 // and then polls GET /v1/tx/{txid} every --poll-ms until broadcast (the polling is part of the load, as it is for a
@@ -29,6 +32,7 @@ const pollMs = Number(option('poll-ms', '20'))
 const waitBy = option('wait', 'submit')
 if (!['submit', 'poll'].includes(waitBy)) throw new Error(`--wait is submit or poll, not ${waitBy}`)
 const saveTo = option('save', null)
+const serverPid = option('server-pid', null)
 const perParent = 100
 const log = (msg) => process.stderr.write(`[pipeline-load] ${msg}\n`)
 
@@ -108,16 +112,35 @@ if (saveTo) {
   log(`saved the spends to ${saveTo}`)
 }
 
+// The server's CPU time in ms (user + system, from /proc/PID/stat in clock ticks of 10 ms, Linux's USER_HZ), or null.
+async function serverCpuMs () {
+  if (serverPid == null) return null
+  try {
+    const fs = await import('node:fs')
+    const stat = fs.readFileSync(`/proc/${serverPid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // after the command name, which may hold spaces
+    return (Number(fields[11]) + Number(fields[12])) * 10 // utime and stime are fields 14 and 15 of the line
+  } catch {
+    return null
+  }
+}
+
 // 4. Submit → broadcast, `inflight` at a time.
 const warmup = Math.floor(count / 10)
 const latencies = new Array(count)
 let next = 0
 let measuredStart = 0
+let serverCpuStart = null
+let clientCpuStart = null
 async function client () {
   for (;;) {
     const i = next++
     if (i >= count) return
-    if (i === warmup) measuredStart = performance.now()
+    if (i === warmup) {
+      measuredStart = performance.now()
+      clientCpuStart = process.cpuUsage()
+      serverCpuStart = await serverCpuMs()
+    }
     const started = performance.now()
     if (waitBy === 'submit') {
       const view = await (await call('POST', '/v1/beef?wait=broadcast&timeout=60', spends[i].beef, 'application/octet-stream')).json()
@@ -131,6 +154,8 @@ async function client () {
 }
 await Promise.all(Array.from({ length: inflight }, client))
 const elapsed = (performance.now() - measuredStart) / 1000
+const serverCpuEnd = await serverCpuMs()
+const clientCpu = process.cpuUsage(clientCpuStart)
 const measured = latencies.slice(warmup).sort((a, b) => a - b)
 const at = (q) => measured[Math.min(measured.length - 1, Math.floor(q * measured.length))]
 const result = {
@@ -142,5 +167,8 @@ const result = {
   p99Ms: Math.round(at(0.99)),
   beefBytes: Math.round(bytes)
 }
-log(`${result.txPerSecond} tx/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.transactions} transactions`)
+if (serverCpuStart != null && serverCpuEnd != null) result.serverCpuMsPerTx = Number(((serverCpuEnd - serverCpuStart) / measured.length).toFixed(2))
+result.clientCpuMsPerTx = Number(((clientCpu.user + clientCpu.system) / 1000 / measured.length).toFixed(2))
+log(`${result.txPerSecond} tx/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.transactions} transactions` +
+  (result.serverCpuMsPerTx != null ? `; CPU per transaction: server ${result.serverCpuMsPerTx} ms, this client ${result.clientCpuMsPerTx} ms` : ''))
 console.log(JSON.stringify(result))

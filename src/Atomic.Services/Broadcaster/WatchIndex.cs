@@ -13,7 +13,7 @@ namespace Atomic.Services.Broadcaster;
 /// process; each caller's task completes only once its change is written. So concurrent broadcasters never lose an
 /// entry, and a busy broadcaster makes two calls per round rather than two per transaction. A change rewrites its whole
 /// shard, so the shards are many and small: with 40,000 transactions waiting for a block a change rewrites about 650
-/// bytes (with the 256 shards of earlier versions it was 10 KB, and the pipeline's throughput 13% lower). Bounded: a
+/// bytes (with the 256 shards of earlier versions it was 10 KB, and the pipeline benchmark 6% slower). Bounded: a
 /// shard holds at most <see cref="ShardCapacity"/> txids; past that a transaction is still watched by its callback,
 /// just not polled.
 /// </summary>

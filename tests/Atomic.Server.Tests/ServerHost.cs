@@ -84,7 +84,46 @@ internal sealed class ServerHost : IAsyncDisposable
         string environment = "Development", IDictionary<string, string?>? settings = null, string? directory = null, string? url = null, bool keepDirectory = false)
     {
         directory ??= CopyComponents();
+        bool ownPort = url is null;
         url ??= $"http://127.0.0.1:{FreePort()}";
+        WebApplication app;
+        for (int attempt = 1; ; attempt++)
+        {
+            WebApplicationBuilder builder = CreateBuilder(environment, Settings(url, directory, settings));
+            await builder.AddAtomicServerAsync();
+            app = builder.Build();
+            app.MapAtomicServer();
+            try
+            {
+                await app.StartAsync();
+                break;
+            }
+            catch (ServerConfigurationException e) when (attempt < 3 && e.Message.Contains("cannot listen", StringComparison.Ordinal))
+            {
+                // The sidecar's free ports are chosen before it binds them; a test beside this one took one meanwhile.
+                await app.DisposeAsync();
+            }
+            catch (IOException e) when (ownPort && attempt < 3 && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                // The same for the server's own port, when this chose it: another one.
+                await app.DisposeAsync();
+                url = $"http://127.0.0.1:{FreePort()}";
+            }
+            catch
+            {
+                await app.DisposeAsync();
+                throw;
+            }
+        }
+
+        var host = new ServerHost(app, directory, url) { KeepDirectory = keepDirectory };
+        await WaitUntilReadyAsync(host.Client);
+        return host;
+    }
+
+    /// <summary>The configuration of a test server at <paramref name="url"/>; <c>{url}</c> in a setting's value becomes that URL.</summary>
+    private static Dictionary<string, string?> Settings(string url, string directory, IDictionary<string, string?>? settings)
+    {
         var all = new Dictionary<string, string?>
         {
             ["Urls"] = url,
@@ -100,33 +139,7 @@ internal sealed class ServerHost : IAsyncDisposable
             all[key] = value?.Replace("{url}", url, StringComparison.Ordinal); // a setting may name the server's own URL
         }
 
-        WebApplication app;
-        for (int attempt = 1; ; attempt++)
-        {
-            WebApplicationBuilder builder = CreateBuilder(environment, all);
-            await builder.AddAtomicServerAsync();
-            app = builder.Build();
-            app.MapAtomicServer();
-            try
-            {
-                await app.StartAsync();
-                break;
-            }
-            catch (ServerConfigurationException e) when (attempt < 3 && e.Message.Contains("cannot listen", StringComparison.Ordinal))
-            {
-                // The sidecar's free ports are chosen before it binds them; a test beside this one took one meanwhile.
-                await app.DisposeAsync();
-            }
-            catch
-            {
-                await app.DisposeAsync();
-                throw;
-            }
-        }
-
-        var host = new ServerHost(app, directory, url) { KeepDirectory = keepDirectory };
-        await WaitUntilReadyAsync(host.Client);
-        return host;
+        return all;
     }
 
     /// <summary>

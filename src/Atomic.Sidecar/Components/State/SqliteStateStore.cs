@@ -111,44 +111,45 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
     public Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        ReadSession session = RentReader();
-        StateItem? item;
-        try
-        {
-            item = session.Read(null, key, Now());
-        }
-        catch
-        {
-            session.Dispose(); // a session whose read failed is not kept
-            throw;
-        }
-
-        ReturnReader(session);
-        return Task.FromResult(item);
+        return Task.FromResult(Read(key, static (session, key, now) => session.Read(null, key, now)));
     }
 
     public Task<IReadOnlyList<(string Key, StateItem? Item)>> GetBulkAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        ReadSession session = RentReader();
-        var result = new (string, StateItem?)[keys.Count];
-        try
+        return Task.FromResult<IReadOnlyList<(string Key, StateItem? Item)>>(Read(keys, static (session, keys, now) =>
         {
+            var result = new (string, StateItem?)[keys.Count];
             using SqliteTransaction snapshot = session.Connection.BeginTransaction(deferred: true); // one consistent read
-            long now = Now();
             for (int i = 0; i < keys.Count; i++)
             {
                 result[i] = (keys[i], session.Read(snapshot, keys[i], now));
             }
+
+            return result;
+        }));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> (given the time expiries are measured against) on a rented read session, given back
+    /// only when the read went through: a session whose read failed is closed, not kept.
+    /// </summary>
+    private TResult Read<TState, TResult>(TState state, Func<ReadSession, TState, long, TResult> read)
+    {
+        ReadSession session = RentReader();
+        TResult result;
+        try
+        {
+            result = read(session, state, Now());
         }
         catch
         {
-            session.Dispose(); // a session whose read failed is not kept
+            session.Dispose();
             throw;
         }
 
         ReturnReader(session);
-        return Task.FromResult<IReadOnlyList<(string Key, StateItem? Item)>>(result);
+        return result;
     }
 
     /// <summary>Closes the read sessions kept open; a read under way closes its own when it ends.</summary>

@@ -14,6 +14,7 @@
 // --wait submit (the default) posts each BEEF with ?wait=broadcast, one request per transaction; --wait poll posts it
 // and then polls GET /v1/tx/{txid} every --poll-ms until broadcast (the polling is part of the load, as it is for a
 // client that waits that way). The server must run the dev chain under /arc (the all-in-one server in Development).
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -106,17 +107,15 @@ log(`prepared ${count} spends, ${Math.round(bytes)} bytes of Atomic BEEF each; s
 if (saveTo) {
   // The same BEEFs for another engine (bench/node/overlay-engine-load.mjs): one JSON line each, with the block
   // header facts its chain tracker needs to accept the parents' merkle roots.
-  const fs = await import('node:fs')
   const roots = proven.map(t => ({ height: t.merklePath.blockHeight, root: t.merklePath.computeRoot(t.id('hex')) }))
   fs.writeFileSync(saveTo, spends.map((s, i) => JSON.stringify({ txid: s.txid, beef: Buffer.from(s.beef).toString('hex'), ...roots[Math.floor(i / perParent)] })).join('\n') + '\n')
   log(`saved the spends to ${saveTo}`)
 }
 
 // The server's CPU time in ms (user + system, from /proc/PID/stat in clock ticks of 10 ms, Linux's USER_HZ), or null.
-async function serverCpuMs () {
+function serverCpuMs () {
   if (serverPid == null) return null
   try {
-    const fs = await import('node:fs')
     const stat = fs.readFileSync(`/proc/${serverPid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // after the command name, which may hold spaces
     return (Number(fields[11]) + Number(fields[12])) * 10 // utime and stime are fields 14 and 15 of the line
@@ -139,7 +138,7 @@ async function client () {
     if (i === warmup) {
       measuredStart = performance.now()
       clientCpuStart = process.cpuUsage()
-      serverCpuStart = await serverCpuMs()
+      serverCpuStart = serverCpuMs()
     }
     const started = performance.now()
     if (waitBy === 'submit') {
@@ -154,7 +153,7 @@ async function client () {
 }
 await Promise.all(Array.from({ length: inflight }, client))
 const elapsed = (performance.now() - measuredStart) / 1000
-const serverCpuEnd = await serverCpuMs()
+const serverCpuEnd = serverCpuMs()
 const clientCpu = process.cpuUsage(clientCpuStart)
 const measured = latencies.slice(warmup).sort((a, b) => a - b)
 const at = (q) => measured[Math.min(measured.length - 1, Math.floor(q * measured.length))]

@@ -108,7 +108,9 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
         WebApplication? host = null;
         try
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+            // No watch of configuration files: the default one watches the whole working directory, data/ included, and
+            // woke on every write of a state store there. This host is configured in code.
+            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
             IPAddress address = IPAddress.Parse(options.ListenAddress);
             ListenOptions? http = null;
             ListenOptions? grpc = null;

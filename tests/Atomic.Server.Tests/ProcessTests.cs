@@ -84,6 +84,28 @@ public sealed partial class ProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Writes_to_the_data_folder_wake_no_file_watcher_in_the_server()
+    {
+        // The configuration files are read once: a watch of them would watch the whole working directory, data/
+        // with its SQLite files included, and wake on every write the pipeline makes.
+        using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };
+        using Process server = await StartAsync(http);
+        try
+        {
+            await PipelineTests.FundAsync(http, PrivateKey.Random());
+
+            string[] threads = OperatingSystem.IsLinux()
+                ? [.. Directory.GetDirectories($"/proc/{server.Id}/task").Select(task => File.ReadAllText(Path.Combine(task, "comm")).Trim())]
+                : [];
+            threads.Should().NotContain(".NET File Watch", "no FileSystemWatcher runs in the server (it names its thread so on Linux)");
+        }
+        finally
+        {
+            (await StopAsync(server)).Should().Be(0);
+        }
+    }
+
+    [Fact]
     public async Task The_sdk_as_a_client_sees_spends_broadcast_and_mined_and_bad_ones_refused_with_their_codes()
     {
         using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };

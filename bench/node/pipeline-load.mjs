@@ -15,6 +15,7 @@
 // and then polls GET /v1/tx/{txid} every --poll-ms until broadcast (the polling is part of the load, as it is for a
 // client that waits that way). The server must run the dev chain under /arc (the all-in-one server in Development).
 import fs from 'node:fs'
+import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -37,14 +38,37 @@ const serverPid = option('server-pid', null)
 const perParent = 100
 const log = (msg) => process.stderr.write(`[pipeline-load] ${msg}\n`)
 
-async function call (method, route, body, type = 'application/json') {
-  const response = await fetch(`${base}${route}`, {
-    method,
-    headers: body == null ? {} : { 'Content-Type': type },
-    body: body == null ? undefined : (type === 'application/json' ? JSON.stringify(body) : body)
+// node:http with a keep-alive agent rather than fetch: the client shares the machine with the server, so its own CPU
+// counts, and fetch spent about three times node:http's per transaction here (1.0 against 0.3 ms, 2026-12-05).
+const agent = new http.Agent({ keepAlive: true, maxSockets: inflight + 4 })
+const target = new URL(base)
+
+function call (method, route, body, type = 'application/json') {
+  const payload = body == null ? null : (type === 'application/json' ? Buffer.from(JSON.stringify(body)) : body)
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      agent,
+      host: target.hostname,
+      port: target.port,
+      method,
+      path: `${target.pathname.replace(/\/$/, '')}${route}`,
+      headers: payload == null ? {} : { 'Content-Type': type, 'Content-Length': payload.length }
+    }, response => {
+      const chunks = []
+      response.on('data', chunk => chunks.push(chunk))
+      response.on('error', reject)
+      response.on('end', () => {
+        const data = Buffer.concat(chunks)
+        if (response.statusCode < 200 || response.statusCode > 299) {
+          reject(new Error(`${method} ${route}: HTTP ${response.statusCode} ${data.toString('utf8')}`))
+          return
+        }
+        resolve({ json: async () => JSON.parse(data.toString('utf8')), arrayBuffer: async () => data.buffer.slice(data.byteOffset, data.byteOffset + data.length) })
+      })
+    })
+    request.on('error', reject)
+    request.end(payload ?? undefined)
   })
-  if (!response.ok) throw new Error(`${method} ${route}: HTTP ${response.status} ${await response.text()}`)
-  return response
 }
 
 async function status (txid) {

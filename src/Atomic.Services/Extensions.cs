@@ -65,6 +65,7 @@ public static class Extensions
         services.AddSingleton<TopicCatalog>();
 
         services.AddSingleton<TxWatch>();
+        services.AddSingleton<BeefHandOff>();
         services.AddSingleton<TxRecords>();
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<GatewayServices>();

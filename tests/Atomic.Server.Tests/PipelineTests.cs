@@ -27,6 +27,9 @@ public sealed class PipelineTests
     {
         await using ServerHost server = await ServerHost.StartAsync();
         await RunAsync(server);
+        BeefHandOff handOff = server.Services.GetRequiredService<BeefHandOff>();
+        handOff.Taken.Should().BeGreaterThanOrEqualTo(1, "the verifier took the spend's BEEF from the intake instead of reading it back");
+        handOff.Count.Should().Be(0, "each BEEF handed over was taken");
         File.Exists(Path.Combine(server.Directory, "data", "state.db")).Should().BeTrue("the components' relative paths resolve under the data folder");
         File.Exists(Path.Combine(server.Directory, "data", "devchain.sqlite")).Should().BeTrue();
     }

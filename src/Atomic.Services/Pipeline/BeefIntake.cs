@@ -50,7 +50,11 @@ internal static class BeefIntake
         // The BEEF first, on its own (a save on the outbox store publishes nothing; a transaction publishes every upsert):
         // the event names it by txid, so every stage reads it once from the store instead of every event carrying it. A
         // crash before the record leaves a BEEF nobody points at, which a resubmission finds there.
-        await records.KeepBeefAsync(txid, body, cancellationToken).ConfigureAwait(false);
+        if (await records.KeepBeefAsync(txid, body, cancellationToken).ConfigureAwait(false))
+        {
+            records.HandOff?.Offer(txid, body); // before the event exists, so its delivery here finds it
+        }
+
         try
         {
             // One transaction on the outbox store: the record and its beef.submitted event (the record's projection)

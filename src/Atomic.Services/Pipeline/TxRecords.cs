@@ -13,7 +13,8 @@ namespace Atomic.Services.Pipeline;
 /// duplicate deliveries and resubmissions harmless. Reads and moves of records made at the same time by the stages'
 /// concurrent deliveries go to the sidecar together (<see cref="Coalescer{TIn, TOut}"/>): one bulk read, one bulk save.
 /// </summary>
-public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch = null, RecentTransactions? recent = null, AuditLog? audit = null)
+public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch = null, RecentTransactions? recent = null, AuditLog? audit = null,
+    BeefHandOff? handOff = null)
 {
     private const int MaxAttempts = 16;
 
@@ -30,6 +31,9 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     /// <summary>Where this process queues audit entries for the records it accepts and moves, when it keeps the audit log.</summary>
     internal AuditLog? Audit => audit;
+
+    /// <summary>Where the intake hands the BEEFs it keeps to this process's verifier, when it runs one.</summary>
+    internal BeefHandOff? HandOff => handOff;
 
     public async Task<(TxRecord Record, string ETag)?> GetAsync(string txid, CancellationToken cancellationToken = default)
     {
@@ -140,12 +144,12 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
     /// <summary>
     /// Keeps a verified BEEF at <c>beef|{txid}</c> unless one is kept already: the first verified BEEF stays, so a late
     /// duplicate delivery can never replace a BEEF upgraded since. A single save, never a transaction: every
-    /// transaction on the outbox store is published.
+    /// transaction on the outbox store is published. True when this call saved it.
     /// </summary>
-    public async Task KeepBeefAsync(string txid, ReadOnlyMemory<byte> beef, CancellationToken cancellationToken = default)
+    public async Task<bool> KeepBeefAsync(string txid, ReadOnlyMemory<byte> beef, CancellationToken cancellationToken = default)
     {
         // First write with no ETag: saved only when absent; a BEEF kept by an earlier delivery stays.
-        _ = await TrySaveAsync(Names.BeefKey(txid), beef, null, FirstWrite, cancellationToken).ConfigureAwait(false);
+        return await TrySaveAsync(Names.BeefKey(txid), beef, null, FirstWrite, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -155,6 +159,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
     public async Task<bool> ChangeBeefAsync(string txid, Func<byte[], byte[]> change, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(change);
+        handOff?.Forget(txid);
         for (int attempt = 0; attempt < MaxAttempts; attempt++)
         {
             if (await GetBeefAsync(txid, cancellationToken).ConfigureAwait(false) is not var (beef, etag))

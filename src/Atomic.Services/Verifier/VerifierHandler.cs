@@ -30,6 +30,10 @@ public sealed class VerifierHandler(SpvVerifier spv, TxRecords records, EventPub
             {
                 beef = Convert.FromBase64String(carried); // an event written before BEEFs travelled by reference
             }
+            else if (records.HandOff?.Take(submitted.TxId) is byte[] handed)
+            {
+                beef = handed; // what the intake of this process has just kept: no read of the store
+            }
             else if (await records.GetBeefAsync(submitted.TxId, cancellationToken).ConfigureAwait(false) is var (stored, _))
             {
                 beef = stored;

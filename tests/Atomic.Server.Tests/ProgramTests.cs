@@ -9,8 +9,11 @@ namespace Atomic.Server.Tests;
 /// <summary>
 /// Program.cs itself, hosted by <see cref="WebApplicationFactory{TEntryPoint}"/> on a temporary components folder. The
 /// factory finds the entry point through any type of the server's assembly (the dev chain's assembly, referenced too,
-/// has a public <c>Program</c> of its own).
+/// has a public <c>Program</c> of its own). Run alone: the factory takes as the app's host the first one any thread of the
+/// process builds once it has started Program (it listens to the process-wide "Microsoft.Extensions.Hosting"
+/// diagnostics), so a server a parallel test builds meanwhile was once taken instead, and disposed by this test.
 /// </summary>
+[Collection(nameof(ProgramTests))]
 public sealed class ProgramTests : IDisposable
 {
     private readonly string _directory = ServerHost.CopyComponents();
@@ -45,3 +48,7 @@ public sealed class ProgramTests : IDisposable
         File.Exists(Path.Combine(_directory, "data", "state.db")).Should().BeTrue("the settings reached the composition before the components were loaded");
     }
 }
+
+/// <summary>Tests that must not run beside any other of this assembly (<see cref="ProgramTests"/>).</summary>
+[CollectionDefinition(nameof(ProgramTests), DisableParallelization = true)]
+public sealed class ProgramTestsCollection;

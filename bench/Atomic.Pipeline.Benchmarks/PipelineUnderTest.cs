@@ -68,6 +68,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         string url = $"http://127.0.0.1:{FreePort()}";
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
+            Args = Atomic.Server.Extensions.HostArgs(), // as Program.cs: no watch of the configuration files
             EnvironmentName = "Development",
             ContentRootPath = Path.Combine(root, "src", "Atomic.Server"),
             ApplicationName = typeof(ServerOptions).Assembly.GetName().Name,

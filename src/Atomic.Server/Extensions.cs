@@ -30,6 +30,14 @@ namespace Atomic.Server;
 public static class Extensions
 {
     /// <summary>
+    /// The host arguments the server is built with: <paramref name="args"/> after one that reads appsettings*.json once,
+    /// at start. Re-reading them on change, the default, is a recursive inotify watch of the whole content root, which
+    /// holds data/: every write to the state store's files woke it. A later
+    /// <c>--hostBuilder:reloadConfigOnChange=true</c> turns the watch back on.
+    /// </summary>
+    public static string[] HostArgs(params string[] args) => ["--hostBuilder:reloadConfigOnChange=false", .. args];
+
+    /// <summary>
     /// Checks the configuration, loads the components and registers everything. A setting it cannot use throws
     /// <see cref="ServerConfigurationException"/> (or, for a component file, <see cref="ComponentException"/>) naming the key.
     /// </summary>

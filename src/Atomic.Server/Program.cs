@@ -5,10 +5,7 @@ using Atomic.Server;
 // and the dev chain under /arc, on http://127.0.0.1:5080); Atomic:Runtime=dapr puts it on the Dapr sidecar and
 // Atomic:App makes it one app of a split deployment. Configuration: appsettings*.json, Atomic__* / OTEL_* / DAPR_*
 // environment variables, command-line --Atomic:Key value; README.md "Run the server" lists the keys.
-// appsettings*.json are read once, at start. Re-reading them on change, the default, is a recursive inotify watch of the
-// whole content root, which holds data/: every write to the state store's files woke it. A later
-// --hostBuilder:reloadConfigOnChange=true on the command line turns the watch back on.
-WebApplicationBuilder builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
+WebApplicationBuilder builder = WebApplication.CreateBuilder(Extensions.HostArgs(args)); // appsettings*.json read once
 try
 {
     await builder.AddAtomicServerAsync();

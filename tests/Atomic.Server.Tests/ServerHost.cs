@@ -66,6 +66,7 @@ internal sealed class ServerHost : IAsyncDisposable
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
+            Args = Extensions.HostArgs(),
             EnvironmentName = environment,
             ContentRootPath = Path.Combine(RepositoryRoot(), "src", "Atomic.Server"),
             ApplicationName = typeof(ServerOptions).Assembly.GetName().Name,

@@ -94,7 +94,7 @@ foreach (int clients in options.Clients)
     Console.WriteLine(result);
     if (options.Stages)
     {
-        Console.Write(stages);
+        Console.Write(stages.Describe(options.Count));
     }
 
     if (sampler is not null)

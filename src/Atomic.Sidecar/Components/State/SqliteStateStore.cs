@@ -14,9 +14,9 @@ namespace Atomic.Sidecar.Components.State;
 /// </summary>
 /// <remarks>
 /// Writes to one database file from this process go through one queue (<see cref="FileWriter"/>): whatever writes
-/// are waiting are applied in one SQL transaction, each inside its own savepoint, so a write whose ETag check fails is
-/// rolled back alone while the others commit together, and a caller's task completes only once its write is
-/// committed (group commit). SQLite's busy handler, which makes waiting writers sleep, only matters between processes.
+/// are waiting are applied in one SQL transaction, a transaction of several operations inside its own savepoint, so a
+/// write whose ETag check fails is rolled back alone while the others commit together, and a caller's task completes
+/// only once its write is committed (group commit). SQLite's busy handler, which makes waiting writers sleep, only matters between processes.
 /// Connections use <c>synchronous=NORMAL</c>, WAL's usual pairing: a committed transaction survives the process being
 /// killed; only an operating-system crash or power loss can take back the last commits before a checkpoint.
 /// Reads go through up to <see cref="MaxIdleReaders"/> connections kept open with their statement prepared
@@ -183,7 +183,7 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
     public Task<string> SaveAsync(StateWrite write, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(write);
-        return _writer.Enqueue(this, statements => statements.Upsert(write), cancellationToken);
+        return _writer.Enqueue(this, statements => statements.Upsert(write), savepoint: false, cancellationToken);
     }
 
     public Task DeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default)
@@ -193,7 +193,7 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
         {
             statements.Remove(key, etag, StateConcurrency.LastWrite);
             return string.Empty;
-        }, cancellationToken);
+        }, savepoint: false, cancellationToken);
     }
 
     public Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken = default)
@@ -223,7 +223,7 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
             }
 
             return string.Empty;
-        }, cancellationToken);
+        }, savepoint: operations.Count > 1, cancellationToken);
     }
 
     public async IAsyncEnumerable<(string Key, StateItem Item)> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -259,13 +259,26 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
         return connection;
     }
 
-    /// <summary>A connection for writing: a reader's, with the writer's pragmas.</summary>
+    /// <summary>
+    /// A connection for writing: a reader's, with the writer's pragmas. They hold for the native connection's life, which
+    /// the connection pool keeps across opens, so they are run once per native connection, not at every group commit.
+    /// </summary>
     private SqliteConnection Open()
     {
         SqliteConnection connection = OpenForRead();
-        Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=NORMAL;");
+        if (!WriterPragmasSet.TryGetValue(connection.Handle!, out _))
+        {
+            Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=NORMAL;");
+            WriterPragmasSet.AddOrUpdate(connection.Handle!, PragmasSet);
+        }
+
         return connection;
     }
+
+    /// <summary>The native connections the writer's pragmas were run on (weakly: a connection closed for good drops out).</summary>
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> WriterPragmasSet = new();
+
+    private static readonly object PragmasSet = new();
 
     // BEGIN IMMEDIATE takes the write lock up front, so the ETag read and the write cannot interleave with another writer.
     private static SqliteTransaction BeginImmediate(SqliteConnection connection) => connection.BeginTransaction(deferred: false);
@@ -413,7 +426,7 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
 
     /// <summary>
     /// The single writer of one database file in this process: requests queue, and a drain loop (running only while
-    /// there are requests) applies them in batches, one SQL transaction per batch and one savepoint per request.
+    /// there are requests) applies them in batches, one SQL transaction per batch and one savepoint per request of several writes.
     /// </summary>
     private sealed class FileWriter
     {
@@ -431,10 +444,15 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
                 : Files.GetOrAdd(Path.GetFullPath(source), _ => new FileWriter());
         }
 
-        public Task<string> Enqueue(SqliteStateStore store, Func<WriteStatements, string> apply, CancellationToken cancellationToken)
+        /// <param name="savepoint">
+        /// Whether the request needs a savepoint of its own, because it may write more than once before it fails. A
+        /// request of one write does not: its ETag check fails before it writes, and SQLite undoes a statement that
+        /// fails part-way by itself.
+        /// </param>
+        public Task<string> Enqueue(SqliteStateStore store, Func<WriteStatements, string> apply, bool savepoint, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var request = new Request(store, apply);
+            var request = new Request(store, apply, savepoint);
             _queue.Enqueue(request);
             if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
             {
@@ -476,9 +494,14 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
             {
                 using SqliteConnection connection = batch[0].Store.Open();
                 using SqliteTransaction transaction = BeginImmediate(connection);
+                using var savepoints = new Savepoints(connection, transaction);
                 foreach (Request request in batch)
                 {
-                    transaction.Save("w");
+                    if (request.Savepoint)
+                    {
+                        savepoints.Begin();
+                    }
+
                     try
                     {
                         if (!statements.TryGetValue(request.Store, out WriteStatements? forStore))
@@ -488,14 +511,25 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
                         }
 
                         string result = request.Apply(forStore);
-                        transaction.Release("w");
+                        if (request.Savepoint)
+                        {
+                            savepoints.Release();
+                        }
+
                         applied.Add((request, result));
                     }
                     catch (Exception e)
                     {
-                        // Only this request's changes go: the savepoint is rolled back and the batch goes on.
-                        transaction.Rollback("w");
-                        transaction.Release("w");
+                        if (request.Savepoint)
+                        {
+                            // Only this request's changes go: the savepoint is rolled back and the batch goes on.
+                            savepoints.RollBack();
+                        }
+                        else if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
+                        {
+                            throw; // the error took the whole SQL transaction with it (disk full, I/O): the batch fails
+                        }
+
                         request.Done.TrySetException(e);
                     }
                 }
@@ -531,7 +565,49 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
             }
         }
 
-        private sealed record Request(SqliteStateStore Store, Func<WriteStatements, string> Apply)
+        /// <summary>
+        /// The savepoint of one request at a time, its three statements prepared once per batch (SQLite otherwise parses
+        /// each anew, as <see cref="SqliteTransaction.Save"/> does).
+        /// </summary>
+        private sealed class Savepoints(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
+        {
+            private SqliteCommand? _begin;
+            private SqliteCommand? _release;
+            private SqliteCommand? _rollBack;
+
+            public void Begin() => Run(ref _begin, "SAVEPOINT w;");
+
+            public void Release() => Run(ref _release, "RELEASE w;");
+
+            /// <summary>Undoes the request's writes and ends its savepoint.</summary>
+            public void RollBack()
+            {
+                Run(ref _rollBack, "ROLLBACK TO w;");
+                Release();
+            }
+
+            public void Dispose()
+            {
+                _begin?.Dispose();
+                _release?.Dispose();
+                _rollBack?.Dispose();
+            }
+
+            private void Run(ref SqliteCommand? command, string sql)
+            {
+                if (command is null)
+                {
+                    command = connection.CreateCommand();
+                    command.Transaction = transaction;
+                    command.CommandText = sql;
+                    command.Prepare();
+                }
+
+                command.ExecuteNonQuery();
+            }
+        }
+
+        private sealed record Request(SqliteStateStore Store, Func<WriteStatements, string> Apply, bool Savepoint)
         {
             public TaskCompletionSource<string> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }

@@ -49,6 +49,44 @@ public sealed class SqliteStateStoreConformanceTests : StateStoreConformance, ID
     }
 
     [Fact]
+    public async Task Single_writes_that_fail_their_check_in_a_group_commit_fail_alone_and_write_nothing()
+    {
+        // A single write goes without a savepoint of its own: its check fails before it writes anything.
+        IStateStore store = CreateStore(TimeProvider.System);
+        string etag = await store.SaveAsync(new StateWrite("k", new byte[] { 1 }));
+        await store.SaveAsync(new StateWrite("k", new byte[] { 2 }));
+        await store.SaveAsync(new StateWrite("taken", new byte[] { 1 }));
+
+        var writes = new List<Task>();
+        var failures = new List<Task>();
+        for (int i = 0; i < 100; i++)
+        {
+            writes.Add(store.SaveAsync(new StateWrite($"w{i}", new byte[] { (byte)i })));
+            if (i % 25 == 0)
+            {
+                failures.Add(store.SaveAsync(new StateWrite("k", new byte[] { 3 }, etag)));
+                failures.Add(store.SaveAsync(new StateWrite("taken", new byte[] { 3 }, Concurrency: StateConcurrency.FirstWrite)));
+                failures.Add(store.DeleteAsync("k", etag));
+                failures.Add(store.ExecuteTransactionAsync([new StateOperation.Upsert(new StateWrite("k", new byte[] { 4 }, etag))]));
+            }
+        }
+
+        await Task.WhenAll(writes);
+        foreach (Task failure in failures)
+        {
+            await FluentActions.Awaiting(() => failure).Should().ThrowAsync<StateConcurrencyException>();
+        }
+
+        for (int i = 0; i < 100; i++)
+        {
+            (await store.GetAsync($"w{i}"))!.Value.ToArray().Should().Equal((byte)i);
+        }
+
+        (await store.GetAsync("k"))!.Value.ToArray().Should().Equal((byte)2);
+        (await store.GetAsync("taken"))!.Value.ToArray().Should().Equal((byte)1);
+    }
+
+    [Fact]
     public async Task Reads_at_once_reuse_kept_sessions_see_each_commit_and_a_disposed_store_closes_them()
     {
         var store = (SqliteStateStore)CreateStore(TimeProvider.System);

@@ -16,7 +16,8 @@ namespace Atomic.Sidecar.Components.State;
 /// Writes to one database file from this process go through one queue (<see cref="FileWriter"/>): whatever writes
 /// are waiting are applied in one SQL transaction, a transaction of several operations inside its own savepoint, so a
 /// write whose ETag check fails is rolled back alone while the others commit together, and a caller's task completes
-/// only once its write is committed (group commit). SQLite's busy handler, which makes waiting writers sleep, only matters between processes.
+/// only once its write is committed (group commit). SQLite's busy handler, which makes waiting writers sleep, only
+/// matters between processes.
 /// Connections use <c>synchronous=NORMAL</c>, WAL's usual pairing: a committed transaction survives the process being
 /// killed; only an operating-system crash or power loss can take back the last commits before a checkpoint.
 /// Reads go through up to <see cref="MaxIdleReaders"/> connections kept open with their statement prepared
@@ -426,7 +427,8 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
 
     /// <summary>
     /// The single writer of one database file in this process: requests queue, and a drain loop (running only while
-    /// there are requests) applies them in batches, one SQL transaction per batch and one savepoint per request of several writes.
+    /// there are requests) applies them in batches, one SQL transaction per batch and one savepoint per request of
+    /// several writes.
     /// </summary>
     private sealed class FileWriter
     {

@@ -47,6 +47,25 @@ public sealed class CoalescerTests
     }
 
     [Fact]
+    public async Task With_a_linger_calls_made_soon_after_a_lone_one_go_with_it_and_a_lone_call_still_goes()
+    {
+        var held = new HeldSend();
+        held.Release.SetResult();
+        var coalescer = new Coalescer<string, string>(k => k, held.SendAsync, linger: TimeSpan.FromMilliseconds(300));
+
+        Task<string> first = coalescer.CallAsync("a", default);
+        Task<string>[] soon = [coalescer.CallAsync("b", default), coalescer.CallAsync("c", default)];
+        held.Batches.Should().BeEmpty("the first call waits for others to join it");
+
+        (await first).Should().Be("answer a");
+        (await Task.WhenAll(soon)).Should().Equal("answer b", "answer c");
+        held.Batches.Should().ContainSingle().Which.Should().Equal("a", "b", "c");
+
+        (await coalescer.CallAsync("d", default)).Should().Be("answer d", "a lone call goes once the linger is over");
+        held.Batches.Should().HaveCount(2);
+    }
+
+    [Fact]
     public async Task A_key_appears_once_in_a_batch_and_a_second_call_for_it_goes_in_the_next()
     {
         var held = new HeldSend();

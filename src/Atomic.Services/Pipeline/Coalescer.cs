@@ -5,9 +5,11 @@ namespace Atomic.Services.Pipeline;
 /// way goes at once (alone when the pipeline is quiet, so nothing waits for a timer); calls made while batches are under
 /// way wait and go together in the next, up to <c>maxBatch</c> at a time. Each caller gets its own answer or the
 /// batch's exception. Within a batch a key appears once: a second call for the same key goes in a later batch, so a
-/// batch never holds two writes of one key.
+/// batch never holds two writes of one key. With a <c>linger</c>, a call that finds nothing under way waits that long
+/// for others to join it, for a caller whose calls come spread out and which would otherwise send them one by one.
 /// </summary>
-internal sealed class Coalescer<TIn, TOut>(Func<TIn, string> keyOf, Func<IReadOnlyList<TIn>, Task<TOut[]>> send, int maxBatch = 128, int maxInFlight = 1)
+internal sealed class Coalescer<TIn, TOut>(
+    Func<TIn, string> keyOf, Func<IReadOnlyList<TIn>, Task<TOut[]>> send, int maxBatch = 128, int maxInFlight = 1, TimeSpan linger = default)
 {
     private readonly object _gate = new();
     private List<Call> _waiting = [];
@@ -35,9 +37,14 @@ internal sealed class Coalescer<TIn, TOut>(Func<TIn, string> keyOf, Func<IReadOn
         return cancellationToken.CanBeCanceled ? call.Answer.Task.WaitAsync(cancellationToken) : call.Answer.Task;
     }
 
-    /// <summary>Sends batch after batch until no call waits.</summary>
+    /// <summary>Sends batch after batch until no call waits (the first after the linger, if any).</summary>
     private async Task SendAllAsync()
     {
+        if (linger > TimeSpan.Zero)
+        {
+            await Task.Delay(linger).ConfigureAwait(false);
+        }
+
         while (true)
         {
             List<Call> batch;

@@ -23,13 +23,8 @@ public sealed class DashboardTests(ITestOutputHelper output)
         // The status's list and rates are updated right after the record's save, which GET /v1/tx/{txid} may read first.
         bool ListsItMined(JsonElement status) =>
             status.GetProperty("recent").EnumerateArray().Any(t => t.GetProperty("txid").GetString() == txid && t.GetProperty("status").GetString() == "mined");
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        JsonElement status = await server.Client.GetFromJsonAsync<JsonElement>(OperationsApi.StatusRoute);
-        while (!ListsItMined(status) && System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(50);
-            status = await server.Client.GetFromJsonAsync<JsonElement>(OperationsApi.StatusRoute);
-        }
+        JsonElement status = await Polling.UntilAsync(
+            () => server.Client.GetFromJsonAsync<JsonElement>(OperationsApi.StatusRoute), ListsItMined, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
 
         output.WriteLine(status.ToString());
 

@@ -201,15 +201,9 @@ public sealed partial class FaultTests(ITestOutputHelper output) : IDisposable
     /// <summary>Polls <paramref name="condition"/> until it holds, for up to <see cref="Patience"/>.</summary>
     private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
     {
-        long started = Stopwatch.GetTimestamp();
-        while (!await condition())
+        if (!await Polling.UntilAsync(condition, held => held, Patience, TimeSpan.FromMilliseconds(100)))
         {
-            if (Stopwatch.GetElapsedTime(started) > Patience)
-            {
-                throw new TimeoutException($"not within {Patience}: {what}");
-            }
-
-            await Task.Delay(100);
+            throw new TimeoutException($"not within {Patience}: {what}");
         }
     }
 }

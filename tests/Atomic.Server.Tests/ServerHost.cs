@@ -149,18 +149,14 @@ internal sealed class ServerHost : IAsyncDisposable
     /// </summary>
     public static async Task<JsonElement> WaitUntilReadyAsync(HttpClient client, TimeSpan? timeout = null)
     {
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        while (true)
-        {
-            using HttpResponseMessage response = await client.GetAsync("/readyz");
-            JsonElement body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-            if (response.IsSuccessStatusCode || System.Diagnostics.Stopwatch.GetElapsedTime(started) > (timeout ?? TimeSpan.FromSeconds(30)))
+        (bool _, JsonElement body) = await Polling.UntilAsync(
+            async () =>
             {
-                return body;
-            }
-
-            await Task.Delay(50);
-        }
+                using HttpResponseMessage response = await client.GetAsync("/readyz");
+                return (response.IsSuccessStatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+            },
+            answer => answer.IsSuccessStatusCode, timeout ?? TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
+        return body;
     }
 
     public async ValueTask DisposeAsync()

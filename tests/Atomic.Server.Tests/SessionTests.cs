@@ -252,14 +252,8 @@ public sealed class SessionTests
 
     private static async Task<JsonElement> ListWalletAsync(HttpClient http, string query) => await http.GetFromJsonAsync<JsonElement>("/v1/baskets/wallet/outputs" + query);
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            await Task.Delay(100, deadline.Token);
-        }
-    }
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition) =>
+        (await Polling.UntilAsync(condition, held => held, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100))).Should().BeTrue("it held within 30 s");
 
     private static readonly Dictionary<string, string?> Settings = new() { ["Atomic:Sessions:FeeSatoshisPerKilobyte"] = "50" };
 

@@ -33,6 +33,15 @@ public sealed class AuditOptions
     /// </summary>
     public string? JournalPath { get; set; }
 
+    /// <summary>
+    /// How long the writer waits, once an entry arrives and fewer than <see cref="BatchSize"/> are queued, for others to
+    /// join its batch. Each batch costs four calls to the sidecar (the head read, the walk past it, the bulk save, the
+    /// head's move) whatever its size, so a busy pipeline's entries go in a few large batches instead of many small ones.
+    /// Zero: no wait. Entries reach <c>GET /v1/audit</c> that much later; the journal covers them meanwhile.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "Atomic:Audit:Linger must be between 00:00:00 and 00:00:10")]
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>At most this many entries are appended under one write of the head.</summary>
     [Range(1, 10_000, ErrorMessage = "Atomic:Audit:BatchSize must be between 1 and 10,000")]
     public int BatchSize { get; set; } = 256;

@@ -24,6 +24,11 @@ public sealed partial class AuditWriter(AuditLog log, AuditStore store, IOptions
             await RebuildWithRetryAsync(stoppingToken).ConfigureAwait(false);
             while (await log.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
+                if (options.Value.Linger > TimeSpan.Zero && log.Reader.Count < options.Value.BatchSize)
+                {
+                    await Task.Delay(options.Value.Linger, stoppingToken).ConfigureAwait(false); // company for the batch
+                }
+
                 while (batch.Count < options.Value.BatchSize && log.Reader.TryRead(out AuditDraft draft))
                 {
                     batch.Add(draft);

@@ -2,8 +2,8 @@ namespace Atomic.Services.Pipeline;
 
 /// <summary>
 /// Calls made at the same time, sent to the sidecar as one: a call finding fewer than <c>maxInFlight</c> batches under
-/// way goes at once (alone when the pipeline is quiet, so nothing waits for a timer); calls made while batches are under
-/// way wait and go together in the next, up to <c>maxBatch</c> at a time. Each caller gets its own answer or the
+/// way starts one, which takes its calls once the work already queued on the thread pool has run (no timer, so a lone
+/// call in a quiet pipeline goes at once); calls made while batches are under way wait and go together in the next, up to <c>maxBatch</c> at a time. Each caller gets its own answer or the
 /// batch's exception. Within a batch a key appears once: a second call for the same key goes in a later batch, so a
 /// batch never holds two writes of one key. With a <c>linger</c>, a call that finds nothing under way waits that long
 /// for others to join it, for a caller whose calls come spread out and which would otherwise send them one by one.
@@ -43,6 +43,12 @@ internal sealed class Coalescer<TIn, TOut>(
         if (linger > TimeSpan.Zero)
         {
             await Task.Delay(linger).ConfigureAwait(false);
+        }
+        else
+        {
+            // To the back of the thread pool's global queue: the deliveries and requests already queued there make the
+            // calls that join this batch. Sent from the caller's own turn, the first call of a quiet moment went alone.
+            await Task.Yield();
         }
 
         while (true)

@@ -52,6 +52,24 @@ public sealed class ChainPersistenceTests : IDisposable
     }
 
     [Fact]
+    public async Task Submissions_answered_by_SubmitAsync_are_in_the_file_for_the_next_opener()
+    {
+        Transaction[] spends;
+        using (LocalChain chain = LocalChain.Open(Options()))
+        {
+            Transaction funding = _wallet.Fund(chain, 100_000);
+            Transaction split = _wallet.Pay(funding, 0, fee: 20, parts: 20);
+            chain.Submit(split).IsAccepted.Should().BeTrue();
+            spends = [.. Enumerable.Range(0, 20).Select(i => _wallet.Pay(split, (uint)i))];
+            (await Task.WhenAll(spends.Select(s => chain.SubmitAsync(new RawPayload(s))))).Should().OnlyContain(r => r.IsAccepted);
+        }
+
+        using LocalChain reopened = LocalChain.Open(Options());
+        reopened.MempoolCount.Should().Be(21);
+        spends.Should().OnlyContain(s => reopened.GetTransaction(s.Id)!.Status == TxStatus.SeenOnNetwork);
+    }
+
+    [Fact]
     public void Whatever_was_committed_is_there_for_the_next_opener_even_without_a_clean_shutdown()
     {
         LocalChain killed = LocalChain.Open(Options());

@@ -184,6 +184,33 @@ public sealed class LocalChainTests : IDisposable
     }
 
     [Fact]
+    public async Task Submissions_made_at_once_through_SubmitAsync_are_judged_in_turn_and_one_that_throws_fails_alone()
+    {
+        Transaction funding = _wallet.Fund(_chain, 100_000);
+        Transaction split = _wallet.Pay(funding, 0, fee: 20, parts: 16);
+        _chain.Submit(split).IsAccepted.Should().BeTrue();
+        Transaction[] rivals = [.. Enumerable.Range(0, 6).Select(i => _wallet.Pay(split, 0, fee: 10 + (ulong)i))];
+        Transaction[] others = [.. Enumerable.Range(1, 15).Select(i => _wallet.Pay(split, (uint)i))];
+
+        Task<SubmitResult>[] rivalCalls = [.. rivals.Select(r => _chain.SubmitAsync(new RawPayload(r)))];
+        Task<SubmitResult> odd = _chain.SubmitAsync(new OddPayload());
+        Task<SubmitResult>[] otherCalls = [.. others.Select(o => _chain.SubmitAsync(new ExtendedPayload(new ExtendedTransaction(o, [split.Outputs[(int)o.Inputs[0].PrevOut.Index]]))))];
+        SubmitResult[] rivalResults = await Task.WhenAll(rivalCalls);
+
+        SubmitResult winner = rivalResults.Should().ContainSingle(r => r.IsAccepted).Subject;
+        rivalResults.Where(r => !r.IsAccepted).Should().HaveCount(5).And.OnlyContain(r => r.Status == ArcStatus.Conflict && r.CompetingTxs.Single() == winner.TxId);
+        (await Task.WhenAll(otherCalls)).Should().OnlyContain(r => r.IsAccepted);
+        await FluentActions.Awaiting(() => odd).Should().ThrowAsync<ArgumentException>().WithMessage("unknown payload*");
+        _chain.MempoolCount.Should().Be(1 + 1 + 15, "the split, the rivals' winner and the other spends");
+    }
+
+    /// <summary>A payload of no form the chain knows: judging it throws.</summary>
+    private sealed record OddPayload : TxPayload
+    {
+        public override Hash256? SubjectTxId => null;
+    }
+
+    [Fact]
     public void Spending_an_output_a_mined_transaction_spent_is_a_double_spend_too()
     {
         Transaction funding = _wallet.Fund(_chain, 10_000);

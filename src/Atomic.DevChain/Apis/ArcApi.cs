@@ -140,7 +140,7 @@ public static class ArcApi
             return TypedResults.Problem(Problems.Arc(ArcStatus.Malformed, e.Code, e.Message));
         }
 
-        SubmitResult result = services.Chain.Submit(payload, options);
+        SubmitResult result = await services.Chain.SubmitAsync(payload, options).ConfigureAwait(false);
         return result.IsOk
             ? TypedResults.Ok(TransactionResponse.From(result.Record!, services.Time.GetUtcNow()))
             : TypedResults.Problem(Problems.Arc(result));

@@ -126,6 +126,40 @@ internal sealed class ChainStore : IDisposable
         return 0;
     });
 
+    /// <summary>
+    /// Runs <paramref name="work"/> inside the open transaction under a savepoint of its own: when it throws, only its
+    /// changes are undone and the transaction goes on for the others.
+    /// </summary>
+    public T InSavepoint<T>(Func<T> work)
+    {
+        if (_transaction is null)
+        {
+            throw new InvalidOperationException("a savepoint needs an open transaction (InTransaction)");
+        }
+
+        Execute("SAVEPOINT one");
+        try
+        {
+            T result = work();
+            Execute("RELEASE one");
+            return result;
+        }
+        catch
+        {
+            _lastSeq = null; // a seq taken by the undone work is free again
+            if (InOpenTransaction)
+            {
+                Execute("ROLLBACK TO one");
+                Execute("RELEASE one");
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>False once an error (I/O, disk full) has ended the open SQL transaction with all its savepoints.</summary>
+    public bool InOpenTransaction => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
+
     // ---- meta
 
     public string? GetMeta(string key) => Scalar("SELECT value FROM meta WHERE key = $k", ("$k", key)) as string;

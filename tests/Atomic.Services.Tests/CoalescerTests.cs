@@ -12,6 +12,9 @@ public sealed class CoalescerTests
 
         public TaskCompletionSource Release { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Released once for each batch sent.</summary>
+        public SemaphoreSlim Sent { get; } = new(0);
+
         public async Task<string[]> SendAsync(IReadOnlyList<string> keys)
         {
             lock (Batches)
@@ -19,18 +22,28 @@ public sealed class CoalescerTests
                 Batches.Add([.. keys]);
             }
 
+            Sent.Release();
+
             await Release.Task;
             return [.. keys.Select(k => "answer " + k)];
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="calls"/> as one work item of a scheduler that runs one at a time, as a delivery's turn on a
+    /// busy pool: what the coalescer queues behind it runs only once the turn is over.
+    /// </summary>
+    private static Task InOneTurnAsync(Action calls) =>
+        Task.Factory.StartNew(calls, CancellationToken.None, TaskCreationOptions.None, new ConcurrentExclusiveSchedulerPair().ExclusiveScheduler);
+
     [Fact]
-    public async Task A_lone_call_goes_at_once_and_calls_made_meanwhile_go_together_next()
+    public async Task A_lone_call_goes_without_a_timer_and_calls_made_meanwhile_go_together_next()
     {
         var held = new HeldSend();
         var coalescer = new Coalescer<string, string>(k => k, held.SendAsync);
 
         Task<string> first = coalescer.CallAsync("a", default);
+        (await held.Sent.WaitAsync(TimeSpan.FromSeconds(10))).Should().BeTrue("a lone call waits for no timer");
         held.Batches.Should().ContainSingle().Which.Should().Equal("a");
         Task<string>[] waiting = [.. new[] { "b", "c", "d" }.Select(k => coalescer.CallAsync(k, default))];
         held.Batches.Should().HaveCount(1, "one batch at a time: the others wait for it");
@@ -47,37 +60,34 @@ public sealed class CoalescerTests
     }
 
     [Fact]
-    public async Task With_a_linger_calls_made_soon_after_a_lone_one_go_with_it_and_a_lone_call_still_goes()
+    public async Task Calls_made_in_the_turn_of_the_first_go_in_its_batch()
     {
         var held = new HeldSend();
         held.Release.SetResult();
-        var coalescer = new Coalescer<string, string>(k => k, held.SendAsync, linger: TimeSpan.FromMilliseconds(300));
+        var coalescer = new Coalescer<string, string>(k => k, held.SendAsync);
+        Task<string>[] calls = [];
 
-        Task<string> first = coalescer.CallAsync("a", default);
-        Task<string>[] soon = [coalescer.CallAsync("b", default), coalescer.CallAsync("c", default)];
-        held.Batches.Should().BeEmpty("the first call waits for others to join it");
+        await InOneTurnAsync(() => calls = [.. new[] { "a", "b", "c" }.Select(k => coalescer.CallAsync(k, default))]);
 
-        (await first).Should().Be("answer a");
-        (await Task.WhenAll(soon)).Should().Equal("answer b", "answer c");
-        held.Batches.Should().ContainSingle().Which.Should().Equal("a", "b", "c");
-
-        (await coalescer.CallAsync("d", default)).Should().Be("answer d", "a lone call goes once the linger is over");
-        held.Batches.Should().HaveCount(2);
+        (await Task.WhenAll(calls)).Should().Equal("answer a", "answer b", "answer c");
+        held.Batches.Should().ContainSingle("the batch the first call started waited for the turn that made the others")
+            .Which.Should().Equal("a", "b", "c");
     }
 
     [Fact]
     public async Task A_key_appears_once_in_a_batch_and_a_second_call_for_it_goes_in_the_next()
     {
         var held = new HeldSend();
-        var coalescer = new Coalescer<string, string>(k => k, held.SendAsync);
-        Task<string> first = coalescer.CallAsync("x", default);
-        Task<string>[] more = [coalescer.CallAsync("k", default), coalescer.CallAsync("k", default), coalescer.CallAsync("m", default)];
         held.Release.SetResult();
+        var coalescer = new Coalescer<string, string>(k => k, held.SendAsync);
+        Task<string>[] calls = [];
 
-        await Task.WhenAll([first, .. more]);
-        held.Batches.Should().HaveCount(3);
-        held.Batches[1].Should().Equal("k", "m");
-        held.Batches[2].Should().Equal("k");
+        await InOneTurnAsync(() => calls = [.. new[] { "x", "k", "k", "m" }.Select(k => coalescer.CallAsync(k, default))]);
+
+        await Task.WhenAll(calls);
+        held.Batches.Should().HaveCount(2);
+        held.Batches[0].Should().Equal("x", "k", "m");
+        held.Batches[1].Should().Equal("k");
     }
 
     [Fact]

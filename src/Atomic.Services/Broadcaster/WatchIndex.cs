@@ -51,16 +51,12 @@ public sealed class WatchIndex
     /// <summary>When a read last found the shards of earlier versions empty (<see cref="Environment.TickCount64"/>), or null.</summary>
     private long? _legacyEmptyAt;
 
-    /// <summary>How long a change that finds no round under way waits for others to go with it.</summary>
-    internal static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(5);
-
     public WatchIndex(DaprClient dapr, ILogger<WatchIndex> logger)
     {
         _dapr = dapr;
         _logger = logger;
-        // One round at a time: two rounds touching the same shard would only make each other retry. Broadcasts end
-        // spread out, so without a linger most rounds held one change: a read and a save of a shard per transaction.
-        _changes = new Coalescer<Change, bool>(static change => change.TxId, ApplyAsync, maxBatch: 1024, maxInFlight: 1, linger: Linger);
+        // One round at a time: two rounds touching the same shard would only make each other retry.
+        _changes = new Coalescer<Change, bool>(static change => change.TxId, ApplyAsync, maxBatch: 1024, maxInFlight: 1);
     }
 
     /// <summary>The shard key of a txid (its first three hex digits, lower case).</summary>

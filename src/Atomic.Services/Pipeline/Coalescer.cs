@@ -3,13 +3,12 @@ namespace Atomic.Services.Pipeline;
 /// <summary>
 /// Calls made at the same time, sent to the sidecar as one: a call finding fewer than <c>maxInFlight</c> batches under
 /// way starts one, which takes its calls once the work already queued on the thread pool has run (no timer, so a lone
-/// call in a quiet pipeline goes at once); calls made while batches are under way wait and go together in the next, up to <c>maxBatch</c> at a time. Each caller gets its own answer or the
-/// batch's exception. Within a batch a key appears once: a second call for the same key goes in a later batch, so a
-/// batch never holds two writes of one key. With a <c>linger</c>, a call that finds nothing under way waits that long
-/// for others to join it, for a caller whose calls come spread out and which would otherwise send them one by one.
+/// call in a quiet pipeline goes at once); calls made while batches are under way wait and go together in the next,
+/// up to <c>maxBatch</c> at a time. Each caller gets its own answer or the batch's exception. Within a batch a key
+/// appears once: a second call for the same key goes in a later batch, so a batch never holds two writes of one key.
 /// </summary>
 internal sealed class Coalescer<TIn, TOut>(
-    Func<TIn, string> keyOf, Func<IReadOnlyList<TIn>, Task<TOut[]>> send, int maxBatch = 128, int maxInFlight = 1, TimeSpan linger = default)
+    Func<TIn, string> keyOf, Func<IReadOnlyList<TIn>, Task<TOut[]>> send, int maxBatch = 128, int maxInFlight = 1)
 {
     private readonly object _gate = new();
     private List<Call> _waiting = [];
@@ -37,19 +36,13 @@ internal sealed class Coalescer<TIn, TOut>(
         return cancellationToken.CanBeCanceled ? call.Answer.Task.WaitAsync(cancellationToken) : call.Answer.Task;
     }
 
-    /// <summary>Sends batch after batch until no call waits (the first after the linger, if any).</summary>
+    /// <summary>Sends batch after batch until no call waits.</summary>
     private async Task SendAllAsync()
     {
-        if (linger > TimeSpan.Zero)
-        {
-            await Task.Delay(linger).ConfigureAwait(false);
-        }
-        else
-        {
-            // To the back of the thread pool's global queue: the deliveries and requests already queued there make the
-            // calls that join this batch. Sent from the caller's own turn, the first call of a quiet moment went alone.
-            await Task.Yield();
-        }
+        // To the back of the thread pool's queue (its global one, from a pool thread): the deliveries and requests
+        // queued before it make the calls that join this batch. Sent from the first caller's own turn, that call went
+        // alone. (Under a task scheduler of its own, the caller's, it goes after what that scheduler has queued.)
+        await Task.Yield();
 
         while (true)
         {

@@ -33,11 +33,12 @@ public sealed class AuditWriterTests : IAsyncLifetime
 
         var seen = new HashSet<long>();
         long head = 0;
-        for (DateTime deadline = DateTime.UtcNow.AddSeconds(30); head < 10 && DateTime.UtcNow < deadline; await Task.Delay(10))
+        await OverlayHttp.WaitUntilAsync(async () =>
         {
             head = (await store.GetHeadAsync()).Head.Seq - start;
             seen.Add(head);
-        }
+            return head >= 10;
+        });
 
         await writer.StopAsync(CancellationToken.None);
 

@@ -204,6 +204,26 @@ public sealed class LocalChainTests : IDisposable
         _chain.MempoolCount.Should().Be(1 + 1 + 15, "the split, the rivals' winner and the other spends");
     }
 
+    [Fact]
+    public async Task A_callback_subscriber_that_throws_does_not_take_down_a_SubmitAsync_batch_or_the_process()
+    {
+        Transaction funding = _wallet.Fund(_chain, 30_000);
+        var raised = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _chain.CallbacksQueued += () =>
+        {
+            raised.TrySetResult();
+            throw new InvalidOperationException("a subscriber's bug");
+        };
+        var full = new CallbackRegistration(new Uri("http://127.0.0.1:1/full"), null, FullStatusUpdates: true);
+
+        SubmitResult result = await _chain.SubmitAsync(new RawPayload(_wallet.Pay(funding, 0)), new SubmitOptions(Callback: full));
+
+        result.IsAccepted.Should().BeTrue();
+        await raised.Task.WaitAsync(TimeSpan.FromSeconds(10)); // raised after the answers, on the batch's pool thread
+        _chain.DueCallbacks().Should().ContainSingle().Which.Url.Should().Be(full.Url);
+        (await _chain.SubmitAsync(new RawPayload(_wallet.Pay(funding, 0, fee: 30)))).Status.Should().Be(ArcStatus.Conflict, "the chain goes on");
+    }
+
     /// <summary>A payload of no form the chain knows: judging it throws.</summary>
     private sealed record OddPayload : TxPayload
     {

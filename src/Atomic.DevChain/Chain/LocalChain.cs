@@ -334,7 +334,15 @@ public sealed class LocalChain : IDisposable
 
         if (queued)
         {
-            RaiseCallbacksQueued();
+            try
+            {
+                RaiseCallbacksQueued();
+            }
+            catch (Exception)
+            {
+                // This runs as a pool work item, where an exception would end the process. The answers are given, and
+                // a dispatcher that missed its wake-up finds the callbacks at its next poll.
+            }
         }
     }
 

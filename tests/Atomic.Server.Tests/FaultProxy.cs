@@ -136,8 +136,20 @@ internal sealed class FaultProxy : IAsyncDisposable
         if (context.Request.Method == "POST" && context.Request.Path == "/v1/tx" && response.IsSuccessStatusCode)
         {
             using JsonDocument submitted = JsonDocument.Parse(body);
-            string txid = ExtendedTransaction.FromHex(submitted.RootElement.GetProperty("rawTx").GetString()!).Transaction.Id.ToDisplayHex();
-            Accepted.AddOrUpdate(txid, 1, (_, n) => n + 1);
+            Accept(submitted.RootElement);
+        }
+        else if (context.Request.Method == "POST" && context.Request.Path == "/v1/txs" && response.IsSuccessStatusCode)
+        {
+            // A batch: one answer per transaction, in order, each with its own status.
+            using JsonDocument submitted = JsonDocument.Parse(body);
+            using JsonDocument answered = JsonDocument.Parse(answer);
+            foreach ((JsonElement sent, JsonElement item) in submitted.RootElement.EnumerateArray().Zip(answered.RootElement.EnumerateArray()))
+            {
+                if (!item.TryGetProperty("status", out JsonElement status) || status.GetInt32() == 200)
+                {
+                    Accept(sent);
+                }
+            }
         }
 
         context.Response.StatusCode = (int)response.StatusCode;
@@ -147,6 +159,12 @@ internal sealed class FaultProxy : IAsyncDisposable
         }
 
         await context.Response.Body.WriteAsync(answer, context.RequestAborted);
+    }
+
+    private void Accept(JsonElement submitted)
+    {
+        string txid = ExtendedTransaction.FromHex(submitted.GetProperty("rawTx").GetString()!).Transaction.Id.ToDisplayHex();
+        Accepted.AddOrUpdate(txid, 1, (_, n) => n + 1);
     }
 
     public async ValueTask DisposeAsync()

@@ -224,17 +224,25 @@ public static class ArcApi
             return Problems.ArcBadRequest("the body holds no transaction");
         }
 
+        // Queued in order, so each is judged in turn after the ones before it, and committed with them (and with the
+        // submissions of other requests made at the same time) in one SQL transaction.
+        var submitted = new Task<SubmitResult>?[items.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            submitted[i] = items[i].Payload is TxPayload payload ? services.Chain.SubmitAsync(payload, options) : null;
+        }
+
         DateTimeOffset now = services.Time.GetUtcNow();
         var responses = new List<object>(items.Count);
-        foreach ((TxPayload? payload, ProblemDetails? itemError) in items)
+        for (int i = 0; i < items.Count; i++)
         {
-            if (payload is null)
+            if (submitted[i] is not { } pending)
             {
-                responses.Add(itemError!);
+                responses.Add(items[i].Error!);
                 continue;
             }
 
-            SubmitResult result = services.Chain.Submit(payload, options);
+            SubmitResult result = await pending.ConfigureAwait(false);
             responses.Add(result.IsOk ? TransactionResponse.From(result.Record!, now) : Problems.Arc(result));
         }
 

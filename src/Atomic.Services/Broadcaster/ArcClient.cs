@@ -73,6 +73,16 @@ public sealed class BroadcasterOptions
     /// sidecar's: the pub/sub's inbound retry policy in <c>components/resiliency.yaml</c>.
     /// </summary>
     public int DeliveryAttempts { get; set; } = 8;
+
+    /// <summary>
+    /// Broadcasts to one endpoint made at the same time go in one <c>POST /v1/txs</c> of at most this many (1 to 1,000;
+    /// 1 sends each on its own). A lone broadcast goes at once; only those made while
+    /// <see cref="BatchesInFlight"/> batches are under way wait, for the next.
+    /// </summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>Batches under way to one endpoint at a time (1 to 64), so that ARC's answer time bounds no throughput.</summary>
+    public int BatchesInFlight { get; set; } = 4;
 }
 
 /// <summary>ARC's TransactionResponse (and, on 4xx, its error body, which shares these fields).</summary>
@@ -115,7 +125,9 @@ public sealed record ArcOutcome(string Endpoint, ArcVerdict Verdict, ArcResponse
 /// <summary>
 /// Talks to ARC endpoints (<c>POST /v1/tx</c> with Extended Format hex, or <c>POST /v1/txs</c> with its unconfirmed
 /// ancestors before it; <c>GET /v1/tx/{txid}</c>), retrying transport errors, time-outs and 5xx with exponential backoff
-/// behind a circuit breaker per endpoint (Polly), and classifying each answer.
+/// behind a circuit breaker per endpoint (Polly), and classifying each answer. Broadcasts to one endpoint made at the
+/// same time go together in one <c>POST /v1/txs</c> (<see cref="BroadcasterOptions.BatchSize"/>), each still answered
+/// by its own items.
 /// </summary>
 public sealed class ArcClient
 {
@@ -126,6 +138,7 @@ public sealed class ArcClient
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ResiliencePipeline<HttpResponseMessage>> _pipelines = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Url, string? ApiKey, bool Callbacks), Coalescer<IReadOnlyList<string>, ArcOutcome>> _batches = new();
 
     public ArcClient(HttpClient http, BroadcasterOptions options, TimeProvider? time = null, ILogger<ArcClient>? logger = null)
     {
@@ -229,33 +242,101 @@ public sealed class ArcClient
         return outcome;
     }
 
-    private async Task<ArcOutcome> SubmitCoreAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, bool callbacks, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one broadcast: with others made at the same time to the same endpoint, in one batch
+    /// (<see cref="BroadcasterOptions.BatchSize"/>), or on its own.
+    /// </summary>
+    private Task<ArcOutcome> SubmitCoreAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, bool callbacks, CancellationToken cancellationToken)
+    {
+        int batchSize = Math.Clamp(_options.BatchSize, 1, 1000);
+        if (batchSize == 1)
+        {
+            return SubmitAloneAsync(endpoint, efHexes, callbacks, cancellationToken);
+        }
+
+        Coalescer<IReadOnlyList<string>, ArcOutcome> batches = _batches.GetOrAdd((endpoint.Url, endpoint.ApiKey, callbacks), _ =>
+            new Coalescer<IReadOnlyList<string>, ArcOutcome>(static efs => efs[^1], calls => SubmitTogetherAsync(endpoint, calls, callbacks),
+                batchSize, Math.Clamp(_options.BatchesInFlight, 1, 64)));
+        return batches.CallAsync(efHexes, cancellationToken);
+    }
+
+    /// <summary>
+    /// Broadcasts made at the same time, in one <c>POST /v1/txs</c> of all their transactions in order; each is answered
+    /// from its own items, as if it had been sent alone. No answer (a transport error, a time-out, a 5xx after the
+    /// retries, an open circuit) is each one's. A batch refused whole (a 4xx), or answered with items that do not match,
+    /// is sent again one broadcast at a time, so that no broadcast is judged by another's transactions.
+    /// </summary>
+    private async Task<ArcOutcome[]> SubmitTogetherAsync(ArcEndpoint endpoint, IReadOnlyList<IReadOnlyList<string>> calls, bool callbacks)
+    {
+        if (calls.Count == 1)
+        {
+            return [await SubmitAloneAsync(endpoint, calls[0], callbacks, CancellationToken.None).ConfigureAwait(false)];
+        }
+
+        var efHexes = new List<string>();
+        foreach (IReadOnlyList<string> call in calls)
+        {
+            efHexes.AddRange(call);
+        }
+
+        var outcomes = new ArcOutcome[calls.Count];
+        try
+        {
+            using HttpResponseMessage response = await PostAsync(endpoint, efHexes, callbacks, CancellationToken.None).ConfigureAwait(false);
+            if ((int)response.StatusCode >= 500)
+            {
+                Array.Fill(outcomes, await ClassifyAsync(endpoint.Url, response, CancellationToken.None).ConfigureAwait(false));
+                return outcomes;
+            }
+
+            if (response.IsSuccessStatusCode && await ReadItemsAsync(response, CancellationToken.None).ConfigureAwait(false) is { } items && items.Count == efHexes.Count)
+            {
+                int first = 0;
+                for (int i = 0; i < calls.Count; i++)
+                {
+                    outcomes[i] = OutcomeOf(endpoint.Url, items, first, calls[i].Count);
+                    first += calls[i].Count;
+                }
+
+                return outcomes;
+            }
+        }
+        catch (BrokenCircuitException e)
+        {
+            Array.Fill(outcomes, new ArcOutcome(endpoint.Url, ArcVerdict.Unreachable, null, e.Message, CircuitOpen: true));
+            return outcomes;
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or TaskCanceledException)
+        {
+            Array.Fill(outcomes, new ArcOutcome(endpoint.Url, ArcVerdict.Unreachable, null, e.Message));
+            return outcomes;
+        }
+
+        var alone = new Task<ArcOutcome>[calls.Count];
+        for (int i = 0; i < alone.Length; i++)
+        {
+            alone[i] = SubmitAloneAsync(endpoint, calls[i], callbacks, CancellationToken.None);
+        }
+
+        return await Task.WhenAll(alone).ConfigureAwait(false);
+    }
+
+    /// <summary>One broadcast on its own: one transaction to <c>/v1/tx</c>, one with its ancestors to <c>/v1/txs</c>.</summary>
+    private async Task<ArcOutcome> SubmitAloneAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, bool callbacks, CancellationToken cancellationToken)
     {
         bool batch = efHexes.Count > 1;
         try
         {
-            using HttpResponseMessage response = await Pipeline(endpoint).ExecuteAsync(async ct =>
+            using HttpResponseMessage response = await PostAsync(endpoint, efHexes, callbacks, cancellationToken).ConfigureAwait(false);
+            if (!batch || !response.IsSuccessStatusCode)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, Url(endpoint, batch ? "/v1/txs" : "/v1/tx"))
-                {
-                    Content = batch ? JsonContent.Create(efHexes.Select(ef => new RawTx(ef))) : JsonContent.Create(new RawTx(efHexes[0])),
-                };
-                Authorize(request, endpoint);
-                request.Headers.TryAddWithoutValidation("X-WaitFor", _options.WaitFor);
-                if (callbacks && !string.IsNullOrEmpty(_options.CallbackUrl))
-                {
-                    request.Headers.TryAddWithoutValidation("X-CallbackUrl", _options.CallbackUrl);
-                    if (!string.IsNullOrEmpty(_options.CallbackToken))
-                    {
-                        request.Headers.TryAddWithoutValidation("X-CallbackToken", _options.CallbackToken);
-                    }
-                }
+                return await ClassifyAsync(endpoint.Url, response, cancellationToken).ConfigureAwait(false);
+            }
 
-                return await _http.SendAsync(request, ct).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
-            return batch && response.IsSuccessStatusCode
-                ? await ClassifyBatchAsync(endpoint.Url, response, efHexes.Count, cancellationToken).ConfigureAwait(false)
-                : await ClassifyAsync(endpoint.Url, response, cancellationToken).ConfigureAwait(false);
+            List<ArcResponse>? items = await ReadItemsAsync(response, cancellationToken).ConfigureAwait(false);
+            return items is not null && items.Count == efHexes.Count
+                ? OutcomeOf(endpoint.Url, items, 0, items.Count)
+                : new ArcOutcome(endpoint.Url, ArcVerdict.Unreachable, null, $"{(int)response.StatusCode}: /v1/txs answered {items?.Count ?? 0} items for {efHexes.Count} transactions");
         }
         catch (BrokenCircuitException e)
         {
@@ -267,36 +348,58 @@ public sealed class ArcClient
         }
     }
 
+    /// <summary>Posts transactions, one to <c>/v1/tx</c> or several to <c>/v1/txs</c>, through the endpoint's pipeline.</summary>
+    private ValueTask<HttpResponseMessage> PostAsync(ArcEndpoint endpoint, IReadOnlyList<string> efHexes, bool callbacks, CancellationToken cancellationToken) =>
+        Pipeline(endpoint).ExecuteAsync(async ct =>
+        {
+            bool batch = efHexes.Count > 1;
+            using var request = new HttpRequestMessage(HttpMethod.Post, Url(endpoint, batch ? "/v1/txs" : "/v1/tx"))
+            {
+                Content = batch ? JsonContent.Create(efHexes.Select(ef => new RawTx(ef))) : JsonContent.Create(new RawTx(efHexes[0])),
+            };
+            Authorize(request, endpoint);
+            request.Headers.TryAddWithoutValidation("X-WaitFor", _options.WaitFor);
+            if (callbacks && !string.IsNullOrEmpty(_options.CallbackUrl))
+            {
+                request.Headers.TryAddWithoutValidation("X-CallbackUrl", _options.CallbackUrl);
+                if (!string.IsNullOrEmpty(_options.CallbackToken))
+                {
+                    request.Headers.TryAddWithoutValidation("X-CallbackToken", _options.CallbackToken);
+                }
+            }
+
+            return await _http.SendAsync(request, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
     private sealed record RawTx([property: JsonPropertyName("rawTx")] string Value);
 
-    /// <summary>
-    /// <c>/v1/txs</c> answers one item per transaction, in order: a TransactionResponse or an error object, each with
-    /// its own <c>status</c>. The last is the subject's.
-    /// </summary>
-    private static async Task<ArcOutcome> ClassifyBatchAsync(string endpoint, HttpResponseMessage response, int count, CancellationToken cancellationToken)
+    /// <summary><c>/v1/txs</c>'s items, one per transaction in order (a TransactionResponse or an error object); null when not ARC's JSON.</summary>
+    private static async Task<List<ArcResponse>?> ReadItemsAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        List<ArcResponse>? items = null;
         try
         {
-            items = await response.Content.ReadFromJsonAsync<List<ArcResponse>>(Json, cancellationToken).ConfigureAwait(false);
+            return await response.Content.ReadFromJsonAsync<List<ArcResponse>>(Json, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
-            // Not ARC's JSON: judged below as an answer without items.
+            return null;
         }
+    }
 
-        if (items is null || items.Count != count)
-        {
-            return new ArcOutcome(endpoint, ArcVerdict.Unreachable, null, $"{(int)response.StatusCode}: /v1/txs answered {items?.Count ?? 0} items for {count} transactions");
-        }
-
-        ArcOutcome subject = Outcome(endpoint, StatusOf(items[^1]), items[^1], "OK");
+    /// <summary>
+    /// The outcome of one broadcast from its <paramref name="count"/> items at <paramref name="first"/>, each with its
+    /// own <c>status</c>: the last is the subject's; when it is not accepted, the detail names any ancestor refused too.
+    /// </summary>
+    private static ArcOutcome OutcomeOf(string endpoint, List<ArcResponse> items, int first, int count)
+    {
+        ArcResponse last = items[first + count - 1];
+        ArcOutcome subject = Outcome(endpoint, StatusOf(last), last, "OK");
         if (subject.Verdict is ArcVerdict.Accepted)
         {
             return subject;
         }
 
-        for (int i = 0; i < items.Count - 1; i++)
+        for (int i = first; i < first + count - 1; i++)
         {
             ArcOutcome ancestor = Outcome(endpoint, StatusOf(items[i]), items[i], "OK");
             if (ancestor.Verdict is ArcVerdict.Rejected or ArcVerdict.DoubleSpend)

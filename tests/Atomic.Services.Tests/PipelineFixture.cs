@@ -17,7 +17,7 @@ using Microsoft.Extensions.Logging;
 namespace Atomic.Services.Tests;
 
 /// <summary>One event the probe app received: its CloudEvent attributes as forwarded, and its data.</summary>
-internal sealed record ProbeEvent(string Topic, string Id, string? Subject, byte[] Data);
+internal sealed record ProbeEvent(string Topic, string Id, string? Subject, byte[] Data, string? Type = null, string? Source = null);
 
 /// <summary>
 /// The pipeline as a Dapr app on Kestrel (<c>AddAtomicPipeline</c>, <c>MapAtomicPipeline</c>, the overlay's actors)
@@ -127,7 +127,8 @@ internal sealed class PipelineFixture : IAsyncDisposable
                         using var body = new MemoryStream();
                         await request.Body.CopyToAsync(body);
                         events.GetOrAdd(topic, _ => new ConcurrentQueue<ProbeEvent>()).Enqueue(new ProbeEvent(
-                            topic, request.Headers["Cloudevent.id"].ToString(), request.Headers["Cloudevent.subject"].FirstOrDefault(), body.ToArray()));
+                            topic, request.Headers["Cloudevent.id"].ToString(), request.Headers["Cloudevent.subject"].FirstOrDefault(), body.ToArray(),
+                            request.Headers["Cloudevent.type"].FirstOrDefault(), request.Headers["Cloudevent.source"].FirstOrDefault()));
                         return Results.Ok();
                     }).WithTopic(Names.PubSub, topic);
                 }

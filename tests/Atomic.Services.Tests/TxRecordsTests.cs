@@ -95,4 +95,39 @@ public sealed class TxRecordsTests : IAsyncLifetime
             movedThere.Should().Be((await moves[j * 4]) is null, "exactly one of the two moves of a contested record won");
         }
     }
+
+    [Fact]
+    public async Task Records_created_at_once_go_in_one_transaction_and_one_there_already_is_refused_alone()
+    {
+        var records = new TxRecords(Dapr, TimeProvider.System);
+        string[] txids = [.. Enumerable.Range(100, 6).Select(TxId)];
+        await Dapr.SaveByteStateAsync(Names.TxStore, Names.TxKey(txids[2]), records.New(txids[2], ["earlier"], []).ToJson());
+        var spans = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Telemetry.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        Task<bool>[] created = [];
+
+        // Made in one turn of a scheduler of their own: the batch the first starts takes the other five.
+        await Task.Factory.StartNew(
+            () => created = [.. txids.Select(t => records.CreateAsync(t, records.New(t, ["new"], []).ToJson(), Encoding.UTF8.GetBytes($$"""{"txid":"{{t}}"}"""), CancellationToken.None))],
+            CancellationToken.None, TaskCreationOptions.None, new ConcurrentExclusiveSchedulerPair().ExclusiveScheduler);
+
+        (await Task.WhenAll(created)).Should().Equal([true, true, false, true, true, true], "only the record there already refused its first write");
+        spans.Should().ContainSingle(a => a.DisplayName == "txstore create records", "the six went in one transaction first")
+            .Which.GetTagItem("atomic.records").Should().Be(6);
+        for (int i = 0; i < txids.Length; i++)
+        {
+            (await records.GetAsync(txids[i]))!.Value.Record.Topics.Should().Equal([i == 2 ? "earlier" : "new"], "the record there already is unchanged");
+        }
+
+        await OverlayHttp.WaitUntilAsync(() => Task.FromResult(
+            _pipeline.Events.TryGetValue(Names.Topics.BeefSubmitted, out var events) && events.Count >= 5));
+        _pipeline.Events[Names.Topics.BeefSubmitted].Select(e => e.Subject).Should().BeEquivalentTo(txids.Where((_, i) => i != 2),
+            "each record created published its own beef.submitted, and the refused one none");
+    }
 }

@@ -3,8 +3,6 @@ using System.Text.Json;
 using Atomic.Bsv.Primitives;
 using Atomic.Bsv.Spv;
 using Atomic.Services.Pipeline;
-using Dapr;
-using Dapr.Client;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -55,31 +53,14 @@ internal static class BeefIntake
             records.HandOff?.Offer(txid, body); // before the event exists, so its delivery here finds it
         }
 
-        try
-        {
-            // One transaction on the outbox store: the record and its beef.submitted event (the record's projection)
-            // commit together, or neither does.
-            await records.Dapr.ExecuteStateTransactionAsync(Names.TxStore,
-            [
-                new StateTransactionRequest(Names.TxKey(txid), record.ToJson(), StateOperationType.Upsert,
-                    options: new StateOptions { Concurrency = ConcurrencyMode.FirstWrite }),
-                new StateTransactionRequest(Names.TxKey(txid), submitted, StateOperationType.Upsert, metadata: new Dictionary<string, string>
-                {
-                    ["outbox.projection"] = "true",
-                    ["cloudevent.type"] = Names.Topics.BeefSubmitted,
-                    ["cloudevent.subject"] = txid,
-                }),
-            ], cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (DaprException e) when (TxRecords.IsConflict(e))
+        // One transaction on the outbox store: the record and its beef.submitted event (the record's projection) commit
+        // together, or neither does.
+        if (!await records.CreateAsync(txid, record.ToJson(), submitted, cancellationToken).ConfigureAwait(false))
         {
             // Submitted before: nothing changes; answer where it is now.
-            if (await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is var (existing, _))
-            {
-                return existing.Status;
-            }
-
-            throw;
+            return await records.GetAsync(txid, cancellationToken).ConfigureAwait(false) is var (existing, _)
+                ? existing.Status
+                : throw new InvalidOperationException($"the record of {txid} was there when this submission was saved, and is gone");
         }
 
         Telemetry.BeefAccepted.Add(1, new TagList { { "route", route } });

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using Dapr;
@@ -23,6 +25,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     private readonly Coalescer<string, (ReadOnlyMemory<byte> Value, string ETag)> _reads = new(static key => key, keys => ReadAllAsync(dapr, keys));
     private readonly Coalescer<Save, bool> _saves = new(static save => save.Key, saves => SaveAllAsync(dapr, saves));
+    private readonly Coalescer<Creation, Exception?> _creations = new(static creation => creation.TxId, creations => CreateAllAsync(dapr, creations), maxBatch: 32);
 
     public DaprClient Dapr => dapr;
 
@@ -116,6 +119,82 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
         (ReadOnlyMemory<byte> stored, _) = await dapr.GetByteStateAndETagAsync(Names.TxStore, save.Key).ConfigureAwait(false);
         return stored.Span.SequenceEqual(save.Value);
+    }
+
+    /// <summary>
+    /// Saves a new record and its <c>beef.submitted</c> event (the record's projection, <c>outbox.projection</c>) in one
+    /// transaction on the outbox store: both commit, or neither. False when a record of that txid is there already (the
+    /// record's first write refused). Records created at the same time go in one transaction, each still a pair of its
+    /// own; when that fails (a record there already, or a store taking fewer operations at once), each goes again in a
+    /// transaction of its own, so one submission's answer is never another's.
+    /// </summary>
+    internal async Task<bool> CreateAsync(string txid, byte[] record, byte[] submitted, CancellationToken cancellationToken)
+    {
+        Exception? error = await _creations.CallAsync(new Creation(txid, record, submitted, Activity.Current?.Context ?? default), cancellationToken).ConfigureAwait(false);
+        if (error is DaprException e && IsConflict(e))
+        {
+            return false;
+        }
+
+        if (error is not null)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
+
+        return true;
+    }
+
+    /// <summary>Creations made at the same time: null for each one saved, or what its own transaction failed with.</summary>
+    private static async Task<Exception?[]> CreateAllAsync(DaprClient dapr, IReadOnlyList<Creation> creations)
+    {
+        if (creations.Count > 1)
+        {
+            // A trace of the batch's own, linked to each submission's: the outbox gives every event the call's trace.
+            var links = new List<ActivityLink>(creations.Count);
+            var operations = new List<StateTransactionRequest>(creations.Count * 2);
+            foreach (Creation creation in creations)
+            {
+                operations.AddRange(creation.Operations());
+                if (creation.Trace != default)
+                {
+                    links.Add(new ActivityLink(creation.Trace));
+                }
+            }
+
+            Activity.Current = null;
+            using Activity? activity = Telemetry.Source.StartActivity(ActivityKind.Client, default(ActivityContext), links: links, name: "txstore create records");
+            activity?.SetTag("atomic.records", creations.Count);
+            try
+            {
+                await dapr.ExecuteStateTransactionAsync(Names.TxStore, operations).ConfigureAwait(false);
+                return new Exception?[creations.Count];
+            }
+            catch (DaprException)
+            {
+                // settled one by one below
+            }
+        }
+
+        var each = new Task<Exception?>[creations.Count];
+        for (int i = 0; i < each.Length; i++)
+        {
+            each[i] = CreateOneAsync(dapr, creations[i]);
+        }
+
+        return await Task.WhenAll(each).ConfigureAwait(false);
+    }
+
+    private static async Task<Exception?> CreateOneAsync(DaprClient dapr, Creation creation)
+    {
+        try
+        {
+            await dapr.ExecuteStateTransactionAsync(Names.TxStore, creation.Operations()).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
     }
 
     /// <summary>A new record in <see cref="TxStatus.Received"/> (not yet saved).</summary>
@@ -241,4 +320,20 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     /// <summary>A move's save: the record's key, its new JSON, and the ETag it was read with.</summary>
     internal sealed record Save(string Key, byte[] Value, string ETag);
+
+    /// <summary>A new record's JSON, its <c>beef.submitted</c> event's, and the submitter's span.</summary>
+    private sealed record Creation(string TxId, byte[] Record, byte[] Submitted, ActivityContext Trace)
+    {
+        /// <summary>The record, saved only when absent, and the event the outbox publishes for it in its place.</summary>
+        public StateTransactionRequest[] Operations() =>
+        [
+            new StateTransactionRequest(Names.TxKey(TxId), Record, StateOperationType.Upsert, options: new StateOptions { Concurrency = ConcurrencyMode.FirstWrite }),
+            new StateTransactionRequest(Names.TxKey(TxId), Submitted, StateOperationType.Upsert, metadata: new Dictionary<string, string>
+            {
+                ["outbox.projection"] = "true",
+                ["cloudevent.type"] = Names.Topics.BeefSubmitted,
+                ["cloudevent.subject"] = TxId,
+            }),
+        ];
+    }
 }

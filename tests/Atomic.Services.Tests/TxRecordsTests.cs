@@ -130,4 +130,33 @@ public sealed class TxRecordsTests : IAsyncLifetime
         _pipeline.Events[Names.Topics.BeefSubmitted].Select(e => e.Subject).Should().BeEquivalentTo(txids.Where((_, i) => i != 2),
             "each record created published its own beef.submitted, and the refused one none");
     }
+
+    [Fact]
+    public async Task Beefs_kept_together_go_in_one_bulk_save_byte_for_byte_and_one_kept_already_stays()
+    {
+        var records = new TxRecords(Dapr, TimeProvider.System);
+        string[] txids = [.. Enumerable.Range(200, 5).Select(TxId)];
+        byte[] Binary(int i) => [.. Enumerable.Range(0, 256).Select(b => (byte)(b ^ i)), 0xff, 0xfe, 0x00, 0xc3]; // no UTF-8, no JSON
+        byte[] earlier = [0x01, 0x01, 0x01, 0x01, 0x80];
+        (await records.KeepBeefAsync(txids[1], earlier)).Should().BeTrue();
+
+        // What the coalescer sends for five BEEFs kept at the same time: one bulk save, then each settled on its own.
+        bool[] kept = await TxRecords.KeepAllAsync(Dapr, [.. txids.Select((t, i) => new TxRecords.Keep(Names.BeefKey(t), Binary(i)))]);
+
+        kept.Should().Equal([true, false, true, true, true], "only the BEEF kept already was not saved by this call");
+        for (int i = 0; i < txids.Length; i++)
+        {
+            (ReadOnlyMemory<byte> stored, _) = await Dapr.GetByteStateAndETagAsync(Names.TxStore, Names.BeefKey(txids[i]));
+            stored.ToArray().Should().Equal(i == 1 ? earlier : Binary(i), "a BEEF is stored byte for byte, and the first one kept stays");
+        }
+
+        // With no key taken the bulk save is all there is: its values are the BEEFs' bytes, unchanged.
+        string[] fresh = [TxId(300), TxId(301)];
+        (await TxRecords.KeepAllAsync(Dapr, [.. fresh.Select((t, i) => new TxRecords.Keep(Names.BeefKey(t), Binary(i + 7)))])).Should().Equal(true, true);
+        for (int i = 0; i < fresh.Length; i++)
+        {
+            (ReadOnlyMemory<byte> stored, _) = await Dapr.GetByteStateAndETagAsync(Names.TxStore, Names.BeefKey(fresh[i]));
+            stored.ToArray().Should().Equal(Binary(i + 7));
+        }
+    }
 }

@@ -83,10 +83,10 @@ public sealed class AuditStore(DaprClient dapr)
     /// </summary>
     internal async Task<bool> TryAddAllAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
     {
-        var items = new List<SaveStateItem<StoredJson>>(entries.Count);
+        var items = new List<SaveStateItem<StoredValue>>(entries.Count);
         foreach (AuditEntry entry in entries)
         {
-            items.Add(new SaveStateItem<StoredJson>(EntryKey(entry.Seq), new StoredJson(entry.ToJson()), null!, FirstWrite));
+            items.Add(new SaveStateItem<StoredValue>(EntryKey(entry.Seq), new StoredValue(entry.ToJson()), null!, FirstWrite));
         }
 
         try

@@ -25,6 +25,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     private readonly Coalescer<string, (ReadOnlyMemory<byte> Value, string ETag)> _reads = new(static key => key, keys => ReadAllAsync(dapr, keys));
     private readonly Coalescer<Save, bool> _saves = new(static save => save.Key, saves => SaveAllAsync(dapr, saves));
+    private readonly Coalescer<Keep, bool> _keeps = new(static keep => keep.Key, keeps => KeepAllAsync(dapr, keeps));
     private readonly Coalescer<Creation, Exception?> _creations = new(static creation => creation.TxId, creations => CreateAllAsync(dapr, creations), maxBatch: 32);
 
     public DaprClient Dapr => dapr;
@@ -83,10 +84,10 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
             return [await dapr.TrySaveBytesAsync(Names.TxStore, saves[0].Key, saves[0].Value, saves[0].ETag, LastWrite, CancellationToken.None).ConfigureAwait(false)];
         }
 
-        var items = new List<SaveStateItem<StoredJson>>(saves.Count);
+        var items = new List<SaveStateItem<StoredValue>>(saves.Count);
         foreach (Save save in saves)
         {
-            items.Add(new SaveStateItem<StoredJson>(save.Key, new StoredJson(save.Value), save.ETag, LastWrite));
+            items.Add(new SaveStateItem<StoredValue>(save.Key, new StoredValue(save.Value), save.ETag, LastWrite));
         }
 
         try
@@ -222,13 +223,59 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     /// <summary>
     /// Keeps a verified BEEF at <c>beef|{txid}</c> unless one is kept already: the first verified BEEF stays, so a late
-    /// duplicate delivery can never replace a BEEF upgraded since. A single save, never a transaction: every
-    /// transaction on the outbox store is published. True when this call saved it.
+    /// duplicate delivery can never replace a BEEF upgraded since. Saves, never a transaction: every transaction on the
+    /// outbox store is published. BEEFs kept at the same time go in one bulk save (their bytes as they are,
+    /// <see cref="StoredValue"/>); when a key there already fails it, each is settled on its own. True when this call
+    /// saved it (or, after a failed bulk save, found exactly these bytes kept).
     /// </summary>
-    public async Task<bool> KeepBeefAsync(string txid, ReadOnlyMemory<byte> beef, CancellationToken cancellationToken = default)
+    public Task<bool> KeepBeefAsync(string txid, ReadOnlyMemory<byte> beef, CancellationToken cancellationToken = default) =>
+        _keeps.CallAsync(new Keep(Names.BeefKey(txid), beef), cancellationToken);
+
+    /// <summary>BEEFs kept at the same time: one alone, several in one bulk save under first-write, each answered on its own.</summary>
+    internal static async Task<bool[]> KeepAllAsync(DaprClient dapr, IReadOnlyList<Keep> keeps)
     {
-        // First write with no ETag: saved only when absent; a BEEF kept by an earlier delivery stays.
-        return await TrySaveAsync(Names.BeefKey(txid), beef, null, FirstWrite, cancellationToken).ConfigureAwait(false);
+        if (keeps.Count == 1)
+        {
+            // First write with no ETag: saved only when absent; a BEEF kept by an earlier delivery stays.
+            return [await dapr.TrySaveBytesAsync(Names.TxStore, keeps[0].Key, keeps[0].Beef, null, FirstWrite, CancellationToken.None).ConfigureAwait(false)];
+        }
+
+        var items = new List<SaveStateItem<StoredValue>>(keeps.Count);
+        foreach (Keep keep in keeps)
+        {
+            items.Add(new SaveStateItem<StoredValue>(keep.Key, new StoredValue(keep.Beef), null!, FirstWrite));
+        }
+
+        try
+        {
+            await dapr.SaveBulkStateAsync(Names.TxStore, items).ConfigureAwait(false);
+            bool[] kept = new bool[keeps.Count];
+            Array.Fill(kept, true);
+            return kept;
+        }
+        catch (DaprException e) when (IsConflict(e))
+        {
+            // settled one by one below: the bulk save may have written some, all or none of the rest
+        }
+
+        var settled = new Task<bool>[keeps.Count];
+        for (int i = 0; i < settled.Length; i++)
+        {
+            settled[i] = SettleKeepAsync(dapr, keeps[i]);
+        }
+
+        return await Task.WhenAll(settled).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> SettleKeepAsync(DaprClient dapr, Keep keep)
+    {
+        if (await dapr.TrySaveBytesAsync(Names.TxStore, keep.Key, keep.Beef, null, FirstWrite, CancellationToken.None).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        (ReadOnlyMemory<byte> stored, _) = await dapr.GetByteStateAndETagAsync(Names.TxStore, keep.Key).ConfigureAwait(false);
+        return stored.Span.SequenceEqual(keep.Beef.Span);
     }
 
     /// <summary>
@@ -320,6 +367,9 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     /// <summary>A move's save: the record's key, its new JSON, and the ETag it was read with.</summary>
     internal sealed record Save(string Key, byte[] Value, string ETag);
+
+    /// <summary>A BEEF to keep, and its key.</summary>
+    internal sealed record Keep(string Key, ReadOnlyMemory<byte> Beef);
 
     /// <summary>A new record's JSON, its <c>beef.submitted</c> event's, and the submitter's span.</summary>
     private sealed record Creation(string TxId, byte[] Record, byte[] Submitted, ActivityContext Trace)

@@ -68,6 +68,10 @@ internal sealed class ChainStore : IDisposable
             }
 
             store.Execute("PRAGMA busy_timeout=5000");
+
+            // Each submission of a batch runs under a savepoint, whose journal of the pages it changes SQLite spills to a
+            // temporary file once past 64 KiB, and a batch's often is: kept in memory, a batch writes only its WAL frames.
+            store.Execute("PRAGMA temp_store=MEMORY");
             foreach (string statement in Schema)
             {
                 store.Execute(statement);

@@ -269,7 +269,9 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
         SqliteConnection connection = OpenForRead();
         if (!WriterPragmasSet.TryGetValue(connection.Handle!, out _))
         {
-            Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=NORMAL;");
+            // temp_store=MEMORY: a group commit runs each write under a savepoint, whose journal of the pages it changes
+            // SQLite would spill to a temporary file past 64 KiB; a commit then writes only its WAL frames.
+            Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;");
             WriterPragmasSet.AddOrUpdate(connection.Handle!, PragmasSet);
         }
 

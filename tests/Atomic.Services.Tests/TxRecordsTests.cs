@@ -141,7 +141,7 @@ public sealed class TxRecordsTests : IAsyncLifetime
         (await records.KeepBeefAsync(txids[1], earlier)).Should().BeTrue();
 
         // What the coalescer sends for five BEEFs kept at the same time: one bulk save, then each settled on its own.
-        bool[] kept = await TxRecords.KeepAllAsync(Dapr, [.. txids.Select((t, i) => new TxRecords.Keep(Names.BeefKey(t), Binary(i)))]);
+        bool[] kept = await TxRecords.KeepAllAsync(Dapr, [.. txids.Select((t, i) => new TxRecords.Save(Names.BeefKey(t), Binary(i), null))]);
 
         kept.Should().Equal([true, false, true, true, true], "only the BEEF kept already was not saved by this call");
         for (int i = 0; i < txids.Length; i++)
@@ -152,7 +152,7 @@ public sealed class TxRecordsTests : IAsyncLifetime
 
         // With no key taken the bulk save is all there is: its values are the BEEFs' bytes, unchanged.
         string[] fresh = [TxId(300), TxId(301)];
-        (await TxRecords.KeepAllAsync(Dapr, [.. fresh.Select((t, i) => new TxRecords.Keep(Names.BeefKey(t), Binary(i + 7)))])).Should().Equal(true, true);
+        (await TxRecords.KeepAllAsync(Dapr, [.. fresh.Select((t, i) => new TxRecords.Save(Names.BeefKey(t), Binary(i + 7), null))])).Should().Equal(true, true);
         for (int i = 0; i < fresh.Length; i++)
         {
             (ReadOnlyMemory<byte> stored, _) = await Dapr.GetByteStateAndETagAsync(Names.TxStore, Names.BeefKey(fresh[i]));

@@ -25,7 +25,7 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     private readonly Coalescer<string, (ReadOnlyMemory<byte> Value, string ETag)> _reads = new(static key => key, keys => ReadAllAsync(dapr, keys));
     private readonly Coalescer<Save, bool> _saves = new(static save => save.Key, saves => SaveAllAsync(dapr, saves));
-    private readonly Coalescer<Keep, bool> _keeps = new(static keep => keep.Key, keeps => KeepAllAsync(dapr, keeps));
+    private readonly Coalescer<Save, bool> _keeps = new(static keep => keep.Key, keeps => KeepAllAsync(dapr, keeps));
     private readonly Coalescer<Creation, Exception?> _creations = new(static creation => creation.TxId, creations => CreateAllAsync(dapr, creations), maxBatch: 32);
 
     public DaprClient Dapr => dapr;
@@ -73,21 +73,23 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
     }
 
     /// <summary>
-    /// Moves saved at the same time, each guarded by its ETag: one alone, several in one bulk save. When any loses to
-    /// another writer the bulk save fails (having written some, all or none of the rest), and each is then settled on
-    /// its own: saved now, or found saved already with exactly its value (the bulk save wrote it), or lost.
+    /// Saves made at the same time, each guarded by its ETag (moves, under last-write) or saved only when absent (BEEFs:
+    /// no ETag, first-write): one alone, several in one bulk save. When any loses to another writer the bulk save fails
+    /// (having written some, all or none of the rest), and each is then settled on its own: saved now, or found saved
+    /// already with exactly its value (the bulk save wrote it), or lost.
     /// </summary>
-    internal static async Task<bool[]> SaveAllAsync(DaprClient dapr, IReadOnlyList<Save> saves)
+    internal static async Task<bool[]> SaveAllAsync(DaprClient dapr, IReadOnlyList<Save> saves, StateOptions? options = null)
     {
+        options ??= LastWrite;
         if (saves.Count == 1)
         {
-            return [await dapr.TrySaveBytesAsync(Names.TxStore, saves[0].Key, saves[0].Value, saves[0].ETag, LastWrite, CancellationToken.None).ConfigureAwait(false)];
+            return [await dapr.TrySaveBytesAsync(Names.TxStore, saves[0].Key, saves[0].Value, saves[0].ETag, options, CancellationToken.None).ConfigureAwait(false)];
         }
 
         var items = new List<SaveStateItem<StoredValue>>(saves.Count);
         foreach (Save save in saves)
         {
-            items.Add(new SaveStateItem<StoredValue>(save.Key, new StoredValue(save.Value), save.ETag, LastWrite));
+            items.Add(new SaveStateItem<StoredValue>(save.Key, new StoredValue(save.Value), save.ETag!, options));
         }
 
         try
@@ -105,21 +107,21 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
         var settled = new Task<bool>[saves.Count];
         for (int i = 0; i < settled.Length; i++)
         {
-            settled[i] = SettleAsync(dapr, saves[i]);
+            settled[i] = SettleAsync(dapr, saves[i], options);
         }
 
         return await Task.WhenAll(settled).ConfigureAwait(false);
     }
 
-    private static async Task<bool> SettleAsync(DaprClient dapr, Save save)
+    private static async Task<bool> SettleAsync(DaprClient dapr, Save save, StateOptions options)
     {
-        if (await dapr.TrySaveBytesAsync(Names.TxStore, save.Key, save.Value, save.ETag, LastWrite, CancellationToken.None).ConfigureAwait(false))
+        if (await dapr.TrySaveBytesAsync(Names.TxStore, save.Key, save.Value, save.ETag, options, CancellationToken.None).ConfigureAwait(false))
         {
             return true;
         }
 
         (ReadOnlyMemory<byte> stored, _) = await dapr.GetByteStateAndETagAsync(Names.TxStore, save.Key).ConfigureAwait(false);
-        return stored.Span.SequenceEqual(save.Value);
+        return stored.Span.SequenceEqual(save.Value.Span);
     }
 
     /// <summary>
@@ -229,54 +231,10 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
     /// saved it (or, after a failed bulk save, found exactly these bytes kept).
     /// </summary>
     public Task<bool> KeepBeefAsync(string txid, ReadOnlyMemory<byte> beef, CancellationToken cancellationToken = default) =>
-        _keeps.CallAsync(new Keep(Names.BeefKey(txid), beef), cancellationToken);
+        _keeps.CallAsync(new Save(Names.BeefKey(txid), beef, null), cancellationToken);
 
-    /// <summary>BEEFs kept at the same time: one alone, several in one bulk save under first-write, each answered on its own.</summary>
-    internal static async Task<bool[]> KeepAllAsync(DaprClient dapr, IReadOnlyList<Keep> keeps)
-    {
-        if (keeps.Count == 1)
-        {
-            // First write with no ETag: saved only when absent; a BEEF kept by an earlier delivery stays.
-            return [await dapr.TrySaveBytesAsync(Names.TxStore, keeps[0].Key, keeps[0].Beef, null, FirstWrite, CancellationToken.None).ConfigureAwait(false)];
-        }
-
-        var items = new List<SaveStateItem<StoredValue>>(keeps.Count);
-        foreach (Keep keep in keeps)
-        {
-            items.Add(new SaveStateItem<StoredValue>(keep.Key, new StoredValue(keep.Beef), null!, FirstWrite));
-        }
-
-        try
-        {
-            await dapr.SaveBulkStateAsync(Names.TxStore, items).ConfigureAwait(false);
-            bool[] kept = new bool[keeps.Count];
-            Array.Fill(kept, true);
-            return kept;
-        }
-        catch (DaprException e) when (IsConflict(e))
-        {
-            // settled one by one below: the bulk save may have written some, all or none of the rest
-        }
-
-        var settled = new Task<bool>[keeps.Count];
-        for (int i = 0; i < settled.Length; i++)
-        {
-            settled[i] = SettleKeepAsync(dapr, keeps[i]);
-        }
-
-        return await Task.WhenAll(settled).ConfigureAwait(false);
-    }
-
-    private static async Task<bool> SettleKeepAsync(DaprClient dapr, Keep keep)
-    {
-        if (await dapr.TrySaveBytesAsync(Names.TxStore, keep.Key, keep.Beef, null, FirstWrite, CancellationToken.None).ConfigureAwait(false))
-        {
-            return true;
-        }
-
-        (ReadOnlyMemory<byte> stored, _) = await dapr.GetByteStateAndETagAsync(Names.TxStore, keep.Key).ConfigureAwait(false);
-        return stored.Span.SequenceEqual(keep.Beef.Span);
-    }
+    /// <summary>BEEFs kept at the same time (saves with no ETag): <see cref="SaveAllAsync"/> under first-write.</summary>
+    internal static Task<bool[]> KeepAllAsync(DaprClient dapr, IReadOnlyList<Save> keeps) => SaveAllAsync(dapr, keeps, FirstWrite);
 
     /// <summary>
     /// Replaces the kept BEEF with <paramref name="change"/> of it, guarded by its ETag and retried on a conflict; a
@@ -365,11 +323,8 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
 
     internal static JsonSerializerOptions Json => TxRecord.Json;
 
-    /// <summary>A move's save: the record's key, its new JSON, and the ETag it was read with.</summary>
-    internal sealed record Save(string Key, byte[] Value, string ETag);
-
-    /// <summary>A BEEF to keep, and its key.</summary>
-    internal sealed record Keep(string Key, ReadOnlyMemory<byte> Beef);
+    /// <summary>A save: a record move's (the record's key, its new JSON, the ETag it was read with) or a BEEF's (no ETag).</summary>
+    internal sealed record Save(string Key, ReadOnlyMemory<byte> Value, string? ETag);
 
     /// <summary>A new record's JSON, its <c>beef.submitted</c> event's, and the submitter's span.</summary>
     private sealed record Creation(string TxId, byte[] Record, byte[] Submitted, ActivityContext Trace)

@@ -52,19 +52,12 @@ public sealed class EventPublisher(DaprClient dapr)
         }
 
         var envelopes = new CloudEvent<object?>[events.Count];
-        var links = new List<ActivityLink>(events.Count);
         for (int i = 0; i < envelopes.Length; i++)
         {
             envelopes[i] = new CloudEvent<object?>(events[i].Data) { Id = Id(topic, events[i].TxId), Type = topic, Subject = events[i].TxId };
-            if (events[i].Trace != default)
-            {
-                links.Add(new ActivityLink(events[i].Trace));
-            }
         }
 
-        // A trace of the batch's own, linked to each publisher's, rather than the trace of whichever publisher came first.
-        Activity.Current = null;
-        using Activity? activity = Telemetry.Source.StartActivity(ActivityKind.Producer, default(ActivityContext), links: links, name: topic + " publish");
+        using Activity? activity = Telemetry.StartBatch(topic + " publish", ActivityKind.Producer, events, static e => e.Trace);
         activity?.SetTag("messaging.batch.message_count", events.Count);
         BulkPublishResponse<CloudEvent<object?>> response = await dapr.BulkPublishEventAsync(Names.PubSub, topic, envelopes).ConfigureAwait(false);
         string?[] errors = new string?[events.Count];

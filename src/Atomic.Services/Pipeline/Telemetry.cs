@@ -52,6 +52,28 @@ public static class Telemetry
         BeefRefused.Add(1, new KeyValuePair<string, object?>("route", route),
             new KeyValuePair<string, object?>("code", problem.ProblemDetails.Extensions.TryGetValue("code", out object? code) ? code : null));
 
+    /// <summary>
+    /// Starts the span of a batch that takes several callers' work to the sidecar in one call. The sidecar gives every
+    /// item of one call that call's trace, as daprd does, so the batch begins a trace of its own, linked to each caller's
+    /// span, rather than going on in the trace of whichever caller came first. It clears the ambient span of the method
+    /// that calls it: call it from the async method that makes the batch's call, whose own context that is.
+    /// </summary>
+    internal static Activity? StartBatch<T>(string name, ActivityKind kind, IReadOnlyList<T> items, Func<T, ActivityContext> traceOf)
+    {
+        var links = new List<ActivityLink>(items.Count);
+        foreach (T item in items)
+        {
+            ActivityContext trace = traceOf(item);
+            if (trace != default)
+            {
+                links.Add(new ActivityLink(trace));
+            }
+        }
+
+        Activity.Current = null;
+        return Source.StartActivity(kind, default(ActivityContext), links: links, name: name);
+    }
+
     internal static void RecordStage(TxRecord record, string stage)
     {
         if (record.History.Count < 2)

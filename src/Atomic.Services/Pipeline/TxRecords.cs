@@ -152,20 +152,14 @@ public sealed class TxRecords(DaprClient dapr, TimeProvider time, TxWatch? watch
     {
         if (creations.Count > 1)
         {
-            // A trace of the batch's own, linked to each submission's: the outbox gives every event the call's trace.
-            var links = new List<ActivityLink>(creations.Count);
             var operations = new List<StateTransactionRequest>(creations.Count * 2);
             foreach (Creation creation in creations)
             {
                 operations.AddRange(creation.Operations());
-                if (creation.Trace != default)
-                {
-                    links.Add(new ActivityLink(creation.Trace));
-                }
             }
 
-            Activity.Current = null;
-            using Activity? activity = Telemetry.Source.StartActivity(ActivityKind.Client, default(ActivityContext), links: links, name: "txstore create records");
+            // The outbox gives every event the call's trace: the batch's own, linked to each submission's.
+            using Activity? activity = Telemetry.StartBatch("txstore create records", ActivityKind.Client, creations, static c => c.Trace);
             activity?.SetTag("atomic.records", creations.Count);
             try
             {

@@ -19,7 +19,8 @@ namespace Atomic.Sidecar.Components.State;
 /// only once its write is committed (group commit). SQLite's busy handler, which makes waiting writers sleep, only
 /// matters between processes.
 /// Connections use <c>synchronous=NORMAL</c>, WAL's usual pairing: a committed transaction survives the process being
-/// killed; only an operating-system crash or power loss can take back the last commits before a checkpoint.
+/// killed; only an operating-system crash or power loss can take back the last commits before a checkpoint. The WAL is
+/// checkpointed beside the writer, not inside a commit, within about half a second of each (FileWriter.Checkpoints).
 /// Reads go through up to <see cref="MaxIdleReaders"/> connections kept open with their statement prepared
 /// (<see cref="ReadSession"/>), closed when the store is disposed.
 /// </remarks>
@@ -42,6 +43,12 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
     /// <param name="busyTimeout">How long a writer waits for the file lock before failing.</param>
     /// <param name="timeProvider">The clock TTLs are measured by.</param>
     public SqliteStateStore(string name, string connectionString, string tableName = "state", TimeSpan? busyTimeout = null, TimeProvider? timeProvider = null)
+        : this(name, connectionString, tableName, busyTimeout, timeProvider, WalCheckpoints.Default)
+    {
+    }
+
+    /// <param name="checkpoints">When the file's WAL is checkpointed; the first store of a file in this process sets it.</param>
+    internal SqliteStateStore(string name, string connectionString, string tableName, TimeSpan? busyTimeout, TimeProvider? timeProvider, WalCheckpoints checkpoints)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         if (!Identifier().IsMatch(tableName))
@@ -54,10 +61,11 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
         _table = tableName;
         _busyTimeoutMs = (int)(busyTimeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
         _time = timeProvider ?? TimeProvider.System;
-        _writer = FileWriter.For(connectionString);
+        _writer = FileWriter.For(connectionString, checkpoints);
         using SqliteConnection connection = Open();
         Execute(connection, null, "PRAGMA journal_mode=WAL;");
         CreateOrMigrate(connection);
+        _writer.Attach();
     }
 
     public string Name { get; }
@@ -156,7 +164,12 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
     /// <summary>Closes the read sessions kept open; a read under way closes its own when it ends.</summary>
     public void Dispose()
     {
-        _disposed = true;
+        if (!_disposed)
+        {
+            _disposed = true;
+            _writer.Detach(); // the file's last store stops its checkpoints
+        }
+
         while (_idleReaders.TryTake(out ReadSession? session))
         {
             session.Dispose();
@@ -271,7 +284,8 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
         {
             // temp_store=MEMORY: a group commit runs each write under a savepoint, whose journal of the pages it changes
             // SQLite would spill to a temporary file past 64 KiB; a commit then writes only its WAL frames.
-            Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;");
+            // wal_autocheckpoint=0: the file's checkpoints run beside the writer, not inside a commit (FileWriter.Checkpoints).
+            Execute(connection, null, $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0;");
             WriterPragmasSet.AddOrUpdate(connection.Handle!, PragmasSet);
         }
 
@@ -437,15 +451,37 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
         private const int MaxBatch = 256;
         private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, FileWriter> Files = new(StringComparer.Ordinal);
         private readonly System.Collections.Concurrent.ConcurrentQueue<Request> _queue = new();
+        private readonly Checkpoints? _checkpoints;
         private int _draining;
+        private int _stores;
+
+        private FileWriter(Checkpoints? checkpoints) => _checkpoints = checkpoints;
 
         /// <summary>The writer of the file <paramref name="connectionString"/> names (shared by stores of that file); a private one for memory databases.</summary>
-        public static FileWriter For(string connectionString)
+        public static FileWriter For(string connectionString, WalCheckpoints checkpoints)
         {
             string source = new SqliteConnectionStringBuilder(connectionString).DataSource;
             return string.IsNullOrEmpty(source) || source == ":memory:" || source.StartsWith("file:", StringComparison.OrdinalIgnoreCase)
-                ? new FileWriter()
-                : Files.GetOrAdd(Path.GetFullPath(source), _ => new FileWriter());
+                ? new FileWriter(null)
+                : Files.GetOrAdd(Path.GetFullPath(source), _ => new FileWriter(new Checkpoints(connectionString, checkpoints)));
+        }
+
+        /// <summary>A store of the file opened: checkpoints run while any is open.</summary>
+        public void Attach()
+        {
+            if (Interlocked.Increment(ref _stores) == 1)
+            {
+                _checkpoints?.Start();
+            }
+        }
+
+        /// <summary>A store of the file disposed: the last one stops the checkpoints, waiting for one under way.</summary>
+        public void Detach()
+        {
+            if (Interlocked.Decrement(ref _stores) == 0)
+            {
+                _checkpoints?.Stop();
+            }
         }
 
         /// <param name="savepoint">
@@ -482,7 +518,7 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
                         batch.Add(request);
                     }
 
-                    Commit(batch);
+                    Commit(batch, _checkpoints);
                 }
 
                 Volatile.Write(ref _draining, 0);
@@ -493,7 +529,7 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
             }
         }
 
-        private static void Commit(List<Request> batch)
+        private static void Commit(List<Request> batch, Checkpoints? checkpoints)
         {
             var applied = new List<(Request Request, string Result)>(batch.Count);
             var statements = new Dictionary<SqliteStateStore, WriteStatements>();
@@ -570,6 +606,151 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
             {
                 request.Done.TrySetResult(result);
             }
+
+            checkpoints?.Committed();
+        }
+
+        /// <summary>
+        /// The file's WAL checkpoints, kept out of the commits. SQLite's own (<c>wal_autocheckpoint</c>, every 1,000
+        /// pages) runs inside the commit that crosses the mark: it copies the WAL's pages into the database and syncs
+        /// both files while every write waits, about fifteen times a second under the pipeline benchmark. Here a passive
+        /// checkpoint runs on the thread pool at most every <see cref="WalCheckpoints.Interval"/> while commits come
+        /// (the writer and readers go on meanwhile), and only once the WAL has grown past
+        /// <see cref="WalCheckpoints.RestartAt"/> frames does the writer checkpoint, between two commits, copying what the
+        /// last passive one left: a WAL starts again from its beginning only once every frame in it is in the database,
+        /// which a checkpoint running beside a busy writer never sees. The syncs are SQLite's (<c>synchronous=NORMAL</c>):
+        /// a commit survives the process being killed; an operating-system crash or power loss can take back what was
+        /// committed since the last checkpoint.
+        /// </summary>
+        private sealed class Checkpoints(string connectionString, WalCheckpoints policy)
+        {
+            /// <summary>Never creates the file: one deleted after its last store closed stays deleted.</summary>
+            private readonly string _connectionString = new SqliteConnectionStringBuilder(connectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
+            private readonly Lock _gate = new();
+            private Timer? _timer;
+            private bool _armed;
+            private bool _stopped = true;
+            private long _lastStarted = Environment.TickCount64;
+            private long _lastEnded = Environment.TickCount64;
+            private long _lastTried;
+            private volatile bool _restartWanted;
+
+            private long IntervalMs => (long)policy.Interval.TotalMilliseconds;
+
+            public void Start()
+            {
+                lock (_gate)
+                {
+                    _stopped = false;
+                }
+            }
+
+            /// <summary>Cancels the next passive checkpoint and waits (a few seconds at most) for one under way.</summary>
+            public void Stop()
+            {
+                Timer? timer;
+                lock (_gate)
+                {
+                    _stopped = true;
+                    _armed = false;
+                    timer = _timer;
+                    _timer = null;
+                }
+
+                if (timer is not null)
+                {
+                    using var done = new ManualResetEvent(false);
+                    if (timer.Dispose(done))
+                    {
+                        done.WaitOne(TimeSpan.FromSeconds(5));
+                    }
+                }
+            }
+
+            /// <summary>
+            /// After a commit, on the writer's thread. Checkpoints there when the WAL is past its mark (retried every tenth
+            /// of an interval while a checkpoint beside it holds the lock or a reader holds pages), or when none has ended
+            /// for four intervals (the thread pool too busy to run them). Then makes sure a passive checkpoint follows,
+            /// <see cref="WalCheckpoints.Interval"/> after the last one began at the earliest: every commit is in the
+            /// database, and the WAL synced, within about that time.
+            /// </summary>
+            public void Committed()
+            {
+                long now = Environment.TickCount64;
+                if ((_restartWanted && now - _lastTried >= Math.Max(1, IntervalMs / 10)) || now - Volatile.Read(ref _lastEnded) >= 4 * IntervalMs)
+                {
+                    // Between two commits, so nothing is appended meanwhile: the checkpoint can take in the whole WAL, and
+                    // the next commit then starts it again from its beginning.
+                    _lastTried = now;
+                    _restartWanted = !Checkpoint(out _);
+                    Volatile.Write(ref _lastEnded, Environment.TickCount64);
+                }
+
+                lock (_gate)
+                {
+                    if (_armed || _stopped)
+                    {
+                        return;
+                    }
+
+                    _armed = true;
+                    long wait = Math.Max(0, _lastStarted + IntervalMs - Environment.TickCount64);
+                    _timer ??= new Timer(static checkpoints => ((Checkpoints)checkpoints!).Passive(), this, Timeout.Infinite, Timeout.Infinite);
+                    _timer.Change(wait, Timeout.Infinite);
+                }
+            }
+
+            /// <summary>On the thread pool (the timer's callback): one passive checkpoint, and the writer asked to finish it when the WAL is long.</summary>
+            private void Passive()
+            {
+                lock (_gate)
+                {
+                    if (_stopped)
+                    {
+                        return;
+                    }
+
+                    _armed = false; // a commit from now on arms the next one
+                    _lastStarted = Environment.TickCount64;
+                }
+
+                Checkpoint(out int log);
+                Volatile.Write(ref _lastEnded, Environment.TickCount64);
+                if (log >= policy.RestartAt)
+                {
+                    _restartWanted = true;
+                }
+            }
+
+            /// <summary>
+            /// One passive checkpoint on a connection of its own (it never waits: another checkpoint under way, or a page a
+            /// reader still needs, leaves the rest for the next one). Answers whether it took in the whole WAL, and the
+            /// WAL's length in frames (0 when it did not run). A failure is left for the next one: the commits it follows
+            /// are done.
+            /// </summary>
+            private bool Checkpoint(out int log)
+            {
+                log = 0;
+                try
+                {
+                    using var connection = new SqliteConnection(_connectionString);
+                    connection.Open();
+                    using SqliteCommand command = connection.CreateCommand();
+                    command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);"; // answers busy, the WAL's frames, the frames in the database
+                    using SqliteDataReader result = command.ExecuteReader();
+                    if (!result.Read())
+                    {
+                        return false;
+                    }
+
+                    log = result.GetInt32(1);
+                    return result.GetInt32(0) == 0 && result.GetInt32(2) == log;
+                }
+                catch (Exception)
+                {
+                    return false; // on the thread pool nothing may escape, and on the writer's thread the commits are done
+                }
+            }
         }
 
         /// <summary>
@@ -618,6 +799,20 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
         {
             public TaskCompletionSource<string> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
+    }
+
+    /// <summary>
+    /// When a file's WAL is checkpointed: a passive checkpoint beside the writer at most every <paramref name="Interval"/>
+    /// while commits come, and one by the writer between two commits once the WAL is <paramref name="RestartAt"/> frames long.
+    /// </summary>
+    internal sealed record WalCheckpoints(int RestartAt, TimeSpan Interval)
+    {
+        /// <summary>
+        /// 10,000 frames (about 40 MB of 4 KiB pages) and half a second. The pipeline benchmark on this project's 2-core
+        /// machine went from 1,320–1,400 to 1,570–1,600 tx/s; SQLite's own checkpoints at 1,000 pages took a fifth of it,
+        /// and passive ones every 100 ms, copying the pages rewritten most several times over, a tenth.
+        /// </summary>
+        public static readonly WalCheckpoints Default = new(10_000, TimeSpan.FromMilliseconds(500));
     }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]

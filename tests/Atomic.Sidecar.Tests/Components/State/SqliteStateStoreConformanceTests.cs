@@ -6,18 +6,26 @@ namespace Atomic.Sidecar.Tests.Components.State;
 public sealed class SqliteStateStoreConformanceTests : StateStoreConformance, IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"atomic-sqlite-{Guid.NewGuid():n}");
+    private readonly List<SqliteStateStore> _stores = [];
 
     protected override IStateStore CreateStore(TimeProvider time)
     {
         Directory.CreateDirectory(_directory);
-        return new SqliteStateStore("statestore", $"Data Source={Path.Combine(_directory, "state.db")};Pooling=False", timeProvider: time);
+        return Kept(new SqliteStateStore("statestore", $"Data Source={Path.Combine(_directory, "state.db")};Pooling=False", timeProvider: time));
+    }
+
+    /// <summary>A store disposed with the test (the file's last one stops its checkpoints before the folder goes).</summary>
+    private SqliteStateStore Kept(SqliteStateStore store)
+    {
+        _stores.Add(store);
+        return store;
     }
 
     [Fact]
     public async Task Concurrent_writers_to_one_file_commit_together_and_a_stale_etag_fails_alone()
     {
         IStateStore records = CreateStore(TimeProvider.System);
-        IStateStore other = new SqliteStateStore("txstore", $"Data Source={Path.Combine(_directory, "state.db")};Pooling=False", tableName: "tx");
+        IStateStore other = Kept(new SqliteStateStore("txstore", $"Data Source={Path.Combine(_directory, "state.db")};Pooling=False", tableName: "tx"));
         string etag = await records.SaveAsync(new StateWrite("k", new byte[] { 1 }));
         await records.SaveAsync(new StateWrite("k", new byte[] { 2 }));
 
@@ -177,8 +185,50 @@ public sealed class SqliteStateStoreConformanceTests : StateStoreConformance, ID
         (await again.GetAsync("a"))!.Value.ToArray().Should().Equal(9);
     }
 
+    [Fact]
+    public async Task The_wal_is_checkpointed_beside_the_writes_starts_again_once_long_and_catches_up_after_the_last()
+    {
+        Directory.CreateDirectory(_directory);
+        string file = Path.Combine(_directory, "state.db");
+        // Pooled, as the components are: with no connection left open SQLite checkpoints and deletes the WAL itself.
+        string connectionString = $"Data Source={file}";
+        using var store = new SqliteStateStore("statestore", connectionString, "state", null, TimeProvider.System,
+            new SqliteStateStore.WalCheckpoints(RestartAt: 64, Interval: TimeSpan.FromMilliseconds(10)));
+        // Every write queued at once, so the writer commits batch after batch with the next always waiting, and the thread
+        // pool is busy with their completions: a checkpoint beside the writer seldom runs and never finds the WAL complete.
+        // Without the writer's own, the WAL would take in every one of them (27 MB here).
+        const int Writes = 60_000, Size = 256;
+        await Task.WhenAll(Enumerable.Range(0, Writes).Select(i =>
+        {
+            byte[] value = new byte[Size];
+            BitConverter.TryWriteBytes(value, i);
+            return store.SaveAsync(new StateWrite($"k{i}", value));
+        }));
+
+        // A WAL file never shrinks, so its length is the longest it has been (about 4 MB here).
+        new FileInfo(file + "-wal").Length.Should().BeLessThan(12L << 20, "the writer checkpoints between two commits once the WAL is long, and the next commit starts it again");
+
+        // The commits after the last checkpoint are checkpointed too, though nothing is written after them.
+        long expected = (long)Writes * Size;
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (new FileInfo(file).Length < expected && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        new FileInfo(file).Length.Should().BeGreaterThanOrEqualTo(expected, "every value is copied into the database by a checkpoint after the last commit");
+        StateItem last = (await store.GetAsync($"k{Writes - 1}"))!;
+        BitConverter.ToInt32(last.Value.Span).Should().Be(Writes - 1);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearPool(new Microsoft.Data.Sqlite.SqliteConnection(connectionString));
+    }
+
     public void Dispose()
     {
+        foreach (SqliteStateStore store in _stores)
+        {
+            store.Dispose();
+        }
+
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);

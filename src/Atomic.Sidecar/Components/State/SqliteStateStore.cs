@@ -809,7 +809,7 @@ public sealed partial class SqliteStateStore : IStateStore, IDisposable
     {
         /// <summary>
         /// 10,000 frames (about 40 MB of 4 KiB pages) and half a second. The pipeline benchmark on this project's 2-core
-        /// machine went from 1,320–1,400 to 1,570–1,600 tx/s; SQLite's own checkpoints at 1,000 pages took a fifth of it,
+        /// machine went from 1,320–1,400 to 1,480–1,600 tx/s; SQLite's own checkpoints at 1,000 pages took a fifth of it,
         /// and passive ones every 100 ms, copying the pages rewritten most several times over, a tenth.
         /// </summary>
         public static readonly WalCheckpoints Default = new(10_000, TimeSpan.FromMilliseconds(500));

@@ -7,6 +7,7 @@ using Atomic.Sidecar.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -114,6 +115,9 @@ public sealed class EmbeddedSidecar : IAsyncDisposable
             IPAddress address = IPAddress.Parse(options.ListenAddress);
             ListenOptions? http = null;
             ListenOptions? grpc = null;
+            // A port reserved for this sidecar (LoopbackPorts) is already bound: the listener takes that socket over.
+            builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = endpoint =>
+                Hosting.LoopbackPorts.Take(endpoint) ?? SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint));
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;

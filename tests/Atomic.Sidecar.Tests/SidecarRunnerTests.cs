@@ -4,7 +4,7 @@ using Atomic.Sidecar.Hosting;
 
 namespace Atomic.Sidecar.Tests;
 
-/// <summary>What <c>atomic sidecar run</c> does around its apps: reporting each app's exit, and the ports it picks.</summary>
+/// <summary>What <c>atomic sidecar run</c> does around its apps: reporting each app's exit, and the ports it picks and holds.</summary>
 public sealed class SidecarRunnerTests
 {
     [Fact]
@@ -48,6 +48,42 @@ public sealed class SidecarRunnerTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public async Task A_reserved_port_is_no_one_elses_and_the_sidecar_listening_on_it_serves_the_official_client_and_a_caller_that_came_early()
+    {
+        await using var resources = new TestResources(Backend.Sqlite);
+        int http = LoopbackPorts.Reserve();
+        int grpc = LoopbackPorts.Reserve();
+
+        foreach (int port in new[] { http, grpc })
+        {
+            using var other = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            other.Invoking(s => s.Bind(new IPEndPoint(IPAddress.Loopback, port))).Should().Throw<SocketException>(
+                "a reserved port is held from the moment it is chosen, not only probed free").Which.SocketErrorCode.Should().Be(SocketError.AddressAlreadyInUse);
+        }
+
+        // A caller that connects before the sidecar listens waits in the reservation's backlog and is answered after.
+        using var early = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/"), Timeout = TimeSpan.FromSeconds(30) };
+        Task<HttpResponseMessage> beforeListening = early.GetAsync("/v1.0/healthz/outbound");
+        await Task.Delay(200);
+        beforeListening.IsCompleted.Should().BeFalse("nothing accepts on the port yet, and nothing refuses either");
+
+        await using EmbeddedSidecar sidecar = await EmbeddedSidecar.StartAsync(resources.Options() with { HttpPort = http, GrpcPort = grpc });
+        sidecar.HttpAddress.Port.Should().Be(http);
+        sidecar.GrpcAddress.Port.Should().Be(grpc);
+        using (HttpResponseMessage answered = await beforeListening)
+        {
+            answered.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        }
+
+        using global::Dapr.Client.DaprClient client = new global::Dapr.Client.DaprClientBuilder()
+            .UseHttpEndpoint(sidecar.HttpAddress.AbsoluteUri)
+            .UseGrpcEndpoint(sidecar.GrpcAddress.AbsoluteUri)
+            .Build();
+        (await client.CheckOutboundHealthAsync()).Should().BeTrue("the official client's HTTP call reaches the reserved HTTP port");
+        (await client.GetMetadataAsync()).Id.Should().Be(resources.Options().AppId, "and its gRPC call the reserved gRPC port");
     }
 
     private static string Logged(StringWriter log)

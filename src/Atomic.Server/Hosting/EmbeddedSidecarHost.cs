@@ -74,13 +74,14 @@ internal sealed class EmbeddedSidecarHost(SidecarComponents components, ServerSe
     public bool Connected => _connect.IsCompletedSuccessfully && _started is not null;
 
     /// <summary>
-    /// Where the embedded sidecar will listen: the configured ports, a free one for each 0 (chosen now, so the SDK
-    /// clients can be pointed at it before the host is built).
+    /// Where the embedded sidecar will listen: the configured ports, or for each 0 one the system picks now and this
+    /// process holds until the sidecar listens on it (<see cref="LoopbackPorts"/>), so the SDK clients can be pointed at
+    /// it before the host is built and no other process can take it meanwhile.
     /// </summary>
     public static DaprOptions Plan(SidecarSettings sidecar, string? apiToken)
     {
-        int http = sidecar.HttpPort == 0 ? SidecarRunner.FreePort() : sidecar.HttpPort;
-        int grpc = sidecar.GrpcPort == 0 ? SidecarRunner.FreePort() : sidecar.GrpcPort;
+        int http = sidecar.HttpPort == 0 ? LoopbackPorts.Reserve() : sidecar.HttpPort;
+        int grpc = sidecar.GrpcPort == 0 ? LoopbackPorts.Reserve() : sidecar.GrpcPort;
         return new DaprOptions
         {
             HttpEndpoint = new Uri($"http://127.0.0.1:{http}/"),

@@ -45,8 +45,8 @@ public sealed class SidecarRunner : IAsyncDisposable
                 {
                     AppId = app.AppId,
                     AppAddress = app.AppPort is int port ? new Uri($"http://127.0.0.1:{port}/") : null,
-                    HttpPort = app.DaprHttpPort ?? FreePort(),
-                    GrpcPort = app.DaprGrpcPort ?? FreePort(),
+                    HttpPort = app.DaprHttpPort ?? LoopbackPorts.Reserve(),
+                    GrpcPort = app.DaprGrpcPort ?? LoopbackPorts.Reserve(),
                     ResourcesPath = app.ResourcesPath,
                     ConfigFile = app.ConfigFile,
                     BaseDirectory = defaults?.BaseDirectory ?? Path.GetDirectoryName(app.ResourcesPath),
@@ -263,7 +263,8 @@ public sealed class SidecarRunner : IAsyncDisposable
     }
 
     /// <summary>
-    /// A port free on loopback now, for a listener that starts later. It is taken below the system's ephemeral range
+    /// A port free on loopback now, for a listener of another process that starts later (an embedded sidecar of this
+    /// process holds its port instead, <see cref="LoopbackPorts.Reserve"/>). It is taken below the system's ephemeral range
     /// (Linux: <c>ip_local_port_range</c>, else 49152) when that range leaves room: a port the system hands out itself,
     /// for another bind to port 0 or as the source port of an outgoing connection, could be taken again between this
     /// answer and the listener's start. Without room, the system's own choice.

@@ -42,14 +42,36 @@ internal static class ServerProcess
 
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         var process = Process.Start(start)!;
+        var errors = new Queue<string>(); // the last lines of standard error, for a start that fails
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is null)
+            {
+                return;
+            }
+
+            lock (errors)
+            {
+                errors.Enqueue(line.Data);
+                if (errors.Count > 40)
+                {
+                    errors.Dequeue();
+                }
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
         try
         {
-            await WaitUntilReadyAsync(process, http, readyWithin);
+            await WaitUntilReadyAsync(process, http, readyWithin, () =>
+            {
+                lock (errors)
+                {
+                    return string.Join('\n', errors);
+                }
+            });
             return process;
         }
         catch
@@ -65,12 +87,22 @@ internal static class ServerProcess
         }
     }
 
-    private static async Task WaitUntilReadyAsync(Process process, HttpClient http, TimeSpan readyWithin)
+    private static async Task WaitUntilReadyAsync(Process process, HttpClient http, TimeSpan readyWithin, Func<string> errors)
     {
         using var deadline = new CancellationTokenSource(readyWithin);
         while (true)
         {
-            process.HasExited.Should().BeFalse($"the server exited with {(process.HasExited ? process.ExitCode : 0)} before it was ready");
+            if (process.HasExited)
+            {
+                process.WaitForExit(); // the output read to its end
+                Assert.Fail($"the server exited with {process.ExitCode} before it was ready; its standard error ended:\n{errors()}");
+            }
+
+            if (deadline.IsCancellationRequested)
+            {
+                Assert.Fail($"the server was not ready within {readyWithin}; its standard error ended:\n{errors()}");
+            }
+
             try
             {
                 using HttpResponseMessage ready = await http.GetAsync("/readyz", deadline.Token);
@@ -83,8 +115,12 @@ internal static class ServerProcess
             {
                 // not listening yet
             }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                continue; // said above
+            }
 
-            await Task.Delay(100, deadline.Token);
+            await Task.Delay(100, CancellationToken.None);
         }
     }
 }

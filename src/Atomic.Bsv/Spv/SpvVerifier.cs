@@ -25,6 +25,12 @@ public sealed record SpvOptions
 
     public ISecp256k1? Secp256k1 { get; init; }
 
+    /// <summary>
+    /// Where the ECDSA checks that succeed are remembered, so a transaction checked again (an unmined ancestor in the
+    /// next BEEF of its descendants, or the same BEEF submitted twice) costs no second verification; null checks every one.
+    /// </summary>
+    public SignatureCache? Signatures { get; init; } = SignatureCache.Shared;
+
     public ScriptLimits? ScriptLimits { get; init; }
 
     public BeefLimits? BeefLimits { get; init; }
@@ -244,7 +250,7 @@ public sealed class SpvVerifier
         SpvResult? CheckInput(Transaction tx, Hash256 txid, int input, SigHashCache cache)
         {
             TxOutput source = SourceOf(byId, tx.Inputs[input].PrevOut);
-            ScriptResult result = Spend.Validate(tx, input, source, _options.Flags ?? StandardScriptFlags.For(tx.Version), cache, secp, _options.ScriptLimits);
+            ScriptResult result = Spend.Validate(tx, input, source, _options.Flags ?? StandardScriptFlags.For(tx.Version), cache, secp, _options.ScriptLimits, _options.Signatures);
             return result.IsSuccess
                 ? null
                 : new SpvResult(false, subject, ReasonCodes.ScriptFailed, $"transaction {txid} input {input}: {result}", txid, input, result);

@@ -17,8 +17,10 @@ public sealed class TransactionSignatureChecker : ISignatureChecker
     private readonly ulong _amount;
     private readonly SigHashCache _cache;
     private readonly ISecp256k1 _secp;
+    private readonly SignatureCache? _signatures;
 
-    public TransactionSignatureChecker(Transaction tx, int inputIndex, ulong amount, SigHashCache? cache = null, ISecp256k1? secp256k1 = null)
+    /// <param name="signatures">Where ECDSA checks that succeeded are remembered and looked up; null checks every one.</param>
+    public TransactionSignatureChecker(Transaction tx, int inputIndex, ulong amount, SigHashCache? cache = null, ISecp256k1? secp256k1 = null, SignatureCache? signatures = null)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentOutOfRangeException.ThrowIfNegative(inputIndex);
@@ -28,6 +30,7 @@ public sealed class TransactionSignatureChecker : ISignatureChecker
         _amount = amount;
         _cache = cache ?? new SigHashCache(tx);
         _secp = secp256k1 ?? Secp256k1Backends.Default;
+        _signatures = signatures;
     }
 
     public int TxVersion => _tx.Version;
@@ -47,7 +50,7 @@ public sealed class TransactionSignatureChecker : ISignatureChecker
 
         Span<byte> digest = stackalloc byte[32];
         SigHash.Compute(_tx, _inputIndex, scriptCode, _amount, signature[^1], forkIdEnabled, _cache, digest);
-        return _secp.Verify(digest, compact, publicKey);
+        return _signatures is null ? _secp.Verify(digest, compact, publicKey) : _signatures.Verify(_secp, digest, compact, publicKey);
     }
 
     public bool CheckLockTime(BigInteger lockTime)

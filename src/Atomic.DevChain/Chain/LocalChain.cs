@@ -584,7 +584,9 @@ public sealed class LocalChain : IDisposable
         var cache = new SigHashCache(tx);
         for (int i = 0; i < sources.Length; i++)
         {
-            ScriptResult script = Spend.Validate(tx, i, sources[i], StandardScriptFlags.For(tx.Version), cache);
+            // The process's signature cache: a transaction that SPV in this process has just verified is checked by every
+            // rule again, but its ECDSA verifications are remembered, as a node's are between mempool and block.
+            ScriptResult script = Spend.Validate(tx, i, sources[i], StandardScriptFlags.For(tx.Version), cache, signatures: SignatureCache.Shared);
             if (!script.IsSuccess)
             {
                 return SubmitResult.Rejected(ArcStatus.UnlockingScripts, txid, ReasonCodes.ScriptFailed, $"input {i}: {script}");

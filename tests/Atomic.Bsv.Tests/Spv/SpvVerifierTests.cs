@@ -29,6 +29,26 @@ public class SpvVerifierTests
     }
 
     [Fact]
+    public async Task An_unmined_ancestor_coming_back_in_its_descendants_BEEF_has_its_signatures_verified_once()
+    {
+        var chain = new TestChain();
+        (Transaction funding, MerklePath proof) = chain.Funding(10_000, 5_000);
+        Transaction a = chain.Spend([(funding, 0), (funding, 1)], 14_000);
+        Transaction b = chain.Spend([(a, 0)], 13_000);
+        var backend = new Transactions.CountingSecp256k1(Atomic.Bsv.Primitives.Secp256k1.Secp256k1Backends.Managed);
+        var options = new SpvOptions { Secp256k1 = backend, Signatures = new SignatureCache(1024) };
+
+        (await Verify(chain, new Beef(BeefVersion.V2, [proof], [BeefTx.FromTransaction(funding, 0), BeefTx.FromTransaction(a)]), options)).IsValid.Should().BeTrue();
+        backend.Verifications.Should().Be(2);
+        (await Verify(chain, new Beef(BeefVersion.V2, [proof], [BeefTx.FromTransaction(funding, 0), BeefTx.FromTransaction(a), BeefTx.FromTransaction(b)]), options)).IsValid.Should().BeTrue();
+        backend.Verifications.Should().Be(3, "a's two inputs were verified with the first BEEF; only b's is new");
+
+        (await Verify(chain, new Beef(BeefVersion.V2, [proof], [BeefTx.FromTransaction(funding, 0), BeefTx.FromTransaction(a), BeefTx.FromTransaction(b)]), options with { Signatures = null })).IsValid.Should().BeTrue();
+        backend.Verifications.Should().Be(6, "without a cache every input is verified");
+        SpvOptions.Default.Signatures.Should().BeSameAs(SignatureCache.Shared, "SPV remembers by default");
+    }
+
+    [Fact]
     public async Task An_unknown_root_is_SPV_ROOT_UNKNOWN()
     {
         var chain = new TestChain();
